@@ -1,0 +1,393 @@
+/* partd.json, and the partitions directory of profiles. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+#include "json.h"
+#include "part/config.h"
+
+#define DEFAULT_URI            "qemu:///system"
+#define DEFAULT_LISTEN         "unix:/run/partd/partd.sock"
+#define DEFAULT_STATE_DIR      "/var/lib/partd"
+#define DEFAULT_PARTITIONS_DIR "partitions.d"
+#define DEFAULT_POLICY         "static"
+
+struct part_config *part_config_free(struct part_config *c)
+{
+    if (!c)
+        return NULL;
+    free(c->path);
+    free(c->uri);
+    for (char **l = c->listen; l && *l; l++)
+        free(*l);
+    free(c->listen);
+    free(c->token_file);
+    free(c->state_dir);
+    free(c->partitions_dir);
+    free(c->policy);
+    free(c->cpc.groups);
+    free(c);
+    return NULL;
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *s = strdup(value);
+    if (!s)
+        return -ENOMEM;
+    free(*slot);
+    *slot = s;
+    return 0;
+}
+
+static int set_path(char **slot, const char *dir, const char *value)
+{
+    char *s = part_path_join(dir, value);
+    if (!s)
+        return -ENOMEM;
+    free(*slot);
+    *slot = s;
+    return 0;
+}
+
+static int set_listen(struct part_config *c, const char *const *values, size_t n)
+{
+    char **l = calloc(n + 1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(l[i] = strdup(values[i]))) {
+            for (size_t j = 0; j < i; j++)
+                free(l[j]);
+            free(l);
+            return -ENOMEM;
+        }
+    for (char **o = c->listen; o && *o; o++)
+        free(*o);
+    free(c->listen);
+    c->listen = l;
+    return 0;
+}
+
+int part_config_default(const char *dir, struct part_config **ret)
+{
+    static const char *const listen[] = {DEFAULT_LISTEN};
+    struct part_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->interval = 2.0;
+    c->cpc.host_reserved_memory = 1024;
+    c->cpc.cpu_overcommit = 4.0;
+    c->cpc.memory_overcommit = 1.0;
+    if (set_path(&c->path, dir, "partd.json") < 0 || set_string(&c->uri, DEFAULT_URI) < 0 ||
+        set_listen(c, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
+        set_path(&c->partitions_dir, dir, DEFAULT_PARTITIONS_DIR) < 0 ||
+        set_string(&c->policy, DEFAULT_POLICY) < 0) {
+        part_config_free(c);
+        return -ENOMEM;
+    }
+    *ret = c;
+    return 0;
+}
+
+const struct part_group_config *part_config_group(const struct part_cpc_config *cpc,
+                                                  const char *name)
+{
+    for (size_t i = 0; i < cpc->n_groups; i++)
+        if (strcmp(cpc->groups[i].name, name) == 0)
+            return &cpc->groups[i];
+    return NULL;
+}
+
+/* "unix:/abs/path", "HOST:PORT" or "[V6]:PORT". */
+static bool listen_valid(const char *s)
+{
+    if (strncmp(s, "unix:", 5) == 0)
+        return s[5] == '/' && strlen(s) - 5 < 108; /* sun_path */
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return false;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return colon[1] && !*end && port >= 1 && port <= 65535;
+}
+
+/* A test: URI naming a node XML by a relative path ("test:cpc.xml") is
+ * resolved against the configuration's directory, so that a shipped example
+ * works from wherever it is checked out. */
+static int set_uri(struct part_config *c, const char *dir, const char *uri)
+{
+    if (strncmp(uri, "test:", 5) != 0 || uri[5] == '/' || !uri[5])
+        return set_string(&c->uri, uri);
+    char *rel = part_path_join(dir, uri + 5), abs[PATH_MAX], *s;
+    if (!rel)
+        return -ENOMEM;
+    int n = asprintf(&s, "test://%s", realpath(rel, abs) ? abs : rel);
+    free(rel);
+    if (n < 0)
+        return -ENOMEM;
+    free(c->uri);
+    c->uri = s;
+    return 0;
+}
+
+static int config_groups(struct part_config *c, json_t *groups, struct part_error *err)
+{
+    const char *name;
+    json_t *g;
+    char path[128];
+    int r;
+
+    c->cpc.groups = calloc(json_object_size(groups) + 1, sizeof(*c->cpc.groups));
+    if (!c->cpc.groups)
+        return -ENOMEM;
+    json_object_foreach(groups, name, g) {
+        static const char *const group_keys[] = {"cap", NULL};
+        struct part_group_config *gc = &c->cpc.groups[c->cpc.n_groups++];
+        part_json_path(path, sizeof(path), "cpc.groups", name);
+        if (!part_name_valid(name))
+            return part_error_set(err, -EINVAL, path, "%s: \"%s\" is not a valid group name", path,
+                                  name);
+        if (!json_is_object(g))
+            return part_error_set(err, -EINVAL, path, "%s: expected an object, got %s", path,
+                                  part_json_type_name(g));
+        snprintf(gc->name, sizeof(gc->name), "%s", name);
+        gc->cap = PART_CAP_NONE;
+        if ((r = part_json_check_keys(g, path, group_keys, err)) < 0)
+            return r;
+        json_t *cap = json_object_get(g, "cap");
+        if (cap && !json_is_null(cap) &&
+            (r = part_json_get_number(g, path, "cap", PART_CAP_MIN, PART_CAP_MAX * 64, &gc->cap,
+                                      err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int config_from_json(struct part_config *c, json_t *root, const char *dir,
+                            struct part_error *err)
+{
+    static const char *const top_keys[] = {"uri",      "listen",         "token_file",
+                                           "state_dir", "partitions_dir", "policy",
+                                           "interval",  "cpc",            NULL};
+    static const char *const cpc_keys[] = {"host_reserved_cpus", "host_reserved_memory",
+                                           "cpu_overcommit",     "memory_overcommit",
+                                           "groups",             NULL};
+    const char *s;
+    json_t *cpc, *groups;
+    int r;
+
+    if (!json_is_object(root))
+        return part_error_set(err, -EINVAL, "", "partd.json must be a JSON object, got %s",
+                              part_json_type_name(root));
+    if ((r = part_json_check_keys(root, "", top_keys, err)) < 0)
+        return r;
+
+    s = NULL;
+    if ((r = part_json_get_string(root, "", "uri", &s, err)) < 0)
+        return r;
+    if (s && (!strchr(s, ':') || (r = set_uri(c, dir, s)) < 0))
+        return r < 0 ? r
+                     : part_error_set(err, -EINVAL, "uri",
+                                      "uri: \"%s\" is not a libvirt URI (e.g. qemu:///system)", s);
+
+    json_t *listen = json_object_get(root, "listen");
+    if (listen) {
+        const char *values[16];
+        size_t n = 0, i;
+        json_t *v;
+        if (json_is_string(listen)) {
+            values[n++] = json_string_value(listen);
+        } else if (json_is_array(listen) && json_array_size(listen) > 0 &&
+                   json_array_size(listen) <= 16) {
+            json_array_foreach(listen, i, v) {
+                if (!json_is_string(v))
+                    return part_error_set(err, -EINVAL, "listen",
+                                          "listen: entry %zu: expected a string, got %s", i + 1,
+                                          part_json_type_name(v));
+                values[n++] = json_string_value(v);
+            }
+        } else {
+            return part_error_set(err, -EINVAL, "listen",
+                                  "listen: expected an address or a list of 1 to 16 addresses");
+        }
+        for (i = 0; i < n; i++)
+            if (!listen_valid(values[i]))
+                return part_error_set(err, -EINVAL, "listen",
+                                      "listen: \"%s\" is neither unix:/ABSOLUTE/PATH nor "
+                                      "ADDRESS:PORT",
+                                      values[i]);
+        if ((r = set_listen(c, values, n)) < 0)
+            return r;
+    }
+
+    static const char *const path_keys[] = {"token_file", "state_dir", "partitions_dir"};
+    char **path_slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir};
+    for (size_t i = 0; i < 3; i++) {
+        s = NULL;
+        if ((r = part_json_get_string(root, "", path_keys[i], &s, err)) < 0)
+            return r;
+        if (s && (r = set_path(path_slots[i], dir, s)) < 0)
+            return r;
+    }
+
+    s = NULL;
+    if ((r = part_json_get_string(root, "", "policy", &s, err)) < 0)
+        return r;
+    if (s && !part_name_valid(s))
+        return part_error_set(err, -EINVAL, "policy", "policy: \"%s\" is not a valid policy name",
+                              s);
+    if (s && (r = set_string(&c->policy, s)) < 0)
+        return r;
+    if ((r = part_json_get_number(root, "", "interval", 0.1, 3600, &c->interval, err)) < 0)
+        return r;
+
+    if ((r = part_json_get_object(root, "", "cpc", &cpc, err)) < 0)
+        return r;
+    if (!cpc)
+        return 0;
+    if ((r = part_json_check_keys(cpc, "cpc", cpc_keys, err)) < 0 ||
+        (r = part_json_get_uint(cpc, "cpc", "host_reserved_cpus", 0, 4096,
+                                &c->cpc.host_reserved_cpus, err)) < 0 ||
+        (r = part_json_get_number(cpc, "cpc", "cpu_overcommit", 1.0, 100.0, &c->cpc.cpu_overcommit,
+                                  err)) < 0 ||
+        (r = part_json_get_number(cpc, "cpc", "memory_overcommit", 1.0, 10.0,
+                                  &c->cpc.memory_overcommit, err)) < 0)
+        return r;
+    json_t *hrm = json_object_get(cpc, "host_reserved_memory");
+    if (json_is_integer(hrm) && json_integer_value(hrm) == 0)
+        c->cpc.host_reserved_memory = 0; /* "reserve nothing" is allowed here */
+    else if ((r = part_json_get_size(cpc, "cpc", "host_reserved_memory",
+                                     &c->cpc.host_reserved_memory, err)) < 0)
+        return r;
+    if ((r = part_json_get_object(cpc, "cpc", "groups", &groups, err)) < 0)
+        return r;
+    if (groups && (r = config_groups(c, groups, err)) < 0)
+        return r;
+    return 0;
+}
+
+int part_config_load(const char *path, struct part_config **ret, struct part_error *err)
+{
+    struct part_config *c = NULL;
+    char *text = NULL, *dir = NULL;
+    json_t *root = NULL;
+    size_t len;
+    int r;
+
+    if ((r = part_file_read(path, &text, &len, err)) < 0)
+        return r;
+    if ((r = part_json_parse(text, len, path, &root, err)) < 0)
+        goto out;
+    if (!(dir = part_path_dirname(path)) || (r = part_config_default(dir, &c)) < 0 ||
+        (r = set_string(&c->path, path)) < 0) {
+        r = -ENOMEM;
+        goto out;
+    }
+    r = config_from_json(c, root, dir, err);
+    if (r == -EINVAL)
+        part_error_locate(err, text, len);
+out:
+    json_decref(root);
+    free(text);
+    free(dir);
+    if (r < 0)
+        part_config_free(c);
+    else
+        *ret = c;
+    return r;
+}
+
+void part_profiles_free(struct part_profile **profiles, size_t n)
+{
+    for (size_t i = 0; profiles && i < n; i++)
+        part_profile_free(profiles[i]);
+    free(profiles);
+}
+
+static int filter_json(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
+}
+
+/* Loads one profile file and checks that it is named after its partition. */
+static int profile_load_named(const char *dir, const char *file, struct part_profile **ret,
+                              struct part_error *err)
+{
+    char *path = part_path_join(dir, file), *text = NULL;
+    struct part_profile *p = NULL;
+    size_t len, stem = strlen(file) - 5;
+    int r;
+
+    if (!path)
+        return -ENOMEM;
+    if ((r = part_file_read(path, &text, &len, err)) < 0 ||
+        (r = part_profile_parse(text, len, path, &p, err)) < 0)
+        goto out;
+    if (strlen(p->name) != stem || strncmp(p->name, file, stem) != 0) {
+        r = part_error_set(err, -EINVAL, "name", "name: \"%s\" does not match the file name (%s)",
+                           p->name, file);
+        part_error_locate(err, text, len);
+        goto out;
+    }
+    *ret = p;
+    p = NULL;
+out:
+    part_profile_free(p);
+    free(text);
+    free(path);
+    return r;
+}
+
+int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *ret_n,
+                           struct part_error **ret_errors, size_t *ret_n_errors,
+                           struct part_error *err)
+{
+    struct dirent **names = NULL;
+    struct part_profile **list = NULL;
+    struct part_error *errors = NULL;
+    size_t n = 0, n_errors = 0;
+    int count, r = 0;
+
+    count = scandir(dir, &names, filter_json, alphasort);
+    if (count < 0) {
+        part_error_set_file(err, dir);
+        return part_error_set(err, -errno, "", "cannot read the partitions directory: %s",
+                              strerror(errno));
+    }
+    list = calloc((size_t)count + 1, sizeof(*list));
+    errors = calloc((size_t)count + 1, sizeof(*errors));
+    if (!list || !errors) {
+        r = -ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < count; i++) {
+        r = profile_load_named(dir, names[i]->d_name, &list[n], &errors[n_errors]);
+        if (r == -ENOMEM)
+            goto out;
+        if (r < 0)
+            n_errors++;
+        else
+            n++;
+    }
+    r = n_errors ? -EINVAL : 0;
+out:
+    for (int i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    if (r == -ENOMEM) {
+        part_profiles_free(list, n);
+        free(errors);
+        return r;
+    }
+    *ret = list;
+    *ret_n = n;
+    *ret_errors = errors;
+    *ret_n_errors = n_errors;
+    return r;
+}

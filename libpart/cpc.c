@@ -1,0 +1,500 @@
+/* The CPC model: partitions on a host, the shared pool, entitlements by
+ * weight (PR/SM semantics, weighted max-min fair), and admission control. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "part/cpc.h"
+#include "part/size.h"
+
+static struct part_partition *partition_free(struct part_partition *p)
+{
+    if (p) {
+        part_profile_free(p->profile);
+        free(p->cpus);
+        free(p);
+    }
+    return NULL;
+}
+
+struct part_cpc *part_cpc_free(struct part_cpc *cpc)
+{
+    if (!cpc)
+        return NULL;
+    for (size_t i = 0; i < cpc->n; i++)
+        partition_free(cpc->parts[i]);
+    free(cpc->parts);
+    free(cpc->cfg.groups);
+    free(cpc);
+    return NULL;
+}
+
+int part_cpc_new(unsigned cpus, uint64_t memory, const struct part_cpc_config *cfg,
+                 struct part_cpc **ret, struct part_error *err)
+{
+    char a[32], b[32];
+
+    if (cfg->host_reserved_cpus >= cpus)
+        return part_error_set(err, -EINVAL, "cpc.host_reserved_cpus",
+                              "cpc.host_reserved_cpus (%u) leaves no CPU of the host's %u for "
+                              "partitions",
+                              cfg->host_reserved_cpus, cpus);
+    if (cfg->host_reserved_memory >= memory)
+        return part_error_set(err, -EINVAL, "cpc.host_reserved_memory",
+                              "cpc.host_reserved_memory (%s) leaves no memory of the host's %s "
+                              "for partitions",
+                              part_size_format(cfg->host_reserved_memory, a, sizeof(a)),
+                              part_size_format(memory, b, sizeof(b)));
+    struct part_cpc *cpc = calloc(1, sizeof(*cpc));
+    if (!cpc)
+        return -ENOMEM;
+    cpc->cpus = cpus;
+    cpc->memory = memory;
+    cpc->cfg = *cfg;
+    cpc->cfg.groups = calloc(cfg->n_groups + 1, sizeof(*cfg->groups));
+    if (!cpc->cfg.groups)
+        return part_cpc_free(cpc), -ENOMEM;
+    if (cfg->n_groups)
+        memcpy(cpc->cfg.groups, cfg->groups, cfg->n_groups * sizeof(*cfg->groups));
+    part_cpc_compute(cpc);
+    *ret = cpc;
+    return 0;
+}
+
+struct part_partition *part_cpc_find(const struct part_cpc *cpc, const char *name)
+{
+    for (size_t i = 0; i < cpc->n; i++)
+        if (strcmp(cpc->parts[i]->profile->name, name) == 0)
+            return cpc->parts[i];
+    return NULL;
+}
+
+/* Memory partitions may have in all: what the host does not keep. */
+static uint64_t memory_available(const struct part_cpc *cpc)
+{
+    return cpc->memory - cpc->cfg.host_reserved_memory;
+}
+
+/*
+ * Admission control: could the CPC run its active partitions with p (active
+ * or not) at the given processors and memory? Checked in the order a person
+ * would fix them; the first failure is reported with its numbers.
+ */
+static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
+                     unsigned processors, uint64_t memory, const char *what,
+                     struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    unsigned dedicated = 0, shared_online = 0, shared_max = 0, shared_n = 0;
+    uint64_t mem = 0, mem_min = 0;
+    char a[32], b[32], c[32], d[32];
+
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *q = cpc->parts[i];
+        bool self = q == p;
+        if (!q->active && !self)
+            continue;
+        unsigned n = self ? processors : q->processors;
+        if (q->profile->mode == PART_MODE_DEDICATED) {
+            dedicated += n;
+        } else {
+            shared_online += n;
+            shared_n++;
+            if (n > shared_max)
+                shared_max = n;
+        }
+        mem += self ? memory : q->memory;
+        mem_min += q->profile->mem_min;
+    }
+    if (!part_cpc_find(cpc, pp->name)) /* a profile not yet defined: on an empty CPC */
+        mem_min = pp->mem_min;
+
+    unsigned usable = cpc->cpus - cpc->cfg.host_reserved_cpus;
+    /* a shared partition needs at least one CPU left in the pool */
+    unsigned dedicated_max = shared_n ? usable - 1 : usable;
+    if (dedicated > dedicated_max)
+        return part_error_set(err, -ENOSPC, "processors",
+                              "cannot %s %s: %u dedicated processors needed, %u host CPUs can be "
+                              "dedicated (%u CPUs - %u host reserved%s)",
+                              what, pp->name, dedicated, dedicated_max, cpc->cpus,
+                              cpc->cfg.host_reserved_cpus,
+                              shared_n ? " - 1 kept for the shared pool" : "");
+    unsigned pool = usable - dedicated;
+    if (shared_max > pool)
+        return part_error_set(err, -ENOSPC, "processors",
+                              "cannot %s %s: a shared partition would have %u logical processors "
+                              "on a shared pool of %u CPUs",
+                              what, pp->name, shared_max, pool);
+    double limit = pool * cpc->cfg.cpu_overcommit;
+    if (shared_online > limit + 1e-9)
+        return part_error_set(err, -ENOSPC, "processors",
+                              "cannot %s %s: %u shared logical processors exceed %g (pool of %u "
+                              "CPUs x cpu_overcommit %g)",
+                              what, pp->name, shared_online, limit, pool,
+                              cpc->cfg.cpu_overcommit);
+    uint64_t avail = memory_available(cpc);
+    if (mem_min > avail)
+        return part_error_set(err, -ENOSPC, "memory",
+                              "cannot %s %s: memory minimums of active partitions (%s) exceed "
+                              "the %s available (%s - %s host reserved)",
+                              what, pp->name, part_size_format(mem_min, a, sizeof(a)),
+                              part_size_format(avail, b, sizeof(b)),
+                              part_size_format(cpc->memory, c, sizeof(c)),
+                              part_size_format(cpc->cfg.host_reserved_memory, d, sizeof(d)));
+    uint64_t mem_limit = (uint64_t)((double)avail * cpc->cfg.memory_overcommit);
+    if (mem > mem_limit)
+        return part_error_set(err, -ENOSPC, "memory",
+                              "cannot %s %s: memory of active partitions would be %s, over the "
+                              "%s available (%s - %s host reserved, x memory_overcommit %g)",
+                              what, pp->name, part_size_format(mem, a, sizeof(a)),
+                              part_size_format(mem_limit, b, sizeof(b)),
+                              part_size_format(cpc->memory, c, sizeof(c)),
+                              part_size_format(cpc->cfg.host_reserved_memory, d, sizeof(d)),
+                              cpc->cfg.memory_overcommit);
+    return 0;
+}
+
+/* Whether profile could run at all: on this CPC with nothing else active. */
+static int cpc_fits_empty(const struct part_cpc *cpc, struct part_profile *profile,
+                          struct part_error *err)
+{
+    struct part_cpc empty = *cpc;
+    struct part_partition p = {.profile = profile};
+    empty.n = 0;
+    return cpc_admit(&empty, &p, profile->proc_initial, profile->mem_initial, "define", err);
+}
+
+static int cpc_check_domain(const struct part_cpc *cpc, const struct part_partition *self,
+                            const struct part_profile *profile, struct part_error *err)
+{
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *q = cpc->parts[i];
+        if (q != self && strcmp(q->profile->domain_name, profile->domain_name) == 0)
+            return part_error_set(err, -EEXIST, profile->adopt ? "domain.adopt" : "name",
+                                  "%s: domain \"%s\" already belongs to partition %s",
+                                  profile->adopt ? "domain.adopt" : "name", profile->domain_name,
+                                  q->profile->name);
+    }
+    return 0;
+}
+
+int part_cpc_define(struct part_cpc *cpc, struct part_profile *profile, struct part_error *err)
+{
+    int r;
+
+    if (part_cpc_find(cpc, profile->name))
+        return part_error_set(err, -EEXIST, "name", "name: partition %s is already defined",
+                              profile->name);
+    if ((r = cpc_check_domain(cpc, NULL, profile, err)) < 0 ||
+        (r = cpc_fits_empty(cpc, profile, err)) < 0)
+        return r;
+    struct part_partition **parts = realloc(cpc->parts, (cpc->n + 1) * sizeof(*parts));
+    if (!parts)
+        return -ENOMEM;
+    cpc->parts = parts;
+    struct part_partition *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->profile = profile;
+    cpc->parts[cpc->n++] = p;
+    part_cpc_compute(cpc);
+    return 0;
+}
+
+int part_cpc_replace_profile(struct part_cpc *cpc, struct part_partition *p,
+                             struct part_profile *profile, struct part_error *err)
+{
+    int r;
+
+    if (strcmp(p->profile->name, profile->name) != 0)
+        return part_error_set(err, -EINVAL, "name", "name: a partition cannot be renamed (%s)",
+                              p->profile->name);
+    if ((r = cpc_check_domain(cpc, p, profile, err)) < 0 ||
+        (r = cpc_fits_empty(cpc, profile, err)) < 0)
+        return r;
+    part_profile_free(p->profile);
+    p->profile = profile;
+    part_cpc_compute(cpc);
+    return 0;
+}
+
+int part_cpc_undefine(struct part_cpc *cpc, const char *name, struct part_error *err)
+{
+    for (size_t i = 0; i < cpc->n; i++) {
+        struct part_partition *p = cpc->parts[i];
+        if (strcmp(p->profile->name, name) != 0)
+            continue;
+        if (p->active)
+            return part_error_set(err, -EBUSY, "", "%s is active; deactivate it first", name);
+        partition_free(p);
+        memmove(&cpc->parts[i], &cpc->parts[i + 1], (cpc->n - i - 1) * sizeof(*cpc->parts));
+        cpc->n--;
+        part_cpc_compute(cpc);
+        return 0;
+    }
+    return part_error_set(err, -ENOENT, "", "no partition named %s", name);
+}
+
+int part_cpc_check_activate(const struct part_cpc *cpc, const struct part_partition *p,
+                            struct part_error *err)
+{
+    if (p->active)
+        return part_error_set(err, -EBUSY, "", "%s is already active", p->profile->name);
+    return cpc_admit(cpc, p, p->profile->proc_initial, p->profile->mem_initial, "activate", err);
+}
+
+int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partition *p,
+                          unsigned processors, uint64_t memory, struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    char a[32], b[32];
+
+    if (processors < pp->proc_min)
+        return part_error_set(err, -ERANGE, "processors",
+                              "processors (%u) is below processors.min (%u)", processors,
+                              pp->proc_min);
+    if (processors > pp->proc_reserved)
+        return part_error_set(err, -ERANGE, "processors",
+                              "processors (%u) exceeds processors.reserved (%u)", processors,
+                              pp->proc_reserved);
+    if (memory < pp->mem_min)
+        return part_error_set(err, -ERANGE, "memory", "memory (%s) is below memory.min (%s)",
+                              part_size_format(memory, a, sizeof(a)),
+                              part_size_format(pp->mem_min, b, sizeof(b)));
+    if (memory > pp->mem_reserved)
+        return part_error_set(err, -ERANGE, "memory", "memory (%s) exceeds memory.reserved (%s)",
+                              part_size_format(memory, a, sizeof(a)),
+                              part_size_format(pp->mem_reserved, b, sizeof(b)));
+    return cpc_admit(cpc, p, processors, memory, "resize", err);
+}
+
+/* Whether host CPU cpu is owned by an active dedicated partition other
+ * than self. */
+static bool cpu_taken(const struct part_cpc *cpc, const struct part_partition *self, unsigned cpu)
+{
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *q = cpc->parts[i];
+        if (q == self || !q->active || q->profile->mode != PART_MODE_DEDICATED)
+            continue;
+        for (unsigned j = 0; j < q->processors; j++)
+            if (q->cpus[j] == cpu)
+                return true;
+    }
+    return false;
+}
+
+/* Gives dedicated p host CPUs for n processors: keeps the ones it has,
+ * takes free ones from the top of the host down (the shared pool grows from
+ * the bottom, after the host's reserved CPUs). */
+static int cpc_assign_cpus(struct part_cpc *cpc, struct part_partition *p, unsigned n)
+{
+    unsigned have = p->active ? p->processors : 0;
+    if (n <= have)
+        return 0;
+    unsigned *cpus = realloc(p->cpus, n * sizeof(*cpus));
+    if (!cpus)
+        return -ENOMEM;
+    p->cpus = cpus;
+    for (unsigned cpu = cpc->cpus; cpu-- > cpc->cfg.host_reserved_cpus && have < n;) {
+        bool mine = false;
+        for (unsigned j = 0; j < have; j++)
+            mine |= cpus[j] == cpu;
+        if (!mine && !cpu_taken(cpc, p, cpu))
+            cpus[have++] = cpu;
+    }
+    return have == n ? 0 : -ENOSPC;
+}
+
+int part_cpc_set_active(struct part_cpc *cpc, struct part_partition *p, bool active)
+{
+    const struct part_profile *pp = p->profile;
+    if (active && !p->active) {
+        if (pp->mode == PART_MODE_DEDICATED && cpc_assign_cpus(cpc, p, pp->proc_initial) < 0)
+            return -ENOSPC;
+        p->processors = pp->proc_initial;
+        p->weight = pp->weight_initial;
+        p->cap = pp->cap;
+        p->memory = pp->mem_initial;
+    }
+    p->active = active;
+    part_cpc_compute(cpc);
+    return 0;
+}
+
+int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigned processors,
+                         uint64_t memory)
+{
+    if (p->profile->mode == PART_MODE_DEDICATED && cpc_assign_cpus(cpc, p, processors) < 0)
+        return -ENOSPC;
+    p->processors = processors;
+    p->memory = memory;
+    part_cpc_compute(cpc);
+    return 0;
+}
+
+size_t part_cpc_pool_cpus(const struct part_cpc *cpc, unsigned *cpus)
+{
+    size_t n = 0;
+    for (unsigned cpu = cpc->cfg.host_reserved_cpus; cpu < cpc->cpus; cpu++)
+        if (!cpu_taken(cpc, NULL, cpu))
+            cpus[n++] = cpu;
+    return n;
+}
+
+struct claim {
+    double w, limit;
+    size_t i;
+};
+
+static int claim_cmp(const void *a, const void *b)
+{
+    const struct claim *x = a, *y = b;
+    double rx = x->limit / x->w, ry = y->limit / y->w;
+    return rx < ry ? -1 : rx > ry;
+}
+
+void part_waterfill(size_t n, const double *w, const double *limit, double total, double *out)
+{
+    struct claim stack[64], *c = n <= 64 ? stack : malloc(n * sizeof(*c));
+    double wsum = 0;
+
+    if (!c) { /* no memory for the sort: plain proportional split, then clamp */
+        for (size_t i = 0; i < n; i++)
+            wsum += w[i];
+        for (size_t i = 0; i < n; i++)
+            out[i] = fmin(limit[i], wsum > 0 ? total * w[i] / wsum : 0);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i] = (struct claim){.w = w[i], .limit = limit[i], .i = i};
+        wsum += w[i];
+    }
+    /* Claimants sorted by limit per unit of weight: once the fair share of
+     * one is within its limit, it is for every later one too. */
+    qsort(c, n, sizeof(*c), claim_cmp);
+    for (size_t k = 0; k < n; k++) {
+        double share = wsum > 0 ? total * c[k].w / wsum : 0;
+        if (share >= c[k].limit) {
+            out[c[k].i] = c[k].limit;
+            total -= c[k].limit;
+            wsum -= c[k].w;
+        } else {
+            for (size_t j = k; j < n; j++)
+                out[c[j].i] = total * c[j].w / wsum;
+            break;
+        }
+    }
+    if (c != stack)
+        free(c);
+}
+
+/* Whether p is an active shared member of group. */
+static bool in_group(const struct part_partition *p, const char *group)
+{
+    return p->active && p->profile->mode == PART_MODE_SHARED &&
+           strcmp(p->profile->group, group) == 0;
+}
+
+/* What one shared partition can use at most, in processors. */
+static double shared_limit(const struct part_partition *p)
+{
+    double limit = p->processors;
+    return p->cap != PART_CAP_NONE && p->cap < limit ? p->cap : limit;
+}
+
+/*
+ * Entitlements, in two levels: the pool is split by weight among the
+ * ungrouped active shared partitions and the groups (a group claims with the
+ * sum of its members' weights, up to its cap); each group's share is then
+ * split among its members the same way. A partition never gets more than it
+ * can use (its cap, its online processors); what it cannot use goes to the
+ * others by weight.
+ */
+void part_cpc_compute(struct part_cpc *cpc)
+{
+    size_t n = cpc->n, k = 0;
+    double *buf = calloc(6 * (n + 1), sizeof(double));
+    size_t *claimant = calloc(n + 1, sizeof(*claimant)); /* partition -> level-1 claimant */
+    double *w = buf, *limit = w + n + 1, *out = limit + n + 1;
+    double *mw = out + n + 1, *ml = mw + n + 1, *mo = ml + n + 1;
+
+    cpc->dedicated = 0;
+    cpc->weight_total = 0;
+    cpc->memory_active = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct part_partition *p = cpc->parts[i];
+        p->entitlement = 0;
+        if (!p->active)
+            continue;
+        cpc->memory_active += p->memory;
+        if (p->profile->mode == PART_MODE_DEDICATED) {
+            cpc->dedicated += p->processors;
+            p->entitlement = p->processors;
+        } else {
+            cpc->weight_total += p->weight;
+        }
+    }
+    cpc->pool = cpc->cpus - cpc->cfg.host_reserved_cpus - cpc->dedicated;
+    if (!buf || !claimant)
+        goto out; /* entitlements stay 0: shown, never acted on */
+
+    /* level 1: the claimants are the ungrouped partitions and the groups */
+    for (size_t i = 0; i < n; i++) {
+        struct part_partition *p = cpc->parts[i];
+        if (!p->active || p->profile->mode != PART_MODE_SHARED)
+            continue;
+        size_t c = k;
+        for (size_t j = 0; p->profile->group[0] && j < i; j++)
+            if (in_group(cpc->parts[j], p->profile->group)) {
+                c = claimant[j];
+                break;
+            }
+        if (c == k) {
+            const struct part_group_config *g =
+                p->profile->group[0] ? part_config_group(&cpc->cfg, p->profile->group) : NULL;
+            w[k] = 0;
+            limit[k] = 0;
+            mo[k] = g && g->cap != PART_CAP_NONE ? g->cap : INFINITY; /* the group's cap */
+            k++;
+        }
+        claimant[i] = c;
+        w[c] += p->weight;
+        limit[c] += shared_limit(p);
+    }
+    for (size_t c = 0; c < k; c++)
+        limit[c] = fmin(limit[c], mo[c]);
+    part_waterfill(k, w, limit, cpc->pool, out);
+
+    /* level 2: a group's share among its members */
+    for (size_t i = 0; i < n; i++) {
+        struct part_partition *p = cpc->parts[i];
+        if (!p->active || p->profile->mode != PART_MODE_SHARED)
+            continue;
+        if (!p->profile->group[0]) {
+            p->entitlement = out[claimant[i]];
+            continue;
+        }
+        size_t c = claimant[i], m = 0;
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = !in_group(cpc->parts[j], p->profile->group);
+        if (!first)
+            continue; /* the group's first member did the whole group */
+        for (size_t j = i; j < n; j++)
+            if (in_group(cpc->parts[j], p->profile->group)) {
+                mw[m] = cpc->parts[j]->weight;
+                ml[m] = shared_limit(cpc->parts[j]);
+                m++;
+            }
+        part_waterfill(m, mw, ml, out[c], mo);
+        m = 0;
+        for (size_t j = i; j < n; j++)
+            if (in_group(cpc->parts[j], p->profile->group))
+                cpc->parts[j]->entitlement = mo[m++];
+    }
+out:
+    free(buf);
+    free(claimant);
+}

@@ -1,0 +1,67 @@
+/* Files and paths. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+
+int part_file_read(const char *path, char **ret, size_t *ret_len, struct part_error *err)
+{
+    FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int r = 0;
+
+    part_error_set_file(err, path);
+    if (!f)
+        return part_error_set(err, -errno, "", "cannot read: %s", strerror(errno));
+    for (;;) {
+        if (cap - len < 4096) {
+            char *n = realloc(buf, cap = cap ? cap * 2 : 8192);
+            if (!n) {
+                r = -ENOMEM;
+                goto out;
+            }
+            buf = n;
+        }
+        errno = 0;
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int e = errno ? errno : EIO;
+        r = part_error_set(err, -e, "", "cannot read: %s", strerror(e));
+        goto out;
+    }
+    buf[len] = '\0';
+    *ret = buf;
+    *ret_len = len;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return r;
+}
+
+char *part_path_join(const char *dir, const char *path)
+{
+    char *s;
+    if (!dir || path[0] == '/')
+        return strdup(path);
+    if (asprintf(&s, "%s/%s", dir, path) < 0)
+        return NULL;
+    return s;
+}
+
+char *part_path_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}

@@ -1,0 +1,17 @@
+/* Internal: files and paths. */
+#pragma once
+
+#include <stddef.h>
+
+#include "part/error.h"
+
+/* Reads the whole file at path into *ret (NUL-terminated, caller frees) and
+ * its length into *ret_len. Errors (-errno) name the file. */
+int part_file_read(const char *path, char **ret, size_t *ret_len, struct part_error *err);
+
+/* Returns dir/path (or a copy of path when it is absolute or dir is NULL);
+ * the caller frees it. NULL on ENOMEM. */
+char *part_path_join(const char *dir, const char *path);
+
+/* Returns the directory part of path ("." when none); the caller frees it. */
+char *part_path_dirname(const char *path);

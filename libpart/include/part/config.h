@@ -1,0 +1,67 @@
+/* partd.json: the daemon's configuration. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/error.h"
+#include "part/profile.h"
+
+/* A capacity group: partitions naming it share one processor cap. */
+struct part_group_config {
+    char name[PART_NAME_MAX];
+    double cap; /* processors for the whole group, PART_CAP_NONE when uncapped */
+};
+
+struct part_cpc_config {
+    unsigned host_reserved_cpus;   /* the lowest-numbered host CPUs, kept for the host */
+    uint64_t host_reserved_memory; /* MiB kept for the host */
+    double cpu_overcommit;    /* online shared logical processors per pool CPU, at most */
+    double memory_overcommit; /* memory targets of active partitions per available MiB */
+    struct part_group_config *groups; /* owned */
+    size_t n_groups;
+};
+
+struct part_config {
+    char *path;           /* the partd.json read, as given */
+    char *uri;            /* libvirt URI, with a relative test: path resolved */
+    char **listen;        /* "unix:/path" or "ADDRESS:PORT", NULL-terminated */
+    char *token_file;     /* NULL when none */
+    char *state_dir;
+    char *partitions_dir;
+    char *policy;         /* policy name */
+    double interval;      /* monitor interval in seconds */
+    struct part_cpc_config cpc;
+};
+
+/* Reads and validates the daemon configuration at path. Relative paths in it
+ * are resolved against its directory; a URI "test:REL" (a test-driver node
+ * XML given by a relative path) becomes "test:///ABS". On success *ret is a
+ * new config the caller frees with part_config_free(). Returns 0 or a
+ * negative errno with err naming file:line:column and field. */
+int part_config_load(const char *path, struct part_config **ret, struct part_error *err);
+
+/* Builds the default configuration (what an empty partd.json means) with
+ * relative paths resolved against dir. Returns 0 or -ENOMEM. */
+int part_config_default(const char *dir, struct part_config **ret);
+
+/* Returns the group named name, or NULL. */
+const struct part_group_config *part_config_group(const struct part_cpc_config *cpc,
+                                                  const char *name);
+
+/* Frees c (which may be NULL) and returns NULL. */
+struct part_config *part_config_free(struct part_config *c);
+
+/* Loads every DIR/ *.json profile, in file name order, into a new array *ret
+ * of *ret_n profiles (free with part_profiles_free()). A profile whose name
+ * differs from its file name is invalid. Invalid profiles are left out and
+ * each failure is appended to the new array *ret_errors of *ret_n_errors
+ * (free() it): one bad file costs no other. Returns 0 when every profile
+ * loaded, -EINVAL when some did not (the others are returned), or a negative
+ * errno when the directory cannot be read (then nothing is returned and err
+ * says why). */
+int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *ret_n,
+                           struct part_error **ret_errors, size_t *ret_n_errors,
+                           struct part_error *err);
+
+void part_profiles_free(struct part_profile **profiles, size_t n);

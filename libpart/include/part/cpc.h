@@ -1,0 +1,100 @@
+/* The CPC: the host's processors and memory, the partitions defined on it,
+ * their running values, the shared pool, entitlements and admission control.
+ * No I/O: the daemon keeps this model in step with the backend. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/config.h"
+#include "part/error.h"
+#include "part/profile.h"
+
+struct part_partition {
+    struct part_profile *profile; /* owned: the definition the next activation uses */
+    bool active;
+    /* running values; meaningful while active */
+    unsigned processors; /* online logical processors */
+    unsigned weight;
+    double cap;      /* PART_CAP_NONE when uncapped */
+    uint64_t memory; /* memory target in MiB */
+    unsigned *cpus;  /* dedicated: the host CPUs owned, one per online processor; owned */
+    /* computed by part_cpc_compute() */
+    double entitlement; /* processors */
+};
+
+struct part_cpc {
+    unsigned cpus;   /* host CPUs */
+    uint64_t memory; /* host memory, MiB */
+    struct part_cpc_config cfg; /* owned copy */
+    struct part_partition **parts; /* owned, in definition order */
+    size_t n;
+    /* computed by part_cpc_compute() */
+    unsigned pool;          /* host CPUs in the shared pool */
+    unsigned dedicated;     /* host CPUs owned by active dedicated partitions */
+    unsigned weight_total;  /* sum of weights of active shared partitions */
+    uint64_t memory_active; /* sum of memory targets of active partitions */
+};
+
+/* Creates a CPC of cpus host CPUs and memory MiB with the settings in cfg
+ * (copied). Fails with -EINVAL when the host reserve leaves nothing. */
+int part_cpc_new(unsigned cpus, uint64_t memory, const struct part_cpc_config *cfg,
+                 struct part_cpc **ret, struct part_error *err);
+
+/* Frees cpc (which may be NULL) and its partitions; returns NULL. */
+struct part_cpc *part_cpc_free(struct part_cpc *cpc);
+
+/* Adds an inactive partition for profile. Takes ownership of profile on
+ * success only. Refused (-EEXIST) when the name is taken, (-ENOSPC) when the
+ * profile could not run even on an empty CPC; err gives the numbers. */
+int part_cpc_define(struct part_cpc *cpc, struct part_profile *profile, struct part_error *err);
+
+/* Removes and frees the partition named name: -ENOENT when there is none,
+ * -EBUSY when it is active. */
+int part_cpc_undefine(struct part_cpc *cpc, const char *name, struct part_error *err);
+
+/* Replaces the profile of a defined partition (a profile-scope change). Takes
+ * ownership of profile on success. Same checks as part_cpc_define(). */
+int part_cpc_replace_profile(struct part_cpc *cpc, struct part_partition *p,
+                             struct part_profile *profile, struct part_error *err);
+
+/* Returns the partition named name, or NULL. */
+struct part_partition *part_cpc_find(const struct part_cpc *cpc, const char *name);
+
+/* Admission control for activating p with its profile's initial values.
+ * Returns 0, or -ENOSPC with err stating the numbers that do not add up. */
+int part_cpc_check_activate(const struct part_cpc *cpc, const struct part_partition *p,
+                            struct part_error *err);
+
+/* Admission control for changing active p's running processors and memory
+ * target to the given values (bounds by profile, then capacity). Returns 0,
+ * -ERANGE (outside the partition's bounds) or -ENOSPC (over capacity). */
+int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partition *p,
+                          unsigned processors, uint64_t memory, struct part_error *err);
+
+/* Marks p active with its profile's initial values (dedicated partitions get
+ * free host CPUs), or inactive; recomputes the CPC. Call after the backend
+ * confirmed. Activation assumes part_cpc_check_activate() passed and returns
+ * -ENOSPC otherwise. */
+int part_cpc_set_active(struct part_cpc *cpc, struct part_partition *p, bool active);
+
+/* Records active p's new running processors and memory target after the
+ * backend confirmed them (dedicated partitions gain or give back host CPUs);
+ * recomputes the CPC. Returns -ENOSPC when a dedicated partition would need
+ * host CPUs that are not free (checked by part_cpc_check_resize()). */
+int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigned processors,
+                         uint64_t memory);
+
+/* Recomputes pool, totals and every entitlement. */
+void part_cpc_compute(struct part_cpc *cpc);
+
+/* Writes the shared pool's host CPUs, ascending, into cpus (room for
+ * cpc->cpus entries) and returns how many. */
+size_t part_cpc_pool_cpus(const struct part_cpc *cpc, unsigned *cpus);
+
+/* Weighted max-min fair split ("water-filling") of total among n claimants
+ * with weights w (> 0) and upper limits limit: each gets total * w / sum(w),
+ * except that no one gets more than its limit and what one cannot use goes to
+ * the others by weight. Writes out[i]. O(n log n). */
+void part_waterfill(size_t n, const double *w, const double *limit, double total, double *out);

@@ -1,0 +1,128 @@
+/* The hypervisor backend: one vtable (struct part_hv_ops) so that libpart's
+ * callers do not know which hypervisor layer is behind it. libvirt
+ * (hv-libvirt.c) is the implementation; tests may add a fake one. Every
+ * call is synchronous. An operation a backend cannot do returns -ENOTSUP and
+ * is reported as unsupported, never as applied. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/domxml.h"
+#include "part/error.h"
+#include "part/profile.h"
+
+/* flags of the set_* operations: where the change applies */
+enum {
+    PART_HV_LIVE = 1u << 0,   /* the running domain */
+    PART_HV_CONFIG = 1u << 1, /* the persistent definition (next start) */
+};
+
+struct part_hv_host {
+    unsigned cpus;   /* host CPUs */
+    uint64_t memory; /* host memory, MiB */
+    char driver[32]; /* "QEMU", "TEST", ... */
+};
+
+struct part_hv_domain {
+    bool active;
+    unsigned vcpus;       /* online now (live when active, else config) */
+    unsigned vcpus_max;   /* maximum reachable live */
+    uint64_t memory;      /* current target, MiB */
+    uint64_t memory_max;  /* maximum, MiB */
+};
+
+/* One domain's sample from bulk stats. A field the backend did not report
+ * has its has_* flag false. */
+struct part_hv_stats {
+    const char *name; /* domain name, valid during the callback */
+    bool active;
+    bool has_cpu_time;
+    uint64_t cpu_time_ns; /* total CPU time used by the domain */
+    unsigned vcpus;       /* online vCPUs, 0 when unknown */
+    bool has_balloon;
+    uint64_t balloon_current, balloon_maximum; /* KiB */
+    bool has_balloon_guest; /* the guest reports these */
+    uint64_t balloon_available, balloon_usable, balloon_unused, balloon_rss; /* KiB */
+};
+
+enum part_hv_event {
+    PART_HV_EVENT_STARTED,
+    PART_HV_EVENT_STOPPED,
+    PART_HV_EVENT_DEFINED,
+    PART_HV_EVENT_UNDEFINED,
+    PART_HV_EVENT_OTHER,
+};
+
+typedef void (*part_hv_stats_fn)(const struct part_hv_stats *stats, void *opaque);
+typedef void (*part_hv_event_fn)(const char *domain, enum part_hv_event event, void *opaque);
+
+struct part_hv; /* an open connection; starts with a pointer to its ops */
+
+struct part_hv_ops {
+    const char *name;
+    int (*open)(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err);
+    void (*close)(struct part_hv *hv);
+    int (*host)(struct part_hv *hv, struct part_hv_host *ret, struct part_error *err);
+    /* Looks the domain up: -ENOENT when there is none. */
+    int (*lookup)(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
+                  struct part_error *err);
+    /* Defines (or redefines) the persistent domain from the profile. */
+    int (*define)(struct part_hv *hv, const struct part_profile *p,
+                  const struct part_placement *placement, struct part_error *err);
+    int (*undefine)(struct part_hv *hv, const char *domain, struct part_error *err);
+    int (*activate)(struct part_hv *hv, const char *domain, struct part_error *err);
+    /* Graceful shutdown, waiting up to timeout_ms, then destroy when force or
+     * (-ETIMEDOUT) report that it is still running. timeout_ms 0 with force
+     * destroys at once. */
+    int (*deactivate)(struct part_hv *hv, const char *domain, unsigned timeout_ms, bool force,
+                      struct part_error *err);
+    int (*set_processors)(struct part_hv *hv, const char *domain, unsigned n, unsigned flags,
+                          struct part_error *err);
+    int (*set_memory)(struct part_hv *hv, const char *domain, uint64_t mib, unsigned flags,
+                      struct part_error *err);
+    int (*set_weight)(struct part_hv *hv, const char *domain, unsigned weight, unsigned flags,
+                      struct part_error *err);
+    int (*set_cap)(struct part_hv *hv, const char *domain, double cap, unsigned flags,
+                   struct part_error *err);
+    /* Calls fn once per domain named in domains (n of them) from a single
+     * bulk query. */
+    int (*stats)(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
+                 void *opaque, struct part_error *err);
+    /* Registers fn for lifecycle events (delivered from the event loop
+     * thread started by open). */
+    int (*events)(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err);
+};
+
+struct part_hv {
+    const struct part_hv_ops *ops;
+};
+
+extern const struct part_hv_ops part_hv_libvirt_ops;
+
+/* Wrappers that dispatch to hv->ops and return -ENOTSUP (with err saying so)
+ * when the backend lacks the operation. Arguments as in struct part_hv_ops. */
+int part_hv_open(const struct part_hv_ops *ops, const char *uri, bool read_only,
+                 struct part_hv **ret, struct part_error *err);
+void part_hv_close(struct part_hv *hv);
+int part_hv_host(struct part_hv *hv, struct part_hv_host *ret, struct part_error *err);
+int part_hv_lookup(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
+                   struct part_error *err);
+int part_hv_define(struct part_hv *hv, const struct part_profile *p,
+                   const struct part_placement *placement, struct part_error *err);
+int part_hv_undefine(struct part_hv *hv, const char *domain, struct part_error *err);
+int part_hv_activate(struct part_hv *hv, const char *domain, struct part_error *err);
+int part_hv_deactivate(struct part_hv *hv, const char *domain, unsigned timeout_ms, bool force,
+                       struct part_error *err);
+int part_hv_set_processors(struct part_hv *hv, const char *domain, unsigned n, unsigned flags,
+                           struct part_error *err);
+int part_hv_set_memory(struct part_hv *hv, const char *domain, uint64_t mib, unsigned flags,
+                       struct part_error *err);
+int part_hv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, unsigned flags,
+                       struct part_error *err);
+int part_hv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
+                    struct part_error *err);
+int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
+                  void *opaque, struct part_error *err);
+int part_hv_events(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err);

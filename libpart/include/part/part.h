@@ -1,0 +1,12 @@
+/* libpart: the partition model, configuration, and hypervisor backend of
+ * partd. One header for users of the library. */
+#pragma once
+
+#include "part/error.h"
+#include "part/size.h"
+#include "part/jsonpos.h"
+#include "part/profile.h"
+#include "part/config.h"
+#include "part/cpc.h"
+#include "part/domxml.h"
+#include "part/hv.h"

@@ -1,0 +1,73 @@
+/* Profiles: one partition's definition, read from partitions.d/NAME.json (or
+ * an API request body), validated on its own, and written back as JSON. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "part/error.h"
+
+#define PART_NAME_MAX   64  /* including the terminating NUL */
+#define PART_WEIGHT_MIN 1
+#define PART_WEIGHT_MAX 999
+#define PART_CAP_MIN    0.01
+#define PART_CAP_MAX    255.0
+#define PART_CAP_NONE   0.0 /* cap value meaning "uncapped" */
+
+enum part_mode {
+    PART_MODE_SHARED,    /* logical processors dispatched on the shared pool */
+    PART_MODE_DEDICATED, /* each logical processor owns one host CPU */
+};
+
+struct part_profile {
+    char name[PART_NAME_MAX];
+    enum part_mode mode;
+    /* logical processors: online at activation, floor, most reachable live */
+    unsigned proc_initial, proc_min, proc_reserved;
+    /* processing weight and its dynamic range (shared partitions only) */
+    unsigned weight_initial, weight_min, weight_max;
+    double cap; /* processors, PART_CAP_NONE when uncapped (shared only) */
+    /* storage in MiB: at activation, floor, most reachable live */
+    uint64_t mem_initial, mem_min, mem_reserved;
+    char group[PART_NAME_MAX]; /* "" when in no group */
+    bool autostart;
+    /* Exactly one way to get a domain: define it from a libvirt XML template
+     * (path, absolute once loaded) or a generated skeleton, or adopt the
+     * existing domain named domain_name. domain_name is the libvirt name the
+     * partition's domain has in both cases; it defaults to name. */
+    char *domain_template; /* owned, NULL when none */
+    char *domain_name;     /* owned, never NULL after parsing */
+    bool adopt;            /* domain names an existing domain */
+};
+
+/* Parses and validates a profile from text (len bytes). file is used in
+ * errors and to resolve a relative template path (its directory); it may be
+ * NULL for a request body. On success *ret is a new profile the caller frees
+ * with part_profile_free(). On failure err says file:line:column and the
+ * field. Returns 0, -EINVAL (invalid), or -ENOMEM. */
+int part_profile_parse(const char *text, size_t len, const char *file, struct part_profile **ret,
+                       struct part_error *err);
+
+/* Reads the file at path and parses it as part_profile_parse() does.
+ * Returns also -errno when the file cannot be read, or -ENODATA when empty. */
+int part_profile_load(const char *path, struct part_profile **ret, struct part_error *err);
+
+/* Checks the rules between fields (min <= initial <= reserved, ...), which
+ * part_profile_parse() already applies; for profiles changed in memory.
+ * Returns 0 or -EINVAL with err's field set. */
+int part_profile_validate(const struct part_profile *p, struct part_error *err);
+
+/* Returns a new JSON object describing p, in the profile file format, with
+ * every field spelled out (so that parse(to_json(p)) == p). NULL on ENOMEM. */
+json_t *part_profile_to_json(const struct part_profile *p);
+
+/* Returns a deep copy of p, or NULL on ENOMEM. */
+struct part_profile *part_profile_dup(const struct part_profile *p);
+
+/* Frees p (which may be NULL) and returns NULL. */
+struct part_profile *part_profile_free(struct part_profile *p);
+
+/* Returns whether name is a valid partition or group name: 1 to 63 of
+ * [A-Za-z0-9_.-], not starting with '.' or '-'. */
+bool part_name_valid(const char *name);
