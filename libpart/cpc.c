@@ -91,10 +91,11 @@ static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
     uint64_t mem = 0, mem_min = 0;
     char a[32], b[32], c[32], d[32];
 
-    for (size_t i = 0; i < cpc->n; i++) {
-        const struct part_partition *q = cpc->parts[i];
-        bool self = q == p;
-        if (!q->active && !self)
+    /* the other active partitions as they run, then p as asked */
+    for (size_t i = 0; i <= cpc->n; i++) {
+        const struct part_partition *q = i < cpc->n ? cpc->parts[i] : p;
+        bool self = i == cpc->n;
+        if (!self && (q == p || !q->active))
             continue;
         unsigned n = self ? processors : q->processors;
         if (q->profile->mode == PART_MODE_DEDICATED) {
@@ -108,8 +109,6 @@ static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
         mem += self ? memory : q->memory;
         mem_min += q->profile->mem_min;
     }
-    if (!part_cpc_find(cpc, pp->name)) /* a profile not yet defined: on an empty CPC */
-        mem_min = pp->mem_min;
 
     unsigned usable = cpc->cpus - cpc->cfg.host_reserved_cpus;
     /* a shared partition needs at least one CPU left in the pool */

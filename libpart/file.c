@@ -13,9 +13,10 @@ int part_file_read(const char *path, char **ret, size_t *ret_len, struct part_er
     size_t len = 0, cap = 0;
     int r = 0;
 
-    part_error_set_file(err, path);
-    if (!f)
+    if (!f) {
+        part_error_set_file(err, path);
         return part_error_set(err, -errno, "", "cannot read: %s", strerror(errno));
+    }
     for (;;) {
         if (cap - len < 4096) {
             char *n = realloc(buf, cap = cap ? cap * 2 : 8192);
@@ -33,6 +34,7 @@ int part_file_read(const char *path, char **ret, size_t *ret_len, struct part_er
     }
     if (ferror(f)) {
         int e = errno ? errno : EIO;
+        part_error_set_file(err, path);
         r = part_error_set(err, -e, "", "cannot read: %s", strerror(e));
         goto out;
     }
