@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "file.h"
 
@@ -66,4 +67,27 @@ char *part_path_dirname(const char *path)
     if (slash == path)
         return strdup("/");
     return strndup(path, (size_t)(slash - path));
+}
+
+int part_mkdir_p(const char *path, unsigned mode)
+{
+    char *p = strdup(path);
+    int r = 0;
+    if (!p)
+        return -ENOMEM;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+            r = -errno;
+        *s = '/';
+        if (r < 0)
+            goto out;
+    }
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+        r = -errno;
+out:
+    free(p);
+    return r;
 }

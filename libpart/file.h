@@ -15,3 +15,6 @@ char *part_path_join(const char *dir, const char *path);
 
 /* Returns the directory part of path ("." when none); the caller frees it. */
 char *part_path_dirname(const char *path);
+
+/* Creates path and its missing parents with mode. Returns 0 or -errno. */
+int part_mkdir_p(const char *path, unsigned mode);

@@ -1,39 +1,142 @@
-/* partd: the partition manager daemon. This file holds only option parsing
- * and main. */
+/* partd: the partition manager daemon. This file holds only option parsing,
+ * start-up and the signal loop. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <part/part.h>
 
 #include "check.h"
+#include "http.h"
+#include "log.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: partd --check PATH\n"
+    fprintf(f, "Usage: partd -c FILE [-f] [-v]\n"
+               "       partd --check PATH\n"
                "       partd --help | --version\n"
                "\n"
                "Manages logical partitions (libvirt domains) with processing weights, caps and\n"
-               "bounds, the way PR/SM does on a mainframe.\n"
+               "bounds, the way PR/SM does on a mainframe, and serves the partd HTTP API.\n"
                "\n"
-               "  -n, --check PATH  validate a configuration directory, a partd.json or a\n"
-               "                    profile, print the CPC and the partitions, and exit\n"
-               "                    (0 valid, 1 invalid)\n"
-               "  -h, --help        show this help\n"
-               "  -V, --version     show the version\n");
+               "  -c, --config FILE  the daemon configuration (partd.json); its partitions\n"
+               "                     directory holds one profile per partition\n"
+               "  -f, --foreground   stay in the foreground (logs go to stderr)\n"
+               "  -v, --verbose      log debug messages too\n"
+               "  -n, --check PATH   validate a configuration directory, a partd.json or a\n"
+               "                     profile, print the CPC and the partitions, and exit\n"
+               "                     (0 valid, 1 invalid)\n"
+               "  -h, --help         show this help\n"
+               "  -V, --version      show the version\n"
+               "\n"
+               "Signals: SIGTERM and SIGINT stop partd; partitions keep running.\n"
+               "See partd(8) and partd.json(5).\n");
+}
+
+/* Reads the bearer token: the file's first line. */
+static int token_read(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    bool ok = fgets(buf, (int)len, f) != NULL;
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return ok && buf[0] ? 0 : -ENODATA;
+}
+
+static int run(const char *config, bool foreground)
+{
+    struct part_config *cfg = NULL;
+    struct part_mgr *mgr = NULL;
+    struct http_server *http = NULL;
+    struct part_error err = {0};
+    char token[512], buf[1024];
+    sigset_t sigs;
+    int sig, r;
+
+    if ((r = part_config_load(config, &cfg, &err)) < 0) {
+        log_msg(PART_LOG_ERROR, "%s", part_error_format(&err, buf, sizeof(buf)));
+        return 1;
+    }
+    if (cfg->token_file && (r = token_read(cfg->token_file, token, sizeof(token))) < 0) {
+        log_msg(PART_LOG_ERROR, "token_file %s: %s", cfg->token_file,
+                r == -ENODATA ? "empty" : strerror(-r));
+        part_config_free(cfg);
+        return 1;
+    }
+    const char *tok = cfg->token_file ? token : NULL;
+    if (!foreground && daemon(0, 1) < 0) {
+        log_msg(PART_LOG_ERROR, "cannot go to the background: %s", strerror(errno));
+        part_config_free(cfg);
+        return 1;
+    }
+    /* signals are taken by sigwait() below, never by the threads started next */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    log_msg(PART_LOG_INFO, "partd %s starting on %s", PARTD_VERSION, cfg->uri);
+    struct part_config *keep = cfg;
+    if ((r = part_mgr_open(cfg, &part_hv_libvirt_ops, log_part, NULL, &mgr, &err)) < 0) {
+        log_msg(PART_LOG_ERROR, "%s", part_error_format(&err, buf, sizeof(buf)));
+        part_config_free(keep);
+        return 1;
+    }
+    if ((r = http_start(keep, tok, mgr, &http, &err)) < 0) {
+        log_msg(PART_LOG_ERROR, "%s", err.message);
+        part_mgr_close(mgr);
+        return 1;
+    }
+    log_msg(PART_LOG_INFO, "ready");
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_msg(PART_LOG_WARNING, "SIGHUP: configuration reload is not supported yet; "
+                                      "restart partd to reload");
+            continue;
+        }
+        break;
+    }
+    log_msg(PART_LOG_INFO, "stopping (signal %d); partitions keep running", sig);
+    http_stop(http);
+    part_mgr_close(mgr);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"check", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+        {"verbose", no_argument, NULL, 'v'},      {"check", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *check = NULL;
-    int c;
+    const char *check = NULL, *config = NULL;
+    bool foreground = false;
+    int c, verbose = 0;
 
-    while ((c = getopt_long(argc, argv, "n:hV", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:fvn:hV", options, NULL)) != -1) {
         switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'f':
+            foreground = true;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
         case 'n':
             check = optarg;
             break;
@@ -48,9 +151,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || !check) {
+    if (optind != argc || (!check == !config)) {
         usage(stderr);
         return 2;
     }
-    return check_run(check, stdout, stderr);
+    if (check)
+        return check_run(check, stdout, stderr);
+    log_init(verbose);
+    return run(config, foreground);
 }

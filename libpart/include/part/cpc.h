@@ -11,6 +11,28 @@
 #include "part/error.h"
 #include "part/profile.h"
 
+/* The settings a backend applies to a running partition. */
+enum part_setting {
+    PART_SET_PROCESSORS,
+    PART_SET_MEMORY,
+    PART_SET_WEIGHT,
+    PART_SET_CAP,
+    PART_SET_N,
+};
+
+/* What the backend said of a running setting. */
+enum part_apply {
+    PART_APPLY_NONE,        /* nothing to apply (inactive) */
+    PART_APPLY_APPLIED,     /* the backend confirmed the running value */
+    PART_APPLY_UNSUPPORTED, /* the backend cannot apply it; partd's value stands */
+    PART_APPLY_FAILED,      /* the backend refused it */
+};
+
+struct part_backend_status {
+    enum part_apply status;
+    char detail[512]; /* why, when not applied */
+};
+
 struct part_partition {
     struct part_profile *profile; /* owned: the definition the next activation uses */
     bool active;
@@ -20,6 +42,7 @@ struct part_partition {
     double cap;      /* PART_CAP_NONE when uncapped */
     uint64_t memory; /* memory target in MiB */
     unsigned *cpus;  /* dedicated: the host CPUs owned, one per online processor; owned */
+    struct part_backend_status backend[PART_SET_N];
     /* computed by part_cpc_compute() */
     double entitlement; /* processors */
 };

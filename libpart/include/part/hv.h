@@ -23,6 +23,7 @@ struct part_hv_host {
     unsigned cpus;   /* host CPUs */
     uint64_t memory; /* host memory, MiB */
     char driver[32]; /* "QEMU", "TEST", ... */
+    char version[32]; /* the hypervisor library's version, "9.0.0" */
 };
 
 struct part_hv_domain {

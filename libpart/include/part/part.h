@@ -10,3 +10,6 @@
 #include "part/cpc.h"
 #include "part/domxml.h"
 #include "part/hv.h"
+#include "part/state.h"
+#include "part/snapshot.h"
+#include "part/manager.h"

@@ -1,0 +1,149 @@
+/* Dispatch of the hypervisor backend operations through struct part_hv_ops,
+ * with the checks every backend would otherwise repeat. */
+#include <errno.h>
+
+#include "part/hv.h"
+
+#define HV_FLAGS_ALL (PART_HV_LIVE | PART_HV_CONFIG)
+
+#define HV_CHECK(hv, op, what, err)                                                                \
+    hv_check((hv), (hv) && (hv)->ops && (hv)->ops->op, (what), (err))
+
+/* Returns 0 when hv is open and has the operation (has_op), else an error
+ * saying which backend lacks what. */
+static int hv_check(struct part_hv *hv, bool has_op, const char *what, struct part_error *err)
+{
+    if (!hv || !hv->ops)
+        return part_error_set(err, -EINVAL, NULL, "no hypervisor connection to %s", what);
+    if (!has_op)
+        return part_error_set(err, -ENOTSUP, NULL, "%s backend cannot %s",
+                              hv->ops->name ? hv->ops->name : "this", what);
+    return 0;
+}
+
+/* A change must say where it applies; a bit partd does not know would be
+ * silently ignored by some backend, so it is refused here for all. */
+static int hv_check_flags(unsigned flags, struct part_error *err)
+{
+    if (flags == 0 || (flags & ~HV_FLAGS_ALL))
+        return part_error_set(err, -EINVAL, NULL,
+                              "invalid flags 0x%x: expected live, config or both", flags);
+    return 0;
+}
+
+int part_hv_open(const struct part_hv_ops *ops, const char *uri, bool read_only,
+                 struct part_hv **ret, struct part_error *err)
+{
+    if (!ops)
+        return part_error_set(err, -EINVAL, NULL, "no hypervisor backend");
+    if (!ops->open)
+        return part_error_set(err, -ENOTSUP, NULL, "%s backend cannot open a connection",
+                              ops->name ? ops->name : "this");
+    return ops->open(uri, read_only, ret, err);
+}
+
+void part_hv_close(struct part_hv *hv)
+{
+    if (hv && hv->ops && hv->ops->close)
+        hv->ops->close(hv);
+}
+
+int part_hv_host(struct part_hv *hv, struct part_hv_host *ret, struct part_error *err)
+{
+    int r = HV_CHECK(hv, host, "describe the host", err);
+
+    return r < 0 ? r : hv->ops->host(hv, ret, err);
+}
+
+int part_hv_lookup(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
+                   struct part_error *err)
+{
+    int r = HV_CHECK(hv, lookup, "look up domains", err);
+
+    return r < 0 ? r : hv->ops->lookup(hv, domain, ret, err);
+}
+
+int part_hv_define(struct part_hv *hv, const struct part_profile *p,
+                   const struct part_placement *placement, struct part_error *err)
+{
+    int r = HV_CHECK(hv, define, "define domains", err);
+
+    return r < 0 ? r : hv->ops->define(hv, p, placement, err);
+}
+
+int part_hv_undefine(struct part_hv *hv, const char *domain, struct part_error *err)
+{
+    int r = HV_CHECK(hv, undefine, "undefine domains", err);
+
+    return r < 0 ? r : hv->ops->undefine(hv, domain, err);
+}
+
+int part_hv_activate(struct part_hv *hv, const char *domain, struct part_error *err)
+{
+    int r = HV_CHECK(hv, activate, "activate domains", err);
+
+    return r < 0 ? r : hv->ops->activate(hv, domain, err);
+}
+
+int part_hv_deactivate(struct part_hv *hv, const char *domain, unsigned timeout_ms, bool force,
+                       struct part_error *err)
+{
+    int r = HV_CHECK(hv, deactivate, "deactivate domains", err);
+
+    return r < 0 ? r : hv->ops->deactivate(hv, domain, timeout_ms, force, err);
+}
+
+int part_hv_set_processors(struct part_hv *hv, const char *domain, unsigned n, unsigned flags,
+                           struct part_error *err)
+{
+    int r = HV_CHECK(hv, set_processors, "change logical processors", err);
+
+    if (r == 0)
+        r = hv_check_flags(flags, err);
+    return r < 0 ? r : hv->ops->set_processors(hv, domain, n, flags, err);
+}
+
+int part_hv_set_memory(struct part_hv *hv, const char *domain, uint64_t mib, unsigned flags,
+                       struct part_error *err)
+{
+    int r = HV_CHECK(hv, set_memory, "change memory", err);
+
+    if (r == 0)
+        r = hv_check_flags(flags, err);
+    return r < 0 ? r : hv->ops->set_memory(hv, domain, mib, flags, err);
+}
+
+int part_hv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, unsigned flags,
+                       struct part_error *err)
+{
+    int r = HV_CHECK(hv, set_weight, "change processing weights", err);
+
+    if (r == 0)
+        r = hv_check_flags(flags, err);
+    return r < 0 ? r : hv->ops->set_weight(hv, domain, weight, flags, err);
+}
+
+int part_hv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
+                    struct part_error *err)
+{
+    int r = HV_CHECK(hv, set_cap, "change processor caps", err);
+
+    if (r == 0)
+        r = hv_check_flags(flags, err);
+    return r < 0 ? r : hv->ops->set_cap(hv, domain, cap, flags, err);
+}
+
+int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
+                  void *opaque, struct part_error *err)
+{
+    int r = HV_CHECK(hv, stats, "report statistics", err);
+
+    return r < 0 ? r : hv->ops->stats(hv, domains, n, fn, opaque, err);
+}
+
+int part_hv_events(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err)
+{
+    int r = HV_CHECK(hv, events, "report events", err);
+
+    return r < 0 ? r : hv->ops->events(hv, fn, opaque, err);
+}

@@ -1,0 +1,113 @@
+/* The partition manager: the CPC model kept in step with the backend. Every
+ * mutation is checked (bounds, admission control), applied through the
+ * backend, recorded from what the backend confirmed, persisted, and
+ * published as a new snapshot, under one lock. Readers use snapshots and
+ * never wait on the backend. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "part/config.h"
+#include "part/error.h"
+#include "part/hv.h"
+#include "part/snapshot.h"
+
+struct part_mgr;
+
+enum part_scope {
+    PART_SCOPE_RUNNING = 1 << 0,
+    PART_SCOPE_PROFILE = 1 << 1,
+    PART_SCOPE_BOTH = PART_SCOPE_RUNNING | PART_SCOPE_PROFILE,
+};
+
+/* A change request; has_* marks the fields given. */
+struct part_resize {
+    bool has_processors, has_memory, has_weight, has_weight_min, has_weight_max, has_cap;
+    unsigned processors, weight, weight_min, weight_max;
+    uint64_t memory; /* MiB */
+    double cap;      /* PART_CAP_NONE removes the cap */
+    enum part_scope scope;
+};
+
+enum part_change_status {
+    PART_CHANGE_APPLIED,     /* running: the backend confirmed it */
+    PART_CHANGE_UNSUPPORTED, /* running: recorded, the backend cannot apply it */
+    PART_CHANGE_FAILED,      /* running: the backend refused; nothing recorded */
+    PART_CHANGE_SAVED,       /* profile: written to the profile file */
+    PART_CHANGE_NOT_TRIED,   /* skipped because an earlier change failed */
+};
+
+struct part_change {
+    const char *field; /* "processors", "memory", "weight", "weight_min", ... */
+    enum part_scope scope; /* RUNNING or PROFILE */
+    double from, to;       /* PART_CAP_NONE for no cap */
+    enum part_change_status status;
+    char detail[512];
+};
+
+#define PART_CHANGES_MAX 16
+struct part_changes {
+    struct part_change items[PART_CHANGES_MAX];
+    size_t n;
+};
+
+/* Messages for the daemon's log (libpart never logs itself). */
+enum part_log_level { PART_LOG_ERROR, PART_LOG_WARNING, PART_LOG_INFO, PART_LOG_DEBUG };
+typedef void (*part_log_fn)(enum part_log_level level, const char *message, void *opaque);
+
+/* Opens the manager for cfg (taken on success): connects to the backend,
+ * loads the profiles (bad ones are logged and left out), restores the state
+ * file, and reconciles: defines or adopts each partition's domain, records
+ * the running ones, re-activates the ones partd kept active, and activates
+ * autostart partitions on first start. log may be NULL. */
+int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_log_fn log,
+                  void *log_opaque, struct part_mgr **ret, struct part_error *err);
+
+/* Stops listening to the backend and frees mgr (which may be NULL). Running
+ * partitions keep running. */
+void part_mgr_close(struct part_mgr *mgr);
+
+/* Returns the current snapshot with a reference the caller drops with
+ * part_snapshot_put(). Never blocks on the backend. */
+struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr);
+
+/* Defines a partition from a profile text (an API body): validated (errors
+ * give line and column in text), admitted, its domain defined, its file
+ * written to the partitions directory. *ret_name (may be NULL) receives the
+ * name. -EEXIST when taken. */
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[64],
+                    struct part_error *err);
+
+/* Undefines an inactive partition: its domain (unless adopted) and its
+ * profile file are removed. -EBUSY when active, -ENOENT when unknown. */
+int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err);
+
+int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err);
+
+/* Graceful shutdown within timeout_ms, then destroy when force; without
+ * force a guest that does not stop is -ETIMEDOUT and stays active. */
+int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
+                        struct part_error *err);
+
+/* Applies req to the partition named name. Everything is checked before
+ * anything is applied (-ERANGE bounds, -ENOSPC capacity, -EBUSY for scope
+ * running on an inactive partition, -EINVAL for bounds with scope running).
+ * Each change applied is listed in *ret_changes with what the backend said.
+ * Returns 0 when nothing failed, -EIO when a backend call failed (the
+ * changes say which; the others were not tried). */
+int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_resize *req,
+                    struct part_changes *ret_changes, struct part_error *err);
+
+/* Returns a new JSON object of the partition named name as the snapshot has
+ * it (after the last mutation), or NULL when there is none. */
+json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name);
+
+const char *part_change_status_name(enum part_change_status s);
+
+/* Parses a change request (the PATCH body of docs/api.md: processors,
+ * memory, weight, weight_min, weight_max, cap, scope) from text into *ret.
+ * Returns 0, -EINVAL with err naming the field (line and column in text),
+ * or -ENODATA when there is nothing to change. */
+int part_resize_parse(const char *text, size_t len, struct part_resize *ret,
+                      struct part_error *err);

@@ -1,0 +1,45 @@
+/* Runtime state that must survive a restart of partd: which partitions partd
+ * keeps active, and their running values (a scope-running change lives only
+ * here and in the backend). Written atomically (temporary file, fsync,
+ * rename, fsync of the directory), so a crash leaves the old or the new file,
+ * never half of one. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/cpc.h"
+#include "part/error.h"
+
+struct part_state_entry {
+    char name[64];
+    bool active;
+    unsigned processors, weight;
+    double cap;
+    uint64_t memory;
+};
+
+struct part_state {
+    struct part_state_entry *entries; /* owned */
+    size_t n;
+};
+
+/* Reads dir/state.json into *ret. A missing file is an empty state (0).
+ * Returns a negative errno with err naming the file when it is unreadable or
+ * invalid. */
+int part_state_load(const char *dir, struct part_state *ret, struct part_error *err);
+
+/* Writes the state of every partition of cpc to dir/state.json atomically,
+ * creating dir when needed. */
+int part_state_save(const char *dir, const struct part_cpc *cpc, struct part_error *err);
+
+/* Returns the entry named name, or NULL. */
+const struct part_state_entry *part_state_find(const struct part_state *st, const char *name);
+
+void part_state_clear(struct part_state *st);
+
+/* Writes len bytes of data to path atomically (temporary file in the same
+ * directory, fsync, rename, fsync of the directory) with mode. */
+int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
+                           struct part_error *err);

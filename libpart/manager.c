@@ -1,0 +1,862 @@
+/* The partition manager: the CPC model kept in step with the backend.
+ * Mutations run under mgr->lock: check everything, apply through the
+ * backend, record what the backend confirmed, persist, publish a snapshot.
+ * Lifecycle events from the backend are queued by the event-loop thread and
+ * handled by the manager's own thread, so that the backend's event loop
+ * never waits on our lock. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "json.h"
+#include "part/manager.h"
+#include "part/state.h"
+
+struct mgr_event {
+    char domain[PART_NAME_MAX];
+    enum part_hv_event event;
+};
+
+struct part_mgr {
+    pthread_mutex_t lock; /* the model, the backend connection, the files */
+    struct part_config *cfg;
+    struct part_hv *hv;
+    struct part_hv_host host;
+    struct part_cpc *cpc;
+    part_log_fn log;
+    void *log_opaque;
+
+    pthread_mutex_t snap_lock; /* only the pointer swap */
+    struct part_snapshot *snap;
+
+    pthread_mutex_t ev_lock; /* the event queue and the thread's life */
+    pthread_cond_t ev_cond;
+    struct mgr_event events[64];
+    size_t n_events;
+    bool stopping;
+    pthread_t thread;
+    bool thread_started;
+};
+
+static void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    if (!mgr->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    mgr->log(level, buf, mgr->log_opaque);
+}
+
+const char *part_change_status_name(enum part_change_status s)
+{
+    static const char *const names[] = {
+        [PART_CHANGE_APPLIED] = "applied",   [PART_CHANGE_UNSUPPORTED] = "unsupported",
+        [PART_CHANGE_FAILED] = "failed",     [PART_CHANGE_SAVED] = "saved",
+        [PART_CHANGE_NOT_TRIED] = "not-tried",
+    };
+    return names[s];
+}
+
+/* Publishes a new snapshot of the model; called with mgr->lock held. */
+static void mgr_publish(struct part_mgr *mgr)
+{
+    struct part_snapshot_info info = {
+        .uri = mgr->cfg->uri,
+        .driver = mgr->host.driver,
+        .version = mgr->host.version,
+        .connected = mgr->hv != NULL};
+    struct part_snapshot *s = part_snapshot_new(mgr->cpc, &info), *old;
+    if (!s) {
+        mgr_log(mgr, PART_LOG_ERROR, "out of memory: status not refreshed");
+        return;
+    }
+    pthread_mutex_lock(&mgr->snap_lock);
+    old = mgr->snap;
+    mgr->snap = s;
+    pthread_mutex_unlock(&mgr->snap_lock);
+    part_snapshot_put(old);
+}
+
+struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr)
+{
+    pthread_mutex_lock(&mgr->snap_lock);
+    struct part_snapshot *s = part_snapshot_ref(mgr->snap);
+    pthread_mutex_unlock(&mgr->snap_lock);
+    return s;
+}
+
+json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name)
+{
+    pthread_mutex_lock(&mgr->lock);
+    struct part_partition *p = part_cpc_find(mgr->cpc, name);
+    json_t *j = p ? part_snapshot_partition_json(mgr->cpc, p) : NULL;
+    pthread_mutex_unlock(&mgr->lock);
+    return j;
+}
+
+static void mgr_save_state(struct part_mgr *mgr)
+{
+    struct part_error err = {0};
+    char buf[1024];
+    if (part_state_save(mgr->cfg->state_dir, mgr->cpc, &err) < 0)
+        mgr_log(mgr, PART_LOG_ERROR, "state not saved: %s",
+                part_error_format(&err, buf, sizeof(buf)));
+}
+
+/* Records what the backend said of a running setting. */
+static void mgr_record(struct part_partition *p, enum part_setting s, int r,
+                       const struct part_error *err)
+{
+    struct part_backend_status *b = &p->backend[s];
+    b->status = r == 0          ? PART_APPLY_APPLIED
+                : r == -ENOTSUP ? PART_APPLY_UNSUPPORTED
+                                : PART_APPLY_FAILED;
+    snprintf(b->detail, sizeof(b->detail), "%s", r == 0 ? "" : err->message);
+}
+
+/* Where p's processors may run: the pool for shared partitions, its own
+ * CPUs for dedicated ones. buf has room for every host CPU. */
+static struct part_placement mgr_placement(struct part_mgr *mgr, const struct part_partition *p,
+                                           unsigned *buf)
+{
+    if (p->profile->mode == PART_MODE_DEDICATED)
+        return (struct part_placement){.cpus = p->cpus, .n = p->active ? p->processors : 0};
+    return (struct part_placement){.cpus = buf, .n = part_cpc_pool_cpus(mgr->cpc, buf)};
+}
+
+static int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
+{
+    unsigned *buf = calloc(mgr->cpc->cpus + 1, sizeof(*buf));
+    if (!buf)
+        return -ENOMEM;
+    struct part_placement pl = mgr_placement(mgr, p, buf);
+    int r = part_hv_define(mgr->hv, p->profile, &pl, err);
+    free(buf);
+    return r;
+}
+
+/* Sends the running weight and cap to the backend and records the answer. */
+static void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p)
+{
+    struct part_error err = {0};
+    if (p->profile->mode != PART_MODE_SHARED) {
+        p->backend[PART_SET_WEIGHT].status = p->backend[PART_SET_CAP].status = PART_APPLY_NONE;
+        return;
+    }
+    int r = part_hv_set_weight(mgr->hv, p->profile->domain_name, p->weight, PART_HV_LIVE, &err);
+    mgr_record(p, PART_SET_WEIGHT, r, &err);
+    part_error_clear(&err);
+    r = part_hv_set_cap(mgr->hv, p->profile->domain_name, p->cap, PART_HV_LIVE, &err);
+    mgr_record(p, PART_SET_CAP, r, &err);
+}
+
+/* Reads the running processors and memory back from the backend. */
+static int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
+{
+    struct part_hv_domain d;
+    int r = part_hv_lookup(mgr->hv, p->profile->domain_name, &d, err);
+    if (r < 0)
+        return r;
+    part_cpc_set_running(mgr->cpc, p, d.vcpus, d.memory);
+    p->backend[PART_SET_PROCESSORS].status = PART_APPLY_APPLIED;
+    p->backend[PART_SET_MEMORY].status = PART_APPLY_APPLIED;
+    return 0;
+}
+
+/* Activation with mgr->lock held. */
+static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    int r;
+
+    if ((r = part_cpc_check_activate(mgr->cpc, p, err)) < 0)
+        return r;
+    if ((r = part_cpc_set_active(mgr->cpc, p, true)) < 0)
+        return part_error_set(err, r, "", "%s: no free host CPUs to dedicate", pp->name);
+    if (!pp->adopt) {
+        r = mgr_define_domain(mgr, p, err);
+    } else {
+        r = part_hv_set_processors(mgr->hv, pp->domain_name, pp->proc_initial, PART_HV_CONFIG,
+                                   err);
+        if (r == 0)
+            r = part_hv_set_memory(mgr->hv, pp->domain_name, pp->mem_initial, PART_HV_CONFIG,
+                                   err);
+    }
+    if (r == 0)
+        r = part_hv_activate(mgr->hv, pp->domain_name, err);
+    if (r < 0) {
+        part_cpc_set_active(mgr->cpc, p, false);
+        return r;
+    }
+    struct part_error rb = {0};
+    if (mgr_read_back(mgr, p, &rb) < 0)
+        mgr_log(mgr, PART_LOG_WARNING, "%s: started, but cannot read it back: %s", pp->name,
+                rb.message);
+    mgr_apply_weight_cap(mgr, p);
+    mgr_log(mgr, PART_LOG_INFO, "%s: activated (%u processors, %llu MiB)", pp->name,
+            p->processors, (unsigned long long)p->memory);
+    return 0;
+}
+
+int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err)
+{
+    pthread_mutex_lock(&mgr->lock);
+    struct part_partition *p = part_cpc_find(mgr->cpc, name);
+    int r = p ? mgr_activate(mgr, p, err)
+              : part_error_set(err, -ENOENT, "", "no partition named %s", name);
+    if (r == 0) {
+        mgr_save_state(mgr);
+        mgr_publish(mgr);
+    }
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
+                        struct part_error *err)
+{
+    int r;
+    pthread_mutex_lock(&mgr->lock);
+    struct part_partition *p = part_cpc_find(mgr->cpc, name);
+    if (!p) {
+        r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
+        goto out;
+    }
+    if (!p->active) {
+        r = part_error_set(err, -EBUSY, "", "%s is not active", name);
+        goto out;
+    }
+    r = part_hv_deactivate(mgr->hv, p->profile->domain_name, timeout_ms, force, err);
+    if (r < 0)
+        goto out;
+    part_cpc_set_active(mgr->cpc, p, false);
+    mgr_log(mgr, PART_LOG_INFO, "%s: deactivated%s", name, force ? " (forced)" : "");
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+out:
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+static char *mgr_profile_path(struct part_mgr *mgr, const char *name)
+{
+    char *path;
+    if (asprintf(&path, "%s/%s.json", mgr->cfg->partitions_dir, name) < 0)
+        return NULL;
+    return path;
+}
+
+static int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p,
+                             struct part_error *err)
+{
+    json_t *j = part_profile_to_json(p);
+    char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL, *path = mgr_profile_path(mgr, p->name);
+    int r = -ENOMEM;
+    if (text && path) {
+        size_t len = strlen(text);
+        text[len] = '\0';
+        char *nl = realloc(text, len + 2); /* files end with a newline */
+        if (nl) {
+            text = nl;
+            strcpy(text + len, "\n");
+            r = part_file_write_atomic(path, text, len + 1, 0644, err);
+        }
+    }
+    json_decref(j);
+    free(text);
+    free(path);
+    return r;
+}
+
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[64],
+                    struct part_error *err)
+{
+    struct part_profile *p = NULL;
+    struct part_hv_domain d;
+    int r;
+
+    if ((r = part_profile_parse(text, len, NULL, &p, err)) < 0)
+        return r;
+    if (p->domain_template && p->domain_template[0] != '/') {
+        char *abs = part_path_join(mgr->cfg->partitions_dir, p->domain_template);
+        if (!abs) {
+            part_profile_free(p);
+            return -ENOMEM;
+        }
+        free(p->domain_template);
+        p->domain_template = abs;
+    }
+    pthread_mutex_lock(&mgr->lock);
+    if ((r = part_cpc_define(mgr->cpc, p, err)) < 0) {
+        part_profile_free(p);
+        goto out;
+    }
+    struct part_partition *part = part_cpc_find(mgr->cpc, p->name);
+    if (p->adopt) {
+        r = part_hv_lookup(mgr->hv, p->domain_name, &d, err);
+        if (r == -ENOENT)
+            r = part_error_set(err, -EINVAL, "domain.adopt", "domain.adopt: no domain named %s",
+                               p->domain_name);
+    } else {
+        r = mgr_define_domain(mgr, part, err);
+    }
+    if (r == 0 && (r = mgr_write_profile(mgr, p, err)) < 0 && !p->adopt)
+        part_hv_undefine(mgr->hv, p->domain_name, NULL);
+    if (r < 0) {
+        part_cpc_undefine(mgr->cpc, p->name, NULL);
+        goto out;
+    }
+    if (ret_name)
+        snprintf(ret_name, PART_NAME_MAX, "%s", p->name);
+    mgr_log(mgr, PART_LOG_INFO, "%s: defined", p->name);
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+out:
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err)
+{
+    int r;
+    pthread_mutex_lock(&mgr->lock);
+    struct part_partition *p = part_cpc_find(mgr->cpc, name);
+    if (!p) {
+        r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
+        goto out;
+    }
+    if (p->active) {
+        r = part_error_set(err, -EBUSY, "", "%s is active; deactivate it first", name);
+        goto out;
+    }
+    if (!p->profile->adopt) {
+        r = part_hv_undefine(mgr->hv, p->profile->domain_name, err);
+        if (r < 0 && r != -ENOENT)
+            goto out;
+    }
+    char *path = mgr_profile_path(mgr, name);
+    if (path && unlink(path) < 0 && errno != ENOENT) {
+        r = part_error_set(err, -errno, "", "%s: domain undefined, but %s stays: %s", name, path,
+                           strerror(errno));
+        free(path);
+        goto out;
+    }
+    free(path);
+    r = part_cpc_undefine(mgr->cpc, name, err);
+    mgr_log(mgr, PART_LOG_INFO, "%s: undefined", name);
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+out:
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+static struct part_change *change_add(struct part_changes *c, const char *field,
+                                      enum part_scope scope, double from, double to)
+{
+    struct part_change *ch = &c->items[c->n++];
+    *ch = (struct part_change){.field = field, .scope = scope, .from = from, .to = to};
+    return ch;
+}
+
+/* Checks a resize request against the partition; nothing is applied. */
+static int resize_check(struct part_mgr *mgr, struct part_partition *p,
+                        const struct part_resize *req, struct part_profile *next,
+                        struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    bool running = req->scope & PART_SCOPE_RUNNING, profile = req->scope & PART_SCOPE_PROFILE;
+    int r;
+
+    if (req->scope == PART_SCOPE_RUNNING && !p->active)
+        return part_error_set(err, -EBUSY, "scope",
+                              "%s is inactive: scope running needs an active partition", pp->name);
+    if (req->scope == PART_SCOPE_RUNNING && (req->has_weight_min || req->has_weight_max))
+        return part_error_set(err, -EINVAL, req->has_weight_min ? "weight_min" : "weight_max",
+                              "%s: weight bounds are profile settings; use scope profile or both",
+                              req->has_weight_min ? "weight_min" : "weight_max");
+    if (pp->mode == PART_MODE_DEDICATED &&
+        (req->has_weight || req->has_weight_min || req->has_weight_max || req->has_cap))
+        return part_error_set(err, -EINVAL, req->has_cap ? "cap" : "weight",
+                              "%s: dedicated partitions have no weight or cap",
+                              req->has_cap ? "cap" : "weight");
+    unsigned wmin = req->has_weight_min ? req->weight_min : pp->weight_min;
+    unsigned wmax = req->has_weight_max ? req->weight_max : pp->weight_max;
+    if (wmin > wmax)
+        return part_error_set(err, -EINVAL, "weight_min", "weight_min (%u) exceeds weight_max (%u)",
+                              wmin, wmax);
+    if (req->has_weight && (req->weight < wmin || req->weight > wmax))
+        return part_error_set(err, -ERANGE, "weight", "weight (%u) is outside %u-%u", req->weight,
+                              wmin, wmax);
+    if (running && p->active) {
+        unsigned procs = req->has_processors ? req->processors : p->processors;
+        uint64_t mem = req->has_memory ? req->memory : p->memory;
+        if ((r = part_cpc_check_resize(mgr->cpc, p, procs, mem, err)) < 0)
+            return r;
+        if (!req->has_weight && (p->weight < wmin || p->weight > wmax) && profile)
+            return part_error_set(err, -ERANGE, "weight",
+                                  "the running weight (%u) would be outside %u-%u: give a weight",
+                                  p->weight, wmin, wmax);
+    }
+    if (profile) {
+        if (req->has_processors)
+            next->proc_initial = req->processors;
+        if (req->has_memory)
+            next->mem_initial = req->memory;
+        if (req->has_weight)
+            next->weight_initial = req->weight;
+        next->weight_min = wmin;
+        next->weight_max = wmax;
+        if (next->weight_initial < wmin || next->weight_initial > wmax)
+            return part_error_set(err, -ERANGE, "weight",
+                                  "weight.initial (%u) would be outside %u-%u: give a weight",
+                                  next->weight_initial, wmin, wmax);
+        if (req->has_cap)
+            next->cap = req->cap;
+        if ((r = part_profile_validate(next, err)) < 0)
+            return r == -EINVAL ? -ERANGE : r;
+    }
+    return 0;
+}
+
+/* One running change through the backend; returns 0 unless it failed. */
+static int resize_apply(struct part_mgr *mgr, struct part_partition *p, enum part_setting s,
+                        double to, struct part_changes *c)
+{
+    static const char *const fields[] = {"processors", "memory", "weight", "cap"};
+    const char *dom = p->profile->domain_name;
+    double from = s == PART_SET_PROCESSORS ? p->processors
+                  : s == PART_SET_MEMORY   ? (double)p->memory
+                  : s == PART_SET_WEIGHT   ? p->weight
+                                           : p->cap;
+    struct part_error err = {0};
+    int r;
+
+    struct part_change *ch = change_add(c, fields[s], PART_SCOPE_RUNNING, from, to);
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        r = part_hv_set_processors(mgr->hv, dom, (unsigned)to, PART_HV_LIVE, &err);
+        if (r == 0)
+            part_cpc_set_running(mgr->cpc, p, (unsigned)to, p->memory);
+        break;
+    case PART_SET_MEMORY:
+        r = part_hv_set_memory(mgr->hv, dom, (uint64_t)to, PART_HV_LIVE, &err);
+        if (r == 0)
+            part_cpc_set_running(mgr->cpc, p, p->processors, (uint64_t)to);
+        break;
+    case PART_SET_WEIGHT:
+        r = part_hv_set_weight(mgr->hv, dom, (unsigned)to, PART_HV_LIVE, &err);
+        if (r == 0 || r == -ENOTSUP)
+            p->weight = (unsigned)to;
+        break;
+    default:
+        r = part_hv_set_cap(mgr->hv, dom, to, PART_HV_LIVE, &err);
+        if (r == 0 || r == -ENOTSUP)
+            p->cap = to;
+        break;
+    }
+    mgr_record(p, s, r, &err);
+    ch->status = r == 0          ? PART_CHANGE_APPLIED
+                 : r == -ENOTSUP ? PART_CHANGE_UNSUPPORTED
+                                 : PART_CHANGE_FAILED;
+    snprintf(ch->detail, sizeof(ch->detail), "%s", r == 0 ? "" : err.message);
+    part_cpc_compute(mgr->cpc);
+    return ch->status == PART_CHANGE_FAILED ? -EIO : 0;
+}
+
+int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_resize *req,
+                    struct part_changes *c, struct part_error *err)
+{
+    struct part_profile *next = NULL;
+    int r = 0;
+
+    c->n = 0;
+    pthread_mutex_lock(&mgr->lock);
+    struct part_partition *p = part_cpc_find(mgr->cpc, name);
+    if (!p) {
+        r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
+        goto out;
+    }
+    if (!(next = part_profile_dup(p->profile))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if ((r = resize_check(mgr, p, req, next, err)) < 0)
+        goto out;
+
+    if ((req->scope & PART_SCOPE_RUNNING) && p->active) {
+        struct {
+            bool want;
+            enum part_setting s;
+            double to, now;
+        } todo[] = {
+            {req->has_processors, PART_SET_PROCESSORS, req->processors, p->processors},
+            {req->has_memory, PART_SET_MEMORY, (double)req->memory, (double)p->memory},
+            {req->has_weight, PART_SET_WEIGHT, req->weight, p->weight},
+            {req->has_cap, PART_SET_CAP, req->cap, p->cap},
+        };
+        for (size_t i = 0; i < sizeof(todo) / sizeof(todo[0]); i++) {
+            if (!todo[i].want || todo[i].to == todo[i].now)
+                continue;
+            if (r < 0) { /* an earlier change failed: say what was not tried */
+                change_add(c, (const char *[]){"processors", "memory", "weight", "cap"}[todo[i].s],
+                           PART_SCOPE_RUNNING, todo[i].now, todo[i].to)
+                    ->status = PART_CHANGE_NOT_TRIED;
+                continue;
+            }
+            r = resize_apply(mgr, p, todo[i].s, todo[i].to, c);
+        }
+        mgr_save_state(mgr);
+    }
+    if ((req->scope & PART_SCOPE_PROFILE) && r == 0) {
+        const struct part_profile *old = p->profile;
+        struct {
+            bool want;
+            const char *field;
+            double from, to;
+        } saved[] = {
+            {req->has_processors, "processors", old->proc_initial, next->proc_initial},
+            {req->has_memory, "memory", (double)old->mem_initial, (double)next->mem_initial},
+            {req->has_weight, "weight", old->weight_initial, next->weight_initial},
+            {req->has_weight_min, "weight_min", old->weight_min, next->weight_min},
+            {req->has_weight_max, "weight_max", old->weight_max, next->weight_max},
+            {req->has_cap, "cap", old->cap, next->cap},
+        };
+        if ((r = mgr_write_profile(mgr, next, err)) < 0)
+            goto out;
+        for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
+            if (saved[i].want)
+                change_add(c, saved[i].field, PART_SCOPE_PROFILE, saved[i].from, saved[i].to)
+                    ->status = PART_CHANGE_SAVED;
+        if ((r = part_cpc_replace_profile(mgr->cpc, p, next, err)) < 0)
+            goto out;
+        next = NULL;
+    } else if ((req->scope & PART_SCOPE_PROFILE) && r < 0) {
+        part_error_set(err, r, "", "%s: a running change failed; the profile was not changed",
+                       name);
+    }
+    if (r < 0 && c->n)
+        part_error_set(err, r, err->field, "%s: not every change was applied; see changes", name);
+    mgr_log(mgr, PART_LOG_INFO, "%s: resized (%zu changes%s)", name, c->n,
+            r < 0 ? ", some failed" : "");
+    mgr_publish(mgr);
+out:
+    part_profile_free(next);
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+/* From the backend's event-loop thread: queue, and wake the manager. */
+static void mgr_on_event(const char *domain, enum part_hv_event event, void *opaque)
+{
+    struct part_mgr *mgr = opaque;
+    if (event != PART_HV_EVENT_STARTED && event != PART_HV_EVENT_STOPPED)
+        return;
+    pthread_mutex_lock(&mgr->ev_lock);
+    if (mgr->n_events < sizeof(mgr->events) / sizeof(mgr->events[0])) {
+        struct mgr_event *e = &mgr->events[mgr->n_events++];
+        snprintf(e->domain, sizeof(e->domain), "%s", domain);
+        e->event = event;
+    }
+    pthread_cond_signal(&mgr->ev_cond);
+    pthread_mutex_unlock(&mgr->ev_lock);
+}
+
+/* A domain started or stopped outside partd (or by partd itself: then the
+ * model already agrees and nothing changes). */
+static void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
+{
+    struct part_partition *p = NULL;
+    for (size_t i = 0; i < mgr->cpc->n && !p; i++)
+        if (strcmp(mgr->cpc->parts[i]->profile->domain_name, e->domain) == 0)
+            p = mgr->cpc->parts[i];
+    if (!p)
+        return;
+    if (e->event == PART_HV_EVENT_STOPPED && p->active) {
+        struct part_hv_domain d;
+        if (part_hv_lookup(mgr->hv, e->domain, &d, NULL) == 0 && d.active)
+            return; /* restarted since */
+        part_cpc_set_active(mgr->cpc, p, false);
+        mgr_log(mgr, PART_LOG_WARNING, "%s: domain %s stopped outside partd", p->profile->name,
+                e->domain);
+    } else if (e->event == PART_HV_EVENT_STARTED && !p->active) {
+        part_cpc_set_active(mgr->cpc, p, true);
+        mgr_read_back(mgr, p, NULL);
+        mgr_apply_weight_cap(mgr, p);
+        mgr_log(mgr, PART_LOG_WARNING, "%s: domain %s started outside partd", p->profile->name,
+                e->domain);
+    } else {
+        return;
+    }
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+}
+
+static void *mgr_thread(void *opaque)
+{
+    struct part_mgr *mgr = opaque;
+    pthread_mutex_lock(&mgr->ev_lock);
+    while (!mgr->stopping) {
+        if (mgr->n_events == 0) {
+            pthread_cond_wait(&mgr->ev_cond, &mgr->ev_lock);
+            continue;
+        }
+        struct mgr_event e = mgr->events[0];
+        memmove(&mgr->events[0], &mgr->events[1], --mgr->n_events * sizeof(e));
+        pthread_mutex_unlock(&mgr->ev_lock);
+        pthread_mutex_lock(&mgr->lock);
+        mgr_handle_event(mgr, &e);
+        pthread_mutex_unlock(&mgr->lock);
+        pthread_mutex_lock(&mgr->ev_lock);
+    }
+    pthread_mutex_unlock(&mgr->ev_lock);
+    return NULL;
+}
+
+/* Brings one partition in line with its domain at start. */
+static void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p,
+                          const struct part_state *st)
+{
+    const struct part_profile *pp = p->profile;
+    const struct part_state_entry *e = part_state_find(st, pp->name);
+    struct part_error err = {0};
+    struct part_hv_domain d;
+    char buf[1024];
+    int r = part_hv_lookup(mgr->hv, pp->domain_name, &d, &err);
+
+    if (r == -ENOENT && pp->adopt) {
+        mgr_log(mgr, PART_LOG_WARNING, "%s: no domain %s to adopt", pp->name, pp->domain_name);
+        return;
+    }
+    if (r < 0 && r != -ENOENT) {
+        mgr_log(mgr, PART_LOG_ERROR, "%s: %s", pp->name, err.message);
+        return;
+    }
+    if (r == 0 && d.active) {
+        /* running: adopt what runs; weight and cap are partd's to say */
+        part_cpc_set_active(mgr->cpc, p, true);
+        mgr_read_back(mgr, p, NULL);
+        if (e && e->active) {
+            p->weight = e->weight ? e->weight : p->weight;
+            p->cap = e->cap;
+        }
+        mgr_apply_weight_cap(mgr, p);
+        mgr_log(mgr, PART_LOG_INFO, "%s: running, adopted", pp->name);
+        return;
+    }
+    if (!pp->adopt && (r = mgr_define_domain(mgr, p, &err)) < 0) {
+        mgr_log(mgr, PART_LOG_ERROR, "%s: cannot define its domain: %s", pp->name,
+                part_error_format(&err, buf, sizeof(buf)));
+        return;
+    }
+    /* partd kept it active (then the host or the backend lost it), or it is
+     * the first start and it is an autostart partition */
+    if (!(e ? e->active : pp->autostart))
+        return;
+    if ((r = mgr_activate(mgr, p, &err)) < 0) {
+        mgr_log(mgr, PART_LOG_ERROR, "%s: cannot activate: %s", pp->name, err.message);
+        return;
+    }
+    if (!e)
+        return;
+    struct part_resize req = {
+        .scope = PART_SCOPE_RUNNING,
+        .has_processors = true, .processors = e->processors,
+        .has_memory = true, .memory = e->memory,
+        .has_weight = pp->mode == PART_MODE_SHARED && e->weight, .weight = e->weight,
+        .has_cap = pp->mode == PART_MODE_SHARED, .cap = e->cap,
+    };
+    struct part_changes c;
+    struct part_profile *next = part_profile_dup(pp);
+    if (!next || resize_check(mgr, p, &req, next, &err) < 0) {
+        mgr_log(mgr, PART_LOG_WARNING, "%s: saved running values not restored: %s", pp->name,
+                next ? err.message : "out of memory");
+        part_profile_free(next);
+        return;
+    }
+    part_profile_free(next);
+    c.n = 0;
+    const struct {
+        bool want;
+        enum part_setting s;
+        double to, now;
+    } todo[] = {
+        {req.has_processors, PART_SET_PROCESSORS, req.processors, p->processors},
+        {req.has_memory, PART_SET_MEMORY, (double)req.memory, (double)p->memory},
+        {req.has_weight, PART_SET_WEIGHT, req.weight, p->weight},
+        {req.has_cap, PART_SET_CAP, req.cap, p->cap},
+    };
+    for (size_t i = 0; i < sizeof(todo) / sizeof(todo[0]) && c.n < PART_CHANGES_MAX; i++)
+        if (todo[i].want && todo[i].to != todo[i].now)
+            resize_apply(mgr, p, todo[i].s, todo[i].to, &c);
+    mgr_log(mgr, PART_LOG_INFO, "%s: restored %zu saved running values", pp->name, c.n);
+}
+
+int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_log_fn log,
+                  void *log_opaque, struct part_mgr **ret, struct part_error *err)
+{
+    struct part_mgr *mgr = calloc(1, sizeof(*mgr));
+    struct part_profile **profiles = NULL;
+    struct part_error *errors = NULL;
+    struct part_state st = {0};
+    size_t n = 0, n_errors = 0;
+    char buf[1024];
+    int r;
+
+    if (!mgr)
+        return -ENOMEM;
+    pthread_mutex_init(&mgr->lock, NULL);
+    pthread_mutex_init(&mgr->snap_lock, NULL);
+    pthread_mutex_init(&mgr->ev_lock, NULL);
+    pthread_cond_init(&mgr->ev_cond, NULL);
+    mgr->cfg = cfg;
+    mgr->log = log;
+    mgr->log_opaque = log_opaque;
+
+    if ((r = part_hv_open(ops, cfg->uri, false, &mgr->hv, err)) < 0 ||
+        (r = part_hv_host(mgr->hv, &mgr->host, err)) < 0 ||
+        (r = part_cpc_new(mgr->host.cpus, mgr->host.memory, &cfg->cpc, &mgr->cpc, err)) < 0)
+        goto fail;
+    if ((r = part_state_load(cfg->state_dir, &st, err)) < 0)
+        goto fail; /* refuse to guess which partitions should run */
+    if (part_mkdir_p(cfg->partitions_dir, 0755) < 0)
+        mgr_log(mgr, PART_LOG_WARNING, "cannot create %s", cfg->partitions_dir);
+    r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
+    if (r < 0 && r != -EINVAL)
+        goto fail;
+    for (size_t i = 0; i < n_errors; i++)
+        mgr_log(mgr, PART_LOG_ERROR, "%s (partition left out)",
+                part_error_format(&errors[i], buf, sizeof(buf)));
+    for (size_t i = 0; i < n; i++) {
+        struct part_error de = {0};
+        if (part_cpc_define(mgr->cpc, profiles[i], &de) < 0) {
+            mgr_log(mgr, PART_LOG_ERROR, "%s/%s.json: %s (partition left out)",
+                    cfg->partitions_dir, profiles[i]->name, de.message);
+            part_profile_free(profiles[i]);
+        }
+        profiles[i] = NULL;
+    }
+    for (size_t i = 0; i < mgr->cpc->n; i++)
+        mgr_reconcile(mgr, mgr->cpc->parts[i], &st);
+    for (size_t i = 0; i < st.n; i++)
+        if (!part_cpc_find(mgr->cpc, st.entries[i].name))
+            mgr_log(mgr, PART_LOG_WARNING, "%s: in the state file but has no profile; left alone",
+                    st.entries[i].name);
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+    if (!mgr->snap) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    struct part_error ee = {0};
+    if (part_hv_events(mgr->hv, mgr_on_event, mgr, &ee) < 0)
+        mgr_log(mgr, PART_LOG_WARNING, "no lifecycle events from the backend: %s", ee.message);
+    if (pthread_create(&mgr->thread, NULL, mgr_thread, mgr) == 0)
+        mgr->thread_started = true;
+    part_profiles_free(profiles, n);
+    free(errors);
+    part_state_clear(&st);
+    *ret = mgr;
+    return 0;
+fail:
+    part_profiles_free(profiles, n);
+    free(errors);
+    part_state_clear(&st);
+    mgr->cfg = NULL; /* not taken on failure */
+    part_mgr_close(mgr);
+    return r;
+}
+
+void part_mgr_close(struct part_mgr *mgr)
+{
+    if (!mgr)
+        return;
+    pthread_mutex_lock(&mgr->ev_lock);
+    mgr->stopping = true;
+    pthread_cond_signal(&mgr->ev_cond);
+    pthread_mutex_unlock(&mgr->ev_lock);
+    if (mgr->thread_started)
+        pthread_join(mgr->thread, NULL);
+    part_hv_close(mgr->hv);
+    part_cpc_free(mgr->cpc);
+    part_snapshot_put(mgr->snap);
+    part_config_free(mgr->cfg);
+    pthread_mutex_destroy(&mgr->lock);
+    pthread_mutex_destroy(&mgr->snap_lock);
+    pthread_mutex_destroy(&mgr->ev_lock);
+    pthread_cond_destroy(&mgr->ev_cond);
+    free(mgr);
+}
+
+int part_resize_parse(const char *text, size_t len, struct part_resize *ret,
+                      struct part_error *err)
+{
+    static const char *const keys[] = {"processors", "memory", "weight", "weight_min",
+                                       "weight_max", "cap",    "scope",  NULL};
+    struct part_resize req = {.scope = PART_SCOPE_BOTH, .cap = PART_CAP_NONE};
+    const char *scope = NULL;
+    json_t *root;
+    int r;
+
+    if ((r = part_json_parse(text, len, NULL, &root, err)) < 0)
+        return r;
+    if (!json_is_object(root)) {
+        r = part_error_set(err, -EINVAL, "", "expected a JSON object, got %s",
+                           part_json_type_name(root));
+        goto out;
+    }
+    req.has_processors = json_object_get(root, "processors") != NULL;
+    req.has_memory = json_object_get(root, "memory") != NULL;
+    req.has_weight = json_object_get(root, "weight") != NULL;
+    req.has_weight_min = json_object_get(root, "weight_min") != NULL;
+    req.has_weight_max = json_object_get(root, "weight_max") != NULL;
+    req.has_cap = json_object_get(root, "cap") != NULL;
+    json_t *cap = json_object_get(root, "cap");
+    if ((r = part_json_check_keys(root, "", keys, err)) < 0 ||
+        (r = part_json_get_uint(root, "", "processors", 1, 1024, &req.processors, err)) < 0 ||
+        (r = part_json_get_size(root, "", "memory", &req.memory, err)) < 0 ||
+        (r = part_json_get_uint(root, "", "weight", PART_WEIGHT_MIN, PART_WEIGHT_MAX, &req.weight,
+                                err)) < 0 ||
+        (r = part_json_get_uint(root, "", "weight_min", PART_WEIGHT_MIN, PART_WEIGHT_MAX,
+                                &req.weight_min, err)) < 0 ||
+        (r = part_json_get_uint(root, "", "weight_max", PART_WEIGHT_MIN, PART_WEIGHT_MAX,
+                                &req.weight_max, err)) < 0 ||
+        (cap && !json_is_null(cap) &&
+         (r = part_json_get_number(root, "", "cap", PART_CAP_MIN, PART_CAP_MAX, &req.cap, err)) <
+             0) ||
+        (r = part_json_get_string(root, "", "scope", &scope, err)) < 0)
+        goto out;
+    if (scope && strcmp(scope, "running") == 0)
+        req.scope = PART_SCOPE_RUNNING;
+    else if (scope && strcmp(scope, "profile") == 0)
+        req.scope = PART_SCOPE_PROFILE;
+    else if (scope && strcmp(scope, "both") != 0) {
+        r = part_error_set(err, -EINVAL, "scope",
+                           "scope: \"%s\" is not running, profile or both", scope);
+        goto out;
+    }
+    if (!req.has_processors && !req.has_memory && !req.has_weight && !req.has_weight_min &&
+        !req.has_weight_max && !req.has_cap) {
+        r = part_error_set(err, -ENODATA, "",
+                           "nothing to change: give processors, memory, weight, weight_min, "
+                           "weight_max or cap");
+        goto out;
+    }
+    *ret = req;
+out:
+    if (r == -EINVAL)
+        part_error_locate(err, text, len);
+    json_decref(root);
+    return r;
+}

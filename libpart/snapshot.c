@@ -1,0 +1,237 @@
+/* Snapshots: the JSON view of the CPC and its partitions (docs/api.md),
+ * rendered once per change and shared read-only. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "part/snapshot.h"
+
+static json_t *cap_json(double cap)
+{
+    return cap == PART_CAP_NONE ? json_null() : json_real(cap);
+}
+
+static const char *const apply_names[] = {
+    [PART_APPLY_NONE] = "none",
+    [PART_APPLY_APPLIED] = "applied",
+    [PART_APPLY_UNSUPPORTED] = "unsupported",
+    [PART_APPLY_FAILED] = "failed",
+};
+
+static const char *const setting_names[] = {
+    [PART_SET_PROCESSORS] = "processors",
+    [PART_SET_MEMORY] = "memory",
+    [PART_SET_WEIGHT] = "weight",
+    [PART_SET_CAP] = "cap",
+};
+
+/* The profile values that the next activation will bring, where they differ
+ * from the running ones. */
+static json_t *pending_json(const struct part_partition *p)
+{
+    const struct part_profile *pp = p->profile;
+    json_t *o = json_object();
+    if (!p->active || !o)
+        return o;
+    if (pp->proc_initial != p->processors)
+        json_object_set_new(o, "processors", json_integer(pp->proc_initial));
+    if (pp->mem_initial != p->memory)
+        json_object_set_new(o, "memory", json_integer((json_int_t)pp->mem_initial));
+    if (pp->mode == PART_MODE_SHARED && pp->weight_initial != p->weight)
+        json_object_set_new(o, "weight", json_integer(pp->weight_initial));
+    if (pp->mode == PART_MODE_SHARED && pp->cap != p->cap)
+        json_object_set_new(o, "cap", cap_json(pp->cap));
+    return o;
+}
+
+static json_t *backend_json(const struct part_partition *p)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < PART_SET_N; i++) {
+        const struct part_backend_status *b = &p->backend[i];
+        enum part_apply st = p->active ? b->status : PART_APPLY_NONE;
+        json_t *e = json_pack("{s:s}", "status", apply_names[st]);
+        if (e && st != PART_APPLY_APPLIED && st != PART_APPLY_NONE && b->detail[0])
+            json_object_set_new(e, "detail", json_string(b->detail));
+        json_object_set_new(o, setting_names[i], e);
+    }
+    return o;
+}
+
+json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p)
+{
+    const struct part_profile *pp = p->profile;
+    bool shared = pp->mode == PART_MODE_SHARED, on = p->active;
+    (void)cpc;
+
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:b, s:s, s:s,"
+        " s:{s:o, s:I, s:I, s:I},"
+        " s:o, s:o, s:f,"
+        " s:{s:o, s:n, s:I, s:I, s:I},"
+        " s:n, s:o, s:o}",
+        "name", pp->name, "state", on ? "active" : "inactive", "mode",
+        shared ? "shared" : "dedicated", "group", pp->group[0] ? json_string(pp->group) : json_null(),
+        "autostart", pp->autostart, "domain", pp->domain_name, "managed_domain",
+        pp->adopt ? "adopted" : "defined",
+        /* processors */
+        "processors", "online", on ? json_integer(p->processors) : json_null(), "initial",
+        (json_int_t)pp->proc_initial, "min", (json_int_t)pp->proc_min, "reserved",
+        (json_int_t)pp->proc_reserved,
+        /* weight, cap: shared partitions only */
+        "weight",
+        shared ? json_pack("{s:o, s:I, s:I, s:I}", "current",
+                           on ? json_integer(p->weight) : json_null(), "initial",
+                           (json_int_t)pp->weight_initial, "min", (json_int_t)pp->weight_min,
+                           "max", (json_int_t)pp->weight_max)
+               : json_null(),
+        "cap",
+        shared ? json_pack("{s:o, s:o}", "current", on ? cap_json(p->cap) : json_null(), "initial",
+                           cap_json(pp->cap))
+               : json_null(),
+        "entitlement", p->entitlement,
+        /* memory */
+        "memory", "target", on ? json_integer((json_int_t)p->memory) : json_null(), "actual",
+        "initial", (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
+        (json_int_t)pp->mem_reserved,
+        /* */
+        "utilisation", "pending", pending_json(p), "backend", backend_json(p));
+}
+
+json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_snapshot_info *info)
+{
+    json_t *pool = json_array(), *groups = json_array();
+    unsigned *cpus = calloc(cpc->cpus + 1, sizeof(*cpus));
+    size_t active = 0;
+
+    if (!pool || !groups || !cpus)
+        goto fail;
+    size_t n = part_cpc_pool_cpus(cpc, cpus);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pool, json_integer(cpus[i]));
+    for (size_t i = 0; i < cpc->n; i++)
+        active += cpc->parts[i]->active;
+    /* groups: configured ones and those only named by profiles */
+    for (size_t i = 0; i < cpc->n; i++) {
+        const char *g = cpc->parts[i]->profile->group;
+        bool seen = false;
+        for (size_t j = 0; g[0] && j < i; j++)
+            seen |= strcmp(cpc->parts[j]->profile->group, g) == 0;
+        if (!g[0] || seen)
+            continue;
+        const struct part_group_config *gc = part_config_group(&cpc->cfg, g);
+        json_t *members = json_array();
+        json_int_t wsum = 0;
+        for (size_t j = i; j < cpc->n; j++) {
+            const struct part_partition *q = cpc->parts[j];
+            if (strcmp(q->profile->group, g) != 0)
+                continue;
+            json_array_append_new(members, json_string(q->profile->name));
+            if (q->active && q->profile->mode == PART_MODE_SHARED)
+                wsum += q->weight;
+        }
+        json_array_append_new(groups, json_pack("{s:s, s:o, s:o, s:I}", "name", g, "cap",
+                                                cap_json(gc ? gc->cap : PART_CAP_NONE), "members",
+                                                members, "weight_total", wsum));
+    }
+    uint64_t avail = cpc->memory - cpc->cfg.host_reserved_memory;
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s,"
+        " s:{s:I, s:I, s:I, s:I, s:o, s:I, s:f},"
+        " s:{s:I, s:I, s:I, s:I, s:f},"
+        " s:o, s:{s:I, s:I}}",
+        "uri", info->uri, "driver", info->driver, "version", info->version ? info->version : "",
+        "backend",
+        info->connected ? "connected" : "disconnected", "processors", "host",
+        (json_int_t)cpc->cpus, "host_reserved", (json_int_t)cpc->cfg.host_reserved_cpus,
+        "dedicated", (json_int_t)cpc->dedicated, "pool", (json_int_t)cpc->pool, "pool_cpus", pool,
+        "weight_total", (json_int_t)cpc->weight_total, "cpu_overcommit", cpc->cfg.cpu_overcommit,
+        "memory", "host", (json_int_t)cpc->memory, "host_reserved",
+        (json_int_t)cpc->cfg.host_reserved_memory, "active", (json_int_t)cpc->memory_active,
+        "free", (json_int_t)(cpc->memory_active < avail ? avail - cpc->memory_active : 0),
+        "memory_overcommit", cpc->cfg.memory_overcommit, "groups", groups, "partitions",
+        "defined", (json_int_t)cpc->n, "active", (json_int_t)active);
+    free(cpus);
+    return o;
+fail:
+    json_decref(pool);
+    json_decref(groups);
+    free(cpus);
+    return NULL;
+}
+
+static int part_cmp(const void *a, const void *b)
+{
+    const struct part_snapshot_partition *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+struct part_snapshot *part_snapshot_ref(struct part_snapshot *s)
+{
+    atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+void part_snapshot_put(struct part_snapshot *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->parts[i].json);
+    free(s->parts);
+    free(s->cpc);
+    free(s->list);
+    free(s);
+}
+
+struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
+                                        const struct part_snapshot_info *info)
+{
+    struct part_snapshot *s = calloc(1, sizeof(*s));
+    json_t *list = json_array(), *cpcj = NULL;
+
+    if (!s || !list || !(s->parts = calloc(cpc->n + 1, sizeof(*s->parts))))
+        goto fail;
+    atomic_init(&s->refs, 1);
+    for (size_t i = 0; i < cpc->n; i++) {
+        json_t *pj = part_snapshot_partition_json(cpc, cpc->parts[i]);
+        if (!pj || json_array_append(list, pj) < 0) {
+            json_decref(pj);
+            goto fail;
+        }
+        s->parts[i].json = json_dumps(pj, JSON_COMPACT);
+        json_decref(pj);
+        if (!s->parts[i].json)
+            goto fail;
+        s->parts[i].len = strlen(s->parts[i].json);
+        memcpy(s->parts[i].name, cpc->parts[i]->profile->name, PART_NAME_MAX);
+        s->n++;
+    }
+    qsort(s->parts, s->n, sizeof(*s->parts), part_cmp);
+    json_t *wrap = json_pack("{s:O}", "partitions", list);
+    s->list = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
+    json_decref(wrap);
+    cpcj = part_snapshot_cpc_json(cpc, info);
+    s->cpc = cpcj ? json_dumps(cpcj, JSON_COMPACT) : NULL;
+    json_decref(cpcj);
+    if (!s->list || !s->cpc)
+        goto fail;
+    s->list_len = strlen(s->list);
+    s->cpc_len = strlen(s->cpc);
+    json_decref(list);
+    return s;
+fail:
+    json_decref(list);
+    part_snapshot_put(s);
+    return NULL;
+}
+
+const struct part_snapshot_partition *part_snapshot_find(const struct part_snapshot *s,
+                                                         const char *name)
+{
+    struct part_snapshot_partition key;
+    if (strlen(name) >= sizeof(key.name))
+        return NULL;
+    strcpy(key.name, name);
+    return bsearch(&key, s->parts, s->n, sizeof(*s->parts), part_cmp);
+}

@@ -1,0 +1,169 @@
+/* Runtime state persisted in state_dir/state.json, written atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "json.h"
+#include "part/state.h"
+
+#define STATE_FILE "state.json"
+
+void part_state_clear(struct part_state *st)
+{
+    free(st->entries);
+    st->entries = NULL;
+    st->n = 0;
+}
+
+const struct part_state_entry *part_state_find(const struct part_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->entries[i].name, name) == 0)
+            return &st->entries[i];
+    return NULL;
+}
+
+int part_state_load(const char *dir, struct part_state *ret, struct part_error *err)
+{
+    char *path = part_path_join(dir, STATE_FILE), *text = NULL;
+    json_t *root = NULL, *parts, *v;
+    const char *name;
+    size_t len;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!path)
+        return -ENOMEM;
+    if (access(path, F_OK) < 0 && errno == ENOENT) {
+        r = 0;
+        goto out;
+    }
+    if ((r = part_file_read(path, &text, &len, err)) < 0 ||
+        (r = part_json_parse(text, len, path, &root, err)) < 0)
+        goto out;
+    parts = json_object_get(root, "partitions");
+    if (!json_is_object(parts)) {
+        r = part_error_set(err, -EINVAL, "partitions", "partitions: expected an object");
+        goto out;
+    }
+    ret->entries = calloc(json_object_size(parts) + 1, sizeof(*ret->entries));
+    if (!ret->entries) {
+        r = -ENOMEM;
+        goto out;
+    }
+    json_object_foreach(parts, name, v) {
+        struct part_state_entry *e = &ret->entries[ret->n];
+        json_t *cap = json_object_get(v, "cap");
+        if (!part_name_valid(name) || !json_is_object(v)) {
+            r = part_error_set(err, -EINVAL, "partitions", "partitions.%s: invalid entry", name);
+            goto out;
+        }
+        snprintf(e->name, sizeof(e->name), "%s", name);
+        e->active = json_is_true(json_object_get(v, "active"));
+        e->processors = (unsigned)json_integer_value(json_object_get(v, "processors"));
+        e->weight = (unsigned)json_integer_value(json_object_get(v, "weight"));
+        e->memory = (uint64_t)json_integer_value(json_object_get(v, "memory"));
+        e->cap = json_is_number(cap) ? json_number_value(cap) : PART_CAP_NONE;
+        ret->n++;
+    }
+out:
+    if (r < 0)
+        part_state_clear(ret);
+    json_decref(root);
+    free(text);
+    free(path);
+    return r;
+}
+
+int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
+                           struct part_error *err)
+{
+    char *tmp = NULL, *dir = NULL;
+    int fd = -1, r = 0;
+
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0 || !(dir = part_path_dirname(path))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    part_error_set_file(err, path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        r = part_error_set(err, -errno, "", "cannot replace: %s", strerror(errno));
+        goto out;
+    }
+    /* the rename itself must reach the disk before we say it is saved */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (r < 0 && tmp)
+        unlink(tmp);
+    free(tmp);
+    free(dir);
+    return r;
+}
+
+int part_state_save(const char *dir, const struct part_cpc *cpc, struct part_error *err)
+{
+    json_t *root = json_object(), *parts = json_object();
+    char *path = NULL, *text = NULL;
+    int r = -ENOMEM;
+
+    if (!root || !parts || json_object_set(root, "version", json_integer(1)) < 0 ||
+        json_object_set(root, "partitions", parts) < 0)
+        goto out;
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *p = cpc->parts[i];
+        json_t *e = json_pack("{s:b, s:I, s:I, s:I, s:o}", "active", p->active, "processors",
+                              (json_int_t)p->processors, "weight", (json_int_t)p->weight,
+                              "memory", (json_int_t)p->memory, "cap",
+                              p->cap == PART_CAP_NONE ? json_null() : json_real(p->cap));
+        if (!e || json_object_set_new(parts, p->profile->name, e) < 0)
+            goto out;
+    }
+    if ((r = part_mkdir_p(dir, 0700)) < 0) {
+        part_error_set_file(err, dir);
+        r = part_error_set(err, r, "", "cannot create the state directory: %s", strerror(-r));
+        goto out;
+    }
+    r = -ENOMEM;
+    if (!(path = part_path_join(dir, STATE_FILE)) ||
+        !(text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS)))
+        goto out;
+    r = part_file_write_atomic(path, text, strlen(text), 0600, err);
+out:
+    json_decref(parts);
+    json_decref(root);
+    free(path);
+    free(text);
+    return r;
+}

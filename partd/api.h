@@ -1,0 +1,19 @@
+/* The HTTP API's handlers, one file per resource. Each only parses,
+ * calls libpart and serialises; http.c has already authenticated. */
+#pragma once
+
+#include "http.h"
+
+/* api-system.c */
+enum MHD_Result api_health(struct http_request *r);
+enum MHD_Result api_version(struct http_request *r);
+enum MHD_Result api_cpc(struct http_request *r);
+
+/* api-partitions.c */
+enum MHD_Result api_partitions_list(struct http_request *r);
+enum MHD_Result api_partitions_define(struct http_request *r);
+enum MHD_Result api_partition_get(struct http_request *r);
+enum MHD_Result api_partition_patch(struct http_request *r);
+enum MHD_Result api_partition_delete(struct http_request *r);
+enum MHD_Result api_partition_activate(struct http_request *r);
+enum MHD_Result api_partition_deactivate(struct http_request *r);

@@ -1,0 +1,396 @@
+/* libmicrohttpd servers, routing, authentication and replies. A response is
+ * queued only once a request is complete (queuing earlier makes
+ * libmicrohttpd close the connection, which kills keep-alive). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+
+#define PROBLEM_BASE "https://partd.dev/problems/"
+
+struct http_server {
+    struct MHD_Daemon *daemons[16];
+    char *unix_paths[16];
+    size_t n;
+    char *token; /* NULL: no authentication */
+    struct part_mgr *mgr;
+};
+
+/* A request being received. */
+struct pending {
+    char *body;
+    size_t len;
+    bool too_large;
+};
+
+enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
+                                const char *text, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return http_reply_problem(r, 500, "internal", "out of memory", NULL, NULL);
+    enum MHD_Result ret = http_reply_text(r, status, "application/json", text, strlen(text));
+    free(text);
+    return ret;
+}
+
+static const char *status_title(unsigned status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* A problem reply; allow (may be NULL) becomes the Allow header of a 405. */
+static enum MHD_Result reply_problem(struct http_request *r, unsigned status, const char *type,
+                                     const char *detail, const char *field, json_t *extra,
+                                     const char *allow)
+{
+    json_t *p = json_pack("{s:s+, s:s, s:i, s:s}", "type", PROBLEM_BASE, type, "title",
+                          status_title(status), "status", (int)status, "detail", detail);
+    if (p && field && *field)
+        json_object_set_new(p, "field", json_string(field));
+    if (p && extra)
+        json_object_update(p, extra);
+    json_decref(extra);
+    char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    if (!text)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    if (status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"partd\"");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,
+                                   const char *detail, const char *field, json_t *extra)
+{
+    return reply_problem(r, status, type, detail, field, extra, NULL);
+}
+
+enum MHD_Result http_reply_error(struct http_request *r, int error, const struct part_error *err,
+                                 json_t *extra)
+{
+    static const struct {
+        int error;
+        unsigned status;
+        const char *type;
+    } map[] = {
+        {-EINVAL, 422, "validation"},        {-ERANGE, 422, "validation"},
+        {-ENOENT, 404, "not-found"},         {-EEXIST, 409, "conflict"},
+        {-EBUSY, 409, "conflict"},           {-ENOSPC, 409, "conflict"},
+        {-ETIMEDOUT, 409, "conflict"},       {-ENODATA, 400, "bad-request"},
+        {-ENOTSUP, 501, "unsupported"},      {-ENOTCONN, 503, "backend-unavailable"},
+        {-ENOMEM, 500, "internal"},
+    };
+    unsigned status = 502;
+    const char *type = "backend-failed";
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (map[i].error == error) {
+            status = map[i].status;
+            type = map[i].type;
+            break;
+        }
+    char buf[1024];
+    const char *detail = err && err->message[0] ? part_error_format(err, buf, sizeof(buf))
+                                                : strerror(-error);
+    return http_reply_problem(r, status, type, detail, err ? err->field : NULL, extra);
+}
+
+/* Matches url against pattern; a {name} segment matches one path segment,
+ * copied to name. */
+static bool route_match(const char *pattern, const char *url, char *name, size_t len)
+{
+    while (*pattern && *url) {
+        if (strncmp(pattern, "{name}", 6) == 0) {
+            size_t n = strcspn(url, "/");
+            if (n == 0 || n >= len)
+                return false;
+            memcpy(name, url, n);
+            name[n] = '\0';
+            url += n;
+            pattern += 6;
+            continue;
+        }
+        if (*pattern++ != *url++)
+            return false;
+    }
+    return !*pattern && !*url;
+}
+
+/* Compares the Authorization header with the token in constant time. */
+static bool authorised(const struct http_server *s, struct MHD_Connection *c)
+{
+    if (!s->token)
+        return true;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncmp(h, "Bearer ", 7) != 0)
+        return false;
+    h += 7;
+    size_t a = strlen(h), b = strlen(s->token);
+    unsigned char diff = a != b;
+    for (size_t i = 0; i < b; i++)
+        diff |= (unsigned char)(h[i < a ? i : 0] ^ s->token[i]);
+    return diff == 0;
+}
+
+static bool body_is_json(struct MHD_Connection *c)
+{
+    const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!t)
+        return true; /* curl -d without a type: be lenient, the JSON parser decides */
+    size_t n = strcspn(t, ";");
+    return (n == 16 && strncasecmp(t, "application/json", 16) == 0) ||
+           (n == 33 && strncasecmp(t, "application/x-www-form-urlencoded", 33) == 0);
+}
+
+static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, struct pending *p)
+{
+    char name[PART_NAME_MAX + 1], allow[128] = "";
+    const struct http_route *found = NULL;
+    bool path_known = false;
+
+    for (const struct http_route *rt = http_routes; rt->method; rt++) {
+        if (!route_match(rt->pattern, r->url, name, sizeof(name)))
+            continue;
+        path_known = true;
+        if (strcmp(rt->method, r->method) == 0 && !found)
+            found = rt;
+        snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+                 allow[0] ? ", " : "", rt->method);
+    }
+    if (!path_known)
+        return http_reply_problem(r, 404, "not-found", "no such route", NULL, NULL);
+    if (!found) {
+        if (!authorised(s, r->conn))
+            return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token",
+                                      NULL, NULL);
+        char detail[160];
+        snprintf(detail, sizeof(detail), "%s is not allowed on %s", r->method, r->url);
+        return reply_problem(r, 405, "method-not-allowed", detail, NULL, NULL, allow);
+    }
+    if (!found->public && !authorised(s, r->conn))
+        return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL,
+                                  NULL);
+    if (p->too_large)
+        return http_reply_problem(r, 413, "payload-too-large", "request bodies are limited to 64 KiB",
+                                  NULL, NULL);
+    if (p->len && !body_is_json(r->conn))
+        return http_reply_problem(r, 415, "unsupported-media-type",
+                                  "request bodies must be application/json", NULL, NULL);
+    r->name = strstr(found->pattern, "{name}") ? name : NULL;
+    r->body = p->len ? p->body : NULL;
+    r->body_len = p->len;
+    return found->handler(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    struct http_server *s = cls;
+    struct pending *p = *con_cls;
+    (void)version;
+
+    if (!p) {
+        if (!(p = calloc(1, sizeof(*p))))
+            return MHD_NO;
+        *con_cls = p;
+        return MHD_YES;
+    }
+    if (*data_size) {
+        if (!p->too_large && p->len + *data_size <= HTTP_BODY_MAX) {
+            char *nb = realloc(p->body, p->len + *data_size + 1);
+            if (!nb)
+                return MHD_NO;
+            p->body = nb;
+            memcpy(p->body + p->len, data, *data_size);
+            p->len += *data_size;
+            p->body[p->len] = '\0';
+        } else {
+            p->too_large = true; /* keep reading, answer 413 when complete */
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    struct http_request r = {.conn = c, .method = method, .url = url, .mgr = s->mgr};
+    return dispatch(s, &r, p);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    struct pending *p = *con_cls;
+    (void)cls, (void)c, (void)code;
+    if (p) {
+        free(p->body);
+        free(p);
+        *con_cls = NULL;
+    }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    (void)cls;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    buf[strcspn(buf, "\n")] = '\0';
+    log_msg(PART_LOG_DEBUG, "http: %s", buf);
+}
+
+/* Opens a listening socket for "unix:/path" or "HOST:PORT"; sets *loopback. */
+static int listen_socket(const char *addr, bool *loopback, struct part_error *err)
+{
+    int fd = -1;
+    if (strncmp(addr, "unix:", 5) == 0) {
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
+        *loopback = true;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        unlink(sun.sun_path); /* a stale socket from an earlier run */
+        mode_t old = umask(0177);  /* created 0600: only the owner may talk to partd */
+        int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+        umask(old);
+        if (r < 0 || listen(fd, 128) < 0)
+            goto fail;
+        return fd;
+    }
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+    if (host[0] == '[') { /* [::1]:7480 */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = '\0';
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
+    int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+    if (gai)
+        return part_error_set(err, -EINVAL, "listen", "listen: %s: %s", addr, gai_strerror(gai));
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ai->ai_family == AF_INET)
+        *loopback = (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+    else
+        *loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+    int r = fd < 0 ? -1 : bind(fd, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (r < 0 || listen(fd, 128) < 0)
+        goto fail;
+    return fd;
+fail:;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    return part_error_set(err, -e, "listen", "listen: %s: %s", addr, strerror(e));
+}
+
+int http_start(const struct part_config *cfg, const char *token, struct part_mgr *mgr,
+               struct http_server **ret, struct part_error *err)
+{
+    struct http_server *s = calloc(1, sizeof(*s));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int r = 0;
+
+    if (!s)
+        return -ENOMEM;
+    s->mgr = mgr;
+    s->token = token ? strdup(token) : NULL;
+    for (char **l = cfg->listen; *l && s->n < 16; l++) {
+        bool loopback = false;
+        int fd = listen_socket(*l, &loopback, err);
+        if (fd < 0) {
+            r = fd;
+            goto fail;
+        }
+        if (!loopback && !token) {
+            close(fd);
+            r = part_error_set(err, -EPERM, "token_file",
+                               "listen: %s is not a loopback address: set token_file", *l);
+            goto fail;
+        }
+        if (strncmp(*l, "unix:", 5) == 0)
+            s->unix_paths[s->n] = strdup(*l + 5);
+        s->daemons[s->n] = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+            on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+            (unsigned)(cpus > 0 ? cpus : 1), MHD_OPTION_CONNECTION_LIMIT, 1024,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256, MHD_OPTION_CONNECTION_TIMEOUT, 30,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
+        if (!s->daemons[s->n]) {
+            close(fd);
+            r = part_error_set(err, -EIO, "listen", "listen: %s: cannot start the HTTP server",
+                               *l);
+            goto fail;
+        }
+        s->n++;
+        log_msg(PART_LOG_INFO, "listening on %s", *l);
+    }
+    *ret = s;
+    return 0;
+fail:
+    http_stop(s);
+    return r;
+}
+
+void http_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        MHD_stop_daemon(s->daemons[i]);
+        if (s->unix_paths[i])
+            unlink(s->unix_paths[i]);
+        free(s->unix_paths[i]);
+    }
+    free(s->token);
+    free(s);
+}

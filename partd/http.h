@@ -1,0 +1,54 @@
+/* partd's HTTP side: libmicrohttpd servers on the configured listeners, the
+ * route table, authentication, and replies (JSON and RFC 9457 problems). */
+#pragma once
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include <part/part.h>
+
+#define HTTP_BODY_MAX (64 * 1024)
+
+struct http_server;
+
+/* One request, complete, as handlers see it. */
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const char *body; /* NUL-terminated, NULL when empty */
+    size_t body_len;
+    const char *name; /* the {name} of the route, or NULL */
+    struct part_mgr *mgr;
+};
+
+typedef enum MHD_Result (*http_handler)(struct http_request *r);
+
+struct http_route {
+    const char *method;
+    const char *pattern; /* "/v1/partitions/{name}" */
+    http_handler handler;
+    bool public; /* no token needed */
+};
+
+/* The route table (api.c). */
+extern const struct http_route http_routes[];
+
+/* Starts one server per listen address of cfg. token is the bearer token
+ * (NULL: no authentication; refused when a TCP listener is not loopback).
+ * Returns 0 or a negative errno with err saying which address failed. */
+int http_start(const struct part_config *cfg, const char *token, struct part_mgr *mgr,
+               struct http_server **ret, struct part_error *err);
+void http_stop(struct http_server *s);
+
+/* Replies; each returns what the access handler must return. */
+enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
+                                const char *text, size_t len);
+/* Serialises and drops j. */
+enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j);
+enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,
+                                   const char *detail, const char *field, json_t *extra);
+/* The one place where a libpart errno becomes an HTTP status and problem. */
+enum MHD_Result http_reply_error(struct http_request *r, int error, const struct part_error *err,
+                                 json_t *extra);

@@ -1,0 +1,387 @@
+/* part_domxml_build(): the generated domain XML is read back with XPath, so
+ * that the tests check values, not formatting. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "part/part.h"
+
+struct built {
+    char *xml;
+    xmlDoc *doc;
+    xmlXPathContext *ctx;
+};
+
+static char *fixture(const char *name)
+{
+    const char *src = getenv("PART_SRCDIR");
+    char *path = NULL;
+
+    assert_int_not_equal(asprintf(&path, "%s/tests/unit/domxml/%s", src ? src : "..", name), -1);
+    return path;
+}
+
+static struct part_profile *profile_new(enum part_mode mode, const char *template)
+{
+    struct part_profile *p = calloc(1, sizeof(*p));
+
+    assert_non_null(p);
+    snprintf(p->name, sizeof(p->name), "prod");
+    p->mode = mode;
+    p->proc_initial = 2;
+    p->proc_min = 1;
+    p->proc_reserved = 8;
+    p->weight_initial = 300;
+    p->weight_min = 100;
+    p->weight_max = 600;
+    p->cap = PART_CAP_NONE;
+    p->mem_initial = 4096;
+    p->mem_min = 2048;
+    p->mem_reserved = 16384;
+    p->domain_name = strdup("prod-vm");
+    assert_non_null(p->domain_name);
+    if (template) {
+        p->domain_template = fixture(template);
+    }
+    return p;
+}
+
+static void build(const struct part_profile *p, const char *type,
+                  const struct part_placement *placement, struct built *b)
+{
+    struct part_error err = {0};
+    int r;
+
+    r = part_domxml_build(p, type, placement, &b->xml, &err);
+    if (r != 0)
+        fail_msg("part_domxml_build: %d %s", r, err.message);
+    b->doc = xmlReadMemory(b->xml, (int)strlen(b->xml), NULL, NULL, XML_PARSE_NONET);
+    assert_non_null(b->doc);
+    b->ctx = xmlXPathNewContext(b->doc);
+    assert_non_null(b->ctx);
+}
+
+static void built_free(struct built *b)
+{
+    xmlXPathFreeContext(b->ctx);
+    xmlFreeDoc(b->doc);
+    free(b->xml);
+}
+
+/* Returns the string value of expr (empty when it selects nothing). */
+static char *xs(struct built *b, const char *expr)
+{
+    xmlXPathObject *o = xmlXPathEvalExpression(BAD_CAST expr, b->ctx);
+    xmlChar *s;
+    char *ret;
+
+    assert_non_null(o);
+    s = xmlXPathCastToString(o);
+    ret = strdup((const char *)s);
+    xmlFree(s);
+    xmlXPathFreeObject(o);
+    return ret;
+}
+
+static void assert_xs(struct built *b, const char *expr, const char *want)
+{
+    char *got = xs(b, expr);
+
+    if (strcmp(got, want) != 0)
+        fail_msg("%s: got \"%s\", want \"%s\"\n%s", expr, got, want, b->xml);
+    free(got);
+}
+
+static double xn(struct built *b, const char *expr)
+{
+    xmlXPathObject *o = xmlXPathEvalExpression(BAD_CAST expr, b->ctx);
+    double v;
+
+    assert_non_null(o);
+    v = xmlXPathCastToNumber(o);
+    xmlXPathFreeObject(o);
+    return v;
+}
+
+static void assert_count(struct built *b, const char *path, int want)
+{
+    char expr[256];
+    double got;
+
+    snprintf(expr, sizeof(expr), "count(%s)", path);
+    got = xn(b, expr);
+    if ((int)got != want)
+        fail_msg("%s: got %d, want %d\n%s", expr, (int)got, want, b->xml);
+}
+
+static void test_skeleton_shared(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    const unsigned pool[] = {9, 7, 2, 3, 4, 5, 6, 3};
+    struct part_placement placement = {pool, sizeof(pool) / sizeof(pool[0])};
+    struct built b;
+
+    p->cap = 4.0;
+    build(p, "kvm", &placement, &b);
+    assert_xs(&b, "/domain/@type", "kvm");
+    assert_count(&b, "/domain/name", 1);
+    assert_xs(&b, "/domain/name", "prod-vm");
+    assert_xs(&b, "/domain/os/type", "hvm");
+    assert_xs(&b, "/domain/vcpu", "8");
+    assert_xs(&b, "/domain/vcpu/@current", "2");
+    assert_xs(&b, "/domain/vcpu/@placement", "static");
+    assert_xs(&b, "/domain/vcpu/@cpuset", "2-7,9");
+    assert_xs(&b, "/domain/memory", "16384");
+    assert_xs(&b, "/domain/memory/@unit", "MiB");
+    assert_xs(&b, "/domain/currentMemory", "4096");
+    assert_xs(&b, "/domain/currentMemory/@unit", "MiB");
+    assert_count(&b, "/domain/maxMemory", 0);
+    assert_count(&b, "/domain/devices/memballoon", 1);
+    assert_xs(&b, "/domain/devices/memballoon/@model", "virtio");
+    assert_xs(&b, "/domain/devices/memballoon/stats/@period", "2");
+    assert_xs(&b, "/domain/cputune/shares", "3000");
+    assert_xs(&b, "/domain/cputune/global_period", "100000");
+    assert_xs(&b, "/domain/cputune/global_quota", "400000");
+    assert_xs(&b, "/domain/cputune/emulatorpin/@cpuset", "2-7,9");
+    assert_count(&b, "/domain/cputune/vcpupin", 0);
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_skeleton_plain(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct built b;
+
+    build(p, "test", NULL, &b);
+    assert_xs(&b, "/domain/@type", "test");
+    assert_count(&b, "/domain/vcpu/@cpuset", 0);
+    assert_count(&b, "/domain/cputune/global_period", 0);
+    assert_count(&b, "/domain/cputune/global_quota", 0);
+    assert_count(&b, "/domain/cputune/emulatorpin", 0);
+    assert_xs(&b, "/domain/cputune/shares", "3000");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_cap_rounding(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct built b;
+
+    p->cap = PART_CAP_MIN;
+    build(p, "kvm", NULL, &b);
+    assert_xs(&b, "/domain/cputune/global_quota", "1000");
+    built_free(&b);
+    p->cap = 2.333336;
+    build(p, "kvm", NULL, &b);
+    assert_xs(&b, "/domain/cputune/global_quota", "233334");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_template_kept(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "template.xml");
+    const unsigned pool[] = {2, 3, 4};
+    struct part_placement placement = {pool, 3};
+    struct built b;
+
+    p->cap = 1.5;
+    build(p, "test", &placement, &b);
+    /* the template's type wins over the skeleton's */
+    assert_xs(&b, "/domain/@type", "kvm");
+    assert_count(&b, "/domain/name", 1);
+    assert_xs(&b, "/domain/name", "prod-vm");
+    assert_xs(&b, "/domain/uuid", "5f1e0d39-3c4b-4f7a-9a7c-2a9f3a1c0b11");
+    assert_xs(&b, "/domain/description", "web tier");
+    assert_xs(&b, "/domain/iothreads", "1");
+    assert_xs(&b, "/domain/os/type/@machine", "q35");
+    assert_xs(&b, "/domain/os/boot/@dev", "hd");
+    assert_count(&b, "/domain/features/acpi", 1);
+    assert_xs(&b, "/domain/on_poweroff", "destroy");
+    assert_xs(&b, "/domain/devices/disk/source/@file", "/var/lib/libvirt/images/web.qcow2");
+    assert_xs(&b, "/domain/devices/interface/source/@network", "default");
+    /* replaced, not duplicated */
+    assert_count(&b, "/domain/memory", 1);
+    assert_xs(&b, "/domain/memory", "16384");
+    assert_xs(&b, "/domain/memory/@unit", "MiB");
+    assert_count(&b, "/domain/currentMemory", 1);
+    assert_xs(&b, "/domain/currentMemory", "4096");
+    assert_count(&b, "/domain/vcpu", 1);
+    assert_xs(&b, "/domain/vcpu", "8");
+    assert_xs(&b, "/domain/vcpu/@placement", "static");
+    assert_xs(&b, "/domain/vcpu/@cpuset", "2-4");
+    assert_count(&b, "/domain/devices/memballoon", 1);
+    assert_xs(&b, "/domain/devices/memballoon/@model", "virtio");
+    assert_count(&b, "/domain/cputune", 1);
+    assert_count(&b, "/domain/cputune/shares", 1);
+    assert_xs(&b, "/domain/cputune/shares", "3000");
+    assert_count(&b, "/domain/cputune/period", 0);
+    assert_count(&b, "/domain/cputune/quota", 0);
+    assert_count(&b, "/domain/cputune/global_period", 1);
+    assert_count(&b, "/domain/cputune/global_quota", 1);
+    assert_xs(&b, "/domain/cputune/global_quota", "150000");
+    assert_count(&b, "/domain/cputune/vcpupin", 0);
+    assert_count(&b, "/domain/cputune/emulatorpin", 1);
+    assert_xs(&b, "/domain/cputune/emulatorpin/@cpuset", "2-4");
+    assert_xs(&b, "/domain/cputune/iothreadpin/@cpuset", "3");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_template_cap_none(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "template.xml");
+    struct built b;
+
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/cputune/global_quota", 0);
+    assert_count(&b, "/domain/cputune/global_period", 0);
+    assert_count(&b, "/domain/cputune/emulatorpin", 0);
+    assert_count(&b, "/domain/vcpu/@cpuset", 0);
+    assert_xs(&b, "/domain/cputune/iothreadpin/@iothread", "1");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_template_minimal(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "minimal.xml");
+    struct built b;
+
+    build(p, "kvm", NULL, &b);
+    assert_xs(&b, "name(/domain/*[1])", "name");
+    assert_xs(&b, "/domain/name", "prod-vm");
+    assert_xs(&b, "/domain/memory", "16384");
+    assert_xs(&b, "/domain/devices/memballoon/@model", "virtio");
+    assert_xs(&b, "/domain/os/type", "hvm");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_dedicated(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_DEDICATED, NULL);
+    const unsigned cpus[] = {6, 7, 4, 5};
+    struct part_placement placement = {cpus, 4};
+    struct built b;
+    char expr[128];
+
+    p->proc_initial = 4;
+    p->proc_reserved = 4;
+    build(p, "kvm", &placement, &b);
+    assert_xs(&b, "/domain/vcpu", "4");
+    assert_count(&b, "/domain/vcpu/@cpuset", 0);
+    assert_count(&b, "/domain/cputune/shares", 0);
+    assert_count(&b, "/domain/cputune/emulatorpin", 0);
+    assert_count(&b, "/domain/cputune/vcpupin", 4);
+    for (unsigned i = 0; i < 4; i++) {
+        char want[16];
+        snprintf(expr, sizeof(expr), "/domain/cputune/vcpupin[@vcpu='%u']/@cpuset", i);
+        snprintf(want, sizeof(want), "%u", cpus[i]);
+        assert_xs(&b, expr, want);
+    }
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_dedicated_template(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_DEDICATED, "template.xml");
+    const unsigned cpus[] = {6, 7};
+    struct part_placement placement = {cpus, 2};
+    struct built b;
+
+    p->proc_initial = 2;
+    p->proc_reserved = 2;
+    build(p, "kvm", &placement, &b);
+    assert_count(&b, "/domain/cputune/vcpupin", 2);
+    assert_xs(&b, "/domain/cputune/vcpupin[@vcpu='0']/@cpuset", "6");
+    assert_xs(&b, "/domain/cputune/vcpupin[@vcpu='1']/@cpuset", "7");
+    assert_count(&b, "/domain/cputune/shares", 0);
+    assert_count(&b, "/domain/cputune/emulatorpin", 0);
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_name_escaped(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct built b;
+
+    free(p->domain_name);
+    p->domain_name = strdup("a&b<c>");
+    build(p, "kvm", NULL, &b);
+    assert_xs(&b, "/domain/name", "a&b<c>");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_template_missing(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "no-such-file.xml");
+    struct part_error err = {0};
+    char *xml = NULL;
+
+    assert_int_equal(part_domxml_build(p, "kvm", NULL, &xml, &err), -ENOENT);
+    assert_null(xml);
+    assert_string_equal(err.field, "domain.template");
+    assert_non_null(strstr(err.message, "domain.template: cannot read "));
+    assert_non_null(strstr(err.message, "no-such-file.xml"));
+    assert_non_null(strstr(err.message, strerror(ENOENT)));
+    part_profile_free(p);
+}
+
+static void test_template_directory(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct part_error err = {0};
+    char *xml = NULL;
+
+    p->domain_template = fixture("");
+    assert_int_equal(part_domxml_build(p, "kvm", NULL, &xml, &err), -EISDIR);
+    assert_string_equal(err.field, "domain.template");
+    part_profile_free(p);
+}
+
+static void test_template_not_domain(void **state)
+{
+    const char *files[] = {"not-domain.xml", "not-xml.xml"};
+
+    for (size_t i = 0; i < 2; i++) {
+        struct part_profile *p = profile_new(PART_MODE_SHARED, files[i]);
+        struct part_error err = {0};
+        char *xml = NULL;
+
+        assert_int_equal(part_domxml_build(p, "kvm", NULL, &xml, &err), -EINVAL);
+        assert_null(xml);
+        assert_string_equal(err.field, "domain.template");
+        assert_non_null(strstr(err.message, files[i]));
+        assert_non_null(strstr(err.message, "is not a libvirt domain XML"));
+        part_profile_free(p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_skeleton_shared),    cmocka_unit_test(test_skeleton_plain),
+        cmocka_unit_test(test_cap_rounding),       cmocka_unit_test(test_template_kept),
+        cmocka_unit_test(test_template_cap_none),  cmocka_unit_test(test_template_minimal),
+        cmocka_unit_test(test_dedicated),          cmocka_unit_test(test_dedicated_template),
+        cmocka_unit_test(test_name_escaped),       cmocka_unit_test(test_template_missing),
+        cmocka_unit_test(test_template_directory), cmocka_unit_test(test_template_not_domain),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

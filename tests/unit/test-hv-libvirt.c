@@ -1,0 +1,533 @@
+/* The libvirt backend against libvirt's own test driver: each test opens a
+ * fresh connection to tests/unit/hv/node.xml (8 CPUs, 16 GiB, one running
+ * domain "existing"), so no test sees another's changes. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "part/part.h"
+
+static char *node_uri(void)
+{
+    const char *src = getenv("PART_SRCDIR");
+    char *uri = NULL;
+
+    assert_non_null(src);
+    assert_int_not_equal(asprintf(&uri, "test://%s/tests/unit/hv/node.xml", src), -1);
+    return uri;
+}
+
+static int setup(void **state)
+{
+    struct part_error err = {0};
+    struct part_hv *hv = NULL;
+    char *uri = node_uri();
+    int r;
+
+    r = part_hv_open(&part_hv_libvirt_ops, uri, false, &hv, &err);
+    free(uri);
+    if (r != 0) {
+        print_error("open: %d %s\n", r, err.message);
+        return -1;
+    }
+    *state = hv;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    part_hv_close(*state);
+    return 0;
+}
+
+static struct part_profile *profile_new(const char *name)
+{
+    struct part_profile *p = calloc(1, sizeof(*p));
+
+    assert_non_null(p);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->mode = PART_MODE_SHARED;
+    p->proc_initial = 2;
+    p->proc_min = 1;
+    p->proc_reserved = 8;
+    p->weight_initial = 100;
+    p->weight_min = 1;
+    p->weight_max = 999;
+    p->cap = PART_CAP_NONE;
+    p->mem_initial = 1024;
+    p->mem_min = 512;
+    p->mem_reserved = 4096;
+    p->domain_name = strdup(name);
+    assert_non_null(p->domain_name);
+    return p;
+}
+
+static void check(int r, const struct part_error *err)
+{
+    if (r != 0)
+        fail_msg("%d: %s", r, err->message);
+}
+
+static void define_prod(struct part_hv *hv)
+{
+    struct part_profile *p = profile_new("prod");
+    const unsigned pool[] = {2, 3, 4, 5, 6, 7};
+    struct part_placement placement = {pool, 6};
+    struct part_error err = {0};
+
+    check(part_hv_define(hv, p, &placement, &err), &err);
+    part_profile_free(p);
+}
+
+static void test_host(void **state)
+{
+    struct part_hv_host host;
+    struct part_error err = {0};
+
+    check(part_hv_host(*state, &host, &err), &err);
+    assert_int_equal(host.cpus, 8);
+    assert_int_equal(host.memory, 16384);
+    assert_string_equal(host.driver, "TEST");
+}
+
+static void test_define_lookup(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+    struct part_profile *p;
+
+    define_prod(hv);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_false(d.active);
+    assert_int_equal(d.vcpus, 2);
+    assert_int_equal(d.vcpus_max, 8);
+    assert_int_equal(d.memory, 1024);
+    assert_int_equal(d.memory_max, 4096);
+
+    /* a redefinition keeps the domain (libvirt wants its UUID again) */
+    p = profile_new("prod");
+    p->proc_initial = 3;
+    p->mem_initial = 2048;
+    check(part_hv_define(hv, p, NULL, &err), &err);
+    part_profile_free(p);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.vcpus, 3);
+    assert_int_equal(d.memory, 2048);
+}
+
+static void test_define_template(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_profile *p = profile_new("web");
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    assert_int_not_equal(
+        asprintf(&p->domain_template, "%s/tests/unit/domxml/template.xml", getenv("PART_SRCDIR")),
+        -1);
+    p->cap = 2.5;
+    check(part_hv_define(hv, p, NULL, &err), &err);
+    check(part_hv_lookup(hv, "web", &d, &err), &err);
+    assert_int_equal(d.vcpus, 2);
+    assert_int_equal(d.vcpus_max, 8);
+    /* and again, now that the template's UUID is the domain's */
+    check(part_hv_define(hv, p, NULL, &err), &err);
+    part_profile_free(p);
+}
+
+static void test_define_bad_template(void **state)
+{
+    struct part_profile *p = profile_new("web");
+    struct part_error err = {0};
+
+    p->domain_template = strdup("/nonexistent/template.xml");
+    assert_int_equal(part_hv_define(*state, p, NULL, &err), -ENOENT);
+    assert_string_equal(err.field, "domain.template");
+    part_profile_free(p);
+}
+
+static void test_activate_set_processors(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_true(d.active);
+    assert_int_equal(d.vcpus, 2);
+
+    check(part_hv_set_processors(hv, "prod", 5, PART_HV_LIVE, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.vcpus, 5);
+
+    check(part_hv_set_processors(hv, "prod", 3, PART_HV_LIVE | PART_HV_CONFIG, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.vcpus, 3);
+
+    /* beyond the maximum: refused, and nothing changed */
+    assert_int_equal(part_hv_set_processors(hv, "prod", 9, PART_HV_LIVE, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "prod: cannot set processors: "));
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.vcpus, 3);
+
+    /* already running */
+    assert_int_equal(part_hv_activate(hv, "prod", &err), -EBUSY);
+}
+
+static void test_set_processors_config(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_set_processors(hv, "prod", 6, PART_HV_CONFIG, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_false(d.active);
+    assert_int_equal(d.vcpus, 6);
+}
+
+static void test_set_memory(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_set_memory(hv, "prod", 3072, PART_HV_LIVE, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.memory, 3072);
+    assert_int_equal(d.memory_max, 4096);
+
+    assert_true(part_hv_set_memory(hv, "prod", 8192, PART_HV_LIVE, &err) < 0);
+    assert_non_null(strstr(err.message, "prod: cannot set memory: "));
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.memory, 3072);
+}
+
+static void test_set_weight_cap_unsupported(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_error err = {0};
+
+    assert_int_equal(part_hv_set_weight(hv, "existing", 300, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_string_equal(err.message, "existing: the TEST driver cannot apply cpu_shares");
+    assert_int_equal(part_hv_set_weight(hv, "existing", 300, PART_HV_LIVE | PART_HV_CONFIG, &err),
+                     -ENOTSUP);
+    assert_int_equal(part_hv_set_cap(hv, "existing", 1.5, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_string_equal(err.message, "existing: the TEST driver cannot apply global_quota");
+    assert_int_equal(part_hv_set_cap(hv, "existing", PART_CAP_NONE, PART_HV_CONFIG, &err),
+                     -ENOTSUP);
+    assert_int_equal(part_hv_set_weight(hv, "nope", 300, PART_HV_LIVE, &err), -ENOENT);
+}
+
+static void test_deactivate(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_deactivate(hv, "prod", 2000, false, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_false(d.active);
+
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_deactivate(hv, "prod", 0, true, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_false(d.active);
+
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_deactivate(hv, "prod", 500, true, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_false(d.active);
+
+    /* not running */
+    assert_int_equal(part_hv_deactivate(hv, "prod", 100, false, &err), -EBUSY);
+    assert_int_equal(part_hv_deactivate(hv, "nope", 100, true, &err), -ENOENT);
+}
+
+static void test_adopt_existing(void **state)
+{
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    check(part_hv_lookup(*state, "existing", &d, &err), &err);
+    assert_true(d.active);
+    assert_int_equal(d.vcpus, 1);
+    assert_int_equal(d.vcpus_max, 4);
+    assert_int_equal(d.memory, 1024);
+    assert_int_equal(d.memory_max, 1024);
+}
+
+static void test_lookup_missing(void **state)
+{
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    assert_int_equal(part_hv_lookup(*state, "nope", &d, &err), -ENOENT);
+    assert_non_null(strstr(err.message, "nope: cannot look up the domain: "));
+}
+
+static void test_undefine(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_undefine(hv, "prod", &err), &err);
+    assert_int_equal(part_hv_lookup(hv, "prod", &d, &err), -ENOENT);
+    assert_int_equal(part_hv_undefine(hv, "prod", &err), -ENOENT);
+
+    /* a running domain becomes transient: it runs on until stopped */
+    check(part_hv_undefine(hv, "existing", &err), &err);
+    check(part_hv_lookup(hv, "existing", &d, &err), &err);
+    assert_true(d.active);
+    check(part_hv_deactivate(hv, "existing", 0, true, &err), &err);
+    assert_int_equal(part_hv_lookup(hv, "existing", &d, &err), -ENOENT);
+}
+
+struct seen {
+    int calls;
+    bool existing, existing_active;
+    bool prod, prod_active;
+};
+
+static void stats_cb(const struct part_hv_stats *s, void *opaque)
+{
+    struct seen *seen = opaque;
+
+    seen->calls++;
+    if (strcmp(s->name, "existing") == 0) {
+        seen->existing = true;
+        seen->existing_active = s->active;
+    } else if (strcmp(s->name, "prod") == 0) {
+        seen->prod = true;
+        seen->prod_active = s->active;
+    } else {
+        fail_msg("stats for unexpected domain %s", s->name);
+    }
+}
+
+static void test_stats(void **state)
+{
+    struct part_hv *hv = *state;
+    const char *names[] = {"existing", "prod", "missing"};
+    struct seen seen = {0};
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_stats(hv, names, 3, stats_cb, &seen, &err), &err);
+    assert_int_equal(seen.calls, 2);
+    assert_true(seen.existing && seen.existing_active);
+    assert_true(seen.prod && !seen.prod_active);
+
+    memset(&seen, 0, sizeof(seen));
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_stats(hv, names + 1, 1, stats_cb, &seen, &err), &err);
+    assert_int_equal(seen.calls, 1);
+    assert_true(seen.prod && seen.prod_active);
+
+    memset(&seen, 0, sizeof(seen));
+    check(part_hv_stats(hv, names, 0, stats_cb, &seen, &err), &err);
+    assert_int_equal(seen.calls, 0);
+}
+
+struct events {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool defined, started, stopped;
+};
+
+static void events_cb(const char *domain, enum part_hv_event event, void *opaque)
+{
+    struct events *ev = opaque;
+
+    if (strcmp(domain, "prod") != 0)
+        return;
+    pthread_mutex_lock(&ev->lock);
+    if (event == PART_HV_EVENT_DEFINED)
+        ev->defined = true;
+    else if (event == PART_HV_EVENT_STARTED)
+        ev->started = true;
+    else if (event == PART_HV_EVENT_STOPPED)
+        ev->stopped = true;
+    pthread_cond_broadcast(&ev->cond);
+    pthread_mutex_unlock(&ev->lock);
+}
+
+/* Waits up to 2 s for *flag, set by the event loop thread. */
+static bool events_wait(struct events *ev, const bool *flag)
+{
+    struct timespec deadline;
+    int r = 0;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 2;
+    pthread_mutex_lock(&ev->lock);
+    while (!*flag && r == 0)
+        r = pthread_cond_timedwait(&ev->cond, &ev->lock, &deadline);
+    bool ok = *flag;
+    pthread_mutex_unlock(&ev->lock);
+    return ok;
+}
+
+static void test_events(void **state)
+{
+    struct part_hv *hv = *state;
+    struct events ev = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    struct part_error err = {0};
+
+    check(part_hv_events(hv, events_cb, &ev, &err), &err);
+    define_prod(hv);
+    assert_true(events_wait(&ev, &ev.defined));
+    check(part_hv_activate(hv, "prod", &err), &err);
+    assert_true(events_wait(&ev, &ev.started));
+    check(part_hv_deactivate(hv, "prod", 0, true, &err), &err);
+    assert_true(events_wait(&ev, &ev.stopped));
+
+    /* unregistering, then registering anew for the close in teardown to
+     * drop */
+    check(part_hv_events(hv, NULL, NULL, &err), &err);
+    check(part_hv_events(hv, events_cb, &ev, &err), &err);
+    check(part_hv_events(hv, events_cb, &ev, &err), &err);
+}
+
+static void test_bad_uri(void **state)
+{
+    const char *uris[] = {"test:///nonexistent/node.xml", "bogus-driver:///system"};
+
+    for (size_t i = 0; i < 2; i++) {
+        struct part_hv *hv = NULL;
+        struct part_error err = {0};
+
+        assert_true(part_hv_open(&part_hv_libvirt_ops, uris[i], false, &hv, &err) < 0);
+        assert_null(hv);
+        assert_non_null(strstr(err.message, "cannot connect to "));
+        assert_non_null(strstr(err.message, uris[i]));
+        assert_true(strlen(err.message) > strlen(uris[i]) + 20);
+    }
+}
+
+static void test_read_only(void **state)
+{
+    struct part_hv *hv = NULL;
+    struct part_hv_host host;
+    struct part_error err = {0};
+    char *uri = node_uri();
+
+    check(part_hv_open(&part_hv_libvirt_ops, uri, true, &hv, &err), &err);
+    free(uri);
+    check(part_hv_host(hv, &host, &err), &err);
+    assert_int_equal(host.cpus, 8);
+    part_hv_close(hv);
+}
+
+static void test_flags(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_error err = {0};
+    const unsigned bad[] = {0, 1u << 2, PART_HV_LIVE | (1u << 7)};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(part_hv_set_processors(hv, "existing", 2, bad[i], &err), -EINVAL);
+        assert_int_equal(part_hv_set_memory(hv, "existing", 512, bad[i], &err), -EINVAL);
+        assert_int_equal(part_hv_set_weight(hv, "existing", 100, bad[i], &err), -EINVAL);
+        assert_int_equal(part_hv_set_cap(hv, "existing", 1.0, bad[i], &err), -EINVAL);
+    }
+    check(part_hv_set_processors(hv, "existing", 2, PART_HV_LIVE | PART_HV_CONFIG, &err), &err);
+}
+
+/* A backend that can only open: every other wrapper must say so. */
+static const struct part_hv_ops fake_ops;
+static struct part_hv fake_hv = {&fake_ops};
+
+static int fake_open(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err)
+{
+    *ret = &fake_hv;
+    return 0;
+}
+
+static const struct part_hv_ops fake_ops = {
+    .name = "fake",
+    .open = fake_open,
+};
+
+static const struct part_hv_ops fake_ops_noopen = {
+    .name = "closed",
+};
+
+static void test_missing_ops(void **state)
+{
+    struct part_hv *hv = NULL;
+    struct part_hv_host host;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+    struct part_profile *p = profile_new("prod");
+
+    assert_int_equal(part_hv_open(&fake_ops_noopen, "x", false, &hv, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "closed backend cannot "));
+
+    check(part_hv_open(&fake_ops, "x", false, &hv, &err), &err);
+    assert_ptr_equal(hv, &fake_hv);
+    assert_int_equal(part_hv_host(hv, &host, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "fake backend cannot "));
+    assert_int_equal(part_hv_lookup(hv, "prod", &d, &err), -ENOTSUP);
+    assert_int_equal(part_hv_define(hv, p, NULL, &err), -ENOTSUP);
+    assert_int_equal(part_hv_undefine(hv, "prod", &err), -ENOTSUP);
+    assert_int_equal(part_hv_activate(hv, "prod", &err), -ENOTSUP);
+    assert_int_equal(part_hv_deactivate(hv, "prod", 0, true, &err), -ENOTSUP);
+    assert_int_equal(part_hv_set_processors(hv, "prod", 2, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_int_equal(part_hv_set_memory(hv, "prod", 512, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_int_equal(part_hv_set_weight(hv, "prod", 100, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_string_equal(err.message, "fake backend cannot change processing weights");
+    assert_int_equal(part_hv_set_cap(hv, "prod", 1.0, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_int_equal(part_hv_stats(hv, NULL, 0, stats_cb, NULL, &err), -ENOTSUP);
+    assert_int_equal(part_hv_events(hv, events_cb, NULL, &err), -ENOTSUP);
+    part_hv_close(hv);
+    part_hv_close(NULL);
+    part_profile_free(p);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_host),
+        T(test_define_lookup),
+        T(test_define_template),
+        T(test_define_bad_template),
+        T(test_activate_set_processors),
+        T(test_set_processors_config),
+        T(test_set_memory),
+        T(test_set_weight_cap_unsupported),
+        T(test_deactivate),
+        T(test_adopt_existing),
+        T(test_lookup_missing),
+        T(test_undefine),
+        T(test_stats),
+        T(test_events),
+        cmocka_unit_test(test_bad_uri),
+        cmocka_unit_test(test_read_only),
+        T(test_flags),
+        cmocka_unit_test(test_missing_ops),
+    };
+#undef T
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
