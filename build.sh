@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 # Debian 12 packages the build and the tests need.
 PACKAGES="cmake gcc make pkg-config libvirt-dev libjansson-dev libmicrohttpd-dev libcmocka-dev
-libcurl4-openssl-dev libxml2-dev python3 python3-jsonschema"
+libcurl4-openssl-dev libxml2-dev curl python3 python3-jsonschema"
 BUILD_DIR=${BUILD_DIR:-build}
 
 deps() {
@@ -36,6 +36,9 @@ demo)
     build
     echo "==> partd --check examples/test-cpc"
     "$BUILD_DIR/partd/partd" --check examples/test-cpc
+    echo
+    echo "==> partd on the example CPC, driven by partctl"
+    examples/demo.sh "$BUILD_DIR"
     ;;
 test)
     deps

@@ -35,7 +35,8 @@ static void usage(FILE *f)
                "  -h, --help         show this help\n"
                "  -V, --version      show the version\n"
                "\n"
-               "Signals: SIGTERM and SIGINT stop partd; partitions keep running.\n"
+               "Signals: SIGTERM and SIGINT stop partd (partitions keep running); SIGHUP\n"
+               "re-reads the partitions directory.\n"
                "See partd(8) and partd.json(5).\n");
 }
 
@@ -102,8 +103,10 @@ static int run(const char *config, bool foreground)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_msg(PART_LOG_WARNING, "SIGHUP: configuration reload is not supported yet; "
-                                      "restart partd to reload");
+            struct part_error re = {0};
+            log_msg(PART_LOG_INFO, "SIGHUP: reloading the partitions directory");
+            if (part_mgr_reload(mgr, &re) < 0)
+                log_msg(PART_LOG_ERROR, "reload: %s", part_error_format(&re, buf, sizeof(buf)));
             continue;
         }
         break;

@@ -111,3 +111,11 @@ const char *part_change_status_name(enum part_change_status s);
  * or -ENODATA when there is nothing to change. */
 int part_resize_parse(const char *text, size_t len, struct part_resize *ret,
                       struct part_error *err);
+
+/* Re-reads the partitions directory (SIGHUP): new profiles are defined (and
+ * their domains), changed ones replace the old (running values are kept:
+ * the change is pending until the next activation, bounds apply at once),
+ * and partitions whose file is gone are left unmanaged (their domains are
+ * not touched). Bad files are logged and change nothing. Returns 0 or a
+ * negative errno when the directory cannot be read. */
+int part_mgr_reload(struct part_mgr *mgr, struct part_error *err);

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The main job on the embedded default: partd on libvirt's test driver with
+# the example CPC, then partctl showing it. partd writes profiles and state,
+# so it runs on a copy of examples/test-cpc in a temporary directory.
+# Usage: examples/demo.sh BUILD_DIR
+set -eu
+build=$(cd "${1:-build}" && pwd)
+src=$(cd "$(dirname "$0")/test-cpc" && pwd)
+work=$(mktemp -d /tmp/partd-demo.XXXXXX)
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cp -r "$src/." "$work/"
+sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$work/state\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$port\", \"unix:$work/partd.sock\"]|" "$work/partd.json"
+
+"$build/partd/partd" -c "$work/partd.json" -f 2>"$work/partd.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+export PARTD_SERVER="http://127.0.0.1:$port"
+i=0
+until curl -fs "$PARTD_SERVER/v1/health" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || { cat "$work/partd.log"; echo "partd did not start" >&2; exit 1; }
+    sleep 0.1
+done
+partctl="$build/partctl/partctl"
+run() {
+    echo "\$ partctl $*"
+    "$partctl" "$@"
+    echo
+}
+run cpc
+run list
+run resize prod --cpus 10 --memory 20GiB --weight 600
+run show prod
+run list
+echo "partd's log:"
+sed 's/^/  /' "$work/partd.log"

@@ -1,0 +1,350 @@
+/* The manager on libvirt's test driver: every mutation goes through the real
+ * backend, and what the status says is what the backend confirmed. Each test
+ * works on a fresh copy of a small configuration in a temporary directory. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <part/part.h>
+
+struct fixture {
+    char dir[64];
+    struct part_mgr *mgr;
+};
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char node_xml[] =
+    "<node><cpu><mhz>3000</mhz><model>x86_64</model><active>8</active><nodes>1</nodes>"
+    "<sockets>1</sockets><cores>4</cores><threads>2</threads></cpu>"
+    "<memory>16777216</memory></node>\n";
+
+static const char partd_json[] = "{ \"uri\": \"test:cpc.xml\", \"state_dir\": \"state\","
+                                 " \"cpc\": { \"host_reserved_cpus\": 2,"
+                                 " \"host_reserved_memory\": \"2GiB\" } }\n";
+
+static const char prod_json[] =
+    "{ \"name\": \"prod\", \"processors\": { \"initial\": 2, \"min\": 1, \"reserved\": 4 },\n"
+    "  \"weight\": { \"initial\": 300, \"min\": 100, \"max\": 500 },\n"
+    "  \"memory\": { \"initial\": \"2GiB\", \"min\": \"1GiB\", \"reserved\": \"4GiB\" },\n"
+    "  \"autostart\": true }\n";
+
+static const char test_json[] =
+    "{ \"name\": \"test\", \"processors\": { \"initial\": 1, \"reserved\": 2 },\n"
+    "  \"weight\": { \"initial\": 100 }, \"memory\": { \"initial\": \"1GiB\" } }\n";
+
+static int mgr_open_dir(struct fixture *fx)
+{
+    char path[128];
+    struct part_config *cfg;
+    struct part_error err = {0};
+    snprintf(path, sizeof(path), "%s/partd.json", fx->dir);
+    assert_int_equal(part_config_load(path, &cfg, &err), 0);
+    int r = part_mgr_open(cfg, &part_hv_libvirt_ops, NULL, NULL, &fx->mgr, &err);
+    if (r < 0)
+        print_error("%s\n", err.message);
+    return r;
+}
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char sub[128];
+    strcpy(fx->dir, "/tmp/part-mgr-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
+    mkdir(sub, 0755);
+    write_file(fx->dir, "cpc.xml", node_xml);
+    write_file(fx->dir, "partd.json", partd_json);
+    write_file(fx->dir, "partitions.d/prod.json", prod_json);
+    write_file(fx->dir, "partitions.d/test.json", test_json);
+    assert_int_equal(mgr_open_dir(fx), 0);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char cmd[128];
+    part_mgr_close(fx->mgr);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+    assert_int_equal(system(cmd), 0);
+    free(fx);
+    return 0;
+}
+
+/* The partition as a client sees it (from the snapshot). */
+static json_t *get(struct fixture *fx, const char *name)
+{
+    struct part_snapshot *s = part_mgr_snapshot(fx->mgr);
+    const struct part_snapshot_partition *p = part_snapshot_find(s, name);
+    json_t *j = p ? json_loads(p->json, 0, NULL) : NULL;
+    part_snapshot_put(s);
+    return j;
+}
+
+static json_int_t geti(json_t *j, const char *a, const char *b)
+{
+    return json_integer_value(json_object_get(json_object_get(j, a), b));
+}
+
+static const char *gets(json_t *j, const char *a, const char *b, const char *c)
+{
+    return json_string_value(json_object_get(json_object_get(json_object_get(j, a), b), c));
+}
+
+static void test_autostart_and_status(void **state)
+{
+    struct fixture *fx = *state;
+    json_t *prod = get(fx, "prod"), *test = get(fx, "test");
+    assert_string_equal(json_string_value(json_object_get(prod, "state")), "active");
+    assert_string_equal(json_string_value(json_object_get(test, "state")), "inactive");
+    assert_int_equal(geti(prod, "processors", "online"), 2);
+    assert_int_equal(geti(prod, "memory", "target"), 2048);
+    /* pool 6, prod alone: entitled to its 2 online processors */
+    assert_float_equal(json_real_value(json_object_get(prod, "entitlement")), 2.0, 1e-9);
+    assert_string_equal(gets(prod, "backend", "processors", "status"), "applied");
+    /* the test driver discards scheduler parameters: never shown as applied */
+    assert_string_equal(gets(prod, "backend", "weight", "status"), "unsupported");
+    assert_non_null(strstr(gets(prod, "backend", "weight", "detail"), "cpu_shares"));
+    json_decref(prod);
+    json_decref(test);
+}
+
+static void test_resize_running(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_resize req = {.scope = PART_SCOPE_RUNNING,
+                              .has_processors = true,
+                              .processors = 4,
+                              .has_memory = true,
+                              .memory = 3072,
+                              .has_weight = true,
+                              .weight = 400};
+    struct part_changes c;
+    struct part_error err = {0};
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].field, "processors");
+    assert_int_equal(c.items[0].status, PART_CHANGE_APPLIED);
+    assert_int_equal(c.items[1].status, PART_CHANGE_APPLIED);
+    assert_int_equal(c.items[2].status, PART_CHANGE_UNSUPPORTED);
+    json_t *prod = get(fx, "prod");
+    assert_int_equal(geti(prod, "processors", "online"), 4);
+    assert_int_equal(geti(prod, "processors", "initial"), 2); /* profile untouched */
+    assert_int_equal(geti(prod, "memory", "target"), 3072);
+    assert_int_equal(geti(prod, "weight", "current"), 400);
+    /* the profile's values come back at the next activation */
+    assert_int_equal(geti(prod, "pending", "processors"), 2);
+    json_decref(prod);
+}
+
+static void test_resize_checked_before_applied(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_changes c;
+    struct part_error err = {0};
+    /* processors over reserved, together with a valid memory change: neither applied */
+    struct part_resize req = {.scope = PART_SCOPE_BOTH, .has_processors = true, .processors = 5,
+                              .has_memory = true, .memory = 3072};
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), -ERANGE);
+    assert_string_equal(err.message, "processors (5) exceeds processors.reserved (4)");
+    assert_int_equal(c.n, 0);
+    json_t *prod = get(fx, "prod");
+    assert_int_equal(geti(prod, "memory", "target"), 2048);
+    json_decref(prod);
+
+    struct part_resize w = {.scope = PART_SCOPE_BOTH, .has_weight = true, .weight = 600};
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, &c, &err), -ERANGE);
+    assert_string_equal(err.field, "weight");
+
+    struct part_resize run = {.scope = PART_SCOPE_RUNNING, .has_processors = true,
+                              .processors = 2};
+    assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, &c, &err), -EBUSY);
+    struct part_resize bounds = {.scope = PART_SCOPE_RUNNING, .has_weight_min = true,
+                                 .weight_min = 10};
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, &c, &err), -EINVAL);
+    assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, &c, &err), -ENOENT);
+}
+
+static void test_resize_profile_writes_file(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_resize req = {.scope = PART_SCOPE_PROFILE, .has_processors = true,
+                              .processors = 3, .has_weight_max = true, .weight_max = 700};
+    struct part_changes c;
+    struct part_error err = {0};
+    char path[128];
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.items[0].status, PART_CHANGE_SAVED);
+    snprintf(path, sizeof(path), "%s/partitions.d/prod.json", fx->dir);
+    struct part_profile *p;
+    assert_int_equal(part_profile_load(path, &p, &err), 0);
+    assert_int_equal(p->proc_initial, 3);
+    assert_int_equal(p->weight_max, 700);
+    part_profile_free(p);
+    json_t *prod = get(fx, "prod");
+    assert_int_equal(geti(prod, "processors", "online"), 2); /* running untouched */
+    assert_int_equal(geti(prod, "pending", "processors"), 3);
+    json_decref(prod);
+}
+
+static void test_activate_deactivate_undefine(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", &err), -EBUSY);
+    json_t *prod = get(fx, "prod");
+    /* pool 6 split 300:100, limited by online processors: prod 2, test 1 */
+    assert_float_equal(json_real_value(json_object_get(prod, "entitlement")), 2.0, 1e-9);
+    json_decref(prod);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), -EBUSY);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, &err), -EBUSY);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), 0);
+    assert_null(get(fx, "test"));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/partitions.d/test.json", fx->dir);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_define(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    char name[64];
+    static const char body[] = "{\"name\": \"new\", \"processors\": {\"initial\": 1},\n"
+                               " \"memory\": {\"initial\": \"1GiB\", \"min\": \"2GiB\"}}";
+    assert_int_equal(part_mgr_define(fx->mgr, body, strlen(body), name, &err), -EINVAL);
+    assert_int_equal(err.line, 2);
+    assert_string_equal(err.field, "memory.min");
+    static const char good[] = "{\"name\": \"new\", \"processors\": {\"initial\": 1},"
+                               " \"memory\": {\"initial\": \"1GiB\"}}";
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), name, &err), 0);
+    assert_string_equal(name, "new");
+    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), name, &err), -EEXIST);
+    assert_int_equal(part_mgr_activate(fx->mgr, "new", &err), 0);
+    static const char huge[] = "{\"name\": \"huge\", \"processors\": {\"initial\": 1},"
+                               " \"memory\": {\"initial\": \"64GiB\"}}";
+    assert_int_equal(part_mgr_define(fx->mgr, huge, strlen(huge), name, &err), -ENOSPC);
+}
+
+static void test_restart_restores_running_values(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_resize req = {.scope = PART_SCOPE_RUNNING, .has_processors = true,
+                              .processors = 3, .has_weight = true, .weight = 450,
+                              .has_cap = true, .cap = 1.5};
+    struct part_changes c;
+    struct part_error err = {0};
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "prod", &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    /* the test driver forgets everything with its connection: partd's state
+     * file brings the partition back with its running values */
+    part_mgr_close(fx->mgr);
+    fx->mgr = NULL;
+    assert_int_equal(mgr_open_dir(fx), 0);
+    json_t *prod = get(fx, "prod"), *test = get(fx, "test");
+    assert_string_equal(json_string_value(json_object_get(prod, "state")), "active");
+    assert_int_equal(geti(prod, "processors", "online"), 3);
+    assert_int_equal(geti(prod, "weight", "current"), 450);
+    assert_float_equal(json_real_value(json_object_get(json_object_get(prod, "cap"), "current")),
+                       1.5, 1e-9);
+    assert_string_equal(json_string_value(json_object_get(test, "state")), "inactive");
+    json_decref(prod);
+    json_decref(test);
+}
+
+static void test_deactivated_stays_down_after_restart(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    /* prod is autostart, but the user deactivated it: a restart keeps it down */
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
+    part_mgr_close(fx->mgr);
+    fx->mgr = NULL;
+    assert_int_equal(mgr_open_dir(fx), 0);
+    json_t *prod = get(fx, "prod");
+    assert_string_equal(json_string_value(json_object_get(prod, "state")), "inactive");
+    json_decref(prod);
+}
+
+static void test_reload(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    char path[128];
+    write_file(fx->dir, "partitions.d/extra.json",
+               "{\"name\": \"extra\", \"processors\": {\"initial\": 1},"
+               " \"memory\": {\"initial\": \"1GiB\"}}");
+    write_file(fx->dir, "partitions.d/broken.json", "{");
+    snprintf(path, sizeof(path), "%s/partitions.d/test.json", fx->dir);
+    unlink(path);
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    json_t *extra = get(fx, "extra"), *test = get(fx, "test"), *prod = get(fx, "prod");
+    assert_non_null(extra);
+    assert_null(test); /* unmanaged now */
+    assert_string_equal(json_string_value(json_object_get(prod, "state")), "active");
+    json_decref(extra);
+    json_decref(prod);
+}
+
+static void test_resize_parse(void **state)
+{
+    struct part_resize req;
+    struct part_error err = {0};
+    static const char ok[] = "{\"processors\": 3, \"memory\": \"2GiB\", \"cap\": null,"
+                             " \"scope\": \"running\"}";
+    assert_int_equal(part_resize_parse(ok, strlen(ok), &req, &err), 0);
+    assert_true(req.has_processors && req.has_memory && req.has_cap && !req.has_weight);
+    assert_int_equal(req.memory, 2048);
+    assert_true(req.cap == PART_CAP_NONE);
+    assert_int_equal(req.scope, PART_SCOPE_RUNNING);
+    static const char bad[] = "{\"processors\": 3,\n \"scope\": \"later\"}";
+    assert_int_equal(part_resize_parse(bad, strlen(bad), &req, &err), -EINVAL);
+    assert_string_equal(err.field, "scope");
+    assert_int_equal(err.line, 2);
+    assert_int_equal(part_resize_parse("{}", 2, &req, &err), -ENODATA);
+    static const char unk[] = "{\"cpus\": 3}";
+    assert_int_equal(part_resize_parse(unk, strlen(unk), &req, &err), -EINVAL);
+    assert_string_equal(err.field, "cpus");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_autostart_and_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resize_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resize_checked_before_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resize_profile_writes_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activate_deactivate_undefine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_define, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_restores_running_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test(test_resize_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
