@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "file.h"
 #include "json.h"
@@ -15,6 +16,9 @@
 #define DEFAULT_STATE_DIR      "/var/lib/partd"
 #define DEFAULT_PARTITIONS_DIR "partitions.d"
 #define DEFAULT_POLICY         "static"
+#define LISTEN_MAX             16
+/* what part_name_valid() accepts, for error messages */
+#define NAME_RULE "1-63 of A-Z a-z 0-9 _ . -, not starting with . or -"
 
 struct part_config *part_config_free(struct part_config *c)
 {
@@ -103,17 +107,41 @@ const struct part_group_config *part_config_group(const struct part_cpc_config *
     return NULL;
 }
 
-/* "unix:/abs/path", "HOST:PORT" or "[V6]:PORT". */
-static bool listen_valid(const char *s)
+/* Checks a listen address: "unix:/abs/path", "HOST:PORT" or "[V6]:PORT",
+ * the port being 1-65535 in decimal digits. field locates it in errors. */
+static int listen_check(const char *s, const char *field, struct part_error *err)
 {
-    if (strncmp(s, "unix:", 5) == 0)
-        return s[5] == '/' && strlen(s) - 5 < 108; /* sun_path */
+    if (strncmp(s, "unix:", 5) == 0) {
+        if (s[5] != '/')
+            return part_error_set(err, -EINVAL, field,
+                                  "listen: \"%s\": the socket path must be absolute "
+                                  "(unix:/PATH)",
+                                  s);
+        if (strlen(s + 5) > 107) /* sun_path holds 108 bytes with the NUL */
+            return part_error_set(err, -EINVAL, field,
+                                  "listen: \"%s\": the socket path is longer than 107 bytes", s);
+        return 0;
+    }
     const char *colon = strrchr(s, ':');
-    if (!colon || colon == s)
-        return false;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    return colon[1] && !*end && port >= 1 && port <= 65535;
+    if (!colon)
+        return part_error_set(err, -EINVAL, field,
+                              "listen: \"%s\" has no port (expected ADDRESS:PORT or "
+                              "unix:/PATH)",
+                              s);
+    if (colon == s)
+        return part_error_set(err, -EINVAL, field,
+                              "listen: \"%s\" has no address (expected ADDRESS:PORT, e.g. "
+                              "127.0.0.1:7480)",
+                              s);
+    const char *port = colon + 1;
+    if (!*port || strspn(port, "0123456789") != strlen(port))
+        return part_error_set(err, -EINVAL, field,
+                              "listen: \"%s\": the port \"%s\" is not a number", s, port);
+    unsigned long n = strtoul(port, NULL, 10);
+    if (n < 1 || n > 65535)
+        return part_error_set(err, -EINVAL, field,
+                              "listen: \"%s\": port %s is out of range 1-65535", s, port);
+    return 0;
 }
 
 /* A test: URI naming a node XML by a relative path ("test:cpc.xml") is
@@ -123,10 +151,16 @@ static int set_uri(struct part_config *c, const char *dir, const char *uri)
 {
     if (strncmp(uri, "test:", 5) != 0 || uri[5] == '/' || !uri[5])
         return set_string(&c->uri, uri);
-    char *rel = part_path_join(dir, uri + 5), abs[PATH_MAX], *s;
+    char *rel = part_path_join(dir, uri + 5), abs[PATH_MAX], cwd[PATH_MAX], *s;
+    int n;
     if (!rel)
         return -ENOMEM;
-    int n = asprintf(&s, "test://%s", realpath(rel, abs) ? abs : rel);
+    if (realpath(rel, abs))
+        n = asprintf(&s, "test://%s", abs);
+    else if (rel[0] != '/' && getcwd(cwd, sizeof(cwd))) /* not there (yet): absolute anyway */
+        n = asprintf(&s, "test://%s/%s", cwd, rel);
+    else
+        n = asprintf(&s, "test://%s", rel);
     free(rel);
     if (n < 0)
         return -ENOMEM;
@@ -150,7 +184,8 @@ static int config_groups(struct part_config *c, json_t *groups, struct part_erro
         struct part_group_config *gc = &c->cpc.groups[c->cpc.n_groups++];
         part_json_path(path, sizeof(path), "cpc.groups", name);
         if (!part_name_valid(name))
-            return part_error_set(err, -EINVAL, path, "%s: \"%s\" is not a valid group name", path,
+            return part_error_set(err, -EINVAL, path,
+                                  "cpc.groups: \"%s\" is not a valid group name (" NAME_RULE ")",
                                   name);
         if (!json_is_object(g))
             return part_error_set(err, -EINVAL, path, "%s: expected an object, got %s", path,
@@ -166,6 +201,42 @@ static int config_groups(struct part_config *c, json_t *groups, struct part_erro
             return r;
     }
     return 0;
+}
+
+/* Whether s is a zero size with a unit ("0GiB", "0.0 TiB"), spelled as
+ * part_json_get_size() wants sizes spelled. */
+static bool zero_size_text(const char *s)
+{
+    size_t n = strspn(s, "0");
+    if (n == 0)
+        return false;
+    if (s[n] == '.') {
+        size_t f = strspn(s + n + 1, "0");
+        if (f == 0)
+            return false;
+        n += 1 + f;
+    }
+    if (s[n] == ' ')
+        n++;
+    return strcmp(s + n, "MiB") == 0 || strcmp(s + n, "GiB") == 0 || strcmp(s + n, "TiB") == 0;
+}
+
+/* cpc.host_reserved_memory: a size, where (unlike in profiles) zero is
+ * allowed, in either spelling: "reserve nothing for the host". */
+static int host_reserved_memory(struct part_config *c, json_t *cpc, struct part_error *err)
+{
+    json_t *v = json_object_get(cpc, "host_reserved_memory");
+
+    if ((json_is_number(v) && json_number_value(v) == 0) ||
+        (json_is_string(v) && zero_size_text(json_string_value(v)))) {
+        c->cpc.host_reserved_memory = 0;
+        return 0;
+    }
+    if (json_is_number(v) && json_number_value(v) < 0)
+        return part_error_set(err, -EINVAL, "cpc.host_reserved_memory",
+                              "cpc.host_reserved_memory: %g MiB is negative", json_number_value(v));
+    return part_json_get_size(cpc, "cpc", "host_reserved_memory", &c->cpc.host_reserved_memory,
+                              err);
 }
 
 static int config_from_json(struct part_config *c, json_t *root, const char *dir,
@@ -197,30 +268,36 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
 
     json_t *listen = json_object_get(root, "listen");
     if (listen) {
-        const char *values[16];
+        const char *values[LISTEN_MAX];
+        char field[32];
         size_t n = 0, i;
         json_t *v;
         if (json_is_string(listen)) {
+            if ((r = listen_check(json_string_value(listen), "listen", err)) < 0)
+                return r;
             values[n++] = json_string_value(listen);
-        } else if (json_is_array(listen) && json_array_size(listen) > 0 &&
-                   json_array_size(listen) <= 16) {
-            json_array_foreach(listen, i, v) {
-                if (!json_is_string(v))
-                    return part_error_set(err, -EINVAL, "listen",
-                                          "listen: entry %zu: expected a string, got %s", i + 1,
-                                          part_json_type_name(v));
-                values[n++] = json_string_value(v);
-            }
-        } else {
+        } else if (!json_is_array(listen)) {
             return part_error_set(err, -EINVAL, "listen",
-                                  "listen: expected an address or a list of 1 to 16 addresses");
+                                  "listen: expected an address or a list of addresses, got %s",
+                                  part_json_type_name(listen));
+        } else if (json_array_size(listen) == 0) {
+            return part_error_set(err, -EINVAL, "listen",
+                                  "listen: the list is empty (give 1 to %d addresses)", LISTEN_MAX);
+        } else if (json_array_size(listen) > LISTEN_MAX) {
+            return part_error_set(err, -EINVAL, "listen",
+                                  "listen: %zu addresses, at most %d are allowed",
+                                  json_array_size(listen), LISTEN_MAX);
         }
-        for (i = 0; i < n; i++)
-            if (!listen_valid(values[i]))
-                return part_error_set(err, -EINVAL, "listen",
-                                      "listen: \"%s\" is neither unix:/ABSOLUTE/PATH nor "
-                                      "ADDRESS:PORT",
-                                      values[i]);
+        json_array_foreach(listen, i, v) {
+            snprintf(field, sizeof(field), "listen[%zu]", i);
+            if (!json_is_string(v))
+                return part_error_set(err, -EINVAL, field,
+                                      "listen: entry %zu: expected a string, got %s", i + 1,
+                                      part_json_type_name(v));
+            if ((r = listen_check(json_string_value(v), field, err)) < 0)
+                return r;
+            values[n++] = json_string_value(v);
+        }
         if ((r = set_listen(c, values, n)) < 0)
             return r;
     }
@@ -239,8 +316,8 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
     if ((r = part_json_get_string(root, "", "policy", &s, err)) < 0)
         return r;
     if (s && !part_name_valid(s))
-        return part_error_set(err, -EINVAL, "policy", "policy: \"%s\" is not a valid policy name",
-                              s);
+        return part_error_set(err, -EINVAL, "policy",
+                              "policy: \"%s\" is not a valid policy name (" NAME_RULE ")", s);
     if (s && (r = set_string(&c->policy, s)) < 0)
         return r;
     if ((r = part_json_get_number(root, "", "interval", 0.1, 3600, &c->interval, err)) < 0)
@@ -258,11 +335,7 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
         (r = part_json_get_number(cpc, "cpc", "memory_overcommit", 1.0, 10.0,
                                   &c->cpc.memory_overcommit, err)) < 0)
         return r;
-    json_t *hrm = json_object_get(cpc, "host_reserved_memory");
-    if (json_is_integer(hrm) && json_integer_value(hrm) == 0)
-        c->cpc.host_reserved_memory = 0; /* "reserve nothing" is allowed here */
-    else if ((r = part_json_get_size(cpc, "cpc", "host_reserved_memory",
-                                     &c->cpc.host_reserved_memory, err)) < 0)
+    if ((r = host_reserved_memory(c, cpc, err)) < 0)
         return r;
     if ((r = part_json_get_object(cpc, "cpc", "groups", &groups, err)) < 0)
         return r;
@@ -279,6 +352,7 @@ int part_config_load(const char *path, struct part_config **ret, struct part_err
     size_t len;
     int r;
 
+    part_error_clear(err);
     if ((r = part_file_read(path, &text, &len, err)) < 0)
         return r;
     if ((r = part_json_parse(text, len, path, &root, err)) < 0)
@@ -330,8 +404,9 @@ static int profile_load_named(const char *dir, const char *file, struct part_pro
         (r = part_profile_parse(text, len, path, &p, err)) < 0)
         goto out;
     if (strlen(p->name) != stem || strncmp(p->name, file, stem) != 0) {
-        r = part_error_set(err, -EINVAL, "name", "name: \"%s\" does not match the file name (%s)",
-                           p->name, file);
+        r = part_error_set(err, -EINVAL, "name",
+                           "name: \"%s\" does not match the file name (%s, expected %s.json)",
+                           p->name, file, p->name);
         part_error_locate(err, text, len);
         goto out;
     }
@@ -354,11 +429,12 @@ int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *
     size_t n = 0, n_errors = 0;
     int count, r = 0;
 
+    part_error_clear(err);
     count = scandir(dir, &names, filter_json, alphasort);
     if (count < 0) {
+        int e = errno;
         part_error_set_file(err, dir);
-        return part_error_set(err, -errno, "", "cannot read the partitions directory: %s",
-                              strerror(errno));
+        return part_error_set(err, -e, "", "cannot read the partitions directory: %s", strerror(e));
     }
     list = calloc((size_t)count + 1, sizeof(*list));
     errors = calloc((size_t)count + 1, sizeof(*errors));
@@ -367,6 +443,7 @@ int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *
         goto out;
     }
     for (int i = 0; i < count; i++) {
+        part_error_clear(&errors[n_errors]); /* a good file may have left its name there */
         r = profile_load_named(dir, names[i]->d_name, &list[n], &errors[n_errors]);
         if (r == -ENOMEM)
             goto out;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "part/profile.h"
 #include "part/size.h"
@@ -14,6 +15,8 @@
 #include "json.h"
 
 #define PROC_MAX 1024 /* logical processors one partition may have */
+/* what part_name_valid() accepts, for error messages */
+#define NAME_RULE "1-63 of A-Z a-z 0-9 _ . -, not starting with . or -"
 
 bool part_name_valid(const char *name)
 {
@@ -71,9 +74,7 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
         return part_error_set(err, -EINVAL, "name", "name: required field missing");
     if (!part_name_valid(s))
         return part_error_set(err, -EINVAL, "name",
-                              "name: \"%s\" is not a valid name (1-63 of A-Z a-z 0-9 _ . -, not "
-                              "starting with . or -)",
-                              s);
+                              "name: \"%s\" is not a valid name (" NAME_RULE ")", s);
     snprintf(p->name, sizeof(p->name), "%s", s);
 
     /* processors */
@@ -92,7 +93,7 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
         p->mode = PART_MODE_DEDICATED;
     else
         return part_error_set(err, -EINVAL, "processors.mode",
-                              "processors.mode: \"%s\" is not shared or dedicated", s);
+                              "processors.mode: \"%s\" is neither \"shared\" nor \"dedicated\"", s);
     p->proc_initial = 0;
     if ((r = part_json_get_uint(proc, "processors", "initial", 1, PROC_MAX, &p->proc_initial,
                                 err)) < 0)
@@ -137,8 +138,8 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
             return part_error_set(err, -EINVAL, "cap",
                                   "cap: expected a number of processors or null, got %s",
                                   part_json_type_name(cap));
-        if ((r = part_json_get_number(root, "", "cap", PART_CAP_MIN, PART_CAP_MAX, &p->cap,
-                                      err)) < 0)
+        r = part_json_get_number(root, "", "cap", PART_CAP_MIN, PART_CAP_MAX, &p->cap, err);
+        if (r < 0)
             return r;
     }
 
@@ -164,7 +165,8 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
     if ((r = part_json_get_string(root, "", "group", &s, err)) < 0)
         return r;
     if (s && !part_name_valid(s))
-        return part_error_set(err, -EINVAL, "group", "group: \"%s\" is not a valid name", s);
+        return part_error_set(err, -EINVAL, "group",
+                              "group: \"%s\" is not a valid group name (" NAME_RULE ")", s);
     snprintf(p->group, sizeof(p->group), "%s", s ? s : "");
     if ((r = part_json_get_bool(root, "", "autostart", &p->autostart, err)) < 0)
         return r;
@@ -218,9 +220,9 @@ int part_profile_validate(const struct part_profile *p, struct part_error *err)
                               p->weight_max);
     if (p->cap != PART_CAP_NONE && p->cap < p->proc_min * 0.01)
         return part_error_set(err, -EINVAL, "cap",
-                              "cap (%g) leaves less than 1%% of a processor to each of "
-                              "processors.min (%u)",
-                              p->cap, p->proc_min);
+                              "cap (%g) is below %g: each of processors.min (%u) needs at "
+                              "least 0.01 of a processor",
+                              p->cap, p->proc_min * 0.01, p->proc_min);
     if (p->mem_min > p->mem_initial)
         return part_error_set(err, -EINVAL, "memory.min", "memory.min (%s) exceeds memory.initial (%s)",
                               part_size_format(p->mem_min, a, sizeof(a)),
@@ -233,6 +235,18 @@ int part_profile_validate(const struct part_profile *p, struct part_error *err)
     return 0;
 }
 
+/* The directory of file, made absolute against the working directory, so
+ * that a template path resolved against it is absolute as promised. */
+static char *absolute_dirname(const char *file)
+{
+    char cwd[PATH_MAX], *dir = part_path_dirname(file), *abs;
+    if (!dir || dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+        return dir;
+    abs = strcmp(dir, ".") == 0 ? strdup(cwd) : part_path_join(cwd, dir);
+    free(dir);
+    return abs;
+}
+
 int part_profile_parse(const char *text, size_t len, const char *file, struct part_profile **ret,
                        struct part_error *err)
 {
@@ -240,10 +254,11 @@ int part_profile_parse(const char *text, size_t len, const char *file, struct pa
     char *dir = NULL;
     int r;
 
+    part_error_clear(err);
     if ((r = part_json_parse(text, len, file, &root, err)) < 0)
         return r;
     struct part_profile *p = calloc(1, sizeof(*p));
-    if (!p || (file && !(dir = part_path_dirname(file)))) {
+    if (!p || (file && !(dir = absolute_dirname(file)))) {
         r = -ENOMEM;
         goto out;
     }
@@ -264,8 +279,10 @@ int part_profile_load(const char *path, struct part_profile **ret, struct part_e
 {
     char *text;
     size_t len;
-    int r = part_file_read(path, &text, &len, err);
-    if (r < 0)
+    int r;
+
+    part_error_clear(err);
+    if ((r = part_file_read(path, &text, &len, err)) < 0)
         return r;
     r = part_profile_parse(text, len, path, ret, err);
     free(text);

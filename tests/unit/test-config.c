@@ -1,0 +1,416 @@
+/* partd.json: the golden files under config/daemon/ (each fail-NAME.json
+ * fails with exactly the message in fail-NAME.ok, each pass-NAME.json
+ * loads), defaults, URI and path resolution, listen, groups; and loading a
+ * partitions directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <part/config.h>
+
+#define FIXTURES       "unit/config/daemon"
+#define PROFILES_DIR   "unit/config/profiles.d"
+#define MIN_FAIL_FILES 12
+#define MIN_PASS_FILES 3
+
+/* Returns the content of path, without its trailing newlines (free() it). */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (!f)
+        fail_msg("cannot open %s", path);
+    n = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        text = realloc(text, 1);
+        assert_non_null(text);
+        n = 0;
+    }
+    while (n > 0 && text[n - 1] == '\n')
+        n--;
+    text[n] = '\0';
+    return text;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the files of dir named PREFIX*.json, sorted, as "dir/NAME" paths in
+ * a NULL-terminated array (free each and it). */
+static char **list_fixtures(const char *dir, const char *prefix, size_t *ret_n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **paths = NULL;
+    size_t n = 0;
+
+    if (!d)
+        fail_msg("cannot open %s", dir);
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || len < 5 ||
+            strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        paths = realloc(paths, (n + 2) * sizeof(*paths));
+        assert_non_null(paths);
+        assert_true(asprintf(&paths[n++], "%s/%s", dir, e->d_name) > 0);
+    }
+    closedir(d);
+    if (paths) {
+        qsort(paths, n, sizeof(*paths), compare_names);
+        paths[n] = NULL;
+    }
+    *ret_n = n;
+    return paths;
+}
+
+static void free_list(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+static struct part_config *load_ok(const char *path)
+{
+    struct part_config *c = NULL;
+    struct part_error err;
+    char buf[1024];
+
+    if (part_config_load(path, &c, &err) < 0)
+        fail_msg("unexpected error: %s", part_error_format(&err, buf, sizeof(buf)));
+    assert_non_null(c);
+    return c;
+}
+
+static size_t count_listen(const struct part_config *c)
+{
+    size_t n = 0;
+    while (c->listen[n])
+        n++;
+    return n;
+}
+
+/* Golden files */
+
+static void test_fail_fixtures(void **state)
+{
+    size_t n, bad = 0;
+    char **paths = list_fixtures(FIXTURES, "fail-", &n);
+
+    assert_true(n >= MIN_FAIL_FILES);
+    for (size_t i = 0; i < n; i++) {
+        struct part_config *c = NULL;
+        struct part_error err;
+        char got[1024], *ok_path, *want;
+
+        int r = part_config_load(paths[i], &c, &err);
+        assert_true(asprintf(&ok_path, "%.*s.ok", (int)(strlen(paths[i]) - 5), paths[i]) > 0);
+        want = read_text(ok_path);
+        if (r >= 0) {
+            print_error("%s: loaded, expected: %s\n", paths[i], want);
+            part_config_free(c);
+            bad++;
+        } else if (strcmp(part_error_format(&err, got, sizeof(got)), want) != 0) {
+            print_error("%s:\n  got:      %s\n  expected: %s\n", paths[i], got, want);
+            bad++;
+        } else if (r != -EINVAL && r != -ENODATA) {
+            print_error("%s: returned %d\n", paths[i], r);
+            bad++;
+        }
+        assert_null(c);
+        free(want);
+        free(ok_path);
+    }
+    free_list(paths, n);
+    assert_int_equal(bad, 0);
+}
+
+static void test_pass_fixtures(void **state)
+{
+    size_t n;
+    char **paths = list_fixtures(FIXTURES, "pass-", &n);
+
+    assert_true(n >= MIN_PASS_FILES);
+    for (size_t i = 0; i < n; i++) {
+        struct part_config *c = load_ok(paths[i]);
+        assert_string_equal(c->path, paths[i]);
+        part_config_free(c);
+    }
+    free_list(paths, n);
+}
+
+/* What an empty partd.json means */
+
+static void test_defaults_of_empty_config(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-empty.json");
+
+    assert_string_equal(c->path, FIXTURES "/pass-empty.json");
+    assert_string_equal(c->uri, "qemu:///system");
+    assert_int_equal(count_listen(c), 1);
+    assert_string_equal(c->listen[0], "unix:/run/partd/partd.sock");
+    assert_null(c->token_file);
+    assert_string_equal(c->state_dir, "/var/lib/partd");
+    assert_string_equal(c->partitions_dir, FIXTURES "/partitions.d");
+    assert_string_equal(c->policy, "static");
+    assert_true(c->interval == 2.0);
+    assert_int_equal(c->cpc.host_reserved_cpus, 0);
+    assert_int_equal(c->cpc.host_reserved_memory, 1024);
+    assert_true(c->cpc.cpu_overcommit == 4.0);
+    assert_true(c->cpc.memory_overcommit == 1.0);
+    assert_int_equal(c->cpc.n_groups, 0);
+    part_config_free(c);
+}
+
+static void test_default_matches_empty_config(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-empty.json"), *d = NULL;
+
+    assert_int_equal(part_config_default(FIXTURES, &d), 0);
+    assert_string_equal(d->path, FIXTURES "/partd.json");
+    assert_string_equal(d->uri, c->uri);
+    assert_string_equal(d->listen[0], c->listen[0]);
+    assert_null(d->listen[1]);
+    assert_string_equal(d->state_dir, c->state_dir);
+    assert_string_equal(d->partitions_dir, c->partitions_dir);
+    assert_string_equal(d->policy, c->policy);
+    assert_true(d->interval == c->interval);
+    assert_int_equal(d->cpc.host_reserved_memory, c->cpc.host_reserved_memory);
+    part_config_free(d);
+    part_config_free(c);
+}
+
+/* Resolution of relative names */
+
+static void test_relative_test_uri(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-test-uri.json");
+    char abs[PATH_MAX], *want;
+
+    assert_non_null(realpath(FIXTURES "/cpc.xml", abs));
+    assert_true(asprintf(&want, "test://%s", abs) > 0);
+    assert_string_equal(c->uri, want);
+    assert_int_equal(strncmp(c->uri, "test:///", 8), 0);
+    free(want);
+    part_config_free(c);
+}
+
+static void test_relative_test_uri_to_missing_file(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-test-uri-missing.json");
+    char cwd[PATH_MAX], *want;
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_true(asprintf(&want, "test://%s/" FIXTURES "/nodes/missing.xml", cwd) > 0);
+    assert_string_equal(c->uri, want);
+    free(want);
+    part_config_free(c);
+}
+
+static void test_other_uris_kept(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    assert_string_equal(c->uri, "qemu:///system");
+    part_config_free(c);
+}
+
+static void test_relative_paths(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-test-uri.json");
+    assert_string_equal(c->state_dir, FIXTURES "/state");
+    assert_string_equal(c->partitions_dir, FIXTURES "/partitions.d");
+    part_config_free(c);
+
+    c = load_ok(FIXTURES "/pass-full.json");
+    assert_string_equal(c->token_file, "/etc/partd/token");
+    assert_string_equal(c->state_dir, "/var/lib/partd");
+    assert_string_equal(c->partitions_dir, "/etc/partd/partitions.d");
+    part_config_free(c);
+}
+
+/* listen */
+
+static void test_listen_string(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-test-uri.json");
+    assert_int_equal(count_listen(c), 1);
+    assert_string_equal(c->listen[0], "unix:/tmp/partd-test.sock");
+    part_config_free(c);
+}
+
+static void test_listen_array(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    assert_int_equal(count_listen(c), 3);
+    assert_string_equal(c->listen[0], "127.0.0.1:7480");
+    assert_string_equal(c->listen[1], "[::1]:7480");
+    assert_string_equal(c->listen[2], "unix:/run/partd/partd.sock");
+    part_config_free(c);
+
+    c = load_ok(FIXTURES "/pass-limits.json");
+    assert_int_equal(count_listen(c), 16);
+    part_config_free(c);
+}
+
+/* cpc */
+
+static void test_cpc_values(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    assert_string_equal(c->policy, "static");
+    assert_true(c->interval == 0.5);
+    assert_int_equal(c->cpc.host_reserved_cpus, 2);
+    assert_int_equal(c->cpc.host_reserved_memory, 4096);
+    assert_true(c->cpc.cpu_overcommit == 4.0);
+    assert_true(c->cpc.memory_overcommit == 1.5);
+    part_config_free(c);
+}
+
+static void test_host_reserved_memory_zero(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-test-uri.json"); /* 0 */
+    assert_int_equal(c->cpc.host_reserved_memory, 0);
+    part_config_free(c);
+
+    c = load_ok(FIXTURES "/pass-limits.json"); /* "0GiB" */
+    assert_int_equal(c->cpc.host_reserved_memory, 0);
+    part_config_free(c);
+}
+
+static void test_groups(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    const struct part_group_config *g;
+
+    assert_int_equal(c->cpc.n_groups, 3);
+    g = part_config_group(&c->cpc, "web");
+    assert_non_null(g);
+    assert_string_equal(g->name, "web");
+    assert_true(g->cap == 10.0);
+    g = part_config_group(&c->cpc, "batch.low");
+    assert_non_null(g);
+    assert_true(g->cap == PART_CAP_NONE);
+    g = part_config_group(&c->cpc, "db");
+    assert_non_null(g);
+    assert_true(g->cap == PART_CAP_NONE);
+    assert_null(part_config_group(&c->cpc, "nope"));
+    assert_null(part_config_group(&c->cpc, "batch"));
+    part_config_free(c);
+}
+
+static void test_load_missing_file(void **state)
+{
+    struct part_config *c = NULL;
+    struct part_error err;
+    char buf[1024];
+
+    assert_int_equal(part_config_load(FIXTURES "/no-such-partd.json", &c, &err), -ENOENT);
+    assert_null(c);
+    assert_string_equal(part_error_format(&err, buf, sizeof(buf)),
+                        FIXTURES "/no-such-partd.json: cannot read: No such file or directory");
+}
+
+/* part_profiles_load_dir() */
+
+static void test_load_dir_keeps_good_profiles(void **state)
+{
+    struct part_profile **profiles = NULL;
+    struct part_error *errors = NULL, err;
+    size_t n = 0, n_errors = 0;
+    char buf[1024];
+
+    int r = part_profiles_load_dir(PROFILES_DIR, &profiles, &n, &errors, &n_errors, &err);
+
+    assert_int_equal(r, -EINVAL);
+    assert_int_equal(n, 2);
+    assert_string_equal(profiles[0]->name, "alpha");
+    assert_string_equal(profiles[1]->name, "gamma");
+    assert_int_equal(profiles[1]->mode, PART_MODE_DEDICATED);
+    assert_int_equal(n_errors, 2);
+    assert_string_equal(part_error_format(&errors[0], buf, sizeof(buf)),
+                        PROFILES_DIR "/beta.json:3:30: processors.initial (2) exceeds "
+                                     "processors.reserved (1)");
+    assert_string_equal(part_error_format(&errors[1], buf, sizeof(buf)),
+                        PROFILES_DIR "/delta.json:2:11: name: \"epsilon\" does not match the "
+                                     "file name (delta.json, expected epsilon.json)");
+    part_profiles_free(profiles, n);
+    free(errors);
+}
+
+static void test_load_dir_all_good(void **state)
+{
+    struct part_profile **profiles = NULL;
+    struct part_error *errors = NULL, err;
+    size_t n = 0, n_errors = 0;
+    char *dir;
+
+    assert_non_null(getenv("PART_SRCDIR"));
+    assert_true(asprintf(&dir, "%s/examples/test-cpc/partitions.d", getenv("PART_SRCDIR")) > 0);
+    int r = part_profiles_load_dir(dir, &profiles, &n, &errors, &n_errors, &err);
+
+    assert_int_equal(r, 0);
+    assert_int_equal(n_errors, 0);
+    assert_true(n >= 2);
+    for (size_t i = 1; i < n; i++)
+        assert_true(strcmp(profiles[i - 1]->name, profiles[i]->name) < 0);
+    part_profiles_free(profiles, n);
+    free(errors);
+    free(dir);
+}
+
+static void test_load_dir_missing(void **state)
+{
+    struct part_profile **profiles = NULL;
+    struct part_error *errors = NULL, err;
+    size_t n = 0, n_errors = 0;
+    char buf[1024];
+
+    int r =
+        part_profiles_load_dir("unit/config/no-such.d", &profiles, &n, &errors, &n_errors, &err);
+
+    assert_int_equal(r, -ENOENT);
+    assert_null(profiles);
+    assert_null(errors);
+    assert_string_equal(part_error_format(&err, buf, sizeof(buf)),
+                        "unit/config/no-such.d: cannot read the partitions directory: No such "
+                        "file or directory");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fail_fixtures),
+        cmocka_unit_test(test_pass_fixtures),
+        cmocka_unit_test(test_defaults_of_empty_config),
+        cmocka_unit_test(test_default_matches_empty_config),
+        cmocka_unit_test(test_relative_test_uri),
+        cmocka_unit_test(test_relative_test_uri_to_missing_file),
+        cmocka_unit_test(test_other_uris_kept),
+        cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_listen_string),
+        cmocka_unit_test(test_listen_array),
+        cmocka_unit_test(test_cpc_values),
+        cmocka_unit_test(test_host_reserved_memory_zero),
+        cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_load_dir_keeps_good_profiles),
+        cmocka_unit_test(test_load_dir_all_good),
+        cmocka_unit_test(test_load_dir_missing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

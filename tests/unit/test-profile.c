@@ -1,0 +1,528 @@
+/* Profiles: the golden files under config/profile/ (each fail-NAME.json
+ * fails with exactly the message in fail-NAME.ok, each pass-NAME.json loads
+ * and survives a round trip through JSON), defaults, validation, copies. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <part/profile.h>
+
+#define FIXTURES       "unit/config/profile"
+#define MIN_FAIL_FILES 24
+#define MIN_PASS_FILES 6
+
+/* Returns the content of path, without its trailing newlines (free() it). */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (!f)
+        fail_msg("cannot open %s", path);
+    n = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        text = realloc(text, 1);
+        assert_non_null(text);
+        n = 0;
+    }
+    while (n > 0 && text[n - 1] == '\n')
+        n--;
+    text[n] = '\0';
+    return text;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the files of dir named PREFIX*.json, sorted, as "dir/NAME" paths in
+ * a NULL-terminated array (free each and it). */
+static char **list_fixtures(const char *dir, const char *prefix, size_t *ret_n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **paths = NULL;
+    size_t n = 0;
+
+    if (!d)
+        fail_msg("cannot open %s", dir);
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || len < 5 ||
+            strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        paths = realloc(paths, (n + 2) * sizeof(*paths));
+        assert_non_null(paths);
+        assert_true(asprintf(&paths[n++], "%s/%s", dir, e->d_name) > 0);
+    }
+    closedir(d);
+    if (paths) {
+        qsort(paths, n, sizeof(*paths), compare_names);
+        paths[n] = NULL;
+    }
+    *ret_n = n;
+    return paths;
+}
+
+static void free_list(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+/* Parses text as a profile that would be in file; fails the test if it is
+ * invalid. */
+static struct part_profile *parse_ok(const char *text, const char *file)
+{
+    struct part_profile *p = NULL;
+    struct part_error err;
+    char buf[1024];
+
+    if (part_profile_parse(text, strlen(text), file, &p, &err) < 0)
+        fail_msg("unexpected error: %s", part_error_format(&err, buf, sizeof(buf)));
+    assert_non_null(p);
+    return p;
+}
+
+static struct part_profile *load_ok(const char *path)
+{
+    struct part_profile *p = NULL;
+    struct part_error err;
+    char buf[1024];
+
+    if (part_profile_load(path, &p, &err) < 0)
+        fail_msg("unexpected error: %s", part_error_format(&err, buf, sizeof(buf)));
+    assert_non_null(p);
+    return p;
+}
+
+static void assert_same_string(const char *a, const char *b)
+{
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+/* Every field of a equals b's. */
+static void assert_profile_equal(const struct part_profile *a, const struct part_profile *b)
+{
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->mode, b->mode);
+    assert_int_equal(a->proc_initial, b->proc_initial);
+    assert_int_equal(a->proc_min, b->proc_min);
+    assert_int_equal(a->proc_reserved, b->proc_reserved);
+    assert_int_equal(a->weight_initial, b->weight_initial);
+    assert_int_equal(a->weight_min, b->weight_min);
+    assert_int_equal(a->weight_max, b->weight_max);
+    assert_true(a->cap == b->cap);
+    assert_int_equal(a->mem_initial, b->mem_initial);
+    assert_int_equal(a->mem_min, b->mem_min);
+    assert_int_equal(a->mem_reserved, b->mem_reserved);
+    assert_string_equal(a->group, b->group);
+    assert_int_equal(a->autostart, b->autostart);
+    assert_same_string(a->domain_template, b->domain_template);
+    assert_same_string(a->domain_name, b->domain_name);
+    assert_int_equal(a->adopt, b->adopt);
+}
+
+/* Golden files */
+
+static void test_fail_fixtures(void **state)
+{
+    size_t n, bad = 0;
+    char **paths = list_fixtures(FIXTURES, "fail-", &n);
+
+    assert_true(n >= MIN_FAIL_FILES);
+    for (size_t i = 0; i < n; i++) {
+        struct part_profile *p = NULL;
+        struct part_error err;
+        char got[1024], *ok_path, *want;
+
+        int r = part_profile_load(paths[i], &p, &err);
+        assert_true(asprintf(&ok_path, "%.*s.ok", (int)(strlen(paths[i]) - 5), paths[i]) > 0);
+        want = read_text(ok_path);
+        if (r >= 0) {
+            print_error("%s: loaded, expected: %s\n", paths[i], want);
+            part_profile_free(p);
+            bad++;
+        } else if (strcmp(part_error_format(&err, got, sizeof(got)), want) != 0) {
+            print_error("%s:\n  got:      %s\n  expected: %s\n", paths[i], got, want);
+            bad++;
+        } else if (r != -EINVAL && r != -ENODATA) {
+            print_error("%s: returned %d\n", paths[i], r);
+            bad++;
+        }
+        assert_null(p);
+        free(want);
+        free(ok_path);
+    }
+    free_list(paths, n);
+    assert_int_equal(bad, 0);
+}
+
+static void test_pass_fixtures(void **state)
+{
+    size_t n;
+    char **paths = list_fixtures(FIXTURES, "pass-", &n);
+
+    assert_true(n >= MIN_PASS_FILES);
+    for (size_t i = 0; i < n; i++)
+        part_profile_free(load_ok(paths[i]));
+    free_list(paths, n);
+}
+
+/* parse(dumps(to_json(p))) == p for every pass fixture. */
+static void test_round_trip(void **state)
+{
+    size_t n;
+    char **paths = list_fixtures(FIXTURES, "pass-", &n);
+
+    assert_true(n >= MIN_PASS_FILES);
+    for (size_t i = 0; i < n; i++) {
+        struct part_profile *p = load_ok(paths[i]), *q;
+        json_t *j = part_profile_to_json(p);
+        assert_non_null(j);
+        char *text = json_dumps(j, JSON_INDENT(2));
+        assert_non_null(text);
+        q = parse_ok(text, NULL);
+        assert_profile_equal(p, q);
+        part_profile_free(q);
+        free(text);
+        json_decref(j);
+        part_profile_free(p);
+    }
+    free_list(paths, n);
+}
+
+/* Names */
+
+static void test_name_valid(void **state)
+{
+    static const struct {
+        const char *name;
+        bool valid;
+    } cases[] = {
+        {"prod", true},
+        {"a", true},
+        {"_", true},
+        {"0", true},
+        {"web-01.prod_x", true},
+        {"A.B-C_D", true},
+        {"123456789012345678901234567890123456789012345678901234567890123", true},   /* 63 */
+        {"1234567890123456789012345678901234567890123456789012345678901234", false}, /* 64 */
+        {"", false},
+        {".hidden", false},
+        {"-opt", false},
+        {"web servers", false},
+        {"a/b", false},
+        {"..", false},
+        {"caf\xc3\xa9", false},
+        {"tab\t", false},
+        {"x:y", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (part_name_valid(cases[i].name) != cases[i].valid)
+            fail_msg("part_name_valid(\"%s\") is not %s", cases[i].name,
+                     cases[i].valid ? "true" : "false");
+}
+
+/* Defaults */
+
+static const char minimal[] = "{\"name\": \"m\", \"processors\": {\"initial\": 3},"
+                              " \"memory\": {\"initial\": \"2GiB\"}}";
+
+static void test_defaults_processors(void **state)
+{
+    struct part_profile *p = parse_ok(minimal, NULL);
+    assert_int_equal(p->mode, PART_MODE_SHARED);
+    assert_int_equal(p->proc_initial, 3);
+    assert_int_equal(p->proc_min, 1);
+    assert_int_equal(p->proc_reserved, 3);
+    part_profile_free(p);
+}
+
+static void test_defaults_weight_and_cap(void **state)
+{
+    struct part_profile *p = parse_ok(minimal, NULL);
+    assert_int_equal(p->weight_initial, 100);
+    assert_int_equal(p->weight_min, 100);
+    assert_int_equal(p->weight_max, 100);
+    assert_true(p->cap == PART_CAP_NONE);
+    part_profile_free(p);
+}
+
+static void test_defaults_weight_range_follows_initial(void **state)
+{
+    struct part_profile *p = parse_ok("{\"name\": \"m\", \"processors\": {\"initial\": 1},"
+                                      " \"weight\": {\"initial\": 300},"
+                                      " \"memory\": {\"initial\": 1024}}",
+                                      NULL);
+    assert_int_equal(p->weight_initial, 300);
+    assert_int_equal(p->weight_min, 300);
+    assert_int_equal(p->weight_max, 300);
+    part_profile_free(p);
+
+    p = parse_ok("{\"name\": \"m\", \"processors\": {\"initial\": 1},"
+                 " \"weight\": {\"initial\": 300, \"max\": 500},"
+                 " \"memory\": {\"initial\": 1024}}",
+                 NULL);
+    assert_int_equal(p->weight_min, 300);
+    assert_int_equal(p->weight_max, 500);
+    part_profile_free(p);
+}
+
+static void test_defaults_memory(void **state)
+{
+    struct part_profile *p = parse_ok(minimal, NULL);
+    assert_int_equal(p->mem_initial, 2048);
+    assert_int_equal(p->mem_min, 2048);
+    assert_int_equal(p->mem_reserved, 2048);
+    part_profile_free(p);
+}
+
+static void test_defaults_domain_and_rest(void **state)
+{
+    struct part_profile *p = parse_ok(minimal, NULL);
+    assert_string_equal(p->domain_name, "m");
+    assert_false(p->adopt);
+    assert_null(p->domain_template);
+    assert_string_equal(p->group, "");
+    assert_false(p->autostart);
+    part_profile_free(p);
+}
+
+static void test_adopt(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-adopt.json");
+    assert_string_equal(p->name, "legacy");
+    assert_string_equal(p->domain_name, "legacy-vm.example.com");
+    assert_true(p->adopt);
+    assert_null(p->domain_template);
+    part_profile_free(p);
+}
+
+static void test_template_relative_to_profile(void **state)
+{
+    char cwd[PATH_MAX], *want;
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json");
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_true(asprintf(&want, "%s/" FIXTURES "/templates/prod.xml", cwd) > 0);
+    assert_string_equal(p->domain_template, want);
+    assert_false(p->adopt);
+    assert_string_equal(p->domain_name, "prod");
+    free(want);
+    part_profile_free(p);
+
+    p = parse_ok("{\"name\": \"t\", \"processors\": {\"initial\": 1},"
+                 " \"memory\": {\"initial\": 1024}, \"domain\": {\"template\": \"t.xml\"}}",
+                 "/etc/partd/partitions.d/t.json");
+    assert_string_equal(p->domain_template, "/etc/partd/partitions.d/t.xml");
+    part_profile_free(p);
+}
+
+static void test_template_absolute_kept(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-template-absolute.json");
+    assert_string_equal(p->domain_template, "/etc/partd/templates/abs.xml");
+    part_profile_free(p);
+}
+
+static void test_whole_reals_are_integers(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-whole-reals.json");
+    assert_int_equal(p->proc_initial, 2);
+    assert_int_equal(p->weight_initial, 150);
+    assert_int_equal(p->mem_initial, 1024);
+    assert_true(p->cap == PART_CAP_NONE);
+    part_profile_free(p);
+}
+
+/* Errors outside the golden files */
+
+static void test_error_position_without_file(void **state)
+{
+    static const char body[] = "{\"name\": \"b\",\n \"processors\": {\"initial\": 0},"
+                               " \"memory\": {\"initial\": 1024}}";
+    struct part_profile *p = NULL;
+    struct part_error err;
+    char buf[1024];
+
+    assert_int_equal(part_profile_parse(body, strlen(body), NULL, &p, &err), -EINVAL);
+    assert_null(p);
+    assert_string_equal(err.file, "");
+    assert_string_equal(err.field, "processors.initial");
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 28);
+    assert_string_equal(part_error_format(&err, buf, sizeof(buf)),
+                        "processors.initial: 0 is out of range 1-1024");
+}
+
+static void test_error_reused(void **state)
+{
+    static const char a[] = "{\"name\": 1}", b[] = "\n\n{\"name\": \"x\"}";
+    struct part_profile *p = NULL;
+    struct part_error err;
+
+    assert_int_equal(part_profile_parse(a, strlen(a), "a.json", &p, &err), -EINVAL);
+    assert_int_equal(part_profile_parse(b, strlen(b), "b.json", &p, &err), -EINVAL);
+    assert_string_equal(err.file, "b.json");
+    assert_string_equal(err.field, "processors");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 1);
+}
+
+static void test_load_missing_file(void **state)
+{
+    struct part_profile *p = NULL;
+    struct part_error err;
+    char buf[1024];
+
+    assert_int_equal(part_profile_load(FIXTURES "/no-such-file.json", &p, &err), -ENOENT);
+    assert_null(p);
+    assert_string_equal(part_error_format(&err, buf, sizeof(buf)),
+                        FIXTURES "/no-such-file.json: cannot read: No such file or directory");
+}
+
+/* part_profile_validate() */
+
+static void expect_invalid(const struct part_profile *p, const char *field)
+{
+    struct part_error err;
+    part_error_clear(&err);
+    assert_int_equal(part_profile_validate(p, &err), -EINVAL);
+    assert_string_equal(err.field, field);
+    assert_int_equal(strncmp(err.message, field, strlen(field)), 0);
+}
+
+static void test_validate_parsed(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json");
+    struct part_error err;
+    assert_int_equal(part_profile_validate(p, &err), 0);
+    part_profile_free(p);
+}
+
+static void test_validate_processors(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json"); /* 2 <= 4 <= 8 */
+    p->proc_min = 5;
+    expect_invalid(p, "processors.min");
+    p->proc_min = 4;
+    p->proc_initial = 9;
+    expect_invalid(p, "processors.initial");
+    p->proc_reserved = 9;
+    assert_int_equal(part_profile_validate(p, NULL), 0);
+    part_profile_free(p);
+}
+
+static void test_validate_weight(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json"); /* 100 <= 300 <= 600 */
+    p->weight_min = 301;
+    expect_invalid(p, "weight.min");
+    p->weight_min = 100;
+    p->weight_max = 299;
+    expect_invalid(p, "weight.initial");
+    part_profile_free(p);
+}
+
+static void test_validate_cap(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json"); /* min 2 */
+    p->cap = 0.01;
+    expect_invalid(p, "cap");
+    p->cap = 0.02;
+    assert_int_equal(part_profile_validate(p, NULL), 0);
+    p->cap = PART_CAP_NONE;
+    assert_int_equal(part_profile_validate(p, NULL), 0);
+    part_profile_free(p);
+}
+
+static void test_validate_memory(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json"); /* 2 <= 4 <= 16 GiB */
+    p->mem_min = 4097;
+    expect_invalid(p, "memory.min");
+    p->mem_min = 2048;
+    p->mem_initial = 16385;
+    expect_invalid(p, "memory.initial");
+    part_profile_free(p);
+}
+
+/* part_profile_dup() */
+
+static void test_dup_is_deep(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json");
+    struct part_profile *d = part_profile_dup(p);
+    char *tmpl = strdup(p->domain_template);
+
+    assert_non_null(d);
+    assert_profile_equal(p, d);
+    assert_ptr_not_equal(d->domain_template, p->domain_template);
+    assert_ptr_not_equal(d->domain_name, p->domain_name);
+    p->domain_template[0] = 'X';
+    p->domain_name[0] = 'X';
+    assert_string_equal(d->domain_template, tmpl);
+    assert_string_equal(d->domain_name, "prod");
+    part_profile_free(p);
+    assert_string_equal(d->domain_template, tmpl); /* still valid once p is gone */
+    part_profile_free(d);
+    free(tmpl);
+}
+
+static void test_dup_without_template(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-adopt.json");
+    struct part_profile *d = part_profile_dup(p);
+    assert_non_null(d);
+    assert_null(d->domain_template);
+    assert_profile_equal(p, d);
+    part_profile_free(p);
+    part_profile_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fail_fixtures),
+        cmocka_unit_test(test_pass_fixtures),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_name_valid),
+        cmocka_unit_test(test_defaults_processors),
+        cmocka_unit_test(test_defaults_weight_and_cap),
+        cmocka_unit_test(test_defaults_weight_range_follows_initial),
+        cmocka_unit_test(test_defaults_memory),
+        cmocka_unit_test(test_defaults_domain_and_rest),
+        cmocka_unit_test(test_adopt),
+        cmocka_unit_test(test_template_relative_to_profile),
+        cmocka_unit_test(test_template_absolute_kept),
+        cmocka_unit_test(test_whole_reals_are_integers),
+        cmocka_unit_test(test_error_position_without_file),
+        cmocka_unit_test(test_error_reused),
+        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_validate_parsed),
+        cmocka_unit_test(test_validate_processors),
+        cmocka_unit_test(test_validate_weight),
+        cmocka_unit_test(test_validate_cap),
+        cmocka_unit_test(test_validate_memory),
+        cmocka_unit_test(test_dup_is_deep),
+        cmocka_unit_test(test_dup_without_template),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
