@@ -138,7 +138,7 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, struct part_err
     char *path = NULL, *text = NULL;
     int r = -ENOMEM;
 
-    if (!root || !parts || json_object_set(root, "version", json_integer(1)) < 0 ||
+    if (!root || !parts || json_object_set_new(root, "version", json_integer(1)) < 0 ||
         json_object_set(root, "partitions", parts) < 0)
         goto out;
     for (size_t i = 0; i < cpc->n; i++) {

@@ -217,7 +217,10 @@ static void test_activate_deactivate_undefine(void **state)
     assert_float_equal(json_real_value(json_object_get(prod, "entitlement")), 2.0, 1e-9);
     json_decref(prod);
     assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), -EBUSY);
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, &err), 0);
+    int r = part_mgr_deactivate(fx->mgr, "test", false, 1000, &err);
+    if (r < 0)
+        print_error("%s\n", err.message);
+    assert_int_equal(r, 0);
     assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, &err), -EBUSY);
     assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), 0);
     assert_null(get(fx, "test"));
