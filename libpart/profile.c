@@ -52,8 +52,10 @@ struct part_profile *part_profile_dup(const struct part_profile *p)
 static int profile_from_json(json_t *root, const char *dir, struct part_profile *p,
                              struct part_error *err)
 {
-    static const char *const top_keys[] = {"name",  "processors", "weight",    "cap", "memory",
-                                           "group", "autostart",  "domain",    NULL};
+    static const char *const top_keys[] = {"name",    "processors", "weight",
+                                           "cap",     "memory",     "group",
+                                           "autostart", "managed",  "defined_capacity",
+                                           "domain",  NULL};
     static const char *const proc_keys[] = {"mode", "initial", "min", "reserved", NULL};
     static const char *const weight_keys[] = {"initial", "min", "max", NULL};
     static const char *const mem_keys[] = {"initial", "min", "reserved", NULL};
@@ -169,6 +171,18 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
                               "group: \"%s\" is not a valid group name (" NAME_RULE ")", s);
     snprintf(p->group, sizeof(p->group), "%s", s ? s : "");
     if ((r = part_json_get_bool(root, "", "autostart", &p->autostart, err)) < 0)
+        return r;
+    p->managed = true;
+    if ((r = part_json_get_bool(root, "", "managed", &p->managed, err)) < 0)
+        return r;
+    p->defined_capacity = PART_CAP_NONE;
+    json_t *dc = json_object_get(root, "defined_capacity");
+    if (dc && p->mode == PART_MODE_DEDICATED)
+        return part_error_set(err, -EINVAL, "defined_capacity",
+                              "defined_capacity: does not apply to dedicated partitions");
+    if (dc && !json_is_null(dc) &&
+        (r = part_json_get_number(root, "", "defined_capacity", PART_CAP_MIN, PART_CAP_MAX,
+                                  &p->defined_capacity, err)) < 0)
         return r;
 
     /* domain: define from a template (or a skeleton), or adopt */
@@ -314,6 +328,11 @@ json_t *part_profile_to_json(const struct part_profile *p)
     }
     if (p->group[0])
         r |= json_object_set_new(o, "group", json_string(p->group));
+    r |= json_object_set_new(o, "managed", json_boolean(p->managed));
+    if (p->mode == PART_MODE_SHARED)
+        r |= json_object_set_new(o, "defined_capacity", p->defined_capacity == PART_CAP_NONE
+                                                            ? json_null()
+                                                            : json_real(p->defined_capacity));
     if (p->adopt)
         r |= json_object_set_new(o, "domain", json_pack("{s:s}", "adopt", p->domain_name));
     else if (p->domain_template)

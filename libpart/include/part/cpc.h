@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "part/config.h"
+#include "part/monitor.h"
 #include "part/error.h"
 #include "part/profile.h"
 
@@ -43,6 +44,10 @@ struct part_partition {
     uint64_t memory; /* memory target in MiB */
     unsigned *cpus;  /* dedicated: the host CPUs owned, one per online processor; owned */
     struct part_backend_status backend[PART_SET_N];
+    /* for the planner */
+    struct part_history *history; /* owned; NULL until the first sample */
+    double changed_at[PART_SET_N]; /* when each setting last changed (monitor clock) */
+    bool dc_capped; /* the running cap is defined capacity's, not the user's */
     /* computed by part_cpc_compute() */
     double entitlement; /* processors */
 };
@@ -108,6 +113,9 @@ int part_cpc_set_active(struct part_cpc *cpc, struct part_partition *p, bool act
  * host CPUs that are not free (checked by part_cpc_check_resize()). */
 int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigned processors,
                          uint64_t memory);
+
+/* "processors", "memory", "weight", "cap". */
+const char *part_setting_name(enum part_setting s);
 
 /* Recomputes pool, totals and every entitlement. */
 void part_cpc_compute(struct part_cpc *cpc);

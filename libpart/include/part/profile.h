@@ -32,6 +32,10 @@ struct part_profile {
     uint64_t mem_initial, mem_min, mem_reserved;
     char group[PART_NAME_MAX]; /* "" when in no group */
     bool autostart;
+    bool managed; /* the rebalancing policy may change it (default true) */
+    /* soft cap on the rolling average of use, processors; PART_CAP_NONE
+     * when none (shared only) */
+    double defined_capacity;
     /* Exactly one way to get a domain: define it from a libvirt XML template
      * (path, absolute once loaded) or a generated skeleton, or adopt the
      * existing domain named domain_name. domain_name is the libvirt name the

@@ -1,0 +1,262 @@
+/* partctl's HTTP client over libcurl. One easy handle per request: partctl
+ * makes one or two requests per run, so there is nothing to reuse. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "client.h"
+
+#define CLIENT_REPLY_MAX (16u << 20) /* replies are small; this only stops a runaway */
+
+struct buffer {
+    char *data;
+    size_t len;
+    bool too_big;
+};
+
+static size_t buffer_write(char *ptr, size_t size, size_t n, void *opaque)
+{
+    struct buffer *b = opaque;
+    size_t add = size * n;
+
+    if (b->len + add > CLIENT_REPLY_MAX) {
+        b->too_big = true;
+        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+    }
+    char *data = realloc(b->data, b->len + add + 1);
+    if (!data)
+        return 0;
+    memcpy(data + b->len, ptr, add);
+    b->data = data;
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+int client_load_token(struct client *c, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char buf[4096];
+
+    if (!f)
+        return -errno;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    int r = ferror(f) ? -EIO : 0;
+    fclose(f);
+    if (r < 0)
+        return r;
+    buf[n] = '\0';
+    /* editors and `echo` add a newline that is not part of the token */
+    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+        buf[--n] = '\0';
+    if (n == 0)
+        return -EINVAL;
+    free(c->token);
+    c->token = strdup(buf);
+    return c->token ? 0 : -ENOMEM;
+}
+
+void client_clear(struct client *c)
+{
+    free(c->token);
+    c->token = NULL;
+}
+
+/* The reason phrase of status, for replies that say nothing else. */
+static const char *reason(long status)
+{
+    static const struct {
+        long status;
+        const char *reason;
+    } reasons[] = {
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {409, "Conflict"},
+        {413, "Content Too Large"},
+        {415, "Unsupported Media Type"},
+        {422, "Unprocessable Content"},
+        {500, "Internal Server Error"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+    };
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i].status == status)
+            return reasons[i].reason;
+    return "request failed";
+}
+
+/* The reply to an error status as a problem object: partd's own when it sent
+ * one, else one made from the status and whatever text came back (a proxy's
+ * error page, say), so that callers have one shape to print. */
+static json_t *problem_from(json_t *reply, long status, const struct buffer *b)
+{
+    if (json_is_object(reply) && json_is_string(json_object_get(reply, "detail")))
+        return reply;
+    if (json_is_object(reply) && json_is_string(json_object_get(reply, "title"))) {
+        json_object_set(reply, "detail", json_object_get(reply, "title"));
+        return reply;
+    }
+    json_decref(reply);
+
+    char detail[256] = "";
+    if (b->data) {
+        /* the first line of a text reply usually says what went wrong */
+        size_t n = strcspn(b->data, "\r\n");
+        snprintf(detail, sizeof(detail), "%.*s", (int)(n < 200 ? n : 200), b->data);
+    }
+    if (!detail[0])
+        snprintf(detail, sizeof(detail), "%s", reason(status));
+    return json_pack("{s:I, s:s}", "status", (json_int_t)status, "detail", detail);
+}
+
+/* Sets the handle up for c->server; the URL for path goes to url. */
+static int setup_target(CURL *h, const struct client *c, const char *path, char *url, size_t len)
+{
+    const char *server = c->server;
+
+    if (strncmp(server, "unix:", 5) == 0) {
+        /* the host part of the URL is not used on a socket, but HTTP wants one */
+        if (curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, server + 5) != CURLE_OK)
+            return -ENOTSUP;
+        snprintf(url, len, "http://localhost%s", path);
+        return 0;
+    }
+    size_t n = strlen(server);
+    while (n > 0 && server[n - 1] == '/')
+        n--;
+    snprintf(url, len, "%.*s%s", (int)n, server, path);
+    return 0;
+}
+
+/* Why the connection failed, in the system's words when there are some:
+ * curl's own message names port 80 for a UNIX socket. */
+static const char *connect_error(CURL *h, CURLcode cr, const char *curl_err)
+{
+    long os_errno = 0;
+
+    if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno)
+        return strerror((int)os_errno);
+    return curl_err[0] ? curl_err : curl_easy_strerror(cr);
+}
+
+int client_request(const struct client *c, const char *method, const char *path, json_t *body,
+                   json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen)
+{
+    char url[2048], curl_err[CURL_ERROR_SIZE] = "", auth[4200];
+    struct curl_slist *headers = NULL;
+    struct buffer b = {0};
+    char *text = NULL;
+    CURL *h = NULL;
+    long status = 0;
+    int r = -ENOMEM;
+
+    errbuf[0] = '\0';
+    if (c->token && c->token[strcspn(c->token, "\r\n")]) {
+        snprintf(errbuf, errlen, "the token has a line break in it");
+        return -EINVAL;
+    }
+    h = curl_easy_init();
+    if (!h)
+        goto out;
+    r = setup_target(h, c, path, url, sizeof(url));
+    if (r < 0) {
+        snprintf(errbuf, errlen, "this libcurl cannot use UNIX sockets (%s)", c->server);
+        goto out;
+    }
+    headers = curl_slist_append(headers, "Accept: application/json, application/problem+json");
+    if (c->token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+        headers = curl_slist_append(headers, auth);
+    }
+    if (body) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (!text)
+            goto out;
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+    } else if (strcmp(method, "POST") == 0) {
+        /* no body, so no type: curl would say it is a form */
+        headers = curl_slist_append(headers, "Content-Type:");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    if (!headers)
+        goto out;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "partctl/" PARTD_VERSION);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     c->timeout_ms < CLIENT_CONNECT_TIMEOUT_MS ? c->timeout_ms
+                                                               : CLIENT_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buffer_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+
+    CURLcode cr = curl_easy_perform(h);
+    if (cr != CURLE_OK) {
+        curl_off_t connected = 0;
+        curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+        if (b.too_big)
+            snprintf(errbuf, errlen, "reply from partd at %s is over %u MiB", c->server,
+                     CLIENT_REPLY_MAX >> 20);
+        else if (cr == CURLE_OPERATION_TIMEDOUT && connected > 0)
+            snprintf(errbuf, errlen, "no reply from partd at %s within %g s (see --timeout)",
+                     c->server, c->timeout_ms / 1000.0);
+        else
+            snprintf(errbuf, errlen, "cannot reach partd at %s: %s", c->server,
+                     connect_error(h, cr, curl_err));
+        r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+        goto out;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+
+    json_t *reply = NULL;
+    if (b.len > 0) {
+        json_error_t jerr;
+        reply = json_loadb(b.data, b.len, 0, &jerr);
+        if (!reply && status >= 200 && status < 300) {
+            snprintf(errbuf, errlen, "partd at %s sent a reply that is not JSON: %s", c->server,
+                     jerr.text);
+            r = -EPROTO;
+            goto out;
+        }
+    }
+    if (status < 200 || status >= 300) {
+        reply = problem_from(reply, status, &b);
+        if (!reply)
+            goto out; /* r is still -ENOMEM */
+    }
+    *ret_reply = reply;
+    *ret_status = status;
+    r = 0;
+out:
+    if (r == -ENOMEM && !errbuf[0])
+        snprintf(errbuf, errlen, "out of memory");
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+    free(text);
+    free(b.data);
+    return r;
+}
+
+void client_print_problem(const json_t *problem, long status, FILE *f)
+{
+    const char *detail = json_string_value(json_object_get(problem, "detail"));
+    const char *field = json_string_value(json_object_get(problem, "field"));
+
+    fprintf(f, "partctl: %s (HTTP %ld)\n", detail ? detail : "request failed", status);
+    if (field && field[0])
+        fprintf(f, "partctl: field: %s\n", field);
+}

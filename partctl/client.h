@@ -1,0 +1,40 @@
+/* partctl's HTTP client: one request to partd over TCP or a UNIX socket
+ * (libcurl), JSON in and out (jansson), problems (RFC 9457) made readable. */
+#pragma once
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define CLIENT_DEFAULT_SERVER     "http://127.0.0.1:7480"
+#define CLIENT_CONNECT_TIMEOUT_MS 5000L
+#define CLIENT_TIMEOUT_MS         120000L
+
+struct client {
+    const char *server; /* "http://HOST:PORT" or "unix:/PATH", as given */
+    char *token;        /* the bearer token, NULL when none; owned */
+    long timeout_ms;    /* the whole request */
+};
+
+/* Reads the token from the file at path (trailing newlines and blanks
+ * stripped) into c->token. Returns 0 or a negative errno (-EINVAL for an
+ * empty token). */
+int client_load_token(struct client *c, const char *path);
+
+/* Frees what c owns. */
+void client_clear(struct client *c);
+
+/* Sends method path (e.g. "GET", "/v1/cpc") with body (a JSON value sent as
+ * application/json, or NULL for none) to c->server. When partd replied,
+ * returns 0 with the HTTP status in *ret_status and the reply body in
+ * *ret_reply (caller json_decref()s it): NULL when empty, and for an error
+ * status always an object with at least "status" and "detail", made up from
+ * the status line when partd sent no problem+json. When there was no usable
+ * reply, returns a negative errno with the reason written to errbuf (e.g.
+ * "cannot reach partd at URL: Connection refused"). */
+int client_request(const struct client *c, const char *method, const char *path, json_t *body,
+                   json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen);
+
+/* Prints the problem reply (from client_request() with an error status) as
+ * "partctl: DETAIL (HTTP STATUS)" and "partctl: field: FIELD" to f. */
+void client_print_problem(const json_t *problem, long status, FILE *f);

@@ -1,0 +1,480 @@
+/* Commands on partitions: list, show, define, undefine, activate,
+ * deactivate, resize. Each sends one request and prints the reply; the
+ * shape of the replies is docs/api.md's. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <part/part.h>
+
+#include "output.h"
+#include "partctl.h"
+
+#define get json_object_get
+
+/* "/v1/partitions/NAME[/ACTION]" with NAME escaped: a name that is not a
+ * partition's should reach partd as a 404, not as another route. */
+static char *partition_path(const char *name, const char *action)
+{
+    char *esc = curl_easy_escape(NULL, name, 0), *path;
+
+    if (!esc ||
+        asprintf(&path, "/v1/partitions/%s%s%s", esc, action ? "/" : "", action ? action : "") < 0)
+        path = NULL;
+    curl_free(esc);
+    return path ? path : xstrdup("/v1/partitions/-"); /* asprintf failed: ENOMEM */
+}
+
+static bool is_active(const json_t *p)
+{
+    const char *state = json_string_value(get(p, "state"));
+    return state && strcmp(state, "active") == 0;
+}
+
+static bool is_shared(const json_t *p)
+{
+    const char *mode = json_string_value(get(p, "mode"));
+    return !mode || strcmp(mode, "dedicated") != 0;
+}
+
+/* A value of field ("memory", "cap", ...) as shown to people. */
+static const char *field_value(const char *field, const json_t *v, char *buf, size_t len)
+{
+    if (strcmp(field, "memory") == 0)
+        return output_size(v, buf, len);
+    if (strcmp(field, "cap") == 0)
+        return output_cap(v, buf, len);
+    return output_value(v, buf, len);
+}
+
+/* "applied", "unsupported by backend: DETAIL", ... for a status object or a
+ * change (both have "status" and an optional "detail"). */
+static const char *status_text(const json_t *s, char *buf, size_t len)
+{
+    const char *status = json_string_value(get(s, "status"));
+    const char *detail = json_string_value(get(s, "detail"));
+
+    if (!status)
+        status = "-";
+    else if (strcmp(status, "unsupported") == 0)
+        status = "unsupported by backend (not enforced)";
+    else if (strcmp(status, "none") == 0)
+        status = "nothing to apply";
+    else if (strcmp(status, "not-tried") == 0)
+        status = "not tried (an earlier change failed)";
+    snprintf(buf, len, "%s%s%s", status, detail ? ": " : "", detail ? detail : "");
+    return buf;
+}
+
+/* The processors, weight, cap and memory cells of list: the running value
+ * when active, the profile's when not; "*" marks a pending change. */
+static void list_cell(struct table *t, const json_t *p, const char *field, const char *running,
+                      const char *profile)
+{
+    const json_t *o = get(p, field);
+    bool active = is_active(p);
+    char buf[64];
+
+    field_value(field, get(o, active ? running : profile), buf, sizeof(buf));
+    table_cell(t, "%s%s", buf, active && get(get(p, "pending"), field) ? "*" : "");
+}
+
+static void list_row(struct table *t, const json_t *p)
+{
+    const json_t *ent = get(p, "entitlement");
+    char a[64];
+
+    table_cell(t, "%s", output_value(get(p, "name"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(get(p, "state"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(get(p, "mode"), a, sizeof(a)));
+    list_cell(t, p, "processors", "online", "initial");
+    if (is_shared(p)) {
+        list_cell(t, p, "weight", "current", "initial");
+        list_cell(t, p, "cap", "current", "initial");
+    } else {
+        table_cell(t, "-");
+        table_cell(t, "-");
+    }
+    if (json_is_number(ent) && is_active(p))
+        table_cell(t, "%.2f", json_number_value(ent));
+    else
+        table_cell(t, "-");
+    list_cell(t, p, "memory", "target", "initial");
+    table_cell(t, "%s", output_value(get(p, "group"), a, sizeof(a)));
+}
+
+int cmd_list(struct partctl_ctx *ctx)
+{
+    json_t *reply = NULL;
+
+    int r = cli_call(ctx, "GET", "/v1/partitions", NULL, &reply);
+    if (r == PARTCTL_OK && !ctx->json) {
+        struct table *t = table_new(9, 2);
+        static const char *const head[] = {"NAME", "STATE",       "MODE",   "CPUS", "WEIGHT",
+                                           "CAP",  "ENTITLEMENT", "MEMORY", "GROUP"};
+        const json_t *parts = get(reply, "partitions");
+        for (size_t i = 0; i < 9; i++)
+            table_cell(t, "%s", head[i]);
+        /* plain loops: clang-format does not know jansson's foreach macros */
+        for (size_t i = 0; i < json_array_size(parts); i++)
+            list_row(t, json_array_get(parts, i));
+        table_print(t, stdout);
+        table_free(t);
+    }
+    json_decref(reply);
+    return r;
+}
+
+/* "RUNNING (PROFILE)" when active, "PROFILE" when not. */
+static void running_profile(struct table *t, const char *key, bool active, const char *running,
+                            const char *profile)
+{
+    table_cell(t, "%s", key);
+    if (active)
+        table_cell(t, "%s (%s)", running, profile);
+    else
+        table_cell(t, "%s", profile);
+}
+
+static void show_settings(struct table *t, const json_t *p)
+{
+    const json_t *pr = get(p, "processors"), *w = get(p, "weight"), *c = get(p, "cap");
+    const json_t *m = get(p, "memory");
+    bool active = is_active(p);
+    char a[64], b[64], c1[64], d[64], run[160], prof[200];
+
+    output_value(get(pr, "online"), run, sizeof(run));
+    strcat(run, " online");
+    snprintf(prof, sizeof(prof), "initial %s, min %s, reserved %s",
+             output_value(get(pr, "initial"), a, sizeof(a)),
+             output_value(get(pr, "min"), b, sizeof(b)),
+             output_value(get(pr, "reserved"), c1, sizeof(c1)));
+    running_profile(t, "processors:", active, run, prof);
+    if (is_shared(p)) {
+        output_value(get(w, "current"), run, sizeof(run));
+        snprintf(prof, sizeof(prof), "initial %s, min %s, max %s",
+                 output_value(get(w, "initial"), a, sizeof(a)),
+                 output_value(get(w, "min"), b, sizeof(b)),
+                 output_value(get(w, "max"), c1, sizeof(c1)));
+        running_profile(t, "weight:", active, run, prof);
+        output_cap(get(c, "current"), run, sizeof(run));
+        snprintf(prof, sizeof(prof), "initial %s", output_cap(get(c, "initial"), a, sizeof(a)));
+        running_profile(t, "cap:", active, run, prof);
+    }
+    table_cell(t, "entitlement:");
+    if (active && json_is_number(get(p, "entitlement")))
+        table_cell(t, "%.2f processors", json_number_value(get(p, "entitlement")));
+    else
+        table_cell(t, "-");
+    snprintf(run, sizeof(run), "%s target", output_size(get(m, "target"), a, sizeof(a)));
+    if (!json_is_null(get(m, "actual")) && get(m, "actual"))
+        snprintf(run + strlen(run), sizeof(run) - strlen(run), ", %s actual",
+                 output_size(get(m, "actual"), a, sizeof(a)));
+    snprintf(prof, sizeof(prof), "initial %s, min %s, reserved %s",
+             output_size(get(m, "initial"), b, sizeof(b)),
+             output_size(get(m, "min"), c1, sizeof(c1)),
+             output_size(get(m, "reserved"), d, sizeof(d)));
+    running_profile(t, "memory:", active, run, prof);
+    table_cell(t, "utilisation:");
+    if (json_is_number(get(p, "utilisation")))
+        table_cell(t, "%.2f processors", json_number_value(get(p, "utilisation")));
+    else
+        table_cell(t, "%s", active ? "not measured yet" : "-");
+}
+
+static void show_pending(struct table *t, const json_t *p)
+{
+    json_t *pending = get(p, "pending");
+    char list[512] = "", a[64];
+
+    for (void *it = json_object_iter(pending); it; it = json_object_iter_next(pending, it)) {
+        const char *field = json_object_iter_key(it);
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s %s", list[0] ? ", " : "",
+                 field, field_value(field, json_object_iter_value(it), a, sizeof(a)));
+    }
+    table_cell(t, "pending:");
+    if (list[0])
+        table_cell(t, "%s (at the next activation)", list);
+    else
+        table_cell(t, "none");
+}
+
+static void show_backend(struct table *t, const json_t *p)
+{
+    json_t *backend = get(p, "backend");
+    char buf[600];
+
+    table_cell(t, "backend:");
+    table_cell(t, "%s", json_object_size(backend) ? "" : "-");
+    for (void *it = json_object_iter(backend); it; it = json_object_iter_next(backend, it)) {
+        table_cell(t, "  %s:", json_object_iter_key(it));
+        table_cell(t, "%s", status_text(json_object_iter_value(it), buf, sizeof(buf)));
+    }
+}
+
+/* Prints a Partition object as a "key: value" block. */
+static void show_partition(const json_t *p)
+{
+    struct table *t = table_new(2, 1);
+    char a[64];
+    const char *managed = json_string_value(get(p, "managed_domain"));
+
+    table_cell(t, "name:");
+    table_cell(t, "%s", output_value(get(p, "name"), a, sizeof(a)));
+    table_cell(t, "state:");
+    table_cell(t, "%s", output_value(get(p, "state"), a, sizeof(a)));
+    table_cell(t, "mode:");
+    table_cell(t, "%s", output_value(get(p, "mode"), a, sizeof(a)));
+    table_cell(t, "group:");
+    table_cell(t, "%s", output_value(get(p, "group"), a, sizeof(a)));
+    table_cell(t, "autostart:");
+    table_cell(t, "%s", output_value(get(p, "autostart"), a, sizeof(a)));
+    table_cell(t, "domain:");
+    /* not through a buffer: an adopted domain's name can be long */
+    const char *domain = json_string_value(get(p, "domain"));
+    table_cell(t, "%s%s%s%s", domain ? domain : "-", managed ? " (" : "", managed ? managed : "",
+               managed ? ")" : "");
+    show_settings(t, p);
+    show_pending(t, p);
+    show_backend(t, p);
+    table_print(t, stdout);
+    table_free(t);
+}
+
+int cmd_show(struct partctl_ctx *ctx)
+{
+    char *path = partition_path(ctx->args[0], NULL);
+    json_t *reply = NULL;
+
+    int r = cli_call(ctx, "GET", path, NULL, &reply);
+    if (r == PARTCTL_OK && !ctx->json)
+        show_partition(reply);
+    json_decref(reply);
+    free(path);
+    return r;
+}
+
+/* Sends a request about one partition whose reply is the partition, and
+ * says what happened ("partition prod activated") above it. */
+static int partition_action(struct partctl_ctx *ctx, const char *method, const char *path,
+                            json_t *body, const char *done)
+{
+    json_t *reply = NULL;
+
+    int r = cli_call(ctx, method, path, body, &reply);
+    if (r == PARTCTL_OK && !ctx->json) {
+        const char *name = json_string_value(get(reply, "name"));
+        printf("partition %s %s\n", name ? name : ctx->args[0], done);
+        if (json_is_object(reply)) {
+            putchar('\n');
+            show_partition(reply);
+        }
+    }
+    json_decref(reply);
+    return r;
+}
+
+int cmd_define(struct partctl_ctx *ctx)
+{
+    const char *file = ctx->args[0];
+    struct part_profile *p = NULL;
+    struct part_error e = {0};
+    json_error_t jerr;
+    char msg[1024];
+
+    /* partd would refuse it too, but only the local check knows the file, so
+     * only it can say file:line:column */
+    if (part_profile_load(file, &p, &e) < 0) {
+        fprintf(stderr, "%s\n", part_error_format(&e, msg, sizeof(msg)));
+        return PARTCTL_FAILED;
+    }
+    part_profile_free(p);
+    json_t *body = json_load_file(file, 0, &jerr);
+    if (!body)
+        return cli_fail("%s:%d:%d: %s", file, jerr.line, jerr.column, jerr.text);
+    int r = partition_action(ctx, "POST", "/v1/partitions", body, "defined");
+    json_decref(body);
+    return r;
+}
+
+int cmd_undefine(struct partctl_ctx *ctx)
+{
+    char *path = partition_path(ctx->args[0], NULL);
+
+    int r = cli_call(ctx, "DELETE", path, NULL, NULL);
+    if (r == PARTCTL_OK && !ctx->json)
+        printf("partition %s undefined\n", ctx->args[0]);
+    free(path);
+    return r;
+}
+
+int cmd_activate(struct partctl_ctx *ctx)
+{
+    char *path = partition_path(ctx->args[0], "activate");
+
+    int r = partition_action(ctx, "POST", path, NULL, "activated");
+    free(path);
+    return r;
+}
+
+/* Parses a whole non-negative decimal number of at most max. */
+static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+    char *end;
+
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *ret = v;
+    return true;
+}
+
+int cmd_deactivate(struct partctl_ctx *ctx)
+{
+    const char *timeout = cli_opt(ctx, "timeout");
+    json_t *body = NULL;
+    double secs = 0;
+    char *end;
+
+    if (timeout) {
+        secs = strtod(timeout, &end);
+        if (end == timeout || *end || !isfinite(secs) || secs < 0)
+            return cli_usage_error(ctx->cmd, "invalid --timeout '%s' (seconds)", timeout);
+    }
+    if (cli_opt(ctx, "force") || timeout) {
+        body = json_object();
+        if (cli_opt(ctx, "force"))
+            json_object_set_new(body, "force", json_true());
+        if (timeout && secs == floor(secs) && secs < 1e9)
+            json_object_set_new(body, "timeout", json_integer((json_int_t)secs));
+        else if (timeout)
+            json_object_set_new(body, "timeout", json_real(secs));
+    }
+    /* partd replies once the guest is down: wait as long as it may take */
+    if (timeout && ctx->client.timeout_ms < (secs + 30) * 1000)
+        ctx->client.timeout_ms = secs < 86400 ? (long)((secs + 30) * 1000) : 86430000L;
+    char *path = partition_path(ctx->args[0], "deactivate");
+    int r = partition_action(ctx, "POST", path, body, "deactivated");
+    free(path);
+    json_decref(body);
+    return r;
+}
+
+/* The changes of a PATCH reply, one row each. */
+static void print_changes(const json_t *changes)
+{
+    struct table *t = table_new(5, 2);
+    char a[64], b[64], st[600];
+
+    table_cell(t, "FIELD");
+    table_cell(t, "SCOPE");
+    table_cell(t, "FROM");
+    table_cell(t, "TO");
+    table_cell(t, "STATUS");
+    for (size_t i = 0; i < json_array_size(changes); i++) {
+        const json_t *c = json_array_get(changes, i);
+        const char *field = json_string_value(get(c, "field"));
+        table_cell(t, "%s", field ? field : "-");
+        table_cell(t, "%s", output_value(get(c, "scope"), a, sizeof(a)));
+        table_cell(t, "%s", field_value(field ? field : "", get(c, "from"), a, sizeof(a)));
+        table_cell(t, "%s", field_value(field ? field : "", get(c, "to"), b, sizeof(b)));
+        table_cell(t, "%s", status_text(c, st, sizeof(st)));
+    }
+    table_print(t, stdout);
+    table_free(t);
+}
+
+/* Adds --OPT's value (a whole number) to body as key; returns false after
+ * printing a usage error when it is not one. */
+static bool resize_uint(struct partctl_ctx *ctx, json_t *body, const char *opt, const char *key)
+{
+    const char *v = cli_opt(ctx, opt);
+    unsigned long n;
+
+    if (!v)
+        return true;
+    if (!parse_uint(v, UINT_MAX, &n)) {
+        cli_usage_error(ctx->cmd, "invalid --%s '%s' (a whole number)", opt, v);
+        return false;
+    }
+    json_object_set_new(body, key, json_integer((json_int_t)n));
+    return true;
+}
+
+/* The PATCH body from the options, or NULL after a usage error. */
+static json_t *resize_body(struct partctl_ctx *ctx)
+{
+    const char *memory = cli_opt(ctx, "memory"), *cap = cli_opt(ctx, "cap");
+    const char *scope = cli_opt(ctx, "scope");
+    json_t *body = json_object();
+    uint64_t mib;
+
+    if (!resize_uint(ctx, body, "cpus", "processors") ||
+        !resize_uint(ctx, body, "weight", "weight") ||
+        !resize_uint(ctx, body, "weight-min", "weight_min") ||
+        !resize_uint(ctx, body, "weight-max", "weight_max"))
+        goto fail;
+    if (memory) {
+        /* checked here for a usage error, sent as given: partd parses it too */
+        if (part_size_parse(memory, &mib) < 0) {
+            cli_usage_error(ctx->cmd, "invalid --memory '%s' (a size: 8GiB, 512MiB, 1.5GiB)",
+                            memory);
+            goto fail;
+        }
+        /* a plain number is MiB, which the API takes as an integer only */
+        if (memory[strspn(memory, "0123456789")] == '\0')
+            json_object_set_new(body, "memory", json_integer((json_int_t)mib));
+        else
+            json_object_set_new(body, "memory", json_string(memory));
+    }
+    if (cap && strcmp(cap, "none") == 0) {
+        json_object_set_new(body, "cap", json_null());
+    } else if (cap) {
+        char *end;
+        double c = strtod(cap, &end);
+        if (end == cap || *end || !isfinite(c) || c <= 0) {
+            cli_usage_error(ctx->cmd, "invalid --cap '%s' (processors, e.g. 2.5, or none)", cap);
+            goto fail;
+        }
+        json_object_set_new(body, "cap", json_real(c));
+    }
+    if (json_object_size(body) == 0) {
+        cli_usage_error(ctx->cmd, "nothing to change: give --cpus, --memory, --weight, "
+                                  "--weight-min, --weight-max or --cap");
+        goto fail;
+    }
+    if (scope)
+        json_object_set_new(body, "scope", json_string(scope));
+    return body;
+fail:
+    json_decref(body);
+    return NULL;
+}
+
+int cmd_resize(struct partctl_ctx *ctx)
+{
+    json_t *body = resize_body(ctx), *reply = NULL;
+
+    if (!body)
+        return PARTCTL_USAGE;
+    char *path = partition_path(ctx->args[0], NULL);
+    int r = cli_call(ctx, "PATCH", path, body, &reply);
+    /* a 502 carries the changes too: what was applied before the failure */
+    if (!ctx->json && json_is_array(get(reply, "changes"))) {
+        print_changes(get(reply, "changes"));
+        if (json_is_object(get(reply, "partition"))) {
+            putchar('\n');
+            show_partition(get(reply, "partition"));
+        }
+    }
+    json_decref(reply);
+    json_decref(body);
+    free(path);
+    return r;
+}
