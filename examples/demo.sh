@@ -9,7 +9,7 @@ src=$(cd "$(dirname "$0")/test-cpc" && pwd)
 work=$(mktemp -d /tmp/partd-demo.XXXXXX)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cp -r "$src/." "$work/"
-sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$work/state\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$port\", \"unix:$work/partd.sock\"]|" "$work/partd.json"
+sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$work/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/../../policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$port\", \"unix:$work/partd.sock\"]|" "$work/partd.json"
 
 "$build/partd/partd" -c "$work/partd.json" -f 2>"$work/partd.log" &
 pid=$!

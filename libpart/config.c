@@ -15,6 +15,7 @@
 #define DEFAULT_LISTEN         "unix:/run/partd/partd.sock"
 #define DEFAULT_STATE_DIR      "/var/lib/partd"
 #define DEFAULT_PARTITIONS_DIR "partitions.d"
+#define DEFAULT_POLICIES_DIR   "policies"
 #define DEFAULT_POLICY         "static"
 #define LISTEN_MAX             16
 /* what part_name_valid() accepts, for error messages */
@@ -32,6 +33,7 @@ struct part_config *part_config_free(struct part_config *c)
     free(c->token_file);
     free(c->state_dir);
     free(c->partitions_dir);
+    free(c->policies_dir);
     free(c->policy);
     free(c->cpc.groups);
     free(c);
@@ -90,6 +92,7 @@ int part_config_default(const char *dir, struct part_config **ret)
     if (set_path(&c->path, dir, "partd.json") < 0 || set_string(&c->uri, DEFAULT_URI) < 0 ||
         set_listen(c, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
         set_path(&c->partitions_dir, dir, DEFAULT_PARTITIONS_DIR) < 0 ||
+        set_path(&c->policies_dir, dir, DEFAULT_POLICIES_DIR) < 0 ||
         set_string(&c->policy, DEFAULT_POLICY) < 0) {
         part_config_free(c);
         return -ENOMEM;
@@ -243,7 +246,7 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
                             struct part_error *err)
 {
     static const char *const top_keys[] = {"uri",      "listen",         "token_file",
-                                           "state_dir", "partitions_dir", "policy",
+                                           "state_dir", "partitions_dir", "policies_dir", "policy",
                                            "interval",  "cpc",            NULL};
     static const char *const cpc_keys[] = {"host_reserved_cpus", "host_reserved_memory",
                                            "cpu_overcommit",     "memory_overcommit",
@@ -302,9 +305,10 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
             return r;
     }
 
-    static const char *const path_keys[] = {"token_file", "state_dir", "partitions_dir"};
-    char **path_slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const path_keys[] = {"token_file", "state_dir", "partitions_dir",
+                                            "policies_dir"};
+    char **path_slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir, &c->policies_dir};
+    for (size_t i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++) {
         s = NULL;
         if ((r = part_json_get_string(root, "", path_keys[i], &s, err)) < 0)
             return r;

@@ -168,13 +168,13 @@ static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
 }
 
 /* Whether profile could run at all: on this CPC with nothing else active. */
-static int cpc_fits_empty(const struct part_cpc *cpc, struct part_profile *profile,
-                          struct part_error *err)
+static int cpc_fits_empty(const struct part_cpc *cpc, const struct part_profile *profile,
+                          const char *what, struct part_error *err)
 {
     struct part_cpc empty = *cpc;
-    struct part_partition p = {.profile = profile};
+    struct part_partition p = {.profile = (struct part_profile *)profile};
     empty.n = 0;
-    return cpc_admit(&empty, &p, profile->proc_initial, profile->mem_initial, "define", err);
+    return cpc_admit(&empty, &p, profile->proc_initial, profile->mem_initial, what, err);
 }
 
 static int cpc_check_domain(const struct part_cpc *cpc, const struct part_partition *self,
@@ -199,7 +199,7 @@ int part_cpc_define(struct part_cpc *cpc, struct part_profile *profile, struct p
         return part_error_set(err, -EEXIST, "name", "name: partition %s is already defined",
                               profile->name);
     if ((r = cpc_check_domain(cpc, NULL, profile, err)) < 0 ||
-        (r = cpc_fits_empty(cpc, profile, err)) < 0)
+        (r = cpc_fits_empty(cpc, profile, "define", err)) < 0)
         return r;
     struct part_partition **parts = realloc(cpc->parts, (cpc->n + 1) * sizeof(*parts));
     if (!parts)
@@ -214,16 +214,24 @@ int part_cpc_define(struct part_cpc *cpc, struct part_profile *profile, struct p
     return 0;
 }
 
-int part_cpc_replace_profile(struct part_cpc *cpc, struct part_partition *p,
-                             struct part_profile *profile, struct part_error *err)
+int part_cpc_check_profile(const struct part_cpc *cpc, const struct part_partition *p,
+                           const struct part_profile *profile, struct part_error *err)
 {
     int r;
-
     if (strcmp(p->profile->name, profile->name) != 0)
         return part_error_set(err, -EINVAL, "name", "name: a partition cannot be renamed (%s)",
                               p->profile->name);
     if ((r = cpc_check_domain(cpc, p, profile, err)) < 0 ||
-        (r = cpc_fits_empty(cpc, profile, err)) < 0)
+        (r = cpc_fits_empty(cpc, profile, "change", err)) < 0)
+        return r;
+    return 0;
+}
+
+int part_cpc_replace_profile(struct part_cpc *cpc, struct part_partition *p,
+                             struct part_profile *profile, struct part_error *err)
+{
+    int r = part_cpc_check_profile(cpc, p, profile, err);
+    if (r < 0)
         return r;
     part_profile_free(p->profile);
     p->profile = profile;

@@ -10,11 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "file.h"
 #include "json.h"
+#include "part/events.h"
 #include "part/manager.h"
+#include "part/plan.h"
+#include "part/policy.h"
 #include "part/state.h"
 
 struct mgr_event {
@@ -34,10 +38,16 @@ struct part_mgr {
     pthread_mutex_t snap_lock; /* only the pointer swap */
     struct part_snapshot *snap;
 
+    struct part_events *events;
+    struct part_policy policy;
+    double last_plan;      /* monotonic seconds */
+    uint64_t actions_applied; /* rebalancer actions the backend took (or recorded) */
+    bool stats_failing;    /* to log a failing bulk-stats call once */
+
     pthread_mutex_t ev_lock; /* the event queue and the thread's life */
     pthread_cond_t ev_cond;
-    struct mgr_event events[64];
-    size_t n_events;
+    struct mgr_event queue[64]; /* lifecycle events waiting for the thread */
+    size_t n_queued;
     bool stopping;
     pthread_t thread;
     bool thread_started;
@@ -58,6 +68,33 @@ static void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char 
     mgr->log(level, buf, mgr->log_opaque);
 }
 
+/* Logs and records an event: every state change is both. */
+static void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                     const char *partition, const char *by, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                     const char *partition, const char *by, const char *fmt, ...)
+{
+    char buf[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (mgr->events)
+        part_events_add(mgr->events, kind, partition, by, "%s", buf);
+    mgr_log(mgr, level, "%s%s%s (by %s)", partition ? partition : "", partition ? ": " : "", buf,
+            by);
+}
+
+/* The clock of samples, cooldowns and plans. */
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 const char *part_change_status_name(enum part_change_status s)
 {
     static const char *const names[] = {
@@ -75,7 +112,9 @@ static void mgr_publish(struct part_mgr *mgr)
         .uri = mgr->cfg->uri,
         .driver = mgr->host.driver,
         .version = mgr->host.version,
-        .connected = mgr->hv != NULL};
+        .connected = mgr->hv != NULL,
+        .policy = mgr->policy.name,
+        .actions_applied = mgr->actions_applied};
     struct part_snapshot *s = part_snapshot_new(mgr->cpc, &info), *old;
     if (!s) {
         mgr_log(mgr, PART_LOG_ERROR, "out of memory: status not refreshed");
@@ -109,7 +148,7 @@ static void mgr_save_state(struct part_mgr *mgr)
 {
     struct part_error err = {0};
     char buf[1024];
-    if (part_state_save(mgr->cfg->state_dir, mgr->cpc, &err) < 0)
+    if (part_state_save(mgr->cfg->state_dir, mgr->cpc, mgr->policy.name, &err) < 0)
         mgr_log(mgr, PART_LOG_ERROR, "state not saved: %s",
                 part_error_format(&err, buf, sizeof(buf)));
 }
@@ -143,6 +182,8 @@ static int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, str
     struct part_placement pl = mgr_placement(mgr, p, buf);
     int r = part_hv_define(mgr->hv, p->profile, &pl, err);
     free(buf);
+    if (r < 0 && err && strcmp(err->field, "domain.template") == 0)
+        r = -EINVAL; /* the profile is at fault, not a missing resource */
     return r;
 }
 
@@ -174,8 +215,9 @@ static int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, struct 
     return 0;
 }
 
-/* Activation with mgr->lock held. */
-static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
+/* Activation with mgr->lock held; by says who asked, for the event. */
+static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
+                        struct part_error *err)
 {
     const struct part_profile *pp = p->profile;
     int r;
@@ -204,8 +246,10 @@ static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, struct p
         mgr_log(mgr, PART_LOG_WARNING, "%s: started, but cannot read it back: %s", pp->name,
                 rb.message);
     mgr_apply_weight_cap(mgr, p);
-    mgr_log(mgr, PART_LOG_INFO, "%s: activated (%u processors, %llu MiB)", pp->name,
-            p->processors, (unsigned long long)p->memory);
+    if (p->history)
+        part_history_break(p->history);
+    mgr_note(mgr, PART_LOG_INFO, "activated", pp->name, by, "activated (%u processors, %llu MiB)",
+             p->processors, (unsigned long long)p->memory);
     return 0;
 }
 
@@ -213,7 +257,7 @@ int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error 
 {
     pthread_mutex_lock(&mgr->lock);
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    int r = p ? mgr_activate(mgr, p, err)
+    int r = p ? mgr_activate(mgr, p, "api", err)
               : part_error_set(err, -ENOENT, "", "no partition named %s", name);
     if (r == 0) {
         mgr_save_state(mgr);
@@ -241,7 +285,10 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
     if (r < 0)
         goto out;
     part_cpc_set_active(mgr->cpc, p, false);
-    mgr_log(mgr, PART_LOG_INFO, "%s: deactivated%s", name, force ? " (forced)" : "");
+    if (p->history)
+        part_history_break(p->history);
+    mgr_note(mgr, PART_LOG_INFO, "deactivated", name, "api", "deactivated%s",
+             force ? " (forced)" : "");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:
@@ -319,7 +366,7 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret
     }
     if (ret_name)
         snprintf(ret_name, PART_NAME_MAX, "%s", p->name);
-    mgr_log(mgr, PART_LOG_INFO, "%s: defined", p->name);
+    mgr_note(mgr, PART_LOG_INFO, "defined", p->name, "api", "defined");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:
@@ -354,7 +401,7 @@ int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error 
     }
     free(path);
     r = part_cpc_undefine(mgr->cpc, name, err);
-    mgr_log(mgr, PART_LOG_INFO, "%s: undefined", name);
+    mgr_note(mgr, PART_LOG_INFO, "undefined", name, "api", "undefined");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:
@@ -424,8 +471,15 @@ static int resize_check(struct part_mgr *mgr, struct part_partition *p,
                                   next->weight_initial, wmin, wmax);
         if (req->has_cap)
             next->cap = req->cap;
-        if ((r = part_profile_validate(next, err)) < 0)
+        if ((r = part_profile_validate(next, err)) < 0 ||
+            (r = part_cpc_check_profile(mgr->cpc, p, next, err)) < 0) {
+            /* name the request's field, not the profile's (processors.min) */
+            static const char *const fields[] = {"processors", "memory", "weight", "cap"};
+            for (size_t i = 0; err && i < sizeof(fields) / sizeof(fields[0]); i++)
+                if (strncmp(err->field, fields[i], strlen(fields[i])) == 0)
+                    snprintf(err->field, sizeof(err->field), "%s", fields[i]);
             return r == -EINVAL ? -ERANGE : r;
+        }
     }
     return 0;
 }
@@ -467,6 +521,8 @@ static int resize_apply(struct part_mgr *mgr, struct part_partition *p, enum par
         break;
     }
     mgr_record(p, s, r, &err);
+    if (r == 0 || r == -ENOTSUP)
+        p->changed_at[s] = mono_now();
     ch->status = r == 0          ? PART_CHANGE_APPLIED
                  : r == -ENOTSUP ? PART_CHANGE_UNSUPPORTED
                                  : PART_CHANGE_FAILED;
@@ -548,8 +604,13 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
     }
     if (r < 0 && c->n)
         part_error_set(err, r, err->field, "%s: not every change was applied; see changes", name);
-    mgr_log(mgr, PART_LOG_INFO, "%s: resized (%zu changes%s)", name, c->n,
-            r < 0 ? ", some failed" : "");
+    char what[256] = "";
+    for (size_t i = 0; i < c->n && strlen(what) < sizeof(what) - 64; i++)
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s %s %g->%g %s",
+                 i ? "; " : "", c->items[i].scope == PART_SCOPE_RUNNING ? "running" : "profile",
+                 c->items[i].field, c->items[i].from, c->items[i].to,
+                 part_change_status_name(c->items[i].status));
+    mgr_note(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, "api", "%s", what);
     mgr_publish(mgr);
 out:
     part_profile_free(next);
@@ -564,8 +625,8 @@ static void mgr_on_event(const char *domain, enum part_hv_event event, void *opa
     if (event != PART_HV_EVENT_STARTED && event != PART_HV_EVENT_STOPPED)
         return;
     pthread_mutex_lock(&mgr->ev_lock);
-    if (mgr->n_events < sizeof(mgr->events) / sizeof(mgr->events[0])) {
-        struct mgr_event *e = &mgr->events[mgr->n_events++];
+    if (mgr->n_queued < sizeof(mgr->queue) / sizeof(mgr->queue[0])) {
+        struct mgr_event *e = &mgr->queue[mgr->n_queued++];
         snprintf(e->domain, sizeof(e->domain), "%s", domain);
         e->event = event;
     }
@@ -588,14 +649,16 @@ static void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
         if (part_hv_lookup(mgr->hv, e->domain, &d, NULL) == 0 && d.active)
             return; /* restarted since */
         part_cpc_set_active(mgr->cpc, p, false);
-        mgr_log(mgr, PART_LOG_WARNING, "%s: domain %s stopped outside partd", p->profile->name,
-                e->domain);
+        if (p->history)
+            part_history_break(p->history);
+        mgr_note(mgr, PART_LOG_WARNING, "stopped", p->profile->name, "backend",
+                 "domain %s stopped outside partd", e->domain);
     } else if (e->event == PART_HV_EVENT_STARTED && !p->active) {
         part_cpc_set_active(mgr->cpc, p, true);
         mgr_read_back(mgr, p, NULL);
         mgr_apply_weight_cap(mgr, p);
-        mgr_log(mgr, PART_LOG_WARNING, "%s: domain %s started outside partd", p->profile->name,
-                e->domain);
+        mgr_note(mgr, PART_LOG_WARNING, "started", p->profile->name, "backend",
+                 "domain %s started outside partd", e->domain);
     } else {
         return;
     }
@@ -603,17 +666,155 @@ static void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
     mgr_publish(mgr);
 }
 
+/* One bulk-stats sample of every active partition into its history. */
+struct sample_ctx {
+    struct part_mgr *mgr;
+    double t;
+};
+
+static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
+{
+    struct sample_ctx *ctx = opaque;
+    struct part_cpc *cpc = ctx->mgr->cpc;
+    for (size_t i = 0; i < cpc->n; i++) {
+        struct part_partition *p = cpc->parts[i];
+        if (!p->active || strcmp(p->profile->domain_name, st->name) != 0)
+            continue;
+        if (!p->history) {
+            if (!(p->history = calloc(1, sizeof(*p->history))))
+                return;
+            part_history_set_window(p->history, ctx->mgr->policy.dc_window);
+        }
+        part_history_add(p->history, ctx->t, st->active && st->has_cpu_time, st->cpu_time_ns,
+                         st->vcpus ? st->vcpus : p->processors, st->has_balloon_guest,
+                         st->balloon_current / 1024, st->balloon_available / 1024,
+                         st->balloon_unused / 1024);
+        return;
+    }
+}
+
+static void mgr_sample(struct part_mgr *mgr, double now)
+{
+    const char **names = calloc(mgr->cpc->n + 1, sizeof(*names));
+    struct sample_ctx ctx = {.mgr = mgr, .t = now};
+    struct part_error err = {0};
+    size_t n = 0;
+
+    if (!names)
+        return;
+    for (size_t i = 0; i < mgr->cpc->n; i++)
+        if (mgr->cpc->parts[i]->active)
+            names[n++] = mgr->cpc->parts[i]->profile->domain_name;
+    int r = n ? part_hv_stats(mgr->hv, names, n, mgr_on_stats, &ctx, &err) : 0;
+    if (r < 0) {
+        /* no fresh numbers: the next sample must not make a rate across the gap */
+        for (size_t i = 0; i < mgr->cpc->n; i++)
+            if (mgr->cpc->parts[i]->history)
+                part_history_break(mgr->cpc->parts[i]->history);
+        if (!mgr->stats_failing)
+            mgr_log(mgr, PART_LOG_WARNING, "statistics unavailable: %s", err.message);
+    } else if (mgr->stats_failing) {
+        mgr_log(mgr, PART_LOG_INFO, "statistics available again");
+    }
+    mgr->stats_failing = r < 0;
+    free(names);
+}
+
+/* Applies plan's actions through the backend, one at a time, recording each
+ * result in *ret (an array like part_plan_to_json()'s, with "status" and
+ * "detail"). Called with mgr->lock held. */
+static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, const char *by,
+                           json_t *ret)
+{
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct part_action *a = &plan->actions[i];
+        struct part_partition *p = part_cpc_find(mgr->cpc, a->partition);
+        struct part_changes c = {0};
+        enum part_change_status status = PART_CHANGE_FAILED;
+        const char *detail = "the partition is no longer active";
+
+        if (p && p->active) {
+            resize_apply(mgr, p, a->setting, a->to, &c);
+            status = c.items[0].status;
+            detail = c.items[0].detail;
+            if (a->dc && status != PART_CHANGE_FAILED)
+                p->dc_capped = a->to != p->profile->cap;
+            if (status != PART_CHANGE_FAILED)
+                mgr->actions_applied++;
+        }
+        mgr_note(mgr, status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO,
+                 "rebalanced", a->partition, by, "%s [%s%s%s]", a->reason,
+                 part_change_status_name(status), detail[0] ? ": " : "", detail);
+        if (ret) {
+            json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "partition",
+                                  a->partition, "setting", part_setting_name(a->setting), "from",
+                                  a->from, "to", a->to, "reason", a->reason, "status",
+                                  part_change_status_name(status), "detail", detail);
+            if (j && a->setting == PART_SET_CAP && a->to == PART_CAP_NONE)
+                json_object_set_new(j, "to", json_null());
+            if (j && a->setting == PART_SET_CAP && a->from == PART_CAP_NONE)
+                json_object_set_new(j, "from", json_null());
+            json_array_append_new(ret, j);
+        }
+    }
+    if (plan->n)
+        mgr_save_state(mgr);
+}
+
+static bool policy_acts(const struct part_policy *p)
+{
+    return p->weights || p->processors || p->memory || p->defined_capacity;
+}
+
+/* Every interval: sample; every policy interval: plan and apply. */
+static void mgr_tick(struct part_mgr *mgr)
+{
+    double now = mono_now();
+    pthread_mutex_lock(&mgr->lock);
+    mgr_sample(mgr, now);
+    if (policy_acts(&mgr->policy) && now - mgr->last_plan >= mgr->policy.interval - 1e-3) {
+        struct part_plan plan = {0};
+        struct part_error err = {0};
+        mgr->last_plan = now;
+        if (part_plan_make(mgr->cpc, &mgr->policy, now, &plan, &err) < 0)
+            mgr_note(mgr, PART_LOG_ERROR, "plan-refused", NULL, "policy",
+                     "plan refused: %s", err.message);
+        else
+            mgr_apply_plan(mgr, &plan, "policy", NULL);
+        part_plan_clear(&plan);
+    }
+    mgr_publish(mgr);
+    pthread_mutex_unlock(&mgr->lock);
+}
+
 static void *mgr_thread(void *opaque)
 {
     struct part_mgr *mgr = opaque;
+    double next = mono_now() + mgr->cfg->interval;
+
     pthread_mutex_lock(&mgr->ev_lock);
     while (!mgr->stopping) {
-        if (mgr->n_events == 0) {
-            pthread_cond_wait(&mgr->ev_cond, &mgr->ev_lock);
+        if (mgr->n_queued == 0) {
+            double now = mono_now();
+            if (now >= next) {
+                pthread_mutex_unlock(&mgr->ev_lock);
+                mgr_tick(mgr);
+                pthread_mutex_lock(&mgr->ev_lock);
+                next += mgr->cfg->interval;
+                if (next < now) /* a long stall: do not catch up in a burst */
+                    next = now + mgr->cfg->interval;
+                continue;
+            }
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts); /* the condition variable's clock */
+            double wait = next - now, at = (double)ts.tv_sec + ts.tv_nsec / 1e9 + wait;
+            ts.tv_sec = (time_t)at;
+            ts.tv_nsec = (long)((at - (double)ts.tv_sec) * 1e9);
+            pthread_cond_timedwait(&mgr->ev_cond, &mgr->ev_lock, &ts);
             continue;
         }
-        struct mgr_event e = mgr->events[0];
-        memmove(&mgr->events[0], &mgr->events[1], --mgr->n_events * sizeof(e));
+        struct mgr_event e = mgr->queue[0];
+        memmove(&mgr->queue[0], &mgr->queue[1], --mgr->n_queued * sizeof(e));
         pthread_mutex_unlock(&mgr->ev_lock);
         pthread_mutex_lock(&mgr->lock);
         mgr_handle_event(mgr, &e);
@@ -622,6 +823,93 @@ static void *mgr_thread(void *opaque)
     }
     pthread_mutex_unlock(&mgr->ev_lock);
     return NULL;
+}
+
+int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err)
+{
+    struct part_plan plan = {0};
+    pthread_mutex_lock(&mgr->lock);
+    int r = part_plan_make(mgr->cpc, &mgr->policy, mono_now(), &plan, err);
+    if (r == 0) {
+        *ret = json_pack("{s:s, s:o}", "policy", mgr->policy.name, "actions",
+                         part_plan_to_json(&plan));
+        r = *ret ? 0 : -ENOMEM;
+    }
+    pthread_mutex_unlock(&mgr->lock);
+    part_plan_clear(&plan);
+    return r;
+}
+
+int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *err)
+{
+    struct part_plan plan = {0};
+    json_t *actions = json_array();
+    if (!actions)
+        return -ENOMEM;
+    pthread_mutex_lock(&mgr->lock);
+    double now = mono_now();
+    int r = part_plan_make(mgr->cpc, &mgr->policy, now, &plan, err);
+    if (r == 0) {
+        mgr->last_plan = now;
+        mgr_apply_plan(mgr, &plan, "api", actions);
+        mgr_publish(mgr);
+        *ret = json_pack("{s:s, s:O}", "policy", mgr->policy.name, "actions", actions);
+        r = *ret ? 0 : -ENOMEM;
+    }
+    pthread_mutex_unlock(&mgr->lock);
+    json_decref(actions);
+    part_plan_clear(&plan);
+    return r;
+}
+
+/* Loads policy name: NAME.json in the policies directory; "static" needs
+ * no file (observe only). */
+static int mgr_policy_load(const struct part_config *cfg, const char *name,
+                           struct part_policy *ret, struct part_error *err)
+{
+    int r = part_policy_load(cfg->policies_dir, name, ret, err);
+    if (r == -ENOENT && strcmp(name, "static") == 0) {
+        part_error_clear(err);
+        part_policy_default(ret);
+        return 0;
+    }
+    return r;
+}
+
+json_t *part_mgr_policy_json(struct part_mgr *mgr)
+{
+    pthread_mutex_lock(&mgr->lock);
+    json_t *j = part_policy_to_json(&mgr->policy);
+    pthread_mutex_unlock(&mgr->lock);
+    return j;
+}
+
+int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_error *err)
+{
+    struct part_policy pol;
+    if (!part_name_valid(name))
+        return part_error_set(err, -EINVAL, "name", "name: \"%s\" is not a policy name", name);
+    int r = mgr_policy_load(mgr->cfg, name, &pol, err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&mgr->lock);
+    char old[PART_NAME_MAX];
+    snprintf(old, sizeof(old), "%s", mgr->policy.name);
+    mgr->policy = pol;
+    for (size_t i = 0; i < mgr->cpc->n; i++)
+        if (mgr->cpc->parts[i]->history &&
+            mgr->cpc->parts[i]->history->rolling.window != pol.dc_window)
+            part_history_set_window(mgr->cpc->parts[i]->history, pol.dc_window);
+    mgr_note(mgr, PART_LOG_INFO, "policy", NULL, "api", "policy %s -> %s", old, pol.name);
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+    pthread_mutex_unlock(&mgr->lock);
+    return 0;
+}
+
+struct part_events *part_mgr_events(struct part_mgr *mgr)
+{
+    return mgr->events;
 }
 
 /* Brings one partition in line with its domain: a running domain is
@@ -680,7 +968,7 @@ static void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p,
         return;
     if (!(e ? e->active : pp->autostart))
         return;
-    if ((r = mgr_activate(mgr, p, &err)) < 0) {
+    if ((r = mgr_activate(mgr, p, "partd", &err)) < 0) {
         mgr_log(mgr, PART_LOG_ERROR, "%s: cannot activate: %s", pp->name, err.message);
         return;
     }
@@ -746,6 +1034,14 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
         goto fail;
     if ((r = part_state_load(cfg->state_dir, &st, err)) < 0)
         goto fail; /* refuse to guess which partitions should run */
+    if (!(mgr->events = part_events_new(1024))) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    /* the policy switched at run time outlives a restart */
+    if ((r = mgr_policy_load(cfg, st.policy[0] ? st.policy : cfg->policy, &mgr->policy, err)) <
+        0)
+        goto fail;
     if (part_mkdir_p(cfg->partitions_dir, 0755) < 0)
         mgr_log(mgr, PART_LOG_WARNING, "cannot create %s", cfg->partitions_dir);
     r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
@@ -807,6 +1103,7 @@ void part_mgr_close(struct part_mgr *mgr)
     part_hv_close(mgr->hv);
     part_cpc_free(mgr->cpc);
     part_snapshot_put(mgr->snap);
+    part_events_free(mgr->events);
     part_config_free(mgr->cfg);
     pthread_mutex_destroy(&mgr->lock);
     pthread_mutex_destroy(&mgr->snap_lock);

@@ -1,6 +1,9 @@
 /* Snapshots: the JSON view of the CPC and its partitions (docs/api.md),
  * rendered once per change and shared read-only. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +61,31 @@ static json_t *backend_json(const struct part_partition *p)
     return o;
 }
 
+/* The newest valid sample of p, or NULL. */
+static const struct part_sample *latest(const struct part_partition *p, bool memory)
+{
+    for (size_t i = 0; p->active && p->history; i++) {
+        const struct part_sample *s = part_history_get(p->history, i);
+        if (!s)
+            return NULL;
+        if (memory ? s->mem_valid : s->valid)
+            return s;
+    }
+    return NULL;
+}
+
+static json_t *utilisation_json(const struct part_partition *p)
+{
+    const struct part_sample *s = latest(p, false);
+    if (!s)
+        return json_null();
+    return json_pack("{s:f, s:f, s:f}", "used", s->used, "of_online",
+                     s->online ? s->used / s->online : 0.0, "at", s->t);
+}
+
 json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p)
 {
+    const struct part_sample *mem = latest(p, true);
     const struct part_profile *pp = p->profile;
     bool shared = pp->mode == PART_MODE_SHARED, on = p->active;
     (void)cpc;
@@ -68,8 +94,8 @@ json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct pa
         "{s:s, s:s, s:s, s:o, s:b, s:s, s:s,"
         " s:{s:o, s:I, s:I, s:I},"
         " s:o, s:o, s:f,"
-        " s:{s:o, s:n, s:I, s:I, s:I},"
-        " s:n, s:o, s:o}",
+        " s:{s:o, s:o, s:I, s:I, s:I},"
+        " s:o, s:o, s:o, s:b}",
         "name", pp->name, "state", on ? "active" : "inactive", "mode",
         shared ? "shared" : "dedicated", "group", pp->group[0] ? json_string(pp->group) : json_null(),
         "autostart", pp->autostart, "domain", pp->domain_name, "managed_domain",
@@ -86,16 +112,19 @@ json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct pa
                            "max", (json_int_t)pp->weight_max)
                : json_null(),
         "cap",
-        shared ? json_pack("{s:o, s:o}", "current", on ? cap_json(p->cap) : json_null(), "initial",
-                           cap_json(pp->cap))
+        shared ? json_pack("{s:o, s:o, s:o, s:b}", "current", on ? cap_json(p->cap) : json_null(),
+                           "initial", cap_json(pp->cap), "defined_capacity",
+                           cap_json(pp->defined_capacity), "by_defined_capacity",
+                           on && p->dc_capped)
                : json_null(),
         "entitlement", p->entitlement,
         /* memory */
         "memory", "target", on ? json_integer((json_int_t)p->memory) : json_null(), "actual",
-        "initial", (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
+        mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial", (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
         (json_int_t)pp->mem_reserved,
         /* */
-        "utilisation", "pending", pending_json(p), "backend", backend_json(p));
+        "utilisation", utilisation_json(p), "pending", pending_json(p), "backend",
+        backend_json(p), "managed", pp->managed);
 }
 
 json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_snapshot_info *info)
@@ -139,7 +168,7 @@ json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_sna
         "{s:s, s:s, s:s, s:s,"
         " s:{s:I, s:I, s:I, s:I, s:o, s:I, s:f},"
         " s:{s:I, s:I, s:I, s:I, s:f},"
-        " s:o, s:{s:I, s:I}}",
+        " s:o, s:{s:I, s:I}, s:{s:s, s:I}}",
         "uri", info->uri, "driver", info->driver, "version", info->version ? info->version : "",
         "backend",
         info->connected ? "connected" : "disconnected", "processors", "host",
@@ -150,7 +179,9 @@ json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_sna
         (json_int_t)cpc->cfg.host_reserved_memory, "active", (json_int_t)cpc->memory_active,
         "free", (json_int_t)(cpc->memory_active < avail ? avail - cpc->memory_active : 0),
         "memory_overcommit", cpc->cfg.memory_overcommit, "groups", groups, "partitions",
-        "defined", (json_int_t)cpc->n, "active", (json_int_t)active);
+        "defined", (json_int_t)cpc->n, "active", (json_int_t)active, "rebalancer", "policy",
+        info->policy ? info->policy : "static", "actions_applied",
+        (json_int_t)info->actions_applied);
     free(cpus);
     return o;
 fail:
@@ -158,6 +189,106 @@ fail:
     json_decref(groups);
     free(cpus);
     return NULL;
+}
+
+/* Appends printf-formatted text to a growing buffer; false on ENOMEM. */
+struct text {
+    char *s;
+    size_t len, cap;
+};
+
+static bool text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool text_add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return false;
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return true;
+        }
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
+        char *s = realloc(t->s, cap);
+        if (!s)
+            return false;
+        t->s = s;
+        t->cap = cap;
+    }
+}
+
+/* The Prometheus text exposition of the CPC and its partitions. */
+static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot_info *info,
+                          size_t *ret_len)
+{
+    static const struct {
+        const char *name, *help;
+    } part_metrics[] = {
+        {"partd_partition_active", "1 when the partition is active"},
+        {"partd_partition_weight", "current processing weight"},
+        {"partd_partition_entitlement_processors", "entitlement in processors"},
+        {"partd_partition_used_processors", "processors used over the last interval"},
+        {"partd_partition_online_processors", "logical processors online"},
+        {"partd_partition_cap_processors", "current cap in processors (absent when uncapped)"},
+        {"partd_partition_memory_target_bytes", "memory target"},
+        {"partd_partition_memory_actual_bytes", "memory the balloon reports"},
+    };
+    struct text t = {0};
+    bool ok = text_add(&t,
+                       "# HELP partd_cpc_cpus host CPUs\n# TYPE partd_cpc_cpus gauge\n"
+                       "partd_cpc_cpus %u\n"
+                       "# HELP partd_cpc_pool_cpus CPUs in the shared pool\n"
+                       "# TYPE partd_cpc_pool_cpus gauge\npartd_cpc_pool_cpus %u\n"
+                       "# HELP partd_cpc_dedicated_cpus CPUs owned by dedicated partitions\n"
+                       "# TYPE partd_cpc_dedicated_cpus gauge\npartd_cpc_dedicated_cpus %u\n"
+                       "# HELP partd_cpc_weight_total sum of weights in the shared pool\n"
+                       "# TYPE partd_cpc_weight_total gauge\npartd_cpc_weight_total %u\n"
+                       "# HELP partd_cpc_memory_bytes host memory\n"
+                       "# TYPE partd_cpc_memory_bytes gauge\npartd_cpc_memory_bytes %llu\n"
+                       "# HELP partd_cpc_memory_active_bytes memory targets of active partitions\n"
+                       "# TYPE partd_cpc_memory_active_bytes gauge\n"
+                       "partd_cpc_memory_active_bytes %llu\n"
+                       "# HELP partd_rebalancer_actions_total rebalancer actions carried out\n"
+                       "# TYPE partd_rebalancer_actions_total counter\n"
+                       "partd_rebalancer_actions_total %llu\n"
+                       "# HELP partd_backend_connected 1 when the backend is connected\n"
+                       "# TYPE partd_backend_connected gauge\npartd_backend_connected %d\n",
+                       cpc->cpus, cpc->pool, cpc->dedicated, cpc->weight_total,
+                       (unsigned long long)cpc->memory << 20,
+                       (unsigned long long)cpc->memory_active << 20,
+                       (unsigned long long)info->actions_applied, info->connected ? 1 : 0);
+    for (size_t m = 0; ok && m < sizeof(part_metrics) / sizeof(part_metrics[0]); m++) {
+        ok = text_add(&t, "# HELP %s %s\n# TYPE %s gauge\n", part_metrics[m].name,
+                      part_metrics[m].help, part_metrics[m].name);
+        for (size_t i = 0; ok && i < cpc->n; i++) {
+            const struct part_partition *p = cpc->parts[i];
+            const struct part_sample *s;
+            bool shared = p->profile->mode == PART_MODE_SHARED;
+            double v;
+            switch (m) {
+            case 0: v = p->active; break;
+            case 1: if (!shared || !p->active) continue; v = p->weight; break;
+            case 2: v = p->entitlement; break;
+            case 3: if (!(s = latest(p, false))) continue; v = s->used; break;
+            case 4: if (!p->active) continue; v = p->processors; break;
+            case 5: if (!p->active || !shared || p->cap == PART_CAP_NONE) continue; v = p->cap; break;
+            case 6: if (!p->active) continue; v = (double)p->memory * 1048576.0; break;
+            default: if (!(s = latest(p, true))) continue; v = (double)s->mem_target * 1048576.0;
+            }
+            ok = text_add(&t, "%s{partition=\"%s\"} %.17g\n", part_metrics[m].name,
+                          p->profile->name, v);
+        }
+    }
+    if (!ok) {
+        free(t.s);
+        return NULL;
+    }
+    *ret_len = t.len;
+    return t.s;
 }
 
 static int part_cmp(const void *a, const void *b)
@@ -181,6 +312,7 @@ void part_snapshot_put(struct part_snapshot *s)
     free(s->parts);
     free(s->cpc);
     free(s->list);
+    free(s->metrics);
     free(s);
 }
 
@@ -214,7 +346,8 @@ struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
     cpcj = part_snapshot_cpc_json(cpc, info);
     s->cpc = cpcj ? json_dumps(cpcj, JSON_COMPACT) : NULL;
     json_decref(cpcj);
-    if (!s->list || !s->cpc)
+    s->metrics = metrics_text(cpc, info, &s->metrics_len);
+    if (!s->list || !s->cpc || !s->metrics)
         goto fail;
     s->list_len = strlen(s->list);
     s->cpc_len = strlen(s->cpc);

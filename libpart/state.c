@@ -46,6 +46,9 @@ int part_state_load(const char *dir, struct part_state *ret, struct part_error *
     if ((r = part_file_read(path, &text, &len, err)) < 0 ||
         (r = part_json_parse(text, len, path, &root, err)) < 0)
         goto out;
+    const char *policy = json_string_value(json_object_get(root, "policy"));
+    if (policy && part_name_valid(policy))
+        snprintf(ret->policy, sizeof(ret->policy), "%s", policy);
     parts = json_object_get(root, "partitions");
     if (!json_is_object(parts)) {
         r = part_error_set(err, -EINVAL, "partitions", "partitions: expected an object");
@@ -132,14 +135,16 @@ out:
     return r;
 }
 
-int part_state_save(const char *dir, const struct part_cpc *cpc, struct part_error *err)
+int part_state_save(const char *dir, const struct part_cpc *cpc, const char *policy,
+                    struct part_error *err)
 {
     json_t *root = json_object(), *parts = json_object();
     char *path = NULL, *text = NULL;
     int r = -ENOMEM;
 
     if (!root || !parts || json_object_set_new(root, "version", json_integer(1)) < 0 ||
-        json_object_set(root, "partitions", parts) < 0)
+        json_object_set(root, "partitions", parts) < 0 ||
+        (policy && json_object_set_new(root, "policy", json_string(policy)) < 0))
         goto out;
     for (size_t i = 0; i < cpc->n; i++) {
         const struct part_partition *p = cpc->parts[i];

@@ -4,6 +4,7 @@
  * is the shutdown wait, before it the request timeout. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,4 +253,48 @@ int cli_call(struct partctl_ctx *ctx, const char *method, const char *path, json
     else
         json_decref(reply);
     return ok ? PARTCTL_OK : PARTCTL_FAILED;
+}
+
+bool cli_uint(const char *s, unsigned long long max, unsigned long long *ret)
+{
+    char *end;
+
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return false;
+    *ret = v;
+    return true;
+}
+
+bool cli_seconds(const char *s, double *ret)
+{
+    char *end;
+
+    if (!s || !*s)
+        return false;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v <= 0 || v > 86400)
+        return false;
+    *ret = v;
+    return true;
+}
+
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig)
+{
+    cli_interrupted = sig;
+}
+
+void cli_catch_interrupts(void)
+{
+    /* no SA_RESTART: a wait in poll() or nanosleep() ends with EINTR */
+    struct sigaction sa = {.sa_handler = on_interrupt};
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

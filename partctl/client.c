@@ -1,5 +1,6 @@
 /* partctl's HTTP client over libcurl. One easy handle per request: partctl
- * makes one or two requests per run, so there is nothing to reuse. */
+ * makes one or two requests per run (top one or two per refresh, seconds
+ * apart), so there is little to reuse. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -147,77 +148,114 @@ static const char *connect_error(CURL *h, CURLcode cr, const char *curl_err)
     return curl_err[0] ? curl_err : curl_easy_strerror(cr);
 }
 
-int client_request(const struct client *c, const char *method, const char *path, json_t *body,
-                   json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen)
-{
-    char url[2048], curl_err[CURL_ERROR_SIZE] = "", auth[4200];
-    struct curl_slist *headers = NULL;
-    struct buffer b = {0};
-    char *text = NULL;
-    CURL *h = NULL;
-    long status = 0;
-    int r = -ENOMEM;
+/* What a request needs beyond its handle, kept until the handle is gone. */
+struct request {
+    char url[2048], auth[4200], curl_err[CURL_ERROR_SIZE];
+    struct curl_slist *headers;
+    char *text; /* the body sent */
+};
 
-    errbuf[0] = '\0';
+static void request_clear(struct request *q)
+{
+    curl_slist_free_all(q->headers);
+    free(q->text);
+}
+
+/* Sets h up for method path with body (or NULL) and the Accept header
+ * accept. Returns 0 or a negative errno with the reason in errbuf. */
+static int request_setup(CURL *h, struct request *q, const struct client *c, const char *method,
+                         const char *path, json_t *body, const char *accept, char *errbuf,
+                         size_t errlen)
+{
+    char header[256];
+
     if (c->token && c->token[strcspn(c->token, "\r\n")]) {
         snprintf(errbuf, errlen, "the token has a line break in it");
         return -EINVAL;
     }
-    h = curl_easy_init();
-    if (!h)
-        goto out;
-    r = setup_target(h, c, path, url, sizeof(url));
-    if (r < 0) {
+    if (setup_target(h, c, path, q->url, sizeof(q->url)) < 0) {
         snprintf(errbuf, errlen, "this libcurl cannot use UNIX sockets (%s)", c->server);
-        goto out;
+        return -ENOTSUP;
     }
-    headers = curl_slist_append(headers, "Accept: application/json, application/problem+json");
+    snprintf(header, sizeof(header), "Accept: %s", accept);
+    q->headers = curl_slist_append(q->headers, header);
     if (c->token) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
-        headers = curl_slist_append(headers, auth);
+        snprintf(q->auth, sizeof(q->auth), "Authorization: Bearer %s", c->token);
+        q->headers = curl_slist_append(q->headers, q->auth);
     }
     if (body) {
-        text = json_dumps(body, JSON_COMPACT);
-        if (!text)
-            goto out;
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-    } else if (strcmp(method, "POST") == 0) {
+        q->text = json_dumps(body, JSON_COMPACT);
+        if (!q->text)
+            goto nomem;
+        q->headers = curl_slist_append(q->headers, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->text);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(q->text));
+    } else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
         /* no body, so no type: curl would say it is a form */
-        headers = curl_slist_append(headers, "Content-Type:");
+        q->headers = curl_slist_append(q->headers, "Content-Type:");
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
     }
-    if (!headers)
-        goto out;
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    if (!q->headers)
+        goto nomem;
+    curl_easy_setopt(h, CURLOPT_URL, q->url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, q->headers);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "partctl/" PARTD_VERSION);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      c->timeout_ms < CLIENT_CONNECT_TIMEOUT_MS ? c->timeout_ms
                                                                : CLIENT_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->curl_err);
+    return 0;
+nomem:
+    snprintf(errbuf, errlen, "out of memory");
+    return -ENOMEM;
+}
+
+/* Says why curl_easy_perform() failed with cr in errbuf; returns -ETIMEDOUT
+ * or -ECONNREFUSED. */
+static int request_failed(CURL *h, const struct request *q, const struct client *c, CURLcode cr,
+                          const struct buffer *b, char *errbuf, size_t errlen)
+{
+    curl_off_t connected = 0;
+
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+    if (b->too_big)
+        snprintf(errbuf, errlen, "reply from partd at %s is over %u MiB", c->server,
+                 CLIENT_REPLY_MAX >> 20);
+    else if (cr == CURLE_OPERATION_TIMEDOUT && connected > 0)
+        snprintf(errbuf, errlen, "no reply from partd at %s within %g s (see --timeout)", c->server,
+                 c->timeout_ms / 1000.0);
+    else
+        snprintf(errbuf, errlen, "cannot reach partd at %s: %s", c->server,
+                 connect_error(h, cr, q->curl_err));
+    return cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+}
+
+int client_request(const struct client *c, const char *method, const char *path, json_t *body,
+                   json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen)
+{
+    struct request q = {0};
+    struct buffer b = {0};
+    long status = 0;
+    int r = -ENOMEM;
+
+    errbuf[0] = '\0';
+    CURL *h = curl_easy_init();
+    if (!h)
+        goto out;
+    r = request_setup(h, &q, c, method, path, body, "application/json, application/problem+json",
+                      errbuf, errlen);
+    if (r < 0)
+        goto out;
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buffer_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 
     CURLcode cr = curl_easy_perform(h);
     if (cr != CURLE_OK) {
-        curl_off_t connected = 0;
-        curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
-        if (b.too_big)
-            snprintf(errbuf, errlen, "reply from partd at %s is over %u MiB", c->server,
-                     CLIENT_REPLY_MAX >> 20);
-        else if (cr == CURLE_OPERATION_TIMEDOUT && connected > 0)
-            snprintf(errbuf, errlen, "no reply from partd at %s within %g s (see --timeout)",
-                     c->server, c->timeout_ms / 1000.0);
-        else
-            snprintf(errbuf, errlen, "cannot reach partd at %s: %s", c->server,
-                     connect_error(h, cr, curl_err));
-        r = cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+        r = request_failed(h, &q, c, cr, &b, errbuf, errlen);
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -244,10 +282,138 @@ int client_request(const struct client *c, const char *method, const char *path,
 out:
     if (r == -ENOMEM && !errbuf[0])
         snprintf(errbuf, errlen, "out of memory");
-    curl_slist_free_all(headers);
     curl_easy_cleanup(h);
-    free(text);
+    request_clear(&q);
     free(b.data);
+    return r;
+}
+
+/* A streamed reply: a 2xx body goes to the sink, any other into err. */
+struct stream {
+    CURL *h;
+    const struct client_stream *s;
+    long status; /* 0 until the first piece of body */
+    bool opened; /* a 2xx reply's headers are in */
+    struct buffer err;
+    bool stopped; /* by the sink or *s->stop */
+};
+
+static size_t stream_write(char *ptr, size_t size, size_t n, void *opaque)
+{
+    struct stream *st = opaque;
+
+    if (st->s->stop && *st->s->stop) {
+        st->stopped = true;
+        return 0;
+    }
+    if (!st->status)
+        curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
+    if (st->status < 200 || st->status >= 300)
+        return buffer_write(ptr, size, n, &st->err);
+    if (!st->s->sink(ptr, size * n, st->s->opaque)) {
+        st->stopped = true;
+        return 0;
+    }
+    return size * n;
+}
+
+/* Calls s->open at the end of a 2xx reply's headers. */
+static size_t stream_header(char *ptr, size_t size, size_t n, void *opaque)
+{
+    struct stream *st = opaque;
+    long status = 0;
+
+    if (size * n <= 2 && (ptr[0] == '\r' || ptr[0] == '\n') &&
+        curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200 &&
+        status < 300) {
+        st->opened = true;
+        if (st->s->open)
+            st->s->open(st->s->opaque);
+    }
+    return size * n;
+}
+
+/* Called about once a second while nothing comes, too: where a wait for
+ * the next event notices *stop. */
+static int stream_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                           curl_off_t ulnow)
+{
+    struct stream *st = opaque;
+
+    if (st->s->stop && *st->s->stop) {
+        st->stopped = true;
+        return 1;
+    }
+    return 0;
+}
+
+int client_stream(const struct client *c, const char *path, const struct client_stream *s,
+                  json_t **ret_problem, long *ret_status, char *errbuf, size_t errlen)
+{
+    struct stream st = {.s = s};
+    struct request q = {0};
+    int r = -ENOMEM;
+
+    errbuf[0] = '\0';
+    *ret_problem = NULL;
+    st.h = curl_easy_init();
+    if (!st.h)
+        goto out;
+    r = request_setup(st.h, &q, c, "GET", path, NULL, s->accept, errbuf, errlen);
+    if (r < 0)
+        goto out;
+    curl_easy_setopt(st.h, CURLOPT_WRITEFUNCTION, stream_write);
+    curl_easy_setopt(st.h, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(st.h, CURLOPT_HEADERFUNCTION, stream_header);
+    curl_easy_setopt(st.h, CURLOPT_HEADERDATA, &st);
+    curl_easy_setopt(st.h, CURLOPT_XFERINFOFUNCTION, stream_progress);
+    curl_easy_setopt(st.h, CURLOPT_XFERINFODATA, &st);
+    curl_easy_setopt(st.h, CURLOPT_NOPROGRESS, 0L);
+    if (s->idle_s > 0) {
+        /* no end in sight: only a silence longer than idle_s is an error */
+        curl_easy_setopt(st.h, CURLOPT_TIMEOUT_MS, 0L);
+        curl_easy_setopt(st.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(st.h, CURLOPT_LOW_SPEED_TIME, s->idle_s);
+    }
+
+    CURLcode cr = curl_easy_perform(st.h);
+    if (st.stopped) {
+        r = -ECANCELED;
+        goto out;
+    }
+    curl_off_t connected = 0;
+    curl_easy_getinfo(st.h, CURLINFO_CONNECT_TIME_T, &connected);
+    if (cr == CURLE_OPERATION_TIMEDOUT && s->idle_s > 0 && connected > 0) {
+        snprintf(errbuf, errlen, "partd at %s sent nothing for %ld s", c->server, s->idle_s);
+        r = -ETIMEDOUT;
+        goto out;
+    }
+    if (cr != CURLE_OK && st.opened) {
+        /* partd went away in the middle (it stopped, say) */
+        snprintf(errbuf, errlen, "partd at %s closed the connection: %s", c->server,
+                 connect_error(st.h, cr, q.curl_err));
+        r = -EPIPE;
+        goto out;
+    }
+    if (cr != CURLE_OK) {
+        r = request_failed(st.h, &q, c, cr, &st.err, errbuf, errlen);
+        goto out;
+    }
+    curl_easy_getinfo(st.h, CURLINFO_RESPONSE_CODE, &st.status);
+    if (st.status < 200 || st.status >= 300) {
+        json_t *reply = st.err.len ? json_loadb(st.err.data, st.err.len, 0, NULL) : NULL;
+        *ret_problem = problem_from(reply, st.status, &st.err);
+        if (!*ret_problem)
+            goto out; /* r is still -ENOMEM */
+    }
+    *ret_status = st.status;
+    r = 0;
+out:
+    if (r == -ENOMEM && !errbuf[0])
+        snprintf(errbuf, errlen, "out of memory");
+    curl_easy_cleanup(st.h);
+    request_clear(&q);
+    free(st.err.data);
     return r;
 }
 

@@ -2,6 +2,8 @@
  * (libcurl), JSON in and out (jansson), problems (RFC 9457) made readable. */
 #pragma once
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -34,6 +36,28 @@ void client_clear(struct client *c);
  * "cannot reach partd at URL: Connection refused"). */
 int client_request(const struct client *c, const char *method, const char *path, json_t *body,
                    json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen);
+
+/* A GET whose reply body is not JSON, or never ends: handed over piece by
+ * piece as it arrives. */
+struct client_stream {
+    const char *accept; /* the Accept header */
+    /* Takes the next piece of a 2xx body (pieces are cut anywhere); returns
+     * false to end the transfer. */
+    bool (*sink)(const char *data, size_t len, void *opaque);
+    void (*open)(void *opaque); /* called once a 2xx reply's headers are in (may be NULL) */
+    void *opaque;
+    const volatile sig_atomic_t *stop; /* the transfer ends once *stop is set (NULL: never) */
+    long idle_s; /* > 0: no overall timeout, but fail after idle_s s without a byte */
+};
+
+/* Sends GET path and hands a 2xx reply's body to s->sink. When partd
+ * replied, returns 0 with the status in *ret_status and, for an error
+ * status, the problem in *ret_problem (as client_request() does; NULL
+ * otherwise). Returns -ECANCELED when the sink or *s->stop ended the
+ * transfer, -EPIPE when partd cut a 2xx reply short, or another negative
+ * errno, with the reason in errbuf but for -ECANCELED. */
+int client_stream(const struct client *c, const char *path, const struct client_stream *s,
+                  json_t **ret_problem, long *ret_status, char *errbuf, size_t errlen);
 
 /* Prints the problem reply (from client_request() with an error status) as
  * "partctl: DETAIL (HTTP STATUS)" and "partctl: field: FIELD" to f. */

@@ -86,6 +86,12 @@ static void print_cpc(const json_t *cpc)
     table_cell(t, "  partitions:");
     table_cell(t, "%s defined, %s active", output_value(get(parts, "defined"), a, sizeof(a)),
                output_value(get(parts, "active"), b, sizeof(b)));
+    if (json_is_object(get(cpc, "rebalancer"))) {
+        table_cell(t, "  rebalancer:");
+        table_cell(t, "policy %s, %s actions applied",
+                   output_value(get(get(cpc, "rebalancer"), "policy"), a, sizeof(a)),
+                   output_value(get(get(cpc, "rebalancer"), "actions_applied"), b, sizeof(b)));
+    }
     table_print(t, stdout);
     table_free(t);
     if (json_array_size(get(cpc, "groups"))) {

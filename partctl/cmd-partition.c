@@ -1,7 +1,6 @@
 /* Commands on partitions: list, show, define, undefine, activate,
  * deactivate, resize. Each sends one request and prints the reply; the
  * shape of the replies is docs/api.md's. */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -40,35 +39,6 @@ static bool is_shared(const json_t *p)
     return !mode || strcmp(mode, "dedicated") != 0;
 }
 
-/* A value of field ("memory", "cap", ...) as shown to people. */
-static const char *field_value(const char *field, const json_t *v, char *buf, size_t len)
-{
-    if (strcmp(field, "memory") == 0)
-        return output_size(v, buf, len);
-    if (strcmp(field, "cap") == 0)
-        return output_cap(v, buf, len);
-    return output_value(v, buf, len);
-}
-
-/* "applied", "unsupported by backend: DETAIL", ... for a status object or a
- * change (both have "status" and an optional "detail"). */
-static const char *status_text(const json_t *s, char *buf, size_t len)
-{
-    const char *status = json_string_value(get(s, "status"));
-    const char *detail = json_string_value(get(s, "detail"));
-
-    if (!status)
-        status = "-";
-    else if (strcmp(status, "unsupported") == 0)
-        status = "unsupported by backend (not enforced)";
-    else if (strcmp(status, "none") == 0)
-        status = "nothing to apply";
-    else if (strcmp(status, "not-tried") == 0)
-        status = "not tried (an earlier change failed)";
-    snprintf(buf, len, "%s%s%s", status, detail ? ": " : "", detail ? detail : "");
-    return buf;
-}
-
 /* The processors, weight, cap and memory cells of list: the running value
  * when active, the profile's when not; "*" marks a pending change. */
 static void list_cell(struct table *t, const json_t *p, const char *field, const char *running,
@@ -78,7 +48,7 @@ static void list_cell(struct table *t, const json_t *p, const char *field, const
     bool active = is_active(p);
     char buf[64];
 
-    field_value(field, get(o, active ? running : profile), buf, sizeof(buf));
+    output_field(field, get(o, active ? running : profile), buf, sizeof(buf));
     table_cell(t, "%s%s", buf, active && get(get(p, "pending"), field) ? "*" : "");
 }
 
@@ -139,6 +109,24 @@ static void running_profile(struct table *t, const char *key, bool active, const
         table_cell(t, "%s", profile);
 }
 
+/* "2.5 processors (31% of online)", from {"used", "of_online", "at"}; "at"
+ * is on partd's clock, which means nothing here. */
+static void show_utilisation(struct table *t, const json_t *p)
+{
+    const json_t *u = get(p, "utilisation");
+    char a[64];
+
+    table_cell(t, "utilisation:");
+    if (json_is_object(u) && json_is_number(get(u, "used")) && json_is_number(get(u, "of_online")))
+        table_cell(t, "%s processors (%.0f%% of online)",
+                   output_value(get(u, "used"), a, sizeof(a)),
+                   100 * json_number_value(get(u, "of_online")));
+    else if (json_is_number(u))
+        table_cell(t, "%s processors", output_value(u, a, sizeof(a)));
+    else
+        table_cell(t, "%s", is_active(p) ? "not measured yet" : "-");
+}
+
 static void show_settings(struct table *t, const json_t *p)
 {
     const json_t *pr = get(p, "processors"), *w = get(p, "weight"), *c = get(p, "cap");
@@ -161,8 +149,18 @@ static void show_settings(struct table *t, const json_t *p)
                  output_value(get(w, "max"), c1, sizeof(c1)));
         running_profile(t, "weight:", active, run, prof);
         output_cap(get(c, "current"), run, sizeof(run));
+        if (json_is_true(get(c, "by_defined_capacity")))
+            strcat(run, ", set by the defined capacity");
         snprintf(prof, sizeof(prof), "initial %s", output_cap(get(c, "initial"), a, sizeof(a)));
         running_profile(t, "cap:", active, run, prof);
+        if (get(c, "defined_capacity")) {
+            table_cell(t, "defined capacity:");
+            if (json_is_number(get(c, "defined_capacity")))
+                table_cell(t, "%s processors (a limit on the rolling average)",
+                           output_value(get(c, "defined_capacity"), a, sizeof(a)));
+            else
+                table_cell(t, "none");
+        }
     }
     table_cell(t, "entitlement:");
     if (active && json_is_number(get(p, "entitlement")))
@@ -178,11 +176,7 @@ static void show_settings(struct table *t, const json_t *p)
              output_size(get(m, "min"), c1, sizeof(c1)),
              output_size(get(m, "reserved"), d, sizeof(d)));
     running_profile(t, "memory:", active, run, prof);
-    table_cell(t, "utilisation:");
-    if (json_is_number(get(p, "utilisation")))
-        table_cell(t, "%.2f processors", json_number_value(get(p, "utilisation")));
-    else
-        table_cell(t, "%s", active ? "not measured yet" : "-");
+    show_utilisation(t, p);
 }
 
 static void show_pending(struct table *t, const json_t *p)
@@ -193,7 +187,7 @@ static void show_pending(struct table *t, const json_t *p)
     for (void *it = json_object_iter(pending); it; it = json_object_iter_next(pending, it)) {
         const char *field = json_object_iter_key(it);
         snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s %s", list[0] ? ", " : "",
-                 field, field_value(field, json_object_iter_value(it), a, sizeof(a)));
+                 field, output_field(field, json_object_iter_value(it), a, sizeof(a)));
     }
     table_cell(t, "pending:");
     if (list[0])
@@ -211,7 +205,7 @@ static void show_backend(struct table *t, const json_t *p)
     table_cell(t, "%s", json_object_size(backend) ? "" : "-");
     for (void *it = json_object_iter(backend); it; it = json_object_iter_next(backend, it)) {
         table_cell(t, "  %s:", json_object_iter_key(it));
-        table_cell(t, "%s", status_text(json_object_iter_value(it), buf, sizeof(buf)));
+        table_cell(t, "%s", output_status(json_object_iter_value(it), buf, sizeof(buf)));
     }
 }
 
@@ -237,6 +231,13 @@ static void show_partition(const json_t *p)
     const char *domain = json_string_value(get(p, "domain"));
     table_cell(t, "%s%s%s%s", domain ? domain : "-", managed ? " (" : "", managed ? managed : "",
                managed ? ")" : "");
+    table_cell(t, "managed:");
+    if (json_is_boolean(get(p, "managed")))
+        table_cell(t, "%s",
+                   json_is_true(get(p, "managed")) ? "yes (the rebalancer may change it)"
+                                                   : "no (the rebalancer leaves it alone)");
+    else
+        table_cell(t, "-");
     show_settings(t, p);
     show_pending(t, p);
     show_backend(t, p);
@@ -320,21 +321,6 @@ int cmd_activate(struct partctl_ctx *ctx)
     return r;
 }
 
-/* Parses a whole non-negative decimal number of at most max. */
-static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-    char *end;
-
-    if (!s || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *ret = v;
-    return true;
-}
-
 int cmd_deactivate(struct partctl_ctx *ctx)
 {
     const char *timeout = cli_opt(ctx, "timeout");
@@ -382,9 +368,9 @@ static void print_changes(const json_t *changes)
         const char *field = json_string_value(get(c, "field"));
         table_cell(t, "%s", field ? field : "-");
         table_cell(t, "%s", output_value(get(c, "scope"), a, sizeof(a)));
-        table_cell(t, "%s", field_value(field ? field : "", get(c, "from"), a, sizeof(a)));
-        table_cell(t, "%s", field_value(field ? field : "", get(c, "to"), b, sizeof(b)));
-        table_cell(t, "%s", status_text(c, st, sizeof(st)));
+        table_cell(t, "%s", output_field(field ? field : "", get(c, "from"), a, sizeof(a)));
+        table_cell(t, "%s", output_field(field ? field : "", get(c, "to"), b, sizeof(b)));
+        table_cell(t, "%s", output_status(c, st, sizeof(st)));
     }
     table_print(t, stdout);
     table_free(t);
@@ -395,11 +381,11 @@ static void print_changes(const json_t *changes)
 static bool resize_uint(struct partctl_ctx *ctx, json_t *body, const char *opt, const char *key)
 {
     const char *v = cli_opt(ctx, opt);
-    unsigned long n;
+    unsigned long long n;
 
     if (!v)
         return true;
-    if (!parse_uint(v, UINT_MAX, &n)) {
+    if (!cli_uint(v, UINT_MAX, &n)) {
         cli_usage_error(ctx->cmd, "invalid --%s '%s' (a whole number)", opt, v);
         return false;
     }

@@ -1,6 +1,7 @@
 /* Tables and value formatting for partctl's human output. */
-#include <stdbool.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,8 +140,9 @@ const char *output_value(const json_t *v, char *buf, size_t len)
 
 const char *output_size(const json_t *mib, char *buf, size_t len)
 {
-    if (json_is_integer(mib) && json_integer_value(mib) >= 0)
-        return part_size_format((uint64_t)json_integer_value(mib), buf, len);
+    /* the rebalancer's plans carry numbers of MiB as reals */
+    if (json_is_number(mib) && json_number_value(mib) >= 0 && json_number_value(mib) < 0x1p53)
+        return part_size_format((uint64_t)llround(json_number_value(mib)), buf, len);
     return output_value(mib, buf, len);
 }
 
@@ -151,6 +153,33 @@ const char *output_cap(const json_t *cap, char *buf, size_t len)
         return buf;
     }
     return output_value(cap, buf, len);
+}
+
+const char *output_field(const char *field, const json_t *v, char *buf, size_t len)
+{
+    if (strcmp(field, "memory") == 0)
+        return output_size(v, buf, len);
+    if (strcmp(field, "cap") == 0)
+        return output_cap(v, buf, len);
+    return output_value(v, buf, len);
+}
+
+const char *output_status(const json_t *s, char *buf, size_t len)
+{
+    const char *status = json_string_value(json_object_get(s, "status"));
+    const char *detail = json_string_value(json_object_get(s, "detail"));
+    bool has_detail = detail && detail[0];
+
+    if (!status)
+        status = "-";
+    else if (strcmp(status, "unsupported") == 0)
+        status = "unsupported by backend (not enforced)";
+    else if (strcmp(status, "none") == 0)
+        status = "nothing to apply";
+    else if (strcmp(status, "not-tried") == 0)
+        status = "not tried (an earlier change failed)";
+    snprintf(buf, len, "%s%s%s", status, has_detail ? ": " : "", has_detail ? detail : "");
+    return buf;
 }
 
 void output_json(const json_t *v, FILE *f)

@@ -29,12 +29,21 @@ struct table *table_free(struct table *t);
  * up to 2 decimals ("2.5", "6.33"), strings as they are. */
 const char *output_value(const json_t *v, char *buf, size_t len);
 
-/* Formats a memory amount in MiB (an integer reply value) as "16GiB"; null
- * and absent as "-". */
+/* Formats a memory amount in MiB (a reply value, rounded to whole MiB) as
+ * "16GiB"; null and absent as "-". */
 const char *output_size(const json_t *mib, char *buf, size_t len);
 
 /* Formats a cap: null as "none", absent as "-". */
 const char *output_cap(const json_t *cap, char *buf, size_t len);
+
+/* Formats a value of setting field ("memory", "cap", "weight", ...):
+ * memory as a size, cap as output_cap() does, others as output_value(). */
+const char *output_field(const char *field, const json_t *v, char *buf, size_t len);
+
+/* Formats what the backend did with a setting, from an object with
+ * "status" and an optional "detail": "applied", "unsupported by backend
+ * (not enforced): DETAIL", "failed: DETAIL", ... */
+const char *output_status(const json_t *s, char *buf, size_t len);
 
 /* Prints v as indented JSON (2 spaces) and a newline to f. */
 void output_json(const json_t *v, FILE *f);

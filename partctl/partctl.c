@@ -41,6 +41,7 @@ static const struct partctl_arg arg_name[] = {{.metavar = "NAME"}, {0}};
 static const struct partctl_arg arg_file[] = {{.metavar = "FILE"}, {0}};
 static const struct partctl_arg arg_command[] = {{.metavar = "COMMAND", .optional = true}, {0}};
 static const struct partctl_arg arg_shell[] = {{.metavar = "SHELL", .choices = shells}, {0}};
+static const struct partctl_arg arg_policy[] = {{.metavar = "POLICY", .optional = true}, {0}};
 
 static const struct partctl_opt deactivate_opts[] = {
     {.name = "force", .help = "destroy the domain when the guest does not shut down in time"},
@@ -82,6 +83,27 @@ static const struct partctl_opt resize_opts[] = {
     {0},
 };
 
+static const struct partctl_opt events_opts[] = {
+    {.name = "follow", .help = "keep printing events as they happen, until interrupted"},
+    {.name = "since",
+     .has_arg = true,
+     .metavar = "N",
+     .help = "only the events after event number N (their seq in -o json)"},
+    {0},
+};
+
+static const struct partctl_opt top_opts[] = {
+    {.name = "interval",
+     .has_arg = true,
+     .metavar = "S",
+     .help = "refresh every S seconds (default: 2; may be a fraction)"},
+    {.name = "iterations",
+     .has_arg = true,
+     .metavar = "N",
+     .help = "stop after N frames (default: at q or ctrl-c)"},
+    {0},
+};
+
 /* an entry whose handler is cmd_NAME */
 /* clang-format off */
 #define CMD(n, ...) {.name = #n, .run = cmd_##n, __VA_ARGS__}
@@ -97,6 +119,12 @@ const struct partctl_cmd partctl_commands[] = {
     CMD(deactivate, .args = arg_name, .opts = deactivate_opts, .summary = "stop a partition"),
     CMD(resize, .args = arg_name, .opts = resize_opts,
         .summary = "change processors, memory, weight or cap"),
+    CMD(plan, .summary = "show what the rebalancer would change now"),
+    CMD(rebalance, .summary = "apply the rebalancer's plan now, show the outcome"),
+    CMD(policy, .args = arg_policy, .summary = "show the rebalancing policy, or switch to another"),
+    CMD(events, .opts = events_opts, .summary = "show what partd did and why, or follow it"),
+    CMD(top, .opts = top_opts, .summary = "watch the partitions' use, refreshed like top"),
+    CMD(metrics, .summary = "print partd's metrics for Prometheus"),
     CMD(validate, .args = arg_file, .local = true, .summary = "check a profile, without partd"),
     CMD(version, .summary = "show partctl's and partd's versions"),
     CMD(health, .summary = "check that partd is up and reaches its backend"),

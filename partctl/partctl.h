@@ -3,6 +3,7 @@
  * is in cli.c (parsing), help.c, completion.c and selftest.c. */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -90,6 +91,18 @@ int cli_call(struct partctl_ctx *ctx, const char *method, const char *path, json
 /* Prints "partctl: MESSAGE" to stderr and returns PARTCTL_FAILED. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Parses a whole non-negative decimal number of at most max into *ret. */
+bool cli_uint(const char *s, unsigned long long max, unsigned long long *ret);
+
+/* Parses a number of seconds over 0, at most a day (fractions allowed). */
+bool cli_seconds(const char *s, double *ret);
+
+/* Set (to the signal's number) by SIGINT or SIGTERM once
+ * cli_catch_interrupts() was called: commands that run until interrupted
+ * (events --follow, top) then stop cleanly, with exit status 0. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_interrupts(void);
+
 /* help.c: prints cmd's help, or the overview when cmd is NULL, to f */
 int help_print(const struct partctl_cmd *cmd, FILE *f);
 
@@ -113,6 +126,22 @@ int cmd_undefine(struct partctl_ctx *ctx);
 int cmd_activate(struct partctl_ctx *ctx);
 int cmd_deactivate(struct partctl_ctx *ctx);
 int cmd_resize(struct partctl_ctx *ctx);
+
+/* handlers: cmd-rebalance.c */
+int cmd_plan(struct partctl_ctx *ctx);
+int cmd_rebalance(struct partctl_ctx *ctx);
+int cmd_policy(struct partctl_ctx *ctx);
+
+/* handlers: cmd-events.c */
+int cmd_events(struct partctl_ctx *ctx);
+int cmd_metrics(struct partctl_ctx *ctx);
+
+/* cmd-events.c: feeds the server-sent-events parser canned streams cut at
+ * every byte; prints each problem and returns how many there were */
+int events_self_test(void);
+
+/* handlers: cmd-top.c */
+int cmd_top(struct partctl_ctx *ctx);
 
 /* handlers: cmd-validate.c */
 int cmd_validate(struct partctl_ctx *ctx);

@@ -1,6 +1,7 @@
 /* partctl --self-test: checks every entry of the command table and what is
  * generated from it, so that a mistake in a new entry fails in ctest rather
- * than in front of a user. Prints each problem; silent about what is fine. */
+ * than in front of a user, and the parser of partd's event stream. Prints
+ * each problem; silent about what is fine. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -197,6 +198,7 @@ int self_test(void)
             check_parse(c);
         check_generated();
     }
+    problems += events_self_test();
     if (problems)
         return PARTCTL_FAILED;
     printf("self-test: %d commands: ok\n", n);

@@ -41,21 +41,11 @@ static enum MHD_Result reply_partition(struct http_request *r, unsigned status, 
 /* A body that must be JSON: 400 when it is not, before libpart sees it. */
 static bool body_malformed(struct http_request *r, enum MHD_Result *ret)
 {
-    json_error_t jerr;
-    if (!r->body) {
-        *ret = http_reply_problem(r, 400, "bad-request", "a JSON body is required", NULL, NULL);
+    json_t *j;
+    if (!http_body_json(r, true, &j, ret))
         return true;
-    }
-    json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
-    if (j) {
-        json_decref(j);
-        return false;
-    }
-    char detail[300];
-    snprintf(detail, sizeof(detail), "body:%d:%d: invalid JSON: %s", jerr.line, jerr.column,
-             jerr.text);
-    *ret = http_reply_problem(r, 400, "malformed-json", detail, NULL, NULL);
-    return true;
+    json_decref(j);
+    return false;
 }
 
 enum MHD_Result api_partitions_define(struct http_request *r)
@@ -112,31 +102,30 @@ enum MHD_Result api_partition_deactivate(struct http_request *r)
     bool force = false;
     double timeout = 60;
 
-    if (r->body) {
-        if (body_malformed(r, &ret))
-            return ret;
-        json_t *j = json_loadb(r->body, r->body_len, 0, NULL), *v;
-        const char *key;
-        json_object_foreach(j, key, v) {
-            if (strcmp(key, "force") == 0 && json_is_boolean(v)) {
-                force = json_is_true(v);
-            } else if (strcmp(key, "timeout") == 0 && json_is_number(v) &&
-                       json_number_value(v) >= 0 && json_number_value(v) <= 3600) {
-                timeout = json_number_value(v);
-            } else {
-                char detail[128];
-                snprintf(detail, sizeof(detail),
-                         "%s: expected force (true/false) or timeout (0-3600 seconds)", key);
-                json_decref(j);
-                return http_reply_problem(r, 422, "validation", detail, key, NULL);
-            }
-        }
-        if (!json_is_object(j)) {
-            json_decref(j);
-            return http_reply_problem(r, 422, "validation", "expected a JSON object", NULL, NULL);
-        }
+    json_t *j, *v;
+    const char *key;
+    if (!http_body_json(r, false, &j, &ret))
+        return ret;
+    if (j && !json_is_object(j)) {
         json_decref(j);
+        return http_reply_problem(r, 422, "validation", "expected a JSON object", NULL, NULL);
     }
+    json_object_foreach(j, key, v) {
+        if (strcmp(key, "force") == 0 && json_is_boolean(v)) {
+            force = json_is_true(v);
+        } else if (strcmp(key, "timeout") == 0 && json_is_number(v) && json_number_value(v) >= 0 &&
+                   json_number_value(v) <= 3600) {
+            timeout = json_number_value(v);
+        } else {
+            char detail[160], field[64];
+            snprintf(field, sizeof(field), "%s", key); /* key dies with j */
+            snprintf(detail, sizeof(detail),
+                     "%s: expected force (true/false) or timeout (0-3600 seconds)", field);
+            json_decref(j);
+            return http_reply_problem(r, 422, "validation", detail, field, NULL);
+        }
+    }
+    json_decref(j);
     int e = part_mgr_deactivate(r->mgr, r->name, force, (unsigned)(timeout * 1000), &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);

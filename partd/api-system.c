@@ -32,3 +32,12 @@ enum MHD_Result api_cpc(struct http_request *r)
     part_snapshot_put(s);
     return ret;
 }
+
+enum MHD_Result api_metrics(struct http_request *r)
+{
+    struct part_snapshot *s = part_mgr_snapshot(r->mgr);
+    enum MHD_Result ret = http_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                          s->metrics, s->metrics_len);
+    part_snapshot_put(s);
+    return ret;
+}

@@ -13,5 +13,11 @@ const struct http_route http_routes[] = {
     {"DELETE", "/v1/partitions/{name}", api_partition_delete, false},
     {"POST", "/v1/partitions/{name}/activate", api_partition_activate, false},
     {"POST", "/v1/partitions/{name}/deactivate", api_partition_deactivate, false},
+    {"GET", "/v1/plan", api_plan, false},
+    {"POST", "/v1/rebalance", api_rebalance, false},
+    {"GET", "/v1/policy", api_policy_get, false},
+    {"PUT", "/v1/policy", api_policy_put, false},
+    {"GET", "/v1/events", api_events, false},
+    {"GET", "/metrics", api_metrics, false},
     {NULL, NULL, NULL, false},
 };

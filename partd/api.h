@@ -9,6 +9,21 @@ enum MHD_Result api_health(struct http_request *r);
 enum MHD_Result api_version(struct http_request *r);
 enum MHD_Result api_cpc(struct http_request *r);
 
+/* api-system.c: GET /metrics */
+enum MHD_Result api_metrics(struct http_request *r);
+
+/* api-rebalance.c */
+enum MHD_Result api_plan(struct http_request *r);
+enum MHD_Result api_rebalance(struct http_request *r);
+enum MHD_Result api_policy_get(struct http_request *r);
+enum MHD_Result api_policy_put(struct http_request *r);
+
+/* api-events.c */
+enum MHD_Result api_events(struct http_request *r);
+/* Sends followers a keep-alive comment, or (closing) ends their streams so
+ * that the servers can stop. */
+void api_events_tick(bool closing);
+
 /* api-partitions.c */
 enum MHD_Result api_partitions_list(struct http_request *r);
 enum MHD_Result api_partitions_define(struct http_request *r);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +21,8 @@
 
 struct http_server {
     struct MHD_Daemon *daemons[16];
+    int fds[16];       /* listening sockets not yet handed to a daemon, or -1 */
+    char *addrs[16];   /* as configured, for the log */
     char *unix_paths[16];
     size_t n;
     char *token; /* NULL: no authentication */
@@ -127,7 +130,7 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
         {-EBUSY, 409, "conflict"},           {-ENOSPC, 409, "conflict"},
         {-ETIMEDOUT, 409, "conflict"},       {-ENODATA, 400, "bad-request"},
         {-ENOTSUP, 501, "unsupported"},      {-ENOTCONN, 503, "backend-unavailable"},
-        {-ENOMEM, 500, "internal"},
+        {-ENOMEM, 500, "internal"},          {-EPROTO, 500, "internal"},
     };
     unsigned status = 502;
     const char *type = "backend-failed";
@@ -141,6 +144,27 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
     const char *detail = err && err->message[0] ? part_error_format(err, buf, sizeof(buf))
                                                 : strerror(-error);
     return http_reply_problem(r, status, type, detail, err ? err->field : NULL, extra);
+}
+
+bool http_body_json(struct http_request *r, bool required, json_t **ret_json,
+                    enum MHD_Result *ret)
+{
+    json_error_t jerr;
+    *ret_json = NULL;
+    if (!r->body) {
+        if (!required)
+            return true;
+        *ret = http_reply_problem(r, 400, "bad-request", "a JSON body is required", NULL, NULL);
+        return false;
+    }
+    *ret_json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*ret_json)
+        return true;
+    char detail[300];
+    snprintf(detail, sizeof(detail), "body:%d:%d: invalid JSON: %s", jerr.line, jerr.column,
+             jerr.text);
+    *ret = http_reply_problem(r, 400, "malformed-json", detail, NULL, NULL);
+    return false;
 }
 
 /* Matches url against pattern; a {name} segment matches one path segment,
@@ -170,7 +194,7 @@ static bool authorised(const struct http_server *s, struct MHD_Connection *c)
     if (!s->token)
         return true;
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) /* the scheme is case-insensitive */
         return false;
     h += 7;
     size_t a = strlen(h), b = strlen(s->token);
@@ -194,12 +218,13 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
 {
     char name[PART_NAME_MAX + 1], allow[128] = "";
     const struct http_route *found = NULL;
-    bool path_known = false;
+    bool path_known = false, path_public = false;
 
     for (const struct http_route *rt = http_routes; rt->method; rt++) {
         if (!route_match(rt->pattern, r->url, name, sizeof(name)))
             continue;
         path_known = true;
+        path_public |= rt->public;
         if (strcmp(rt->method, r->method) == 0 && !found)
             found = rt;
         snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
@@ -208,7 +233,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
     if (!path_known)
         return http_reply_problem(r, 404, "not-found", "no such route", NULL, NULL);
     if (!found) {
-        if (!authorised(s, r->conn))
+        if (!path_public && !authorised(s, r->conn))
             return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token",
                                       NULL, NULL);
         char detail[160];
@@ -332,16 +357,16 @@ fail:;
     return part_error_set(err, -e, "listen", "listen: %s: %s", addr, strerror(e));
 }
 
-int http_start(const struct part_config *cfg, const char *token, struct part_mgr *mgr,
-               struct http_server **ret, struct part_error *err)
+int http_listen(const struct part_config *cfg, const char *token, struct http_server **ret,
+                struct part_error *err)
 {
     struct http_server *s = calloc(1, sizeof(*s));
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int r = 0;
 
     if (!s)
         return -ENOMEM;
-    s->mgr = mgr;
+    for (size_t i = 0; i < 16; i++)
+        s->fds[i] = -1;
     s->token = token ? strdup(token) : NULL;
     for (char **l = cfg->listen; *l && s->n < 16; l++) {
         bool loopback = false;
@@ -350,29 +375,16 @@ int http_start(const struct part_config *cfg, const char *token, struct part_mgr
             r = fd;
             goto fail;
         }
+        s->fds[s->n] = fd;
+        s->addrs[s->n] = strdup(*l);
+        if (strncmp(*l, "unix:", 5) == 0)
+            s->unix_paths[s->n] = strdup(*l + 5);
+        s->n++;
         if (!loopback && !token) {
-            close(fd);
             r = part_error_set(err, -EPERM, "token_file",
                                "listen: %s is not a loopback address: set token_file", *l);
             goto fail;
         }
-        if (strncmp(*l, "unix:", 5) == 0)
-            s->unix_paths[s->n] = strdup(*l + 5);
-        s->daemons[s->n] = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-            on_request, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-            (unsigned)(cpus > 0 ? cpus : 1), MHD_OPTION_CONNECTION_LIMIT, 1024,
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256, MHD_OPTION_CONNECTION_TIMEOUT, 30,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
-        if (!s->daemons[s->n]) {
-            close(fd);
-            r = part_error_set(err, -EIO, "listen", "listen: %s: cannot start the HTTP server",
-                               *l);
-            goto fail;
-        }
-        s->n++;
-        log_msg(PART_LOG_INFO, "listening on %s", *l);
     }
     *ret = s;
     return 0;
@@ -381,12 +393,39 @@ fail:
     return r;
 }
 
+int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *err)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s->mgr = mgr;
+    for (size_t i = 0; i < s->n; i++) {
+        s->daemons[i] = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                MHD_ALLOW_SUSPEND_RESUME,
+            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fds[i],
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cpus > 0 ? cpus : 1),
+            MHD_OPTION_CONNECTION_LIMIT, 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256,
+            MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
+        if (!s->daemons[i])
+            return part_error_set(err, -EIO, "listen", "listen: %s: cannot start the HTTP server",
+                                  s->addrs[i]);
+        s->fds[i] = -1; /* the daemon owns it now */
+        log_msg(PART_LOG_INFO, "listening on %s", s->addrs[i]);
+    }
+    return 0;
+}
+
 void http_stop(struct http_server *s)
 {
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++) {
-        MHD_stop_daemon(s->daemons[i]);
+        if (s->daemons[i])
+            MHD_stop_daemon(s->daemons[i]);
+        if (s->fds[i] >= 0)
+            close(s->fds[i]);
+        free(s->addrs[i]);
         if (s->unix_paths[i])
             unlink(s->unix_paths[i]);
         free(s->unix_paths[i]);

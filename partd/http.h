@@ -35,11 +35,16 @@ struct http_route {
 /* The route table (api.c). */
 extern const struct http_route http_routes[];
 
-/* Starts one server per listen address of cfg. token is the bearer token
- * (NULL: no authentication; refused when a TCP listener is not loopback).
- * Returns 0 or a negative errno with err saying which address failed. */
-int http_start(const struct part_config *cfg, const char *token, struct part_mgr *mgr,
-               struct http_server **ret, struct part_error *err);
+/* Opens a listening socket per listen address of cfg, before anything else
+ * starts, so that a port in use stops partd before it touches a partition.
+ * token is the bearer token (NULL: no authentication; refused when a TCP
+ * listener is not loopback). Returns 0 or a negative errno with err saying
+ * which address failed. */
+int http_listen(const struct part_config *cfg, const char *token, struct http_server **ret,
+                struct part_error *err);
+
+/* Starts serving the API of mgr on the sockets. */
+int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *err);
 void http_stop(struct http_server *s);
 
 /* Replies; each returns what the access handler must return. */
@@ -49,6 +54,13 @@ enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const c
 enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j);
 enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,
                                    const char *detail, const char *field, json_t *extra);
+/* Parses the request body as JSON into *ret_json (caller json_decref()s).
+ * When it is missing (and required) or malformed, queues the 400 problem,
+ * stores the handler's return value in *ret and returns false. A missing
+ * body that is not required gives *ret_json = NULL and true. */
+bool http_body_json(struct http_request *r, bool required, json_t **ret_json,
+                    enum MHD_Result *ret);
+
 /* The one place where a libpart errno becomes an HTTP status and problem. */
 enum MHD_Result http_reply_error(struct http_request *r, int error, const struct part_error *err,
                                  json_t *extra);

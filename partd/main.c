@@ -2,16 +2,19 @@
  * start-up and the signal loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <part/part.h>
 
+#include "api.h"
 #include "check.h"
 #include "http.h"
 #include "log.h"
@@ -62,7 +65,13 @@ static int run(const char *config, bool foreground)
     sigset_t sigs;
     int sig, r;
 
-    if ((r = part_config_load(config, &cfg, &err)) < 0) {
+    /* absolute, so that relative paths in it survive daemon()'s chdir("/") */
+    char abs[PATH_MAX];
+    if (!realpath(config, abs)) {
+        log_msg(PART_LOG_ERROR, "%s: %s", config, strerror(errno));
+        return 1;
+    }
+    if ((r = part_config_load(abs, &cfg, &err)) < 0) {
         log_msg(PART_LOG_ERROR, "%s", part_error_format(&err, buf, sizeof(buf)));
         return 1;
     }
@@ -73,6 +82,11 @@ static int run(const char *config, bool foreground)
         return 1;
     }
     const char *tok = cfg->token_file ? token : NULL;
+    if ((r = http_listen(cfg, tok, &http, &err)) < 0) {
+        log_msg(PART_LOG_ERROR, "%s", err.message);
+        part_config_free(cfg);
+        return 1;
+    }
     if (!foreground && daemon(0, 1) < 0) {
         log_msg(PART_LOG_ERROR, "cannot go to the background: %s", strerror(errno));
         part_config_free(cfg);
@@ -90,18 +104,24 @@ static int run(const char *config, bool foreground)
     struct part_config *keep = cfg;
     if ((r = part_mgr_open(cfg, &part_hv_libvirt_ops, log_part, NULL, &mgr, &err)) < 0) {
         log_msg(PART_LOG_ERROR, "%s", part_error_format(&err, buf, sizeof(buf)));
+        http_stop(http);
         part_config_free(keep);
         return 1;
     }
-    if ((r = http_start(keep, tok, mgr, &http, &err)) < 0) {
+    if ((r = http_serve(http, mgr, &err)) < 0) {
         log_msg(PART_LOG_ERROR, "%s", err.message);
+        http_stop(http);
         part_mgr_close(mgr);
         return 1;
     }
     log_msg(PART_LOG_INFO, "ready");
     for (;;) {
-        if (sigwait(&sigs, &sig) != 0)
+        struct timespec keepalive = {.tv_sec = 15};
+        sig = sigtimedwait(&sigs, NULL, &keepalive);
+        if (sig < 0) {
+            api_events_tick(false); /* event followers learn that partd is alive */
             continue;
+        }
         if (sig == SIGHUP) {
             struct part_error re = {0};
             log_msg(PART_LOG_INFO, "SIGHUP: reloading the partitions directory");
@@ -112,6 +132,7 @@ static int run(const char *config, bool foreground)
         break;
     }
     log_msg(PART_LOG_INFO, "stopping (signal %d); partitions keep running", sig);
+    api_events_tick(true);
     http_stop(http);
     part_mgr_close(mgr);
     return 0;

@@ -47,7 +47,13 @@ ok() {
     fi
 }
 
-commands="cpc list show define undefine activate deactivate resize validate version health"
+# lacks FILE REGEX: no line of FILE matches REGEX
+lacks() {
+    ! grep -Eq -- "$2" "$1"
+}
+
+commands="cpc list show define undefine activate deactivate resize plan rebalance policy events
+top metrics validate version health"
 
 # help
 check "--help" 0 '^Usage: partctl' "$partctl" --help
@@ -56,6 +62,9 @@ for c in $commands help completion; do
     check "$c --help" 0 "^Usage: partctl $c" "$partctl" "$c" --help
 done
 check "help resize" 0 '--scope SCOPE' "$partctl" help resize
+check "help events" 0 '--since N' "$partctl" help events
+check "help top" 0 '--iterations N' "$partctl" help top
+check "help policy" 0 '^Usage: partctl policy \[POLICY\]$' "$partctl" help policy
 check "help of an unknown command" 2 "unknown command 'bogus'" "$partctl" help bogus
 check "--version" 0 '^partctl [0-9]+\.[0-9]+\.[0-9]+$' "$partctl" --version
 
@@ -85,6 +94,33 @@ check "bad global --timeout" 2 "invalid --timeout '0'" "$partctl" --timeout 0 li
 check "bad -o" 2 "invalid value 'yaml' for --output" "$partctl" -o yaml list
 check "bad shell" 2 "invalid SHELL 'fish'" "$partctl" completion fish
 
+# usage errors of the rebalancer, events, top and metrics
+check "plan with an argument" 2 "unexpected argument 'prod'" "$partctl" plan prod
+check "rebalance with an argument" 2 "unexpected argument 'now'" "$partctl" rebalance now
+check "metrics with an option" 2 "unknown option '--follow'" "$partctl" metrics --follow
+check "policy with two names" 2 "unexpected argument 'b'" "$partctl" policy a b
+check "policy with an empty name" 2 'the policy name is empty' "$partctl" policy ''
+check "policy without a name asks partd" 1 'cannot reach partd' "$partctl" policy
+check "bad --since" 2 "invalid --since 'x' \(an event number" "$partctl" events --since x
+check "negative --since" 2 "invalid --since '-1'" "$partctl" events --since -1
+check "fractional --since" 2 "invalid --since '1.5'" "$partctl" events --since 1.5
+check "--since too big" 2 "invalid --since '18446744073709551616'" \
+    "$partctl" events --since 18446744073709551616
+check "--since without N" 2 'option --since needs an argument \(N\)' "$partctl" events --since
+check "--follow with an argument" 2 'option --follow takes no argument' \
+    "$partctl" events --follow=yes
+check "bad --since with --follow" 2 "invalid --since ''" "$partctl" events --follow --since ''
+check "top --iterations 0" 2 "invalid --iterations '0' \(a whole number, 1 or more\)" \
+    "$partctl" top --iterations 0
+check "top --iterations x" 2 "invalid --iterations 'x'" "$partctl" top --iterations x
+check "top --iterations -2" 2 "invalid --iterations '-2'" "$partctl" top --iterations -2
+check "top --interval 0" 2 "invalid --interval '0' \(seconds, over 0\)" "$partctl" top --interval 0
+check "top --interval -1" 2 "invalid --interval '-1'" "$partctl" top --interval -1
+check "top --interval soon" 2 "invalid --interval 'soon'" "$partctl" top --interval soon
+check "top --interval nan" 2 "invalid --interval 'nan'" "$partctl" top --interval nan
+check "top --interval over a day" 2 "invalid --interval '86401'" "$partctl" top --interval 86401
+check "top's --timeout is the global one" 2 "invalid --timeout '0'" "$partctl" top --timeout 0
+
 # validate: local, partd's messages
 check "validate a good profile" 0 \
     '^.*examples/test-cpc/partitions.d/prod.json: valid profile of partition prod' \
@@ -111,6 +147,18 @@ check "unreadable token file" 1 "cannot read a token from $tmp/none" \
     "$partctl" --token-file "$tmp/none" list
 : >"$tmp/empty"
 check "empty token file" 1 'the file is empty' "$partctl" --token-file "$tmp/empty" list
+check "plan without partd" 1 'cannot reach partd' "$partctl" plan
+check "rebalance without partd" 1 'cannot reach partd' "$partctl" rebalance
+check "policy NAME without partd" 1 'cannot reach partd' "$partctl" policy balanced
+check "events without partd" 1 'cannot reach partd' "$partctl" events --since 3
+check "events --follow without partd" 1 '^partctl: cannot reach partd at http://127.0.0.1:1: ' \
+    "$partctl" events --follow
+ok "events --follow without partd prints no header" lacks "$tmp/out" '^TIME'
+check "top without partd" 1 'cannot reach partd' "$partctl" top --iterations 1
+check "metrics without partd" 1 '^partctl: cannot reach partd at http://127.0.0.1:1: ' \
+    "$partctl" metrics
+check "metrics over a missing UNIX socket" 1 "cannot reach partd at unix:$tmp/none.sock: " \
+    "$partctl" --server "unix:$tmp/none.sock" metrics
 
 # completion
 "$partctl" completion bash >"$tmp/completion.bash"
@@ -124,6 +172,10 @@ c "running profile both" partctl resize prod --scope ''
 c "table json" partctl -o ''
 c "--force" partctl deactivate prod --fo
 c "bash" partctl completion ''
+c "rebalance" partctl reb
+c "--follow" partctl events --fo
+c "--interval --iterations" partctl top --i
+c "" partctl top --interval ''
 EOF
 ok "completion bash completes" bash "$tmp/complete.bash" "$tmp/completion.bash"
 

@@ -8,6 +8,7 @@ Must pass their schema:
   examples/**/partitions.d/*.json      profile.schema.json
   tests/unit/config/daemon/pass-*.json partd.schema.json
   tests/unit/config/profile/pass-*.json profile.schema.json
+  policies/*.json                      policy.schema.json
 
 Must fail their schema: every tests/unit/config/*/fail-*.json, which the C
 parser rejects (tests/unit/test-profile.c and test-config.c check that),
@@ -157,6 +158,9 @@ def main():
     for path in sorted(glob.glob(os.path.join(examples, "**", "partitions.d", "*.json"),
                                  recursive=True)):
         run.must_pass(path, "profile.schema.json")
+
+    for path in sorted(glob.glob(os.path.join(root, "policies", "*.json"))):
+        run.must_pass(path, "policy.schema.json")
 
     fixtures = os.path.join(root, "tests", "unit", "config")
     seen = set()

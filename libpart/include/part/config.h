@@ -29,6 +29,7 @@ struct part_config {
     char *token_file;     /* NULL when none */
     char *state_dir;
     char *partitions_dir;
+    char *policies_dir;   /* where policy NAME is NAME.json */
     char *policy;         /* policy name */
     double interval;      /* monitor interval in seconds */
     struct part_cpc_config cpc;

@@ -82,8 +82,13 @@ int part_cpc_define(struct part_cpc *cpc, struct part_profile *profile, struct p
  * -EBUSY when it is active. */
 int part_cpc_undefine(struct part_cpc *cpc, const char *name, struct part_error *err);
 
+/* Checks that profile could replace p's (same name, its domain not another
+ * partition's, it could run on this CPC at all); nothing is changed. */
+int part_cpc_check_profile(const struct part_cpc *cpc, const struct part_partition *p,
+                           const struct part_profile *profile, struct part_error *err);
+
 /* Replaces the profile of a defined partition (a profile-scope change). Takes
- * ownership of profile on success. Same checks as part_cpc_define(). */
+ * ownership of profile on success. Checks as part_cpc_check_profile(). */
 int part_cpc_replace_profile(struct part_cpc *cpc, struct part_partition *p,
                              struct part_profile *profile, struct part_error *err);
 

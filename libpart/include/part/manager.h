@@ -11,6 +11,7 @@
 #include "part/config.h"
 #include "part/error.h"
 #include "part/hv.h"
+#include "part/events.h"
 #include "part/snapshot.h"
 
 struct part_mgr;
@@ -104,6 +105,26 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
 json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name);
 
 const char *part_change_status_name(enum part_change_status s);
+
+/* The plan the rebalancer would carry out now (dry run): a new JSON object
+ * {"policy": NAME, "actions": [...]}. */
+int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err);
+
+/* Makes the plan and applies it now, one action at a time through the
+ * backend: a new JSON object {"policy": NAME, "actions": [...]} where each
+ * action also has "status" and "detail". */
+int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *err);
+
+/* The policy in force, as a new JSON object. */
+json_t *part_mgr_policy_json(struct part_mgr *mgr);
+
+/* Switches to policy name (policies_dir/NAME.json; "static" is built in);
+ * persisted across restarts. -ENOENT when there is no such policy,
+ * -EINVAL when it is invalid (err names file:line:column). */
+int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_error *err);
+
+/* The event ring (lives as long as mgr). */
+struct part_events *part_mgr_events(struct part_mgr *mgr);
 
 /* Parses a change request (the PATCH body of docs/api.md: processors,
  * memory, weight, weight_min, weight_max, cap, scope) from text into *ret.

@@ -64,3 +64,6 @@ double part_history_rolling(const struct part_history *h, double *ret_seen);
 
 /* Sets the rolling window (seconds), emptying it. */
 void part_history_set_window(struct part_history *h, double window);
+
+/* The rolling window in effect: the one set, or 4 hours when none was. */
+double part_history_window(const struct part_history *h);

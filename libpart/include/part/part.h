@@ -12,4 +12,8 @@
 #include "part/hv.h"
 #include "part/state.h"
 #include "part/snapshot.h"
+#include "part/events.h"
+#include "part/monitor.h"
+#include "part/policy.h"
+#include "part/plan.h"
 #include "part/manager.h"

@@ -4,6 +4,7 @@
  * unit-tested and simulated offline (tests/sim). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "part/cpc.h"
@@ -14,6 +15,11 @@ struct part_action {
     char partition[PART_NAME_MAX];
     enum part_setting setting; /* weight, processors, memory or cap */
     double from, to;           /* cap: PART_CAP_NONE for none */
+    /* A cap action of defined capacity (the only cap actions the planner
+     * makes): the actuator sets the partition's dc_capped to this when it
+     * applied a cap action, true when capping at defined_capacity, false
+     * when giving the profile's cap back. */
+    bool dc;
     char reason[256];
 };
 

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "part/cpc.h"
 
@@ -24,6 +25,8 @@ struct part_snapshot {
     size_t list_len;
     struct part_snapshot_partition *parts; /* sorted by name */
     size_t n;
+    char *metrics; /* Prometheus text exposition */
+    size_t metrics_len;
 };
 
 /* Facts about the connection that the snapshot shows beside the model. */
@@ -32,6 +35,8 @@ struct part_snapshot_info {
     const char *driver;
     const char *version; /* the backend library's */
     bool connected;
+    const char *policy;        /* the policy in force */
+    uint64_t actions_applied;  /* rebalancer actions carried out so far */
 };
 
 /* Builds a snapshot of cpc with one reference. NULL on ENOMEM. */

@@ -23,6 +23,7 @@ struct part_state_entry {
 struct part_state {
     struct part_state_entry *entries; /* owned */
     size_t n;
+    char policy[PART_NAME_MAX]; /* the policy in force, "" when none saved */
 };
 
 /* Reads dir/state.json into *ret. A missing file is an empty state (0).
@@ -30,9 +31,10 @@ struct part_state {
  * invalid. */
 int part_state_load(const char *dir, struct part_state *ret, struct part_error *err);
 
-/* Writes the state of every partition of cpc to dir/state.json atomically,
- * creating dir when needed. */
-int part_state_save(const char *dir, const struct part_cpc *cpc, struct part_error *err);
+/* Writes the state of every partition of cpc and the policy in force to
+ * dir/state.json atomically, creating dir when needed. */
+int part_state_save(const char *dir, const struct part_cpc *cpc, const char *policy,
+                    struct part_error *err);
 
 /* Returns the entry named name, or NULL. */
 const struct part_state_entry *part_state_find(const struct part_state *st, const char *name);

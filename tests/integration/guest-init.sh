@@ -1,0 +1,80 @@
+#!/bin/sh
+# /init of the partd test guest (busybox sh, PID 1). It reports what the guest
+# itself sees, once a second on the console, so tests can check that what
+# partd says happened really happened:
+#   partd-guest cpus=N memtotal=KiB memfree=KiB memavail=KiB t=SECONDS
+# Kernel command line: burn=1 keeps every online CPU busy.
+# No set -e: if PID 1 exits the kernel panics; a failed step must not kill it.
+set -u
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/sbin
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+# The initramfs carries no device nodes (built without root): reopen the
+# console now that devtmpfs provides it.
+exec </dev/console >/dev/console 2>&1
+mkdir -p /run /tmp
+ln -s /run /var/run
+
+# Order matters: insmod does not resolve dependencies.
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+         virtio_pci virtio_balloon virtio_console; do
+	insmod /lib/modules/$m.ko || echo "partd-guest: insmod $m failed"
+done
+
+# No udev: create the by-name link libvirt's agent channel is known by.
+# Ports appear asynchronously after virtio_console probes; wait up to 5 s.
+agent=/dev/virtio-ports/org.qemu.guest_agent.0
+i=0
+while [ ! -e $agent ] && [ $i -lt 50 ]; do
+	for n in /sys/class/virtio-ports/*/name; do
+		[ -r "$n" ] || continue
+		d=${n%/name}
+		mkdir -p /dev/virtio-ports
+		ln -sf /dev/${d##*/} /dev/virtio-ports/$(cat $n)
+	done
+	[ -e $agent ] || { sleep 0.1; i=$((i + 1)); }
+done
+if [ -e $agent ]; then
+	qemu-ga -m virtio-serial -p $agent &
+else
+	echo "partd-guest: no $agent, guest agent not started"
+fi
+
+burn=0
+case " $(cat /proc/cmdline) " in *" burn=1 "*) burn=1 ;; esac
+burner() { while :; do :; done & }
+
+# The kernel does not online hot-added CPUs (udev would): online each CPU the
+# first time it appears, and never again, so CPUs the agent varies offline
+# on purpose stay offline.
+seen=" "
+first=1
+while :; do
+	for d in /sys/devices/system/cpu/cpu[0-9]*; do
+		n=${d##*/cpu}
+		case "$seen" in *" $n "*) continue ;; esac
+		seen="$seen$n "
+		[ -f $d/online ] && [ "$(cat $d/online)" = 0 ] || continue
+		echo 1 >$d/online || continue
+		[ $burn = 1 ] && [ $first = 0 ] && burner
+	done
+	cpus=$(grep -c ^processor /proc/cpuinfo)
+	if [ $first = 1 ] && [ $burn = 1 ]; then
+		i=0
+		while [ $i -lt "$cpus" ]; do burner; i=$((i + 1)); done
+	fi
+	first=0
+	while read -r k v _; do
+		case $k in
+		MemTotal:) mt=$v ;;
+		MemFree:) mf=$v ;;
+		MemAvailable:) ma=$v ;;
+		esac
+	done </proc/meminfo
+	read -r up _ </proc/uptime
+	echo "partd-guest cpus=$cpus memtotal=$mt memfree=$mf memavail=$ma t=$up"
+	sleep 1
+done

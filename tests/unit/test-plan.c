@@ -1,0 +1,1365 @@
+/* The planner: one test per rule, per invariant of part_plan_check() and
+ * per anti-thrash control, plus determinism and what must never be
+ * touched. CPCs are built by hand; histories are filled through
+ * part_history_add() with counters made from the use wanted. Numbers are
+ * worked by hand in the comments. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <part/plan.h>
+
+#define NS  1e9 /* nanoseconds in a processor-second */
+#define DT  2.0 /* seconds between samples */
+#define NOW 6.0 /* the third sample after the first (at 0) */
+
+/* Fixtures */
+
+/* A CPC of 16 CPUs (2 for the host: pool 14) and 64 GiB (4 GiB for the
+ * host: 60 GiB for partitions). */
+static struct part_cpc *cpc_make(double cpu_overcommit, uint64_t memory)
+{
+    struct part_cpc_config cfg = {
+        .host_reserved_cpus = 2,
+        .host_reserved_memory = 4096,
+        .cpu_overcommit = cpu_overcommit,
+        .memory_overcommit = 1.0,
+    };
+    struct part_cpc *cpc;
+    assert_int_equal(part_cpc_new(16, memory, &cfg, &cpc, NULL), 0);
+    return cpc;
+}
+
+/* A shared profile: n processors online (min 1, reserved 2n), weight w in
+ * [100, 600], memory 2 GiB in [1 GiB, 8 GiB]. */
+static struct part_profile *shared(const char *name, unsigned n, unsigned w)
+{
+    struct part_profile *p = calloc(1, sizeof(*p));
+    assert_non_null(p);
+    strcpy(p->name, name);
+    p->mode = PART_MODE_SHARED;
+    p->proc_initial = n;
+    p->proc_min = 1;
+    p->proc_reserved = 2 * n;
+    p->weight_initial = w;
+    p->weight_min = 100;
+    p->weight_max = 600;
+    p->cap = PART_CAP_NONE;
+    p->defined_capacity = PART_CAP_NONE;
+    p->mem_initial = 2048;
+    p->mem_min = 1024;
+    p->mem_reserved = 8192;
+    p->managed = true;
+    p->domain_name = strdup(name);
+    return p;
+}
+
+static struct part_profile *in_group(struct part_profile *p, const char *group)
+{
+    strcpy(p->group, group);
+    return p;
+}
+
+static struct part_partition *add(struct part_cpc *cpc, struct part_profile *p, bool active)
+{
+    assert_int_equal(part_cpc_define(cpc, p, NULL), 0);
+    struct part_partition *part = part_cpc_find(cpc, p->name);
+    assert_non_null(part);
+    if (active) {
+        assert_int_equal(part_cpc_check_activate(cpc, part, NULL), 0);
+        assert_int_equal(part_cpc_set_active(cpc, part, true), 0);
+    }
+    /* changed long before any sample */
+    for (int s = 0; s < PART_SET_N; s++)
+        part->changed_at[s] = -1000;
+    return part;
+}
+
+static struct part_history *history_of(struct part_partition *p)
+{
+    if (!p->history) {
+        p->history = calloc(1, sizeof(*p->history));
+        assert_non_null(p->history);
+    }
+    return p->history;
+}
+
+/* Appends a sample at t: used processors since the previous one, and the
+ * guest using need MiB (0: no balloon figures). The first sample of a
+ * history only starts the counter. */
+static void sample(struct part_partition *p, double t, double used, uint64_t need)
+{
+    struct part_history *h = history_of(p);
+    uint64_t ns = h->last_cpu_ns ? h->last_cpu_ns + (uint64_t)llround(used * (t - h->last_t) * NS)
+                                 : (uint64_t)NS;
+    /* a guest needing more than it has is modelled as seeing it all */
+    uint64_t available = need > p->memory ? need : p->memory;
+    part_history_add(h, t, true, ns, p->processors, need > 0, p->memory, available,
+                     need > 0 ? available - need : 0);
+}
+
+/* Samples at 0 (the counter's start), 2, 4 and 6 (= NOW) with the given
+ * use (and need) at 2, 4, 6. */
+static void samples3(struct part_partition *p, double u1, double u2, double u3, uint64_t need)
+{
+    sample(p, 0, 0, need);
+    sample(p, 2, u1, need);
+    sample(p, 4, u2, need);
+    sample(p, 6, u3, need);
+}
+
+static void steady(struct part_partition *p, double used)
+{
+    samples3(p, used, used, used, 0);
+}
+
+/* A policy managing what is asked, the shipped balanced values otherwise. */
+static struct part_policy policy(bool weights, bool processors, bool memory, bool dc)
+{
+    struct part_policy pol;
+    part_policy_default(&pol);
+    strcpy(pol.name, "test");
+    pol.weights = weights;
+    pol.processors = processors;
+    pol.memory = memory;
+    pol.defined_capacity = dc;
+    return pol;
+}
+
+/* Makes the plan, which must succeed. */
+static struct part_plan plan_ok(const struct part_cpc *cpc, const struct part_policy *pol,
+                                double now)
+{
+    struct part_plan plan;
+    struct part_error err;
+    char buf[1024];
+    int r = part_plan_make(cpc, pol, now, &plan, &err);
+    if (r < 0)
+        fail_msg("part_plan_make: %d: %s", r, part_error_format(&err, buf, sizeof(buf)));
+    return plan;
+}
+
+/* The action of plan on name's setting, or NULL. */
+static const struct part_action *find(const struct part_plan *plan, const char *name,
+                                      enum part_setting s)
+{
+    for (size_t i = 0; i < plan->n; i++)
+        if (strcmp(plan->actions[i].partition, name) == 0 && plan->actions[i].setting == s)
+            return &plan->actions[i];
+    return NULL;
+}
+
+static void assert_action(const struct part_plan *plan, const char *name, enum part_setting s,
+                          double from, double to)
+{
+    const struct part_action *a = find(plan, name, s);
+    if (!a)
+        fail_msg("no %s action for %s", part_setting_name(s), name);
+    assert_float_equal(a->from, from, 1e-9);
+    assert_float_equal(a->to, to, 1e-9);
+}
+
+static void assert_empty(const struct part_plan *plan)
+{
+    if (plan->n)
+        fail_msg("expected no action, got %zu, the first: %s", plan->n, plan->actions[0].reason);
+}
+
+/* The weight total of the active shared partitions of group after plan. */
+static unsigned weight_after(const struct part_cpc *cpc, const struct part_plan *plan,
+                             const char *group)
+{
+    unsigned total = 0;
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *p = cpc->parts[i];
+        if (!p->active || strcmp(p->profile->group, group) != 0)
+            continue;
+        const struct part_action *a = find(plan, p->profile->name, PART_SET_WEIGHT);
+        total += a ? (unsigned)a->to : p->weight;
+    }
+    return total;
+}
+
+/* prod (weight 300, 10 processors) and batch (weight 400, 8): pool 14
+ * splits 6 / 8. prod uses 9 (> 6 x 1.1), batch 1 (< 8 x 0.9). */
+static struct part_cpc *ird_cpc(struct part_partition **prod, struct part_partition **batch)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    *prod = add(cpc, shared("prod", 5, 300), true);
+    (*prod)->profile->proc_reserved = 10;
+    assert_int_equal(part_cpc_set_running(cpc, *prod, 10, 2048), 0);
+    *batch = add(cpc, shared("batch", 8, 400), true);
+    assert_float_equal((*prod)->entitlement, 6, 1e-9);
+    assert_float_equal((*batch)->entitlement, 8, 1e-9);
+    steady(*prod, 9);
+    steady(*batch, 1);
+    return cpc;
+}
+
+/* Weight management */
+
+static void test_weight_moves_to_demand(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+
+    /* needed: 300 x (9/6 - 1) = 150; spare: 400 x (1 - 1/8) = 350; step 50 */
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 350);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 350);
+    assert_string_equal(find(&plan, "prod", PART_SET_WEIGHT)->reason,
+                        "prod: demand 9.00 > entitlement 6.00 for 3 samples; weight 300 -> 350, "
+                        "taken from batch (demand 1.00 < entitlement 8.00): 400 -> 350");
+    assert_string_equal(find(&plan, "batch", PART_SET_WEIGHT)->reason,
+                        "batch: demand 1.00 < entitlement 8.00 for 3 samples; weight 400 -> 350, "
+                        "given to prod (demand 9.00 > entitlement 6.00): 300 -> 350");
+    assert_int_equal(weight_after(cpc, &plan, ""), 700);
+    assert_false(plan.actions[0].dc);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_step_limit(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.weight_step = 20;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 320);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 380);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_receiver_headroom(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    prod->profile->weight_max = 310; /* room for 10 */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 310);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 390);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_donor_slack(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    batch->profile->weight_min = 395; /* 5 to give */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 305);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 395);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_at_bounds_not_judged(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    prod->profile->weight_max = 300; /* prod cannot take */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    prod->profile->weight_max = 600;
+    batch->profile->weight_min = 400; /* batch cannot give */
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_only_what_is_needed(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    /* prod at 6.9: needs 300 x (6.9/6 - 1) = 45 */
+    free(prod->history);
+    prod->history = NULL;
+    steady(prod, 6.9);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 345);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 355);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_only_what_is_spare(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    /* batch at 7.1 of 8 (< 7.2): spare 400 x (1 - 7.1/8) = 45 */
+    free(batch->history);
+    batch->history = NULL;
+    steady(batch, 7.1);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 345);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 355);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_pairs_most_starved_with_most_slack(void **state)
+{
+    /* pool 14, four partitions of 100 weight units each... weights 200 x 4
+     * = 800: each entitled to 3.5. a uses 5.6 (1.6x), b 4.2 (1.2x), c 0.35
+     * (0.1x), d 2.8 (0.8x). Pairs: a with c, b with d. */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *a = add(cpc, shared("a", 6, 200), true);
+    struct part_partition *b = add(cpc, shared("b", 6, 200), true);
+    struct part_partition *c = add(cpc, shared("c", 6, 200), true);
+    struct part_partition *d = add(cpc, shared("d", 6, 200), true);
+    steady(a, 5.6);
+    steady(b, 4.2);
+    steady(c, 0.35);
+    steady(d, 2.8);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 4);
+    /* a: needs 200 x 0.6 = 120, step 50; c spare 180 */
+    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 250);
+    assert_action(&plan, "c", PART_SET_WEIGHT, 200, 150);
+    /* b: needs 200 x 0.2 = 40; d spare 200 x 0.2 = 40 */
+    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 240);
+    assert_action(&plan, "d", PART_SET_WEIGHT, 200, 160);
+    assert_true(strstr(find(&plan, "a", PART_SET_WEIGHT)->reason, "taken from c ") != NULL);
+    assert_true(strstr(find(&plan, "b", PART_SET_WEIGHT)->reason, "taken from d ") != NULL);
+    assert_int_equal(weight_after(cpc, &plan, ""), 800);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_each_partition_once(void **state)
+{
+    /* two receivers, one donor: one pair only */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *a = add(cpc, shared("a", 6, 200), true);
+    struct part_partition *b = add(cpc, shared("b", 6, 200), true);
+    struct part_partition *c = add(cpc, shared("c", 6, 200), true);
+    /* each entitled to 14/3 = 4.67 */
+    steady(a, 5.5);
+    steady(b, 6);
+    steady(c, 1);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_non_null(find(&plan, "b", PART_SET_WEIGHT)); /* the most starved */
+    assert_non_null(find(&plan, "c", PART_SET_WEIGHT));
+    assert_null(find(&plan, "a", PART_SET_WEIGHT));
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_groups_are_clusters(void **state)
+{
+    /* the receiver is in group web, the only donor in group etl: no move
+     * across groups; a donor in web is used */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *w1 = add(cpc, in_group(shared("w1", 6, 200), "web"), true);
+    struct part_partition *w2 = add(cpc, in_group(shared("w2", 6, 200), "web"), true);
+    struct part_partition *e1 = add(cpc, in_group(shared("e1", 6, 200), "etl"), true);
+    struct part_partition *e2 = add(cpc, in_group(shared("e2", 6, 200), "etl"), true);
+    /* each 3.5 */
+    steady(w1, 5);
+    steady(w2, 3.5);
+    steady(e1, 0.5);
+    steady(e2, 3.5);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+
+    free(w2->history);
+    w2->history = NULL;
+    steady(w2, 1);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_non_null(find(&plan, "w1", PART_SET_WEIGHT));
+    assert_non_null(find(&plan, "w2", PART_SET_WEIGHT));
+    assert_int_equal(weight_after(cpc, &plan, "web"), 400);
+    assert_int_equal(weight_after(cpc, &plan, "etl"), 400);
+    (void)e1, (void)e2;
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_ungrouped_form_one_cluster(void **state)
+{
+    /* ungrouped receiver, grouped donor: no move; an ungrouped donor: move */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *u1 = add(cpc, shared("u1", 6, 200), true);
+    struct part_partition *g1 = add(cpc, in_group(shared("g1", 6, 200), "grp"), true);
+    struct part_partition *u2 = add(cpc, shared("u2", 6, 200), true);
+    /* each 14/3 = 4.67 */
+    steady(u1, 6);
+    steady(g1, 0.5);
+    steady(u2, 4.5);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    free(u2->history);
+    u2->history = NULL;
+    steady(u2, 1);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_non_null(find(&plan, "u1", PART_SET_WEIGHT));
+    assert_non_null(find(&plan, "u2", PART_SET_WEIGHT));
+    assert_int_equal(weight_after(cpc, &plan, ""), 400);
+    (void)g1;
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Anti-thrash on weights */
+
+static void test_weight_deadband(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    /* 6.5 is within 6 x 1.1 = 6.6 */
+    free(prod->history);
+    prod->history = NULL;
+    steady(prod, 6.5);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* and with no deadband it moves */
+    pol.deadband = 0;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_hysteresis(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    /* over the entitlement in 2 of 3 samples only (mean 7.3 > 6.6 though) */
+    free(prod->history);
+    prod->history = NULL;
+    samples3(prod, 9, 4, 9, 0);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* K = 2 looks at the last two only: 4 is one of them still */
+    pol.samples = 2;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    pol.samples = 1;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_cooldown(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.cooldown_weight = 30;
+    batch->changed_at[PART_SET_WEIGHT] = -20; /* 26 s ago */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    batch->changed_at[PART_SET_WEIGHT] = -24; /* 30 s ago */
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    part_plan_clear(&plan);
+    /* another setting's change does not count */
+    batch->changed_at[PART_SET_PROCESSORS] = NOW;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_judged_on_samples_after_the_change(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.cooldown_weight = 0;
+    /* changed at 3: the sample at 2 came before it */
+    prod->changed_at[PART_SET_WEIGHT] = 3;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    prod->changed_at[PART_SET_WEIGHT] = 1;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Processor management */
+
+static void test_processors_add_when_saturated(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    steady(web, 1.9);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 2, 3);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: utilisation 0.95 >= 0.90 of 2 online processors for 3 samples "
+                        "(demand 1.90); processors 2 -> 3");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_not_past_reserved(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    web->profile->proc_reserved = 2;
+    steady(web, 2);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_not_past_cap(void **state)
+{
+    /* capped at 1.5: a third processor could not be used */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    web->cap = 1.5;
+    steady(web, 1.5);
+    struct part_policy pol = policy(false, true, false, false);
+    pol.processors_high = 0.7;
+    pol.processors_low = 0.1;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    web->cap = 2.5;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 2, 3);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_admission_counts_the_plan(void **state)
+{
+    /* cpu_overcommit 1: at most 14 shared processors online. a (6) + b (6)
+     * + c (1) = 13: room for one more, which a gets (CPC order), not b */
+    struct part_cpc *cpc = cpc_make(1, 65536);
+    struct part_partition *a = add(cpc, shared("a", 6, 200), true);
+    struct part_partition *b = add(cpc, shared("b", 6, 200), true);
+    struct part_partition *c = add(cpc, shared("c", 1, 200), true);
+    steady(a, 6);
+    steady(b, 6);
+    steady(c, 0.5);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "a", PART_SET_PROCESSORS, 6, 7);
+    part_plan_clear(&plan);
+    /* now 6 + 6 + 2 = 14, full: c, idle on 2 (min 1), gives one back in
+     * the same plan, and a takes it */
+    assert_int_equal(part_cpc_set_running(cpc, c, 2, c->memory), 0);
+    free(c->history);
+    c->history = NULL;
+    steady(c, 0.1);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "c", PART_SET_PROCESSORS, 2, 1);
+    assert_action(&plan, "a", PART_SET_PROCESSORS, 6, 7);
+    assert_int_equal(plan.actions[0].setting, PART_SET_PROCESSORS);
+    assert_string_equal(plan.actions[0].partition, "c"); /* the removal first */
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_remove_when_idle(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
+    steady(web, 0.4);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 3);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: utilisation 0.10 <= 0.30 of 4 online processors for 3 samples "
+                        "(demand 0.40); processors 4 -> 3");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_never_below_min(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    web->profile->proc_min = 2;
+    steady(web, 0.1);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_remove_keeps_room(void **state)
+{
+    /* utilisation 0.45 <= low 0.5, but 0.9 would not fit one processor
+     * under high 0.6: removing it would only add it back */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    steady(web, 0.9);
+    struct part_policy pol = policy(false, true, false, false);
+    pol.processors_low = 0.5;
+    pol.processors_high = 0.6;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_hysteresis(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    samples3(web, 2, 1.5, 2, 0); /* 0.75 in the middle one */
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_cooldown(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    steady(web, 2);
+    struct part_policy pol = policy(false, true, false, false);
+    web->changed_at[PART_SET_PROCESSORS] = -3; /* 9 s ago, cooldown 10 */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    web->changed_at[PART_SET_PROCESSORS] = -4;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Memory management */
+
+static void test_memory_grows_toward_need(void **state)
+{
+    /* need 3000 + headroom 256 = 3256; from 2048 at most 512: 2560 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    samples3(db, 1, 1, 1, 3000);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
+    assert_string_equal(plan.actions[0].reason,
+                        "db: the guest uses 3000MiB (the least of 3 samples) + headroom 256MiB; "
+                        "memory 2GiB -> 2560MiB (at most 512MiB a step)");
+    part_plan_clear(&plan);
+    /* without the step limit: to the target */
+    pol.memory_step = 4096;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 3256);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_shrinks_toward_need(void **state)
+{
+    /* memory 4096, need 1000: target 1256; at most 512 down: 3584 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    db->profile->mem_initial = 4096;
+    assert_int_equal(part_cpc_set_running(cpc, db, 2, 4096), 0);
+    samples3(db, 1, 1, 1, 1000);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 4096, 3584);
+    part_plan_clear(&plan);
+    pol.memory_step = 8192;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 4096, 1256);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_within_bounds(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_partition *idle = add(cpc, shared("idle", 2, 200), true);
+    samples3(db, 1, 1, 1, 20000);  /* far over reserved 8 GiB */
+    samples3(idle, 1, 1, 1, 100); /* far under min 1 GiB */
+    struct part_policy pol = policy(false, false, true, false);
+    pol.memory_step = 65536;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 8192);
+    assert_action(&plan, "idle", PART_SET_MEMORY, 2048, 1024);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_deadband(void **state)
+{
+    /* need 1830 + 256 = 2086: 38 MiB over 2048, under the 64 dead-band */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    samples3(db, 1, 1, 1, 1830);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    pol.memory_deadband = 16;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2086);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_hysteresis(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_policy pol = policy(false, false, true, false);
+    /* one sample without balloon figures */
+    sample(db, 0, 0, 3000);
+    sample(db, 2, 1, 3000);
+    sample(db, 4, 1, 0);
+    sample(db, 6, 1, 3000);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* needs of 3000, 1800, 3000: the least (1800 + 256) is no growth, the
+     * most (3256) no shrink */
+    free(db->history);
+    db->history = NULL;
+    sample(db, 0, 0, 3000);
+    sample(db, 2, 1, 3000);
+    sample(db, 4, 1, 1800);
+    sample(db, 6, 1, 3000);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_cooldown(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    samples3(db, 1, 1, 1, 3000);
+    struct part_policy pol = policy(false, false, true, false);
+    db->changed_at[PART_SET_MEMORY] = -0.5; /* 6.5 s ago, but after sample 0 */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    part_plan_clear(&plan);
+    pol.cooldown_memory = 7;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_growth_by_weight_within_host(void **state)
+{
+    /* 12 GiB host, 4 GiB reserved: 8 GiB for partitions; three of 2 GiB
+     * use 6 GiB, 2 GiB left. hi (weight 500) and lo (weight 150) each want
+     * +1.5 GiB: hi gets it, lo gets the 512 MiB left */
+    struct part_cpc *cpc = cpc_make(4, 12288);
+    struct part_partition *lo = add(cpc, shared("lo", 2, 150), true);
+    struct part_partition *hi = add(cpc, shared("hi", 2, 500), true);
+    struct part_partition *mid = add(cpc, shared("mid", 2, 200), true);
+    samples3(lo, 1, 1, 1, 3328);
+    samples3(hi, 1, 1, 1, 3328);
+    samples3(mid, 1, 1, 1, 1792); /* 2048: balanced */
+    struct part_policy pol = policy(false, false, true, false);
+    pol.memory_step = 4096;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "hi", PART_SET_MEMORY, 2048, 3584);
+    assert_action(&plan, "lo", PART_SET_MEMORY, 2048, 2560);
+    part_plan_clear(&plan);
+
+    /* mid shrinking to 1280 frees 768 MiB for lo in the same plan */
+    free(mid->history);
+    mid->history = NULL;
+    samples3(mid, 1, 1, 1, 1024);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "mid", PART_SET_MEMORY, 2048, 1280);
+    assert_action(&plan, "hi", PART_SET_MEMORY, 2048, 3584);
+    assert_action(&plan, "lo", PART_SET_MEMORY, 2048, 3328);
+    /* shrinks come before growth */
+    assert_string_equal(plan.actions[0].partition, "mid");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_no_partial_grant_under_deadband(void **state)
+{
+    /* 40 MiB of room left is not worth a change */
+    struct part_cpc *cpc = cpc_make(4, 4096 + 2048 + 2048 + 40);
+    struct part_partition *a = add(cpc, shared("a", 2, 200), true);
+    struct part_partition *b = add(cpc, shared("b", 2, 200), true);
+    samples3(a, 1, 1, 1, 3000);
+    samples3(b, 1, 1, 1, 1792);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Defined capacity */
+
+/* Gives p a rolling window of window seconds and fills seconds of it with
+ * a use of used, sampled every 2 s up to NOW. */
+static void rolling_fill(struct part_partition *p, double window, double seconds, double used)
+{
+    part_history_set_window(history_of(p), window);
+    for (double t = NOW - seconds; t <= NOW + 1e-9; t += DT)
+        sample(p, t, used, 0);
+}
+
+static struct part_cpc *dc_cpc(struct part_partition **app)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    *app = add(cpc, shared("app", 4, 200), true);
+    (*app)->profile->defined_capacity = 2.0;
+    return cpc;
+}
+
+static void test_dc_caps_over_average(void **state)
+{
+    struct part_partition *app;
+    struct part_cpc *cpc = dc_cpc(&app);
+    rolling_fill(app, 60, 60, 3);
+    struct part_policy pol = policy(false, false, false, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "app", PART_SET_CAP, PART_CAP_NONE, 2.0);
+    assert_true(plan.actions[0].dc);
+    assert_string_equal(plan.actions[0].reason,
+                        "app: rolling average 3.00 over 60 s (of a 60 s window) > defined "
+                        "capacity 2.00; cap none -> 2.00");
+    part_plan_clear(&plan);
+    /* a running cap above defined capacity is lowered too */
+    app->cap = 3.5;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "app", PART_SET_CAP, 3.5, 2.0);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_dc_needs_a_quarter_of_the_window(void **state)
+{
+    struct part_partition *app;
+    struct part_cpc *cpc = dc_cpc(&app);
+    rolling_fill(app, 100, 20, 3); /* 20 s of 100 */
+    struct part_policy pol = policy(false, false, false, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    free(app->history);
+    app->history = NULL;
+    rolling_fill(app, 100, 26, 3); /* 26 s of 100 */
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_dc_running_cap_already_below(void **state)
+{
+    struct part_partition *app;
+    struct part_cpc *cpc = dc_cpc(&app);
+    app->cap = 1.5;
+    rolling_fill(app, 60, 60, 3);
+    struct part_policy pol = policy(false, false, false, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_dc_releases_under_average(void **state)
+{
+    struct part_partition *app;
+    struct part_cpc *cpc = dc_cpc(&app);
+    app->cap = 2.0;
+    app->dc_capped = true;
+    rolling_fill(app, 60, 60, 1);
+    struct part_policy pol = policy(false, false, false, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "app", PART_SET_CAP, 2.0, PART_CAP_NONE);
+    assert_false(plan.actions[0].dc);
+    assert_string_equal(plan.actions[0].reason,
+                        "app: rolling average 1.00 over 60 s (of a 60 s window) < defined "
+                        "capacity 2.00 - 10%; cap 2.00 -> none (the profile's)");
+    part_plan_clear(&plan);
+    /* to the profile's own cap when it has one */
+    app->profile->cap = 3.0;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "app", PART_SET_CAP, 2.0, 3.0);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_dc_release_deadband(void **state)
+{
+    /* 1.9 is under 2 but not under 2 x 0.9 = 1.8: stays capped */
+    struct part_partition *app;
+    struct part_cpc *cpc = dc_cpc(&app);
+    app->cap = 2.0;
+    app->dc_capped = true;
+    rolling_fill(app, 60, 60, 1.9);
+    struct part_policy pol = policy(false, false, false, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_dc_user_cap_is_not_released(void **state)
+{
+    /* a cap the user set (dc_capped false) is never given back */
+    struct part_partition *app;
+    struct part_cpc *cpc = dc_cpc(&app);
+    app->cap = 2.0;
+    rolling_fill(app, 60, 60, 0.5);
+    struct part_policy pol = policy(false, false, false, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+/* What is never touched, and what never counts */
+
+static void test_policy_flags(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(false, true, true, true);
+    /* everything but weights managed: nothing for weights to do here,
+     * and the observe-only policy does nothing at all */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_null(find(&plan, "prod", PART_SET_WEIGHT));
+    part_plan_clear(&plan);
+    part_policy_default(&pol);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_unmanaged_untouched(void **state)
+{
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, true, true, true);
+    prod->profile->managed = false;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    for (size_t i = 0; i < plan.n; i++)
+        assert_string_not_equal(plan.actions[i].partition, "prod");
+    part_plan_clear(&plan);
+    prod->profile->managed = true;
+    batch->profile->managed = false;
+    plan = plan_ok(cpc, &pol, NOW);
+    for (size_t i = 0; i < plan.n; i++)
+        assert_string_not_equal(plan.actions[i].partition, "batch");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_inactive_untouched(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), false);
+    web->processors = 2; /* as it ran before it stopped */
+    web->memory = 2048;
+    web->profile->defined_capacity = 1;
+    part_history_set_window(history_of(web), 8);
+    samples3(web, 2, 2, 2, 3000);
+    struct part_policy pol = policy(true, true, true, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_invalid_samples_never_count(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    struct part_policy pol = policy(false, true, false, false);
+    /* saturated, but the counter went back at 4: that sample is invalid */
+    struct part_history *h = history_of(web);
+    part_history_add(h, 0, true, 10 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 2, true, 14 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 4, true, 1 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 6, true, 5 * (uint64_t)NS, 2, false, 0, 0, 0);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* a sample without a counter breaks the run too */
+    part_history_add(h, 8, false, 0, 2, false, 0, 0, 0);
+    part_history_add(h, 10, true, 9 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 12, true, 13 * (uint64_t)NS, 2, false, 0, 0, 0);
+    plan = plan_ok(cpc, &pol, 12);
+    assert_empty(&plan);
+    part_history_add(h, 14, true, 17 * (uint64_t)NS, 2, false, 0, 0, 0);
+    plan = plan_ok(cpc, &pol, 14);
+    assert_empty(&plan);
+    /* three valid in a row again */
+    part_history_add(h, 16, true, 21 * (uint64_t)NS, 2, false, 0, 0, 0);
+    plan = plan_ok(cpc, &pol, 16);
+    assert_int_equal(plan.n, 1);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_stale_samples_never_count(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    steady(web, 2);
+    struct part_policy pol = policy(false, true, false, false);
+    /* the newest is 4 s old with samples every 2 s and plans every 2 s:
+     * fine; 5 s old: stale */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW + 4);
+    assert_int_equal(plan.n, 1);
+    part_plan_clear(&plan);
+    plan = plan_ok(cpc, &pol, NOW + 5);
+    assert_empty(&plan);
+    /* samples from the future (another clock) neither */
+    plan = plan_ok(cpc, &pol, NOW - 1);
+    assert_empty(&plan);
+    /* no history at all */
+    free(web->history);
+    web->history = NULL;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_running_value_outside_bounds_left_alone(void **state)
+{
+    /* the profile was replaced with a range the running weight is not in */
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    prod->profile->weight_min = 320;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+/* A CPC where every rule has something to do. */
+static struct part_cpc *busy_cpc(void)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *prod = add(cpc, shared("prod", 5, 300), true);
+    prod->profile->proc_reserved = 10;
+    assert_int_equal(part_cpc_set_running(cpc, prod, 10, 2048), 0);
+    struct part_partition *batch = add(cpc, shared("batch", 8, 400), true);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    struct part_partition *app = add(cpc, shared("app", 4, 200), true);
+    app->profile->defined_capacity = 0.5;
+    part_history_set_window(history_of(app), 8);
+    samples3(prod, 9, 9, 9, 3000);
+    samples3(batch, 1, 1, 1, 500);
+    samples3(web, 1.9, 1.9, 1.9, 1900);
+    samples3(app, 1, 1, 1, 1000);
+    return cpc;
+}
+
+static void test_deterministic(void **state)
+{
+    struct part_cpc *cpc = busy_cpc();
+    struct part_policy pol = policy(true, true, true, true);
+    struct part_plan a = plan_ok(cpc, &pol, NOW), b = plan_ok(cpc, &pol, NOW);
+    assert_true(a.n >= 6);
+    assert_int_equal(a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_string_equal(a.actions[i].partition, b.actions[i].partition);
+        assert_int_equal(a.actions[i].setting, b.actions[i].setting);
+        assert_true(a.actions[i].from == b.actions[i].from);
+        assert_true(a.actions[i].to == b.actions[i].to);
+        assert_int_equal(a.actions[i].dc, b.actions[i].dc);
+        assert_string_equal(a.actions[i].reason, b.actions[i].reason);
+    }
+    part_plan_clear(&a);
+    part_plan_clear(&b);
+    part_cpc_free(cpc);
+}
+
+static void test_order_of_application(void **state)
+{
+    /* caps, weights, processors, memory */
+    struct part_cpc *cpc = busy_cpc();
+    struct part_policy pol = policy(true, true, true, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    static const int rank[PART_SET_N] = {
+        [PART_SET_CAP] = 0, [PART_SET_WEIGHT] = 1, [PART_SET_PROCESSORS] = 2,
+        [PART_SET_MEMORY] = 3};
+    for (size_t i = 1; i < plan.n; i++)
+        assert_true(rank[plan.actions[i - 1].setting] <= rank[plan.actions[i].setting]);
+    assert_non_null(find(&plan, "app", PART_SET_CAP));
+    assert_non_null(find(&plan, "web", PART_SET_PROCESSORS));
+    assert_non_null(find(&plan, "batch", PART_SET_MEMORY));
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* part_plan_check: a hand-made plan breaking each invariant */
+
+static struct part_cpc *check_cpc(void)
+{
+    struct part_cpc *cpc = cpc_make(1, 16384); /* at most 14 processors, 12 GiB */
+    add(cpc, in_group(shared("w1", 4, 200), "web"), true);
+    add(cpc, in_group(shared("w2", 4, 200), "web"), true);
+    add(cpc, shared("u1", 2, 200), true);
+    add(cpc, shared("u2", 2, 200), true);
+    add(cpc, shared("off", 2, 200), false);
+    return cpc;
+}
+
+/* Checks a plan of the given actions; returns the result and err. */
+static int check(const struct part_cpc *cpc, const struct part_action *actions, size_t n,
+                 struct part_error *err)
+{
+    struct part_plan plan = {.actions = (struct part_action *)actions, .n = n, .alloc = n};
+    part_error_clear(err);
+    return part_plan_check(cpc, &plan, err);
+}
+
+#define ACTION(name_, setting_, from_, to_)                                                    \
+    {                                                                                          \
+        .partition = name_, .setting = setting_, .from = from_, .to = to_                     \
+    }
+
+static void expect_broken(const struct part_cpc *cpc, const struct part_action *actions,
+                          size_t n, const char *message)
+{
+    struct part_error err;
+    assert_int_equal(check(cpc, actions, n, &err), -EPROTO);
+    assert_string_equal(err.message, message);
+}
+
+static void test_check_accepts_good_plan(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action good[] = {
+        ACTION("w1", PART_SET_WEIGHT, 200, 250),   ACTION("w2", PART_SET_WEIGHT, 200, 150),
+        ACTION("u1", PART_SET_PROCESSORS, 2, 3),   ACTION("u2", PART_SET_MEMORY, 2048, 4096),
+        ACTION("u2", PART_SET_CAP, PART_CAP_NONE, 1.5),
+    };
+    struct part_error err;
+    assert_int_equal(check(cpc, good, 5, &err), 0);
+    assert_int_equal(check(cpc, good, 0, &err), 0);
+    part_cpc_free(cpc);
+}
+
+static void test_check_weight_bounds(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action bad[] = {ACTION("w1", PART_SET_WEIGHT, 200, 700),
+                                      ACTION("w2", PART_SET_WEIGHT, 200, -300)};
+    expect_broken(cpc, bad, 2, "action 0: w1: weight 700 is outside its bounds 100-600");
+    const struct part_action low[] = {ACTION("u1", PART_SET_WEIGHT, 200, 50)};
+    expect_broken(cpc, low, 1, "action 0: u1: weight 50 is outside its bounds 100-600");
+    const struct part_action frac[] = {ACTION("u1", PART_SET_WEIGHT, 200, 250.5)};
+    expect_broken(cpc, frac, 1, "action 0: u1: weight 250.5 is not a whole number");
+    part_cpc_free(cpc);
+}
+
+static void test_check_processor_bounds(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action over[] = {ACTION("u1", PART_SET_PROCESSORS, 2, 5)};
+    expect_broken(cpc, over, 1, "action 0: u1: processors 5 is outside its bounds 1-4");
+    const struct part_action zero[] = {ACTION("u1", PART_SET_PROCESSORS, 2, 0)};
+    expect_broken(cpc, zero, 1, "action 0: u1: processors 0 is outside its bounds 1-4");
+    part_cpc_free(cpc);
+}
+
+static void test_check_memory_bounds(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action over[] = {ACTION("u1", PART_SET_MEMORY, 2048, 9000)};
+    expect_broken(cpc, over, 1, "action 0: u1: memory 9000 is outside its bounds 1024-8192");
+    const struct part_action under[] = {ACTION("u1", PART_SET_MEMORY, 2048, 512)};
+    expect_broken(cpc, under, 1, "action 0: u1: memory 512 is outside its bounds 1024-8192");
+    part_cpc_free(cpc);
+}
+
+static void test_check_cap_range(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action over[] = {ACTION("u1", PART_SET_CAP, PART_CAP_NONE, 300)};
+    expect_broken(cpc, over, 1, "action 0: u1: cap 300 is outside 0.01-255");
+    const struct part_action under[] = {ACTION("u1", PART_SET_CAP, PART_CAP_NONE, 0.001)};
+    expect_broken(cpc, under, 1, "action 0: u1: cap 0.001 is outside 0.01-255");
+    part_cpc_free(cpc);
+}
+
+static void test_check_group_total(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action bad[] = {ACTION("w1", PART_SET_WEIGHT, 200, 250),
+                                      ACTION("w2", PART_SET_WEIGHT, 200, 160)};
+    expect_broken(cpc, bad, 2, "group web: weight total 400 -> 410 (must be conserved)");
+    /* weight moved across clusters: each total changes */
+    const struct part_action across[] = {ACTION("w1", PART_SET_WEIGHT, 200, 250),
+                                         ACTION("u1", PART_SET_WEIGHT, 200, 150)};
+    expect_broken(cpc, across, 2, "group web: weight total 400 -> 450 (must be conserved)");
+    part_cpc_free(cpc);
+}
+
+static void test_check_ungrouped_total(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action bad[] = {ACTION("u1", PART_SET_WEIGHT, 200, 250)};
+    expect_broken(cpc, bad, 1,
+                  "ungrouped partitions: weight total 400 -> 450 (must be conserved)");
+    part_cpc_free(cpc);
+}
+
+static void test_check_cpu_overcommit(void **state)
+{
+    /* online 4 + 4 + 2 + 2 = 12 of 14; +3 and +2 make 17 */
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action bad[] = {ACTION("w1", PART_SET_PROCESSORS, 4, 7),
+                                      ACTION("u1", PART_SET_PROCESSORS, 2, 4)};
+    expect_broken(cpc, bad, 2,
+                  "17 shared logical processors exceed 14 (pool of 14 CPUs x cpu_overcommit 1)");
+    part_cpc_free(cpc);
+}
+
+static void test_check_memory_limit(void **state)
+{
+    /* 4 x 2 GiB = 8 GiB of 12; +3 GiB and +2 GiB make 13 */
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action bad[] = {ACTION("w1", PART_SET_MEMORY, 2048, 5120),
+                                      ACTION("u1", PART_SET_MEMORY, 2048, 4096)};
+    expect_broken(cpc, bad, 2,
+                  "memory targets of active partitions total 13312 MiB, over the 12288 MiB "
+                  "available");
+    part_cpc_free(cpc);
+}
+
+static void test_check_consistency(void **state)
+{
+    struct part_cpc *cpc = check_cpc();
+    const struct part_action unknown[] = {ACTION("nosuch", PART_SET_WEIGHT, 200, 250)};
+    expect_broken(cpc, unknown, 1, "action 0: no partition named nosuch");
+    const struct part_action inactive[] = {ACTION("off", PART_SET_PROCESSORS, 2, 3)};
+    expect_broken(cpc, inactive, 1, "action 0: off is not active");
+    const struct part_action twice[] = {ACTION("u1", PART_SET_PROCESSORS, 2, 3),
+                                        ACTION("u1", PART_SET_PROCESSORS, 3, 4)};
+    expect_broken(cpc, twice, 2, "action 1: u1: processors changes twice in one plan");
+    const struct part_action stale[] = {ACTION("u1", PART_SET_PROCESSORS, 3, 4)};
+    expect_broken(cpc, stale, 1, "action 0: u1: processors from 3, but it runs at 2");
+    part_cpc_free(cpc);
+}
+
+/* JSON */
+
+static void test_to_json(void **state)
+{
+    struct part_action actions[] = {
+        ACTION("app", PART_SET_CAP, PART_CAP_NONE, 2.5),
+        ACTION("app", PART_SET_WEIGHT, 200, 250),
+        ACTION("db", PART_SET_MEMORY, 2048, 2560),
+    };
+    strcpy(actions[0].reason, "why");
+    struct part_plan plan = {.actions = actions, .n = 3, .alloc = 3};
+    json_t *j = part_plan_to_json(&plan);
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_string_equal(text,
+                        "[{\"partition\":\"app\",\"setting\":\"cap\",\"from\":null,\"to\":2.5,"
+                        "\"reason\":\"why\"},{\"partition\":\"app\",\"setting\":\"weight\","
+                        "\"from\":200,\"to\":250,\"reason\":\"\"},{\"partition\":\"db\","
+                        "\"setting\":\"memory\",\"from\":2048,\"to\":2560,\"reason\":\"\"}]");
+    free(text);
+    json_decref(j);
+    struct part_plan empty = {0};
+    j = part_plan_to_json(&empty);
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+    part_plan_clear(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        /* weight management */
+        cmocka_unit_test(test_weight_moves_to_demand),
+        cmocka_unit_test(test_weight_receiver_headroom),
+        cmocka_unit_test(test_weight_donor_slack),
+        cmocka_unit_test(test_weight_at_bounds_not_judged),
+        cmocka_unit_test(test_weight_only_what_is_needed),
+        cmocka_unit_test(test_weight_only_what_is_spare),
+        cmocka_unit_test(test_weight_pairs_most_starved_with_most_slack),
+        cmocka_unit_test(test_weight_each_partition_once),
+        cmocka_unit_test(test_weight_groups_are_clusters),
+        cmocka_unit_test(test_weight_ungrouped_form_one_cluster),
+        /* processor management */
+        cmocka_unit_test(test_processors_add_when_saturated),
+        cmocka_unit_test(test_processors_not_past_reserved),
+        cmocka_unit_test(test_processors_not_past_cap),
+        cmocka_unit_test(test_processors_admission_counts_the_plan),
+        cmocka_unit_test(test_processors_remove_when_idle),
+        cmocka_unit_test(test_processors_never_below_min),
+        cmocka_unit_test(test_processors_remove_keeps_room),
+        /* memory management */
+        cmocka_unit_test(test_memory_grows_toward_need),
+        cmocka_unit_test(test_memory_shrinks_toward_need),
+        cmocka_unit_test(test_memory_within_bounds),
+        cmocka_unit_test(test_memory_growth_by_weight_within_host),
+        cmocka_unit_test(test_memory_no_partial_grant_under_deadband),
+        /* defined capacity */
+        cmocka_unit_test(test_dc_caps_over_average),
+        cmocka_unit_test(test_dc_needs_a_quarter_of_the_window),
+        cmocka_unit_test(test_dc_running_cap_already_below),
+        cmocka_unit_test(test_dc_releases_under_average),
+        cmocka_unit_test(test_dc_user_cap_is_not_released),
+        /* anti-thrash */
+        cmocka_unit_test(test_weight_deadband),
+        cmocka_unit_test(test_weight_step_limit),
+        cmocka_unit_test(test_weight_hysteresis),
+        cmocka_unit_test(test_weight_cooldown),
+        cmocka_unit_test(test_weight_judged_on_samples_after_the_change),
+        cmocka_unit_test(test_processors_hysteresis),
+        cmocka_unit_test(test_processors_cooldown),
+        cmocka_unit_test(test_memory_deadband),
+        cmocka_unit_test(test_memory_hysteresis),
+        cmocka_unit_test(test_memory_cooldown),
+        cmocka_unit_test(test_dc_release_deadband),
+        /* never touched, never counted */
+        cmocka_unit_test(test_policy_flags),
+        cmocka_unit_test(test_unmanaged_untouched),
+        cmocka_unit_test(test_inactive_untouched),
+        cmocka_unit_test(test_invalid_samples_never_count),
+        cmocka_unit_test(test_stale_samples_never_count),
+        cmocka_unit_test(test_running_value_outside_bounds_left_alone),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_order_of_application),
+        /* invariants */
+        cmocka_unit_test(test_check_accepts_good_plan),
+        cmocka_unit_test(test_check_weight_bounds),
+        cmocka_unit_test(test_check_processor_bounds),
+        cmocka_unit_test(test_check_memory_bounds),
+        cmocka_unit_test(test_check_cap_range),
+        cmocka_unit_test(test_check_group_total),
+        cmocka_unit_test(test_check_ungrouped_total),
+        cmocka_unit_test(test_check_cpu_overcommit),
+        cmocka_unit_test(test_check_memory_limit),
+        cmocka_unit_test(test_check_consistency),
+        /* output */
+        cmocka_unit_test(test_to_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
