@@ -80,8 +80,8 @@ static void rolling_add(struct part_rolling *r, double t0, double t1, double use
 }
 
 void part_history_add(struct part_history *h, double t, bool has_cpu, uint64_t cpu_ns,
-                      unsigned online, bool mem_valid, uint64_t mem_target,
-                      uint64_t mem_available, uint64_t mem_unused)
+                      unsigned online, bool mem_valid, uint64_t mem_target, uint64_t mem_available,
+                      uint64_t mem_unused)
 {
     struct part_sample *s = &h->s[h->head];
 

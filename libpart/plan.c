@@ -24,21 +24,22 @@
 /* What the samples say of one partition. */
 struct judge {
     struct part_partition *p;
-    bool fresh;       /* K samples, the newest one recent */
-    double t_oldest;  /* time of the oldest of the K samples */
-    bool cpu;         /* the K samples are valid */
-    double demand;    /* mean processors used over them */
+    bool fresh;      /* K samples, the newest one recent */
+    double t_oldest; /* time of the oldest of the K samples */
+    bool cpu;        /* the K samples are valid */
+    double demand;   /* mean processors used over them */
     double used_min, used_max;
-    double util_min, util_max; /* used / online processors */
-    bool mem;         /* the K samples have balloon figures */
+    double util_min, util_max;   /* used / online processors */
+    bool mem;                    /* the K samples have balloon figures */
     uint64_t need_min, need_max; /* MiB the guest uses */
+    uint64_t free_max;           /* MiB the guest leaves unused, the most of the K */
 };
 
 struct planner {
     const struct part_cpc *cpc;
     const struct part_policy *pol;
     double now;
-    struct judge *j;          /* one per partition, in CPC order */
+    struct judge *j; /* one per partition, in CPC order */
     struct part_plan *plan;
     /* the CPC with the plan's actions so far applied, for admission control */
     struct part_cpc scratch;
@@ -60,9 +61,10 @@ static const char *name_of(const struct part_partition *p)
 }
 
 /* Appends an action; the reason is formatted like printf. */
-__attribute__((format(printf, 7, 8))) static int
-plan_add(struct part_plan *plan, const struct part_partition *p, enum part_setting setting,
-         double from, double to, bool dc, const char *fmt, ...)
+__attribute__((format(printf, 7, 8))) static int plan_add(struct part_plan *plan,
+                                                          const struct part_partition *p,
+                                                          enum part_setting setting, double from,
+                                                          double to, bool dc, const char *fmt, ...)
 {
     if (plan->n == plan->alloc) {
         size_t alloc = plan->alloc ? 2 * plan->alloc : 8;
@@ -126,6 +128,7 @@ static void judge_partition(const struct part_policy *pol, double now, struct pa
             uint64_t need = s->mem_available - s->mem_unused;
             j->need_min = need < j->need_min ? need : j->need_min;
             j->need_max = need > j->need_max ? need : j->need_max;
+            j->free_max = s->mem_unused > j->free_max ? s->mem_unused : j->free_max;
         }
     }
     j->demand /= k;
@@ -330,8 +333,7 @@ static int weight_cluster(struct planner *pl, const char *group, const struct ju
     for (size_t i = 0; i < nr && i < nd; i++)
         if ((ret = weight_pair(pl, r[i], d[i])) < 0)
             return ret;
-    /* donors left over may hold borrowed weight too: they come after the
-     * holders that use what they have */
+    /* donors left unpaired may hold borrowed weight too: they give it back */
     for (size_t i = nr; i < nd; i++)
         if (d[i]->p->weight > d[i]->p->profile->weight_initial)
             h[nh++] = d[i];
@@ -357,8 +359,7 @@ static int plan_weights(struct planner *pl)
         const char *group = pl->j[i].p->profile->group;
         bool first = weight_managed(&pl->j[i]);
         for (size_t k = 0; k < i && first; k++)
-            first = !(weight_managed(&pl->j[k]) &&
-                      strcmp(pl->j[k].p->profile->group, group) == 0);
+            first = !(weight_managed(&pl->j[k]) && strcmp(pl->j[k].p->profile->group, group) == 0);
         if (first && (ret = weight_cluster(pl, group, r, d)) < 0)
             goto out;
     }
@@ -427,6 +428,7 @@ static int plan_processors(struct planner *pl)
 struct grow {
     const struct judge *j;
     uint64_t to;
+    bool pressure;
 };
 
 /* Growth is granted to the highest weight first, then by name. */
@@ -450,11 +452,20 @@ static uint64_t memory_limit(const struct part_cpc *cpc)
 }
 
 static int memory_action(struct planner *pl, const struct judge *j, uint64_t to, uint64_t need,
-                         const char *which)
+                         const char *which, bool pressure)
 {
     const struct part_partition *p = j->p;
     const struct part_policy *pol = pl->pol;
     char a[32], b[32], c[32], d[32], e[32];
+    if (pressure)
+        return plan_add(pl->plan, p, PART_SET_MEMORY, (double)p->memory, (double)to, false,
+                        "%s: the guest has at most %s of %s free (under pressure for %u "
+                        "samples); memory %s -> %s (twice the headroom %s, at most %s a step)",
+                        name_of(p), part_size_format(j->free_max, a, sizeof(a)),
+                        part_size_format(p->memory, c, sizeof(c)), pol->samples, c,
+                        part_size_format(to, d, sizeof(d)),
+                        part_size_format(pol->memory_headroom, b, sizeof(b)),
+                        part_size_format(pol->memory_step, e, sizeof(e)));
     return plan_add(pl->plan, p, PART_SET_MEMORY, (double)p->memory, (double)to, false,
                     "%s: the guest uses %s (%s of %u samples) + headroom %s; memory %s -> %s "
                     "(at most %s a step)",
@@ -482,18 +493,29 @@ static int plan_memory(struct planner *pl)
         if (!j->mem || !within((double)p->memory, (double)pp->mem_min, (double)pp->mem_reserved) ||
             !may_change(pl, j, PART_SET_MEMORY, pol->cooldown_memory))
             continue;
-        uint64_t cur = p->memory;
+        uint64_t cur = p->memory, head = pol->memory_headroom, dead = pol->memory_deadband;
         /* hysteresis: grow only if even the least need of the K samples
          * asks for it, shrink only if even the most need allows it */
-        uint64_t up = clamp_u64(j->need_min + pol->memory_headroom, pp->mem_min, pp->mem_reserved);
-        uint64_t down =
-            clamp_u64(j->need_max + pol->memory_headroom, pp->mem_min, pp->mem_reserved);
-        if (up >= cur + pol->memory_deadband) {
+        uint64_t up = clamp_u64(j->need_min + head, pp->mem_min, pp->mem_reserved);
+        uint64_t down = clamp_u64(j->need_max + head, pp->mem_min, pp->mem_reserved);
+        /* A guest with less than the dead-band free in every sample is
+         * under pressure: it cannot show a need beyond what it has, so it
+         * gets its headroom twice over (a step at most). Shrinking then
+         * waits for more than a headroom (and the dead-band) idle beyond
+         * the target: what such a growth may overshoot by is never taken
+         * back while the need holds. */
+        bool pressure = j->free_max < dead;
+        if (pressure) {
+            uint64_t more = 2 * head < pol->memory_step ? 2 * head : pol->memory_step;
+            uint64_t bump = clamp_u64(cur + more, pp->mem_min, pp->mem_reserved);
+            up = bump > up ? bump : up;
+        }
+        if (up >= cur + dead) {
             uint64_t to = up - cur > pol->memory_step ? cur + pol->memory_step : up;
-            grow[ng++] = (struct grow){.j = j, .to = to};
-        } else if (down + pol->memory_deadband <= cur) {
+            grow[ng++] = (struct grow){.j = j, .to = to, .pressure = pressure};
+        } else if (down + head + dead <= cur) {
             uint64_t to = cur - down > pol->memory_step ? cur - pol->memory_step : down;
-            if ((ret = memory_action(pl, j, to, j->need_max, "the most")) < 0)
+            if ((ret = memory_action(pl, j, to, j->need_max, "the most", false)) < 0)
                 goto out;
             pl->scratch_parts[i]->memory = to;
             total -= cur - to;
@@ -513,7 +535,7 @@ static int plan_memory(struct planner *pl)
             part_cpc_check_resize(&pl->scratch, pl->scratch_parts[i],
                                   pl->scratch_parts[i]->processors, to, NULL) < 0)
             continue;
-        if ((ret = memory_action(pl, j, to, j->need_min, "the least")) < 0)
+        if ((ret = memory_action(pl, j, to, j->need_min, "the least", grow[g].pressure)) < 0)
             goto out;
         pl->scratch_parts[i]->memory = to;
         total += to - cur;
@@ -557,7 +579,7 @@ static int plan_defined_capacity(struct planner *pl)
                            "capacity %.2f; cap %s -> %.2f",
                            name_of(p), avg, seen, window, dc, cap_text(p->cap, a, sizeof(a)), dc);
         else if (p->dc_capped && avg < dc * (1 - pol->deadband))
-            ret = plan_add(pl->plan, p, PART_SET_CAP, p->cap, p->profile->cap, false,
+            ret = plan_add(pl->plan, p, PART_SET_CAP, p->cap, p->profile->cap, true,
                            "%s: rolling average %.2f over %.0f s (of a %.0f s window) < defined "
                            "capacity %.2f - %.0f%%; cap %s -> %s (the profile's)",
                            name_of(p), avg, seen, window, dc, pol->deadband * 100,
@@ -654,9 +676,8 @@ static int check_bounds(const struct part_partition *p, const struct part_action
         if (a->to == PART_CAP_NONE)
             return 0;
         if (!(a->to >= PART_CAP_MIN && a->to <= PART_CAP_MAX))
-            return part_error_set(err, -EPROTO, "cap",
-                                  "action %zu: %s: cap %g is outside %g-%g", i, pp->name, a->to,
-                                  PART_CAP_MIN, PART_CAP_MAX);
+            return part_error_set(err, -EPROTO, "cap", "action %zu: %s: cap %g is outside %g-%g", i,
+                                  pp->name, a->to, PART_CAP_MIN, PART_CAP_MAX);
         return 0;
     default:
         return part_error_set(err, -EPROTO, "setting", "action %zu: %s: unknown setting %d", i,
@@ -666,8 +687,8 @@ static int check_bounds(const struct part_partition *p, const struct part_action
         return part_error_set(err, -EPROTO, what,
                               "action %zu: %s: a dedicated partition has no weight", i, pp->name);
     if (!whole(a->to))
-        return part_error_set(err, -EPROTO, what, "action %zu: %s: %s %g is not a whole number",
-                              i, pp->name, what, a->to);
+        return part_error_set(err, -EPROTO, what, "action %zu: %s: %s %g is not a whole number", i,
+                              pp->name, what, a->to);
     if (a->to < lo || a->to > hi)
         return part_error_set(err, -EPROTO, what,
                               "action %zu: %s: %s %.0f is outside its bounds %.0f-%.0f", i,
@@ -692,8 +713,8 @@ static int check_cluster(const struct part_cpc *cpc, const struct values *v, con
     if (before != after) {
         if (group[0])
             return part_error_set(err, -EPROTO, "weight",
-                                  "group %s: weight total %.0f -> %.0f (must be conserved)",
-                                  group, before, after);
+                                  "group %s: weight total %.0f -> %.0f (must be conserved)", group,
+                                  before, after);
         return part_error_set(err, -EPROTO, "weight",
                               "ungrouped partitions: weight total %.0f -> %.0f (must be "
                               "conserved)",
@@ -797,9 +818,8 @@ int part_plan_check(const struct part_cpc *cpc, const struct part_plan *plan,
             goto out;
         }
         if (a->from != v[k].v[a->setting]) {
-            r = part_error_set(err, -EPROTO, what,
-                               "action %zu: %s: %s from %g, but it runs at %g", i, a->partition,
-                               what, a->from, v[k].v[a->setting]);
+            r = part_error_set(err, -EPROTO, what, "action %zu: %s: %s from %g, but it runs at %g",
+                               i, a->partition, what, a->from, v[k].v[a->setting]);
             goto out;
         }
         if ((r = check_bounds(p, a, i, err)) < 0)
@@ -839,10 +859,10 @@ json_t *part_plan_to_json(const struct part_plan *plan)
         return NULL;
     for (size_t i = 0; i < plan->n; i++) {
         const struct part_action *a = &plan->actions[i];
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s}", "partition", a->partition, "setting",
-                              part_setting_name(a->setting), "from",
-                              value_json(a->setting, a->from), "to",
-                              value_json(a->setting, a->to), "reason", a->reason);
+        json_t *o =
+            json_pack("{s:s, s:s, s:o, s:o, s:s}", "partition", a->partition, "setting",
+                      part_setting_name(a->setting), "from", value_json(a->setting, a->from), "to",
+                      value_json(a->setting, a->to), "reason", a->reason);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

@@ -49,8 +49,8 @@ static int policy_from_json(json_t *root, struct part_policy *p, struct part_err
                                            "memory",
                                            "defined_capacity_window",
                                            NULL};
-    static const char *const manage_keys[] = {"weights", "processors", "memory",
-                                              "defined_capacity", NULL};
+    static const char *const manage_keys[] = {"weights", "processors", "memory", "defined_capacity",
+                                              NULL};
     static const char *const cooldown_keys[] = {"weight", "processors", "memory", NULL};
     static const char *const proc_keys[] = {"high", "low", NULL};
     static const char *const mem_keys[] = {"headroom", "step", "deadband", NULL};
@@ -78,8 +78,8 @@ static int policy_from_json(json_t *root, struct part_policy *p, struct part_err
     if ((r = part_json_get_string(root, "", "description", &s, err)) < 0)
         return r;
     if (s && strlen(s) > DESCRIPTION_MAX)
-        return part_error_set(err, -EINVAL, "description",
-                              "description: longer than %zu bytes", DESCRIPTION_MAX);
+        return part_error_set(err, -EINVAL, "description", "description: longer than %zu bytes",
+                              DESCRIPTION_MAX);
     if (s)
         snprintf(p->description, sizeof(p->description), "%s", s);
 
@@ -87,13 +87,13 @@ static int policy_from_json(json_t *root, struct part_policy *p, struct part_err
     p->weights = p->processors = p->memory = p->defined_capacity = false;
     if ((r = part_json_get_object(root, "", "manage", &manage, err)) < 0)
         return r;
-    if (manage && ((r = part_json_check_keys(manage, "manage", manage_keys, err)) < 0 ||
-                   (r = part_json_get_bool(manage, "manage", "weights", &p->weights, err)) < 0 ||
-                   (r = part_json_get_bool(manage, "manage", "processors", &p->processors,
-                                           err)) < 0 ||
-                   (r = part_json_get_bool(manage, "manage", "memory", &p->memory, err)) < 0 ||
-                   (r = part_json_get_bool(manage, "manage", "defined_capacity",
-                                           &p->defined_capacity, err)) < 0))
+    if (manage &&
+        ((r = part_json_check_keys(manage, "manage", manage_keys, err)) < 0 ||
+         (r = part_json_get_bool(manage, "manage", "weights", &p->weights, err)) < 0 ||
+         (r = part_json_get_bool(manage, "manage", "processors", &p->processors, err)) < 0 ||
+         (r = part_json_get_bool(manage, "manage", "memory", &p->memory, err)) < 0 ||
+         (r = part_json_get_bool(manage, "manage", "defined_capacity", &p->defined_capacity, err)) <
+             0))
         return r;
 
     if ((r = part_json_get_number(root, "", "interval", 0.1, 3600, &p->interval, err)) < 0 ||
@@ -107,23 +107,22 @@ static int policy_from_json(json_t *root, struct part_policy *p, struct part_err
 
     if ((r = part_json_get_object(root, "", "cooldown", &cooldown, err)) < 0)
         return r;
-    if (cooldown &&
-        ((r = part_json_check_keys(cooldown, "cooldown", cooldown_keys, err)) < 0 ||
-         (r = part_json_get_number(cooldown, "cooldown", "weight", 0, 86400, &p->cooldown_weight,
-                                   err)) < 0 ||
-         (r = part_json_get_number(cooldown, "cooldown", "processors", 0, 86400,
-                                   &p->cooldown_processors, err)) < 0 ||
-         (r = part_json_get_number(cooldown, "cooldown", "memory", 0, 86400, &p->cooldown_memory,
-                                   err)) < 0))
+    if (cooldown && ((r = part_json_check_keys(cooldown, "cooldown", cooldown_keys, err)) < 0 ||
+                     (r = part_json_get_number(cooldown, "cooldown", "weight", 0, 86400,
+                                               &p->cooldown_weight, err)) < 0 ||
+                     (r = part_json_get_number(cooldown, "cooldown", "processors", 0, 86400,
+                                               &p->cooldown_processors, err)) < 0 ||
+                     (r = part_json_get_number(cooldown, "cooldown", "memory", 0, 86400,
+                                               &p->cooldown_memory, err)) < 0))
         return r;
 
     if ((r = part_json_get_object(root, "", "processors", &proc, err)) < 0)
         return r;
-    if (proc && ((r = part_json_check_keys(proc, "processors", proc_keys, err)) < 0 ||
-                 (r = part_json_get_number(proc, "processors", "high", 0, 1, &p->processors_high,
-                                           err)) < 0 ||
-                 (r = part_json_get_number(proc, "processors", "low", 0, 1, &p->processors_low,
-                                           err)) < 0))
+    if (proc &&
+        ((r = part_json_check_keys(proc, "processors", proc_keys, err)) < 0 ||
+         (r = part_json_get_number(proc, "processors", "high", 0, 1, &p->processors_high, err)) <
+             0 ||
+         (r = part_json_get_number(proc, "processors", "low", 0, 1, &p->processors_low, err)) < 0))
         return r;
     /* low < high (so high > 0 and low < 1): a utilisation that both adds
      * and removes a processor would flip it every cooldown */

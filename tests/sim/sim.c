@@ -24,11 +24,11 @@
 
 #include "sim.h"
 
-#define WITHIN       0.05 /* "converged": within 5% of the fair allocation */
-#define STEADY_LAST  30   /* intervals at the end of a steady phase checked for reversals */
-#define STEP_MAX     3    /* intervals a step may take to converge */
-#define EPS          1e-6
-#define NEVER        ((size_t)-1)
+#define WITHIN      0.05 /* "converged": within 5% of the fair allocation */
+#define STEADY_LAST 30   /* intervals at the end of a steady phase checked for reversals */
+#define STEP_MAX    3    /* intervals a step may take to converge */
+#define EPS         1e-6
+#define NEVER       ((size_t)-1)
 
 struct result {
     const char *name;
@@ -194,8 +194,8 @@ static void check_state(const struct part_cpc *cpc, const double *delivered, con
     if (online > cpc->pool * cpc->cfg.cpu_overcommit + EPS)
         violation(res, "t %zu: %.0f shared processors online over %g", t, online,
                   cpc->pool * cpc->cfg.cpu_overcommit);
-    double mem_limit = (double)(cpc->memory - cpc->cfg.host_reserved_memory) *
-                       cpc->cfg.memory_overcommit;
+    double mem_limit =
+        (double)(cpc->memory - cpc->cfg.host_reserved_memory) * cpc->cfg.memory_overcommit;
     if (mem > mem_limit)
         violation(res, "t %zu: memory targets %.0f MiB over %.0f", t, mem, mem_limit);
     /* cluster totals: each partition's cluster (group, or "") as at the start */
@@ -233,15 +233,15 @@ static void apply(struct part_cpc *cpc, const struct part_plan *plan, double now
             break;
         case PART_SET_CAP:
             p->cap = act->to;
-            p->dc_capped = act->dc;
+            if (act->dc)
+                p->dc_capped = act->to != p->profile->cap;
             break;
         case PART_SET_PROCESSORS:
         case PART_SET_MEMORY: {
             unsigned proc = act->setting == PART_SET_PROCESSORS ? (unsigned)act->to : p->processors;
             uint64_t mem = act->setting == PART_SET_MEMORY ? (uint64_t)act->to : p->memory;
             if (part_cpc_check_resize(cpc, p, proc, mem, &err) < 0) {
-                violation(res, "t %zu: the actuator refused %s: %s", t, act->reason,
-                          err.message);
+                violation(res, "t %zu: the actuator refused %s: %s", t, act->reason, err.message);
                 continue;
             }
             part_cpc_set_running(cpc, p, proc, mem);
@@ -282,7 +282,7 @@ static FILE *open_out(const char *dir, const char *name, const char *ext)
  * entitlement, delivered capacity and online processors over time, and
  * below them the distance to the fair allocation. */
 static void write_gnuplot(const struct scenario *sc, const struct part_cpc *cpc, const char *dir,
-                          bool any_cap)
+                          const bool *capped)
 {
     size_t shown = sc->n_plot ? sc->n_plot : sc->n;
     size_t rows = shown + 1 + (sc->n_plot ? 1 : 0);
@@ -294,12 +294,11 @@ static void write_gnuplot(const struct scenario *sc, const struct part_cpc *cpc,
     fprintf(f, "set terminal pngcairo size 1100,%zu font 'DejaVu Sans,10'\n", 60 + 210 * rows);
     fprintf(f, "set output outdir.'/%s.png'\n", sc->name);
     fprintf(f, "set datafile separator ','\n");
-    fprintf(f, "data = datadir.'/%s.csv'\ntotal = datadir.'/%s-total.csv'\n", sc->name,
-            sc->name);
+    fprintf(f, "data = datadir.'/%s.csv'\ntotal = datadir.'/%s-total.csv'\n", sc->name, sc->name);
     fprintf(f, "set multiplot layout %zu,1 title '%s: %s (policy balanced, 1 interval = 2 s)'\n",
             rows, sc->name, sc->title);
     fprintf(f, "set key outside right top vertical\nset grid\nset xrange [0:%zu]\n", sc->T);
-    fprintf(f, "set lmargin 10\nset rmargin 22\n");
+    fprintf(f, "set lmargin 10\nset rmargin 22\nset yrange [0:*]\nset offsets 0, 0, 0.4, 0\n");
     if (sc->n_plot) {
         fprintf(f, "set title 'all %zu partitions: totals' offset 0,-0.8\n", sc->n);
         fprintf(f, "set ylabel 'processors'\n");
@@ -321,11 +320,11 @@ static void write_gnuplot(const struct scenario *sc, const struct part_cpc *cpc,
                 "     rows using 1:6 with lines lw 1.5 lc rgb '#1f77b4' title 'entitlement', \\\n"
                 "     rows using 1:5 with lines lw 1.5 lc rgb '#d62728' title 'delivered', \\\n"
                 "     rows using 1:7 with steps lc rgb '#2ca02c' title 'online'%s\n",
-                any_cap ? ", \\\n     rows using 1:9 with steps lw 2 lc rgb '#9467bd' title 'cap'"
-                        : "");
+                capped[i] ? ", \\\n     rows using 1:9 with steps lw 2 lc rgb '#9467bd' title 'cap'"
+                          : "");
     }
     fprintf(f, "set title 'distance to the fair allocation' offset 0,-0.8\n");
-    fprintf(f, "set ylabel '%%'\nset xlabel 'interval'\nset yrange [0:*]\n");
+    fprintf(f, "set ylabel '%%'\nset xlabel 'interval'\n");
     fprintf(f, "plot total using 1:($6*100) every ::1 with lines lc rgb '#d62728' title "
                "'error', \\\n     5 with lines dt 3 lc rgb 'black' title '5%%'\n");
     fprintf(f, "unset multiplot\n");
@@ -373,7 +372,7 @@ static void run(const struct scenario *sc, const struct part_policy *policy, con
     uint64_t *counter = xcalloc(n, sizeof(uint64_t));
     struct track *tracks = xcalloc(n * PART_SET_N, sizeof(*tracks));
     size_t within = 0, mem_short = 0;
-    bool any_cap = false;
+    bool *capped = xcalloc(n, sizeof(bool));
     FILE *csv = open_out(outdir, sc->name, ".csv");
     FILE *tot = open_out(outdir, sc->name, "-total.csv");
 
@@ -383,8 +382,6 @@ static void run(const struct scenario *sc, const struct part_policy *policy, con
             if (cpc->parts[j]->active &&
                 strcmp(cpc->parts[j]->profile->group, cpc->parts[i]->profile->group) == 0)
                 base[i] += cpc->parts[j]->weight;
-        any_cap |= cpc->parts[i]->profile->defined_capacity != PART_CAP_NONE ||
-                   cpc->parts[i]->profile->cap != PART_CAP_NONE;
     }
     fprintf(csv, "t,partition,demand,fair,delivered,entitlement,online,weight,cap,memory,need\n");
     fprintf(tot, "t,demand,fair,delivered,pool,error,jain,actions\n");
@@ -418,9 +415,10 @@ static void run(const struct scenario *sc, const struct part_policy *policy, con
             char cap[32] = "";
             if (p->cap != PART_CAP_NONE)
                 snprintf(cap, sizeof(cap), "%.2f", p->cap);
-            fprintf(csv, "%zu,%s,%.4f,%.4f,%.4f,%.4f,%u,%u,%s,%llu,%llu\n", t,
-                    p->profile->name, d, fair[i], delivered[i], p->entitlement, p->processors,
-                    p->weight, cap, (unsigned long long)p->memory, (unsigned long long)need);
+            capped[i] |= p->cap != PART_CAP_NONE;
+            fprintf(csv, "%zu,%s,%.4f,%.4f,%.4f,%.4f,%u,%u,%s,%llu,%llu\n", t, p->profile->name, d,
+                    fair[i], delivered[i], p->entitlement, p->processors, p->weight, cap,
+                    (unsigned long long)p->memory, (unsigned long long)need);
             /* what the monitor would see at the end of the interval: the
              * CPU time delivered, and the balloon's view of the guest */
             counter[i] += (uint64_t)llround(delivered[i] * pol.interval * 1e9);
@@ -477,12 +475,12 @@ static void run(const struct scenario *sc, const struct part_policy *policy, con
     }
     res->within = (double)within / T;
     res->mem_short = (double)mem_short / (T * n);
-    write_gnuplot(sc, cpc, outdir, any_cap);
+    write_gnuplot(sc, cpc, outdir, capped);
 
     fclose(csv);
     fclose(tot);
     free(delivered), free(fair), free(limit), free(ratio), free(base), free(errs);
-    free(counter), free(tracks);
+    free(counter), free(tracks), free(capped);
     part_cpc_free(cpc);
 }
 
@@ -505,11 +503,11 @@ static void print_table(FILE *f, const struct result *res, size_t n)
             else
                 len += (size_t)snprintf(conv + len, sizeof(conv) - len, "%zu", r->conv[k]);
         }
-        fprintf(f, "| %s | %zu | %zu | %s | %.1f%% | %.2f%% | %zu | %zu | %zu | %.3f (%.3f) | %zu "
-                   "| %.1f%% |\n",
+        fprintf(f,
+                "| %s | %zu | %zu | %s | %.1f%% | %.2f%% | %zu | %zu | %zu | %.3f (%.3f) | %zu "
+                "| %.1f%% |\n",
                 r->name, r->n, r->T, conv, 100 * r->within, 100 * r->err_mean, r->reversals,
-                r->flips, r->violations, r->jain_mean, r->jain_min, r->actions,
-                100 * r->mem_short);
+                r->flips, r->violations, r->jain_mean, r->jain_min, r->actions, 100 * r->mem_short);
     }
 }
 
@@ -528,13 +526,14 @@ static int check_results(const struct result *res, size_t n)
             fprintf(stderr, "%s: %zu reversals in steady state\n", r->name, r->reversals);
             bad = 1;
         }
-        for (size_t k = 0; k < r->n_steps; k++)
-            if (r->conv[k] == NEVER || r->conv[k] > STEP_MAX) {
-                fprintf(stderr, "%s: step %zu converged %s%zu intervals after it (at most %d)\n",
-                        r->name, k, r->conv[k] == NEVER ? "never, not in " : "",
-                        r->conv[k] == NEVER ? r->T : r->conv[k], STEP_MAX);
-                bad = 1;
-            }
+        for (size_t k = 0; k < r->n_steps; k++) {
+            if (r->conv[k] == NEVER)
+                fprintf(stderr, "%s: step %zu never converged within its phase\n", r->name, k);
+            else if (r->conv[k] > STEP_MAX)
+                fprintf(stderr, "%s: step %zu converged %zu intervals after it (at most %d)\n",
+                        r->name, k, r->conv[k], STEP_MAX);
+            bad |= r->conv[k] == NEVER || r->conv[k] > STEP_MAX;
+        }
     }
     return bad;
 }
@@ -546,19 +545,20 @@ static void usage(FILE *f)
                "Runs the planner in closed loop over the scenarios (all by default:");
     for (size_t i = 0; sim_scenarios[i]; i++)
         fprintf(f, " %s", sim_scenarios[i]);
-    fprintf(f, "),\nwrites DIR/SCENARIO.csv, DIR/SCENARIO-total.csv, DIR/SCENARIO.gp and\n"
-               "DIR/results.md, and prints the results table. --check exits 1 unless every\n"
-               "step converges within %d intervals, with no violation and no reversal in\n"
-               "steady state.\n",
+    fprintf(f,
+            "),\nwrites DIR/SCENARIO.csv, DIR/SCENARIO-total.csv, DIR/SCENARIO.gp and\n"
+            "DIR/results.md, and prints the results table. --check exits 1 unless every\n"
+            "step converges within %d intervals, with no violation and no reversal in\n"
+            "steady state.\n",
             STEP_MAX);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"check", no_argument, NULL, 'c'},      {"policies", required_argument, NULL, 'p'},
+        {"check", no_argument, NULL, 'c'},        {"policies", required_argument, NULL, 'p'},
         {"policy", required_argument, NULL, 'P'}, {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *policies = "policies", *policy_name = "balanced", *outdir = "sim";
     bool check = false;

@@ -196,8 +196,8 @@ static void build_dc(struct scenario *sc)
 {
     sc_init(sc, "dc", "defined capacity over a 120 s rolling average", 10, 32, 200, 2);
     sc->dc_window = 120;
-    size_t app = sc_add(sc, "app", 4, 1, 6, 300, 100, 600, 4096, 2048, 8192,
-                        ", \"defined_capacity\": 2");
+    size_t app =
+        sc_add(sc, "app", 4, 1, 6, 300, 100, 600, 4096, 2048, 8192, ", \"defined_capacity\": 2");
     size_t web = sc_add(sc, "web", 3, 1, 6, 300, 100, 600, 4096, 2048, 8192, "");
     phase(sc, 0, true, true);
     phase(sc, 100, true, true);

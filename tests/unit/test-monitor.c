@@ -27,8 +27,7 @@ static void add_cpu(struct part_history *h, double t, uint64_t cpu_ns)
 
 /* Feeds h a constant use of used processors from t0 to t1 every dt
  * seconds, continuing the counter in *ns. */
-static void feed(struct part_history *h, double t0, double t1, double dt, double used,
-                 uint64_t *ns)
+static void feed(struct part_history *h, double t0, double t1, double dt, double used, uint64_t *ns)
 {
     for (double t = t0; t <= t1 + 1e-9; t += dt) {
         add_cpu(h, t, *ns);

@@ -98,10 +98,9 @@ static void sample(struct part_partition *p, double t, double used, uint64_t nee
     struct part_history *h = history_of(p);
     uint64_t ns = h->last_cpu_ns ? h->last_cpu_ns + (uint64_t)llround(used * (t - h->last_t) * NS)
                                  : (uint64_t)NS;
-    /* a guest needing more than it has is modelled as seeing it all */
-    uint64_t available = need > p->memory ? need : p->memory;
-    part_history_add(h, t, true, ns, p->processors, need > 0, p->memory, available,
-                     need > 0 ? available - need : 0);
+    /* the guest sees its balloon's size; needing more, it has nothing free */
+    part_history_add(h, t, true, ns, p->processors, need > 0, p->memory, p->memory,
+                     need > 0 && need < p->memory ? p->memory - need : 0);
 }
 
 /* Samples at 0 (the counter's start), 2, 4 and 6 (= NOW) with the given
@@ -302,13 +301,14 @@ static void test_weight_only_what_is_spare(void **state)
     struct part_partition *prod, *batch;
     struct part_cpc *cpc = ird_cpc(&prod, &batch);
     struct part_policy pol = policy(true, false, false, false);
-    /* batch at 7.1 of 8 (< 7.2): spare 400 x (1 - 7.1/8) = 45 */
+    /* batch at 7.1 of 8 (< 7.2) keeps an entitlement half a dead-band
+     * over its use: spare 400 x (1 - 7.1 / (8 x 0.95)) = 26 */
     free(batch->history);
     batch->history = NULL;
     steady(batch, 7.1);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 345);
-    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 355);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 326);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 374);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -333,9 +333,9 @@ static void test_weight_pairs_most_starved_with_most_slack(void **state)
     /* a: needs 200 x 0.6 = 120, step 50; c spare 180 */
     assert_action(&plan, "a", PART_SET_WEIGHT, 200, 250);
     assert_action(&plan, "c", PART_SET_WEIGHT, 200, 150);
-    /* b: needs 200 x 0.2 = 40; d spare 200 x 0.2 = 40 */
-    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 240);
-    assert_action(&plan, "d", PART_SET_WEIGHT, 200, 160);
+    /* b: needs 200 x 0.2 = 40; d spare 200 x (1 - 2.8 / (3.5 x 0.95)) = 31 */
+    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 231);
+    assert_action(&plan, "d", PART_SET_WEIGHT, 200, 169);
     assert_true(strstr(find(&plan, "a", PART_SET_WEIGHT)->reason, "taken from c ") != NULL);
     assert_true(strstr(find(&plan, "b", PART_SET_WEIGHT)->reason, "taken from d ") != NULL);
     assert_int_equal(weight_after(cpc, &plan, ""), 800);
@@ -420,6 +420,75 @@ static void test_weight_ungrouped_form_one_cluster(void **state)
     assert_int_equal(weight_after(cpc, &plan, ""), 400);
     (void)g1;
     part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Two partitions of profile weight 200 each, pool 14: lender at 100 and
+ * holder at 300 (entitled to 3.5 and 10.5), each using all of it: the
+ * pool is contended, nobody uses more than its entitlement. */
+static struct part_cpc *lent_cpc(struct part_partition **lender, struct part_partition **holder)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    *lender = add(cpc, shared("lender", 12, 200), true);
+    *holder = add(cpc, shared("holder", 12, 200), true);
+    (*lender)->weight = 100;
+    (*holder)->weight = 300;
+    part_cpc_compute(cpc);
+    assert_float_equal((*lender)->entitlement, 3.5, 1e-9);
+    steady(*lender, 3.5);
+    steady(*holder, 10.5);
+    return cpc;
+}
+
+static void test_weight_reclaimed_when_lender_uses_all(void **state)
+{
+    struct part_partition *lender, *holder;
+    struct part_cpc *cpc = lent_cpc(&lender, &holder);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    /* little enough that the lender stays within the dead-band of its use:
+     * 100 x (3.5 / (3.5 x 0.9) - 1) = 11 */
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 111);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 289);
+    assert_string_equal(find(&plan, "lender", PART_SET_WEIGHT)->reason,
+                        "lender: demand 3.50 uses all of entitlement 3.50 for 3 samples, at weight "
+                        "100 under its profile's 200; weight 100 -> 111, taken back from holder "
+                        "(weight 300 over its profile's 200): 300 -> 289");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_reclaim_only_what_was_lent(void **state)
+{
+    struct part_partition *lender, *holder;
+    struct part_cpc *cpc = lent_cpc(&lender, &holder);
+    struct part_policy pol = policy(true, false, false, false);
+    lender->profile->weight_initial = 105; /* lent 5 */
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 105);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 295);
+    part_plan_clear(&plan);
+    lender->profile->weight_initial = 200;
+    holder->profile->weight_initial = 297; /* borrowed 3 */
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 103);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 297);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_not_reclaimed_while_idle(void **state)
+{
+    /* the lender uses 3.3 of 3.5 (under 1 - 0.1/4): it does not need it */
+    struct part_partition *lender, *holder;
+    struct part_cpc *cpc = lent_cpc(&lender, &holder);
+    struct part_policy pol = policy(true, false, false, false);
+    free(lender->history);
+    lender->history = NULL;
+    steady(lender, 3.3);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
     part_cpc_free(cpc);
 }
 
@@ -658,7 +727,30 @@ static void test_processors_cooldown(void **state)
 
 static void test_memory_grows_toward_need(void **state)
 {
-    /* need 3000 + headroom 256 = 3256; from 2048 at most 512: 2560 */
+    /* need 1900 + headroom 256 = 2156 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    samples3(db, 1, 1, 1, 1900);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2156);
+    assert_string_equal(plan.actions[0].reason,
+                        "db: the guest uses 1900MiB (the least of 3 samples) + headroom 256MiB; "
+                        "memory 2GiB -> 2156MiB (at most 512MiB a step)");
+    part_plan_clear(&plan);
+    /* the step limits it */
+    pol.memory_step = 100;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2148);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_grows_under_pressure(void **state)
+{
+    /* the guest needs 3000 but has 2048, all used: it cannot show more;
+     * it gets twice the headroom */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *db = add(cpc, shared("db", 2, 200), true);
     samples3(db, 1, 1, 1, 3000);
@@ -667,13 +759,35 @@ static void test_memory_grows_toward_need(void **state)
     assert_int_equal(plan.n, 1);
     assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
     assert_string_equal(plan.actions[0].reason,
-                        "db: the guest uses 3000MiB (the least of 3 samples) + headroom 256MiB; "
-                        "memory 2GiB -> 2560MiB (at most 512MiB a step)");
+                        "db: the guest has at most 0MiB of 2GiB free (under pressure for 3 "
+                        "samples); memory 2GiB -> 2560MiB (twice the headroom 256MiB, at most "
+                        "512MiB a step)");
     part_plan_clear(&plan);
-    /* without the step limit: to the target */
-    pol.memory_step = 4096;
+    /* a step at most */
+    pol.memory_step = 300;
     plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 3256);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2348);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_pressure_overshoot_kept(void **state)
+{
+    /* after growing under pressure to 2560, a need of 2000 leaves 560 free:
+     * within headroom x 2 + dead-band, so it is not taken back */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, db, 2, 2560), 0);
+    samples3(db, 1, 1, 1, 2000);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* with 1900, 660 are free: over 576, it shrinks to need + headroom */
+    free(db->history);
+    db->history = NULL;
+    samples3(db, 1, 1, 1, 1900);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2560, 2156);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -702,12 +816,13 @@ static void test_memory_within_bounds(void **state)
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *db = add(cpc, shared("db", 2, 200), true);
     struct part_partition *idle = add(cpc, shared("idle", 2, 200), true);
-    samples3(db, 1, 1, 1, 20000);  /* far over reserved 8 GiB */
+    assert_int_equal(part_cpc_set_running(cpc, db, 2, 7900), 0);
+    samples3(db, 1, 1, 1, 20000); /* far over reserved 8 GiB, under pressure */
     samples3(idle, 1, 1, 1, 100); /* far under min 1 GiB */
     struct part_policy pol = policy(false, false, true, false);
     pol.memory_step = 65536;
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 8192);
+    assert_action(&plan, "db", PART_SET_MEMORY, 7900, 8192);
     assert_action(&plan, "idle", PART_SET_MEMORY, 2048, 1024);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
@@ -772,31 +887,31 @@ static void test_memory_cooldown(void **state)
 
 static void test_memory_growth_by_weight_within_host(void **state)
 {
-    /* 12 GiB host, 4 GiB reserved: 8 GiB for partitions; three of 2 GiB
-     * use 6 GiB, 2 GiB left. hi (weight 500) and lo (weight 150) each want
-     * +1.5 GiB: hi gets it, lo gets the 512 MiB left */
-    struct part_cpc *cpc = cpc_make(4, 12288);
+    /* 4 GiB for the host, 6912 MiB for partitions; three of 2 GiB use
+     * 6 GiB, 768 MiB left. hi (weight 500) and lo (weight 150) are under
+     * pressure and each want +512: hi gets it, lo the 256 left */
+    struct part_cpc *cpc = cpc_make(4, 4096 + 6144 + 768);
     struct part_partition *lo = add(cpc, shared("lo", 2, 150), true);
     struct part_partition *hi = add(cpc, shared("hi", 2, 500), true);
     struct part_partition *mid = add(cpc, shared("mid", 2, 200), true);
-    samples3(lo, 1, 1, 1, 3328);
-    samples3(hi, 1, 1, 1, 3328);
+    samples3(lo, 1, 1, 1, 3000);
+    samples3(hi, 1, 1, 1, 3000);
     samples3(mid, 1, 1, 1, 1792); /* 2048: balanced */
     struct part_policy pol = policy(false, false, true, false);
-    pol.memory_step = 4096;
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "hi", PART_SET_MEMORY, 2048, 3584);
-    assert_action(&plan, "lo", PART_SET_MEMORY, 2048, 2560);
+    assert_action(&plan, "hi", PART_SET_MEMORY, 2048, 2560);
+    assert_action(&plan, "lo", PART_SET_MEMORY, 2048, 2304);
     part_plan_clear(&plan);
 
-    /* mid shrinking to 1280 frees 768 MiB for lo in the same plan */
+    /* mid shrinking by a step (need 1024 + 256 is the target) frees 512
+     * MiB for lo in the same plan */
     free(mid->history);
     mid->history = NULL;
     samples3(mid, 1, 1, 1, 1024);
     plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "mid", PART_SET_MEMORY, 2048, 1280);
-    assert_action(&plan, "hi", PART_SET_MEMORY, 2048, 3584);
-    assert_action(&plan, "lo", PART_SET_MEMORY, 2048, 3328);
+    assert_action(&plan, "mid", PART_SET_MEMORY, 2048, 1536);
+    assert_action(&plan, "hi", PART_SET_MEMORY, 2048, 2560);
+    assert_action(&plan, "lo", PART_SET_MEMORY, 2048, 2560);
     /* shrinks come before growth */
     assert_string_equal(plan.actions[0].partition, "mid");
     part_plan_clear(&plan);
@@ -898,7 +1013,7 @@ static void test_dc_releases_under_average(void **state)
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 1);
     assert_action(&plan, "app", PART_SET_CAP, 2.0, PART_CAP_NONE);
-    assert_false(plan.actions[0].dc);
+    assert_true(plan.actions[0].dc);
     assert_string_equal(plan.actions[0].reason,
                         "app: rolling average 1.00 over 60 s (of a 60 s window) < defined "
                         "capacity 2.00 - 10%; cap 2.00 -> none (the profile's)");
@@ -1101,9 +1216,10 @@ static void test_order_of_application(void **state)
     struct part_cpc *cpc = busy_cpc();
     struct part_policy pol = policy(true, true, true, true);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    static const int rank[PART_SET_N] = {
-        [PART_SET_CAP] = 0, [PART_SET_WEIGHT] = 1, [PART_SET_PROCESSORS] = 2,
-        [PART_SET_MEMORY] = 3};
+    static const int rank[PART_SET_N] = {[PART_SET_CAP] = 0,
+                                         [PART_SET_WEIGHT] = 1,
+                                         [PART_SET_PROCESSORS] = 2,
+                                         [PART_SET_MEMORY] = 3};
     for (size_t i = 1; i < plan.n; i++)
         assert_true(rank[plan.actions[i - 1].setting] <= rank[plan.actions[i].setting]);
     assert_non_null(find(&plan, "app", PART_SET_CAP));
@@ -1135,13 +1251,13 @@ static int check(const struct part_cpc *cpc, const struct part_action *actions, 
     return part_plan_check(cpc, &plan, err);
 }
 
-#define ACTION(name_, setting_, from_, to_)                                                    \
-    {                                                                                          \
-        .partition = name_, .setting = setting_, .from = from_, .to = to_                     \
+#define ACTION(name_, setting_, from_, to_)                                                        \
+    {                                                                                              \
+        .partition = name_, .setting = setting_, .from = from_, .to = to_                          \
     }
 
-static void expect_broken(const struct part_cpc *cpc, const struct part_action *actions,
-                          size_t n, const char *message)
+static void expect_broken(const struct part_cpc *cpc, const struct part_action *actions, size_t n,
+                          const char *message)
 {
     struct part_error err;
     assert_int_equal(check(cpc, actions, n, &err), -EPROTO);
@@ -1152,8 +1268,8 @@ static void test_check_accepts_good_plan(void **state)
 {
     struct part_cpc *cpc = check_cpc();
     const struct part_action good[] = {
-        ACTION("w1", PART_SET_WEIGHT, 200, 250),   ACTION("w2", PART_SET_WEIGHT, 200, 150),
-        ACTION("u1", PART_SET_PROCESSORS, 2, 3),   ACTION("u2", PART_SET_MEMORY, 2048, 4096),
+        ACTION("w1", PART_SET_WEIGHT, 200, 250),        ACTION("w2", PART_SET_WEIGHT, 200, 150),
+        ACTION("u1", PART_SET_PROCESSORS, 2, 3),        ACTION("u2", PART_SET_MEMORY, 2048, 4096),
         ACTION("u2", PART_SET_CAP, PART_CAP_NONE, 1.5),
     };
     struct part_error err;
@@ -1222,8 +1338,7 @@ static void test_check_ungrouped_total(void **state)
 {
     struct part_cpc *cpc = check_cpc();
     const struct part_action bad[] = {ACTION("u1", PART_SET_WEIGHT, 200, 250)};
-    expect_broken(cpc, bad, 1,
-                  "ungrouped partitions: weight total 400 -> 450 (must be conserved)");
+    expect_broken(cpc, bad, 1, "ungrouped partitions: weight total 400 -> 450 (must be conserved)");
     part_cpc_free(cpc);
 }
 
@@ -1306,6 +1421,9 @@ int main(void)
         cmocka_unit_test(test_weight_each_partition_once),
         cmocka_unit_test(test_weight_groups_are_clusters),
         cmocka_unit_test(test_weight_ungrouped_form_one_cluster),
+        cmocka_unit_test(test_weight_reclaimed_when_lender_uses_all),
+        cmocka_unit_test(test_weight_reclaim_only_what_was_lent),
+        cmocka_unit_test(test_weight_not_reclaimed_while_idle),
         /* processor management */
         cmocka_unit_test(test_processors_add_when_saturated),
         cmocka_unit_test(test_processors_not_past_reserved),
@@ -1316,6 +1434,8 @@ int main(void)
         cmocka_unit_test(test_processors_remove_keeps_room),
         /* memory management */
         cmocka_unit_test(test_memory_grows_toward_need),
+        cmocka_unit_test(test_memory_grows_under_pressure),
+        cmocka_unit_test(test_memory_pressure_overshoot_kept),
         cmocka_unit_test(test_memory_shrinks_toward_need),
         cmocka_unit_test(test_memory_within_bounds),
         cmocka_unit_test(test_memory_growth_by_weight_within_host),

@@ -15,10 +15,10 @@ struct part_action {
     char partition[PART_NAME_MAX];
     enum part_setting setting; /* weight, processors, memory or cap */
     double from, to;           /* cap: PART_CAP_NONE for none */
-    /* A cap action of defined capacity (the only cap actions the planner
-     * makes): the actuator sets the partition's dc_capped to this when it
-     * applied a cap action, true when capping at defined_capacity, false
-     * when giving the profile's cap back. */
+    /* The action is defined capacity's (the only cap actions the planner
+     * makes): capping at the profile's defined_capacity, or giving the
+     * profile's cap back. Once applied, the partition's dc_capped is
+     * (to != profile->cap). */
     bool dc;
     char reason[256];
 };
