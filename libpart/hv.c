@@ -39,7 +39,13 @@ int part_hv_open(const struct part_hv_ops *ops, const char *uri, bool read_only,
     if (!ops->open)
         return part_error_set(err, -ENOTSUP, NULL, "%s backend cannot open a connection",
                               ops->name ? ops->name : "this");
-    return ops->open(uri, read_only, ret, err);
+    int r = ops->open(uri, read_only, ret, err);
+    /* the connection answers to the vtable it was opened with, so that a
+     * backend derived from another (a copy with one member replaced) gets
+     * its own members called */
+    if (r == 0)
+        (*ret)->ops = ops;
+    return r;
 }
 
 void part_hv_close(struct part_hv *hv)
