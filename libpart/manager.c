@@ -38,6 +38,8 @@ struct part_mgr {
     pthread_mutex_t snap_lock; /* only the pointer swap */
     struct part_snapshot *snap;
 
+    const struct part_hv_ops *ops; /* to reconnect with */
+    double retry_at, backoff;      /* while disconnected: next attempt, its delay */
     struct part_events *events;
     struct part_policy policy;
     double last_plan;      /* monotonic seconds */
@@ -125,6 +127,19 @@ static void mgr_publish(struct part_mgr *mgr)
     mgr->snap = s;
     pthread_mutex_unlock(&mgr->snap_lock);
     part_snapshot_put(old);
+}
+
+/* Takes mgr->lock for a mutation, which needs the backend: -ENOTCONN
+ * (lock not held) while it is disconnected. */
+static int mgr_lock_connected(struct part_mgr *mgr, struct part_error *err)
+{
+    pthread_mutex_lock(&mgr->lock);
+    if (mgr->hv)
+        return 0;
+    pthread_mutex_unlock(&mgr->lock);
+    return part_error_set(err, -ENOTCONN, "",
+                          "the backend (%s) is disconnected; partd reconnects by itself",
+                          mgr->cfg->uri);
 }
 
 struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr)
@@ -255,10 +270,12 @@ static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const ch
 
 int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err)
 {
-    pthread_mutex_lock(&mgr->lock);
+    int r = mgr_lock_connected(mgr, err);
+    if (r < 0)
+        return r;
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    int r = p ? mgr_activate(mgr, p, "api", err)
-              : part_error_set(err, -ENOENT, "", "no partition named %s", name);
+    r = p ? mgr_activate(mgr, p, "api", err)
+          : part_error_set(err, -ENOENT, "", "no partition named %s", name);
     if (r == 0) {
         mgr_save_state(mgr);
         mgr_publish(mgr);
@@ -271,7 +288,8 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
                         struct part_error *err)
 {
     int r;
-    pthread_mutex_lock(&mgr->lock);
+    if ((r = mgr_lock_connected(mgr, err)) < 0)
+        return r;
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
     if (!p) {
         r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
@@ -344,7 +362,10 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret
         free(p->domain_template);
         p->domain_template = abs;
     }
-    pthread_mutex_lock(&mgr->lock);
+    if ((r = mgr_lock_connected(mgr, err)) < 0) {
+        part_profile_free(p);
+        return r;
+    }
     if ((r = part_cpc_define(mgr->cpc, p, err)) < 0) {
         part_profile_free(p);
         goto out;
@@ -377,7 +398,8 @@ out:
 int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err)
 {
     int r;
-    pthread_mutex_lock(&mgr->lock);
+    if ((r = mgr_lock_connected(mgr, err)) < 0)
+        return r;
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
     if (!p) {
         r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
@@ -538,7 +560,8 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
     int r = 0;
 
     c->n = 0;
-    pthread_mutex_lock(&mgr->lock);
+    if ((r = mgr_lock_connected(mgr, err)) < 0)
+        return r;
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
     if (!p) {
         r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
@@ -766,12 +789,96 @@ static bool policy_acts(const struct part_policy *p)
     return p->weights || p->processors || p->memory || p->defined_capacity;
 }
 
+static void mgr_on_event(const char *domain, enum part_hv_event event, void *opaque);
+static int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
+                                const struct part_state *st);
+
+/* The backend stopped answering: drop the connection, keep serving the last
+ * snapshot (marked disconnected), and retry with backoff. */
+static void mgr_disconnect(struct part_mgr *mgr, double now, const char *why)
+{
+    part_hv_close(mgr->hv);
+    mgr->hv = NULL;
+    mgr->backoff = 1;
+    mgr->retry_at = now + mgr->backoff;
+    for (size_t i = 0; i < mgr->cpc->n; i++)
+        if (mgr->cpc->parts[i]->history)
+            part_history_break(mgr->cpc->parts[i]->history);
+    mgr_note(mgr, PART_LOG_ERROR, "disconnected", NULL, "backend",
+             "lost the backend %s (%s); retrying", mgr->cfg->uri, why);
+}
+
+/* One attempt to reconnect; on success the model is brought in line with
+ * what runs (domains keep running while libvirtd is away). */
+static void mgr_reconnect(struct part_mgr *mgr, double now)
+{
+    struct part_error err = {0};
+    struct part_hv *hv = NULL;
+    struct part_hv_host host;
+
+    if (part_hv_open(mgr->ops, mgr->cfg->uri, false, &hv, &err) < 0 ||
+        part_hv_host(hv, &host, &err) < 0) {
+        part_hv_close(hv);
+        mgr->backoff = mgr->backoff * 2 > 30 ? 30 : mgr->backoff * 2;
+        mgr->retry_at = now + mgr->backoff;
+        mgr_log(mgr, PART_LOG_DEBUG, "reconnect failed (%s); next in %.0f s", err.message,
+                mgr->backoff);
+        return;
+    }
+    mgr->hv = hv;
+    mgr->host = host;
+    part_hv_events(mgr->hv, mgr_on_event, mgr, NULL);
+    /* the model as it was is the state to restore: weights and caps stand */
+    struct part_state st = {.entries = calloc(mgr->cpc->n + 1, sizeof(*st.entries))};
+    for (size_t i = 0; st.entries && i < mgr->cpc->n; i++) {
+        const struct part_partition *p = mgr->cpc->parts[i];
+        struct part_state_entry *e = &st.entries[st.n++];
+        snprintf(e->name, sizeof(e->name), "%s", p->profile->name);
+        e->active = p->active;
+        e->weight = p->weight;
+        e->cap = p->cap;
+    }
+    for (size_t i = 0; i < mgr->cpc->n; i++) {
+        struct part_partition *p = mgr->cpc->parts[i];
+        bool was = p->active;
+        p->active = false; /* let the domain say */
+        part_cpc_compute(mgr->cpc);
+        if (mgr_reconcile_domain(mgr, p, &st) != 1 && was)
+            mgr_note(mgr, PART_LOG_WARNING, "stopped", p->profile->name, "backend",
+                     "its domain stopped while the backend was away");
+    }
+    part_state_clear(&st);
+    mgr_save_state(mgr);
+    mgr_note(mgr, PART_LOG_INFO, "connected", NULL, "backend", "backend %s is back",
+             mgr->cfg->uri);
+}
+
 /* Every interval: sample; every policy interval: plan and apply. */
 static void mgr_tick(struct part_mgr *mgr)
 {
     double now = mono_now();
     pthread_mutex_lock(&mgr->lock);
+    if (!mgr->hv) {
+        if (now >= mgr->retry_at)
+            mgr_reconnect(mgr, now);
+        if (!mgr->hv) {
+            mgr_publish(mgr);
+            pthread_mutex_unlock(&mgr->lock);
+            return;
+        }
+    }
     mgr_sample(mgr, now);
+    if (mgr->stats_failing) {
+        /* statistics failing may be the connection: ask something simple */
+        struct part_hv_host host;
+        struct part_error err = {0};
+        if (part_hv_host(mgr->hv, &host, &err) < 0) {
+            mgr_disconnect(mgr, now, err.message);
+            mgr_publish(mgr);
+            pthread_mutex_unlock(&mgr->lock);
+            return;
+        }
+    }
     if (policy_acts(&mgr->policy) && now - mgr->last_plan >= mgr->policy.interval - 1e-3) {
         struct part_plan plan = {0};
         struct part_error err = {0};
@@ -844,11 +951,15 @@ int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *er
 {
     struct part_plan plan = {0};
     json_t *actions = json_array();
+    int r;
     if (!actions)
         return -ENOMEM;
-    pthread_mutex_lock(&mgr->lock);
+    if ((r = mgr_lock_connected(mgr, err)) < 0) {
+        json_decref(actions);
+        return r;
+    }
     double now = mono_now();
-    int r = part_plan_make(mgr->cpc, &mgr->policy, now, &plan, err);
+    r = part_plan_make(mgr->cpc, &mgr->policy, now, &plan, err);
     if (r == 0) {
         mgr->last_plan = now;
         mgr_apply_plan(mgr, &plan, "api", actions);
@@ -1025,6 +1136,7 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
     pthread_mutex_init(&mgr->ev_lock, NULL);
     pthread_cond_init(&mgr->ev_cond, NULL);
     mgr->cfg = cfg;
+    mgr->ops = ops;
     mgr->log = log;
     mgr->log_opaque = log_opaque;
 
