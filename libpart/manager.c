@@ -89,6 +89,13 @@ static void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char
             by);
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* The clock of samples, cooldowns and plans. */
 static double mono_now(void)
 {
@@ -116,7 +123,8 @@ static void mgr_publish(struct part_mgr *mgr)
         .version = mgr->host.version,
         .connected = mgr->hv != NULL,
         .policy = mgr->policy.name,
-        .actions_applied = mgr->actions_applied};
+        .actions_applied = mgr->actions_applied,
+        .clock_offset = wall_now() - mono_now()};
     struct part_snapshot *s = part_snapshot_new(mgr->cpc, &info), *old;
     if (!s) {
         mgr_log(mgr, PART_LOG_ERROR, "out of memory: status not refreshed");
@@ -154,7 +162,7 @@ json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name)
 {
     pthread_mutex_lock(&mgr->lock);
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    json_t *j = p ? part_snapshot_partition_json(mgr->cpc, p) : NULL;
+    json_t *j = p ? part_snapshot_partition_json(mgr->cpc, p, wall_now() - mono_now()) : NULL;
     pthread_mutex_unlock(&mgr->lock);
     return j;
 }
@@ -749,6 +757,7 @@ static void mgr_sample(struct part_mgr *mgr, double now)
 static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, const char *by,
                            json_t *ret)
 {
+    json_t *described = ret ? part_plan_to_json(plan) : NULL;
     for (size_t i = 0; i < plan->n; i++) {
         const struct part_action *a = &plan->actions[i];
         struct part_partition *p = part_cpc_find(mgr->cpc, a->partition);
@@ -768,18 +777,14 @@ static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, c
         mgr_note(mgr, status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO,
                  "rebalanced", a->partition, by, "%s [%s%s%s]", a->reason,
                  part_change_status_name(status), detail[0] ? ": " : "", detail);
-        if (ret) {
-            json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:s, s:s, s:s}", "partition",
-                                  a->partition, "setting", part_setting_name(a->setting), "from",
-                                  a->from, "to", a->to, "reason", a->reason, "status",
-                                  part_change_status_name(status), "detail", detail);
-            if (j && a->setting == PART_SET_CAP && a->to == PART_CAP_NONE)
-                json_object_set_new(j, "to", json_null());
-            if (j && a->setting == PART_SET_CAP && a->from == PART_CAP_NONE)
-                json_object_set_new(j, "from", json_null());
-            json_array_append_new(ret, j);
+        json_t *j = json_array_get(described, i); /* the plan's own rendering */
+        if (j) {
+            json_object_set_new(j, "status", json_string(part_change_status_name(status)));
+            json_object_set_new(j, "detail", json_string(detail));
+            json_array_append(ret, j);
         }
     }
+    json_decref(described);
     if (plan->n)
         mgr_save_state(mgr);
 }

@@ -74,16 +74,18 @@ static const struct part_sample *latest(const struct part_partition *p, bool mem
     return NULL;
 }
 
-static json_t *utilisation_json(const struct part_partition *p)
+/* "at" is when the sample was taken, in seconds since the epoch. */
+static json_t *utilisation_json(const struct part_partition *p, double clock_offset)
 {
     const struct part_sample *s = latest(p, false);
     if (!s)
         return json_null();
     return json_pack("{s:f, s:f, s:f}", "used", s->used, "of_online",
-                     s->online ? s->used / s->online : 0.0, "at", s->t);
+                     s->online ? s->used / s->online : 0.0, "at", s->t + clock_offset);
 }
 
-json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p)
+json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p,
+                                     double clock_offset)
 {
     const struct part_sample *mem = latest(p, true);
     const struct part_profile *pp = p->profile;
@@ -123,7 +125,7 @@ json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct pa
         mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial", (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
         (json_int_t)pp->mem_reserved,
         /* */
-        "utilisation", utilisation_json(p), "pending", pending_json(p), "backend",
+        "utilisation", utilisation_json(p, clock_offset), "pending", pending_json(p), "backend",
         backend_json(p), "managed", pp->managed);
 }
 
@@ -326,7 +328,7 @@ struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
         goto fail;
     atomic_init(&s->refs, 1);
     for (size_t i = 0; i < cpc->n; i++) {
-        json_t *pj = part_snapshot_partition_json(cpc, cpc->parts[i]);
+        json_t *pj = part_snapshot_partition_json(cpc, cpc->parts[i], info->clock_offset);
         if (!pj || json_array_append(list, pj) < 0) {
             json_decref(pj);
             goto fail;

@@ -91,13 +91,19 @@ static void follower_free(void *cls)
     free(f);
 }
 
-/* The first event to send: after ?since=N or Last-Event-ID. */
-static uint64_t start_seq(struct http_request *r)
+/* The first event to send: after ?since=N or Last-Event-ID. false when it
+ * is not a number. */
+static bool start_seq(struct http_request *r, uint64_t *ret)
 {
     const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
+    char *end;
     if (!since)
         since = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
-    return since ? strtoull(since, NULL, 10) : 0;
+    *ret = 0;
+    if (!since)
+        return true;
+    *ret = strtoull(since, &end, 10);
+    return since[0] >= '0' && since[0] <= '9' && !*end;
 }
 
 static enum MHD_Result events_list(struct http_request *r, struct part_events *ev, uint64_t after)
@@ -123,15 +129,20 @@ enum MHD_Result api_events(struct http_request *r)
     const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
     bool stream = follow ? strcmp(follow, "0") != 0 && strcmp(follow, "false") != 0
                          : accept && strstr(accept, "text/event-stream");
+    uint64_t since;
+    if (!start_seq(r, &since))
+        return http_reply_problem(r, 422, "validation",
+                                  "since: expected the number of the last event seen", "since",
+                                  NULL);
     if (!stream)
-        return events_list(r, ev, start_seq(r));
+        return events_list(r, ev, since);
 
     struct follower *f = calloc(1, sizeof(*f));
     if (!f)
         return http_reply_problem(r, 500, "internal", "out of memory", NULL, NULL);
     f->conn = r->conn;
     f->events = ev;
-    f->seq = start_seq(r);
+    f->seq = since;
     pthread_mutex_lock(&followers_lock);
     if (stopping) {
         pthread_mutex_unlock(&followers_lock);

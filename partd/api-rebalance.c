@@ -55,8 +55,10 @@ enum MHD_Result api_policy_put(struct http_request *r)
     }
     int e = part_mgr_policy_set(r->mgr, json_string_value(name), &err);
     json_decref(body);
-    if (e == -ENOENT)
+    if (e == -ENOENT) {
         e = -EINVAL; /* an unknown policy is a bad value, not a missing resource */
+        snprintf(err.field, sizeof(err.field), "name");
+    }
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return http_reply_json(r, 200, part_mgr_policy_json(r->mgr));

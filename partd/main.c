@@ -133,6 +133,7 @@ static int run(const char *config, bool foreground)
     }
     log_msg(PART_LOG_INFO, "stopping (signal %d); partitions keep running", sig);
     api_events_tick(true);
+    usleep(200 * 1000); /* let followers' streams end cleanly */
     http_stop(http);
     part_mgr_close(mgr);
     return 0;

@@ -37,6 +37,7 @@ deps=$(apt-cache show --no-all-versions linux-image-cloud-amd64 qemu-guest-agent
 		for (i = 1; i <= n; i++) { split(d[i], w, " "); print w[1] } }')
 kpkg=$(echo "$deps" | grep '^linux-image-')
 libs=$(echo "$deps" | grep '^lib' | grep -vx libc6)
+# shellcheck disable=SC2086 # package lists: split on purpose
 want=$(apt-cache show --no-all-versions $kpkg busybox-static qemu-guest-agent $libs |
 	awk '/^Package:/ { p = $2 } /^Version:/ { print p "=" $2 }' | LC_ALL=C sort)
 
@@ -62,6 +63,7 @@ if [ -n "$missing" ]; then
 	log "apt-get download$missing"
 	rm -rf .part && mkdir .part
 	# Sandbox user off: _apt cannot write into a root-owned build tree.
+	# shellcheck disable=SC2086
 	(cd .part && apt-get -q -o APT::Sandbox::User=root download $missing >/dev/null)
 	mv .part/*.deb . && rmdir .part
 fi

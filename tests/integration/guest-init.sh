@@ -33,7 +33,7 @@ while [ ! -e $agent ] && [ $i -lt 50 ]; do
 		[ -r "$n" ] || continue
 		d=${n%/name}
 		mkdir -p /dev/virtio-ports
-		ln -sf /dev/${d##*/} /dev/virtio-ports/$(cat $n)
+		ln -sf "/dev/${d##*/}" "/dev/virtio-ports/$(cat "$n")"
 	done
 	[ -e $agent ] || { sleep 0.1; i=$((i + 1)); }
 done
@@ -56,10 +56,12 @@ while :; do
 	for d in /sys/devices/system/cpu/cpu[0-9]*; do
 		n=${d##*/cpu}
 		case "$seen" in *" $n "*) continue ;; esac
+		# cpu0 has no online file: it cannot go offline.
+		if [ -f "$d/online" ] && [ "$(cat "$d/online")" = 0 ]; then
+			echo 1 >"$d/online" || continue # not seen yet: retried
+			[ $burn = 1 ] && [ $first = 0 ] && burner
+		fi
 		seen="$seen$n "
-		[ -f $d/online ] && [ "$(cat $d/online)" = 0 ] || continue
-		echo 1 >$d/online || continue
-		[ $burn = 1 ] && [ $first = 0 ] && burner
 	done
 	cpus=$(grep -c ^processor /proc/cpuinfo)
 	if [ $first = 1 ] && [ $burn = 1 ]; then

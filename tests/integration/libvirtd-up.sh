@@ -7,7 +7,7 @@ set -eu
 state=${1:?usage: libvirtd-up.sh STATEDIR}
 mkdir -p "$state"
 log() { echo "libvirtd-up: $*" >&2; }
-t0=$EPOCHREALTIME
+t0=${EPOCHREALTIME//[.,]/}
 
 # libvirt-daemon-system brings /etc/libvirt/qemu.conf, the libvirt-qemu user,
 # the kvm group and /var/log/libvirt, without which the qemu driver does not
@@ -32,6 +32,7 @@ if [ -n "$missing" ]; then
 		trap 'rm -f $prc' EXIT
 	fi
 	log "apt-get install$missing"
+	# shellcheck disable=SC2086 # package list: split on purpose
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		$missing >"$state/apt.log" 2>&1 || { tail -20 "$state/apt.log" >&2; exit 1; }
 	echo "$missing" >>"$state/installed-packages"
@@ -74,4 +75,5 @@ until virsh -c qemu:///system version >/dev/null 2>&1; do
 	[ $i -lt 300 ] || { log "qemu:///system not answering after 30 s"; exit 1; }
 	sleep 0.1
 done
-log "qemu:///system up in $(awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $t0 }")s"
+ms=$(((${EPOCHREALTIME//[.,]/} - t0) / 1000))
+log "qemu:///system up in $((ms / 1000)).$(printf %03d $((ms % 1000)))s"

@@ -21,7 +21,14 @@ console=$work/$dom.console
 virsh="virsh -q -c qemu:///system"
 pass=0 fail=0 defined=0
 
-since() { awk "BEGIN { printf \"%.2f\", $EPOCHREALTIME - $1 }"; }
+# Clock in microseconds; bash arithmetic, since awk prints big numbers with
+# 6 significant digits (a 60 s timeout became ~80 min) and the decimal mark
+# of EPOCHREALTIME follows the locale.
+now() { echo "${EPOCHREALTIME//[.,]/}"; }
+since() {
+	local d=$(($(now) - $1))
+	printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000))
+}
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 # Latest console line; the serial line ends in \r\n.
@@ -29,11 +36,10 @@ line() { grep -a '^partd-guest ' "$console" 2>/dev/null | tail -1 | tr -d '\r'; 
 field() { line | sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 # wait_for SECONDS CMD...: poll CMD every 0.2 s.
 wait_for() {
-	local end
-	end=$(awk "BEGIN { print $EPOCHREALTIME + $1 }")
+	local end=$(($(now) + $1 * 1000000))
 	shift
 	until "$@"; do
-		awk "BEGIN { exit !($EPOCHREALTIME > $end) }" && return 1
+		[ "$(now)" -lt $end ] || return 1
 		sleep 0.2
 	done
 }
@@ -73,10 +79,10 @@ fi
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-t=$EPOCHREALTIME
+t=$(now)
 bash "$here/guest-build.sh" "$guest"
 echo "time guest-build $(since "$t")s"
-t=$EPOCHREALTIME
+t=$(now)
 bash "$here/libvirtd-up.sh" "$state" 9>&-
 echo "time libvirtd-up $(since "$t")s"
 type=$(sh "$here/accel.sh")
@@ -115,7 +121,7 @@ cat >"$work/$dom.xml" <<EOF
 </domain>
 EOF
 
-t=$EPOCHREALTIME
+t=$(now)
 $virsh define "$work/$dom.xml" >/dev/null
 defined=1
 $virsh start "$dom" >/dev/null
@@ -130,11 +136,11 @@ fi
 echo "host RSS of the guest after boot: $(qemu_rss)"
 
 agent_up() { $virsh qemu-agent-command "$dom" '{"execute":"guest-ping"}' >/dev/null 2>&1; }
-t=$EPOCHREALTIME
+t=$(now)
 if wait_for 30 agent_up; then ok "agent answers guest-ping ($(since "$t")s)"; else bad "agent: no answer to guest-ping in 30 s"; fi
 
 cpus_are() { [ "$(field cpus)" = "$1" ]; }
-t=$EPOCHREALTIME
+t=$(now)
 if ! err=$($virsh setvcpus "$dom" 2 --live 2>&1); then
 	bad "setvcpus --live 2: $err"
 elif wait_for 5 cpus_are 2; then
@@ -143,7 +149,7 @@ else
 	bad "setvcpus --live 2: guest still says cpus=$(field cpus) after 5 s"
 fi
 
-t=$EPOCHREALTIME
+t=$(now)
 if ! err=$($virsh setvcpus "$dom" 1 --guest 2>&1); then
 	bad "setvcpus --guest 1: $err"
 elif wait_for 5 cpus_are 1; then
@@ -155,7 +161,7 @@ fi
 # Balloon down 64 MiB: MemTotal must lose (nearly) all of it.
 mt0=$(field memtotal)
 mem_below() { [ "$(field memtotal)" -le "$1" ]; }
-t=$EPOCHREALTIME
+t=$(now)
 if ! err=$($virsh setmem "$dom" 192M --live 2>&1); then
 	bad "setmem --live 192M: $err"
 elif wait_for 10 mem_below $((mt0 - 60 * 1024)); then
@@ -169,21 +175,21 @@ fi
 # BALLOON_CHANGE events, rate-limited to one a second: it lags the guest.
 stats_ok() {
 	stats=$($virsh domstats "$dom" --balloon --cpu-total 2>&1) &&
-		echo "$stats" | grep -q 'balloon.current=196608$' &&
-		echo "$stats" | grep -q 'balloon.available=' &&
-		echo "$stats" | grep -q 'cpu.time='
+		grep -q 'balloon.current=196608$' <<<"$stats" &&
+		grep -q 'balloon.available=' <<<"$stats" &&
+		grep -q 'cpu.time=' <<<"$stats"
 }
-t=$EPOCHREALTIME
+t=$(now)
 if wait_for 5 stats_ok; then
-	ok "domstats after $(since "$t")s: $(echo "$stats" |
-		grep -oE '(balloon\.(current|available|rss)|cpu\.time)=[0-9]+' | tr '\n' ' ')"
+	ok "domstats after $(since "$t")s: $(grep -oE \
+		'(balloon\.(current|available|rss)|cpu\.time)=[0-9]+' <<<"$stats" | tr '\n' ' ')"
 else
 	bad "domstats --balloon --cpu-total: no balloon.current=196608, balloon.available and cpu.time after 5 s: $stats"
 fi
 
 mt1=$(field memtotal)
 mem_above() { [ "$(field memtotal)" -ge "$1" ]; }
-t=$EPOCHREALTIME
+t=$(now)
 if ! err=$($virsh setmem "$dom" 256M --live 2>&1); then
 	bad "setmem --live 256M: $err"
 elif wait_for 10 mem_above $((mt1 + 60 * 1024)); then

@@ -37,6 +37,7 @@ struct part_snapshot_info {
     bool connected;
     const char *policy;        /* the policy in force */
     uint64_t actions_applied;  /* rebalancer actions carried out so far */
+    double clock_offset;       /* wall clock minus the samples' monotonic clock */
 };
 
 /* Builds a snapshot of cpc with one reference. NULL on ENOMEM. */
@@ -53,8 +54,10 @@ void part_snapshot_put(struct part_snapshot *s);
 const struct part_snapshot_partition *part_snapshot_find(const struct part_snapshot *s,
                                                          const char *name);
 
-/* Returns a new JSON Partition object for p. */
-json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p);
+/* Returns a new JSON Partition object for p; clock_offset turns sample
+ * times into wall-clock times. */
+json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p,
+                                     double clock_offset);
 
 /* Returns a new JSON CPC object for cpc. */
 json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_snapshot_info *info);
