@@ -1,0 +1,237 @@
+/* Benchmark 3: planner scaling. Builds CPCs of N shared partitions (groups
+ * of 10; histories filled through part_history_add() with demands that make
+ * weights, processors and memory move) and times part_plan_make() and
+ * part_cpc_compute() with CLOCK_MONOTONIC, median of several runs.
+ *
+ * Usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]
+ * Prints one line per N and function:
+ *   plan N=10000 runs=5 median_ns=... ns_per_partition=... actions=...
+ *   compute N=10000 runs=5 median_ns=... ns_per_partition=...
+ *
+ * The CPC is built by filling struct part_cpc directly and computing once:
+ * part_cpc_define() and part_cpc_set_active() recompute every entitlement
+ * on each call, which would make building 10,000 partitions take far
+ * longer than the benchmark itself. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <part/plan.h>
+#include <part/policy.h>
+
+#define GROUP    10
+#define DT       2.0 /* seconds between samples */
+#define SAMPLES  8   /* samples per history */
+#define NS       1e9
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p) {
+        fprintf(stderr, "bench-plan: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* Demand of member k of a group of 10, relative to its entitlement: three
+ * starved, four idle, three about right; the idle ones lent weight before
+ * (running below their profile's weight), one holder borrowed some. */
+static double demand_factor(size_t k)
+{
+    static const double f[GROUP] = {1.6, 1.4, 1.3, 0.2, 0.3, 0.1, 0.25, 1.0, 0.97, 1.02};
+    return f[k % GROUP];
+}
+
+static struct part_cpc *build(size_t n)
+{
+    size_t groups = (n + GROUP - 1) / GROUP;
+    struct part_cpc_config cfg = {
+        .host_reserved_cpus = 2,
+        .host_reserved_memory = 4096,
+        .cpu_overcommit = 4,
+        .memory_overcommit = 1.0,
+        .groups = xcalloc(groups, sizeof(struct part_group_config)),
+        .n_groups = groups,
+    };
+    for (size_t g = 0; g < groups; g++) {
+        snprintf(cfg.groups[g].name, sizeof(cfg.groups[g].name), "g%zu", g);
+        cfg.groups[g].cap = PART_CAP_NONE;
+    }
+    /* one pool CPU per partition; memory for every partition's reserve */
+    unsigned cpus = (unsigned)n + 2;
+    uint64_t memory = (uint64_t)n * 8192 + 4096;
+    struct part_cpc *cpc;
+    struct part_error err;
+    if (part_cpc_new(cpus, memory, &cfg, &cpc, &err) < 0) {
+        fprintf(stderr, "bench-plan: part_cpc_new: %s\n", err.message);
+        exit(1);
+    }
+    free(cfg.groups);
+    cpc->parts = xcalloc(n, sizeof(*cpc->parts));
+    for (size_t i = 0; i < n; i++) {
+        struct part_profile *pp = xcalloc(1, sizeof(*pp));
+        snprintf(pp->name, sizeof(pp->name), "p%05zu", i);
+        pp->mode = PART_MODE_SHARED;
+        pp->proc_initial = 2;
+        pp->proc_min = 1;
+        pp->proc_reserved = 4;
+        pp->weight_initial = 100;
+        pp->weight_min = 20;
+        pp->weight_max = 300;
+        pp->cap = PART_CAP_NONE;
+        pp->defined_capacity = PART_CAP_NONE;
+        pp->mem_initial = 2048;
+        pp->mem_min = 1024;
+        pp->mem_reserved = 8192;
+        pp->managed = true;
+        snprintf(pp->group, sizeof(pp->group), "g%zu", i / GROUP);
+        pp->domain_name = strdup(pp->name);
+        struct part_partition *p = xcalloc(1, sizeof(*p));
+        p->profile = pp;
+        p->active = true;
+        p->processors = pp->proc_initial;
+        /* idle members lent weight, member 9 holds it */
+        size_t k = i % GROUP;
+        p->weight = k >= 3 && k <= 6 ? 80 : k == 9 ? 180 : 100;
+        p->cap = PART_CAP_NONE;
+        p->memory = pp->mem_initial;
+        for (int s = 0; s < PART_SET_N; s++)
+            p->changed_at[s] = -1000;
+        cpc->parts[cpc->n++] = p;
+    }
+    part_cpc_compute(cpc);
+    /* histories: demand relative to the entitlement just computed */
+    for (size_t i = 0; i < n; i++) {
+        struct part_partition *p = cpc->parts[i];
+        double want = fmin(p->processors, p->entitlement * demand_factor(i % GROUP));
+        uint64_t need = (i % GROUP) < 3 ? 2000 : (i % GROUP) < 7 ? 700 : 1500; /* MiB */
+        p->history = xcalloc(1, sizeof(*p->history));
+        part_history_set_window(p->history, 14400);
+        uint64_t ns = (uint64_t)NS;
+        for (int s = 0; s < SAMPLES; s++) {
+            double t = s * DT;
+            double jitter = 1 + 0.01 * ((int)((i * 7 + (size_t)s * 3) % 5) - 2);
+            if (s > 0)
+                ns += (uint64_t)llround(want * jitter * DT * NS);
+            part_history_add(p->history, t, true, ns, p->processors, true, p->memory, p->memory,
+                             need < p->memory ? p->memory - need : 0);
+        }
+    }
+    return cpc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Runs between 5 and 101, within budget seconds, after one warm-up. */
+static size_t runs_for(double one, double budget)
+{
+    double r = one > 0 ? budget / one : 101;
+    return r < 5 ? 5 : r > 101 ? 101 : (size_t)r;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = NULL, *name = "balanced";
+    double budget = 1.0;
+    int c;
+
+    while ((c = getopt(argc, argv, "p:P:b:")) != -1) {
+        switch (c) {
+        case 'p': dir = optarg; break;
+        case 'P': name = optarg; break;
+        case 'b': budget = atof(optarg); break;
+        default:
+            fprintf(stderr, "usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]\n");
+            return 2;
+        }
+    }
+    struct part_policy pol;
+    struct part_error err;
+    if (dir) {
+        if (part_policy_load(dir, name, &pol, &err) < 0) {
+            fprintf(stderr, "bench-plan: %s\n", err.message);
+            return 1;
+        }
+    } else {
+        part_policy_default(&pol);
+        snprintf(pol.name, sizeof(pol.name), "balanced");
+        pol.weights = pol.processors = pol.memory = pol.defined_capacity = true;
+    }
+    static const size_t dflt[] = {10, 100, 1000, 10000};
+    size_t nsizes = argc > optind ? (size_t)(argc - optind) : 4;
+    double now = (SAMPLES - 1) * DT;
+
+    printf("# policy %s: weights %d processors %d memory %d defined_capacity %d\n", pol.name,
+           pol.weights, pol.processors, pol.memory, pol.defined_capacity);
+    for (size_t si = 0; si < nsizes; si++) {
+        size_t n = argc > optind ? strtoull(argv[optind + si], NULL, 10) : dflt[si];
+        struct part_cpc *cpc = build(n);
+        struct part_plan plan;
+
+        /* warm-up, which also sizes the number of runs */
+        double t0 = mono();
+        if (part_plan_make(cpc, &pol, now, &plan, &err) < 0) {
+            fprintf(stderr, "bench-plan: N=%zu: plan refused: %s\n", n, err.message);
+            return 1;
+        }
+        double one = mono() - t0;
+        size_t actions = plan.n, kinds[PART_SET_N] = {0};
+        for (size_t i = 0; i < plan.n; i++)
+            kinds[plan.actions[i].setting]++;
+        part_plan_clear(&plan);
+        size_t runs = runs_for(one, budget);
+        double *v = xcalloc(runs, sizeof(*v));
+        for (size_t r = 0; r < runs; r++) {
+            t0 = mono();
+            part_plan_make(cpc, &pol, now, &plan, NULL);
+            v[r] = mono() - t0;
+            part_plan_clear(&plan);
+        }
+        double med = median(v, runs);
+        printf("plan N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f actions=%zu "
+               "weight=%zu processors=%zu memory=%zu cap=%zu\n",
+               n, runs, med * 1e9, med * 1e9 / (double)n, actions, kinds[PART_SET_WEIGHT],
+               kinds[PART_SET_PROCESSORS], kinds[PART_SET_MEMORY], kinds[PART_SET_CAP]);
+
+        t0 = mono();
+        part_cpc_compute(cpc);
+        one = mono() - t0;
+        runs = runs_for(one, budget / 2);
+        free(v);
+        v = xcalloc(runs, sizeof(*v));
+        for (size_t r = 0; r < runs; r++) {
+            t0 = mono();
+            part_cpc_compute(cpc);
+            v[r] = mono() - t0;
+        }
+        med = median(v, runs);
+        printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs,
+               med * 1e9, med * 1e9 / (double)n);
+        fflush(stdout);
+        free(v);
+        part_cpc_free(cpc);
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* libFuzzer harness: part_resize_parse() (the PATCH /v1/partitions/NAME
+ * body). A parsed request names at least one field and a valid scope. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <part/manager.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct part_resize req;
+    struct part_error err = {0};
+
+    if (part_resize_parse((const char *)data, size, &req, &err) < 0)
+        return 0;
+    if (!(req.has_processors || req.has_memory || req.has_weight || req.has_weight_min ||
+          req.has_weight_max || req.has_cap))
+        abort(); /* "nothing to change" must be -ENODATA */
+    if (req.scope != PART_SCOPE_RUNNING && req.scope != PART_SCOPE_PROFILE &&
+        req.scope != PART_SCOPE_BOTH)
+        abort();
+    return 0;
+}
