@@ -409,18 +409,21 @@ void part_waterfill(size_t n, const double *w, const double *limit, double total
         free(c);
 }
 
-/* Whether p is an active shared member of group. */
-static bool in_group(const struct part_partition *p, const char *group)
-{
-    return p->active && p->profile->mode == PART_MODE_SHARED &&
-           strcmp(p->profile->group, group) == 0;
-}
-
 /* What one shared partition can use at most, in processors. */
 static double shared_limit(const struct part_partition *p)
 {
     double limit = p->processors;
     return p->cap != PART_CAP_NONE && p->cap < limit ? p->cap : limit;
+}
+
+/* Orders active shared partitions by group name (ungrouped first), then by
+ * their place in the CPC, so that each group is one contiguous run. */
+static int member_cmp(const void *a, const void *b, void *opaque)
+{
+    struct part_partition *const *parts = opaque;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(parts[x]->profile->group, parts[y]->profile->group);
+    return c ? c : (x > y) - (x < y);
 }
 
 /*
@@ -429,15 +432,15 @@ static double shared_limit(const struct part_partition *p)
  * sum of its members' weights, up to its cap); each group's share is then
  * split among its members the same way. A partition never gets more than it
  * can use (its cap, its online processors); what it cannot use goes to the
- * others by weight.
+ * others by weight. Sorting makes each group a run: O(n log n).
  */
 void part_cpc_compute(struct part_cpc *cpc)
 {
-    size_t n = cpc->n, k = 0;
-    double *buf = calloc(6 * (n + 1), sizeof(double));
-    size_t *claimant = calloc(n + 1, sizeof(*claimant)); /* partition -> level-1 claimant */
-    double *w = buf, *limit = w + n + 1, *out = limit + n + 1;
-    double *mw = out + n + 1, *ml = mw + n + 1, *mo = ml + n + 1;
+    size_t n = cpc->n, m = 0, k = 0;
+    size_t *idx = calloc(n + 1, sizeof(*idx));        /* active shared, grouped runs */
+    size_t *first = calloc(n + 1, sizeof(*first));    /* claimant -> its first idx slot */
+    double *buf = calloc(4 * (n + 1), sizeof(double)); /* w, limit, out, group out */
+    double *w = buf, *limit = w + n + 1, *out = limit + n + 1, *mo = out + n + 1;
 
     cpc->dedicated = 0;
     cpc->weight_total = 0;
@@ -453,67 +456,51 @@ void part_cpc_compute(struct part_cpc *cpc)
             p->entitlement = p->processors;
         } else {
             cpc->weight_total += p->weight;
+            if (idx)
+                idx[m++] = i;
         }
     }
     cpc->pool = cpc->cpus - cpc->cfg.host_reserved_cpus - cpc->dedicated;
-    if (!buf || !claimant)
+    if (!idx || !first || !buf)
         goto out; /* entitlements stay 0: shown, never acted on */
+    qsort_r(idx, m, sizeof(*idx), member_cmp, cpc->parts);
 
-    /* level 1: the claimants are the ungrouped partitions and the groups */
-    for (size_t i = 0; i < n; i++) {
-        struct part_partition *p = cpc->parts[i];
-        if (!p->active || p->profile->mode != PART_MODE_SHARED)
-            continue;
-        size_t c = k;
-        for (size_t j = 0; p->profile->group[0] && j < i; j++)
-            if (in_group(cpc->parts[j], p->profile->group)) {
-                c = claimant[j];
-                break;
-            }
-        if (c == k) {
-            const struct part_group_config *g =
-                p->profile->group[0] ? part_config_group(&cpc->cfg, p->profile->group) : NULL;
-            w[k] = 0;
-            limit[k] = 0;
-            mo[k] = g && g->cap != PART_CAP_NONE ? g->cap : INFINITY; /* the group's cap */
+    /* level 1: each ungrouped partition, and each group, is one claimant */
+    for (size_t j = 0; j < m; j++) {
+        const struct part_partition *p = cpc->parts[idx[j]];
+        bool joins = j > 0 && p->profile->group[0] &&
+                     strcmp(cpc->parts[idx[j - 1]]->profile->group, p->profile->group) == 0;
+        if (!joins) {
+            first[k] = j;
+            w[k] = limit[k] = 0;
             k++;
         }
-        claimant[i] = c;
-        w[c] += p->weight;
-        limit[c] += shared_limit(p);
+        w[k - 1] += p->weight;
+        limit[k - 1] += shared_limit(p);
     }
-    for (size_t c = 0; c < k; c++)
-        limit[c] = fmin(limit[c], mo[c]);
+    first[k] = m;
+    for (size_t c = 0; c < k; c++) {
+        const char *g = cpc->parts[idx[first[c]]]->profile->group;
+        const struct part_group_config *gc = g[0] ? part_config_group(&cpc->cfg, g) : NULL;
+        if (gc && gc->cap != PART_CAP_NONE && gc->cap < limit[c])
+            limit[c] = gc->cap;
+    }
     part_waterfill(k, w, limit, cpc->pool, out);
 
-    /* level 2: a group's share among its members */
-    for (size_t i = 0; i < n; i++) {
-        struct part_partition *p = cpc->parts[i];
-        if (!p->active || p->profile->mode != PART_MODE_SHARED)
-            continue;
-        if (!p->profile->group[0]) {
-            p->entitlement = out[claimant[i]];
-            continue;
+    /* level 2: a claimant's share among its members (one, unless a group) */
+    for (size_t c = 0; c < k; c++) {
+        size_t lo = first[c], len = first[c + 1] - lo;
+        for (size_t j = 0; j < len; j++) {
+            const struct part_partition *p = cpc->parts[idx[lo + j]];
+            w[j] = p->weight;
+            limit[j] = shared_limit(p);
         }
-        size_t c = claimant[i], m = 0;
-        bool first = true;
-        for (size_t j = 0; j < i && first; j++)
-            first = !in_group(cpc->parts[j], p->profile->group);
-        if (!first)
-            continue; /* the group's first member did the whole group */
-        for (size_t j = i; j < n; j++)
-            if (in_group(cpc->parts[j], p->profile->group)) {
-                mw[m] = cpc->parts[j]->weight;
-                ml[m] = shared_limit(cpc->parts[j]);
-                m++;
-            }
-        part_waterfill(m, mw, ml, out[c], mo);
-        m = 0;
-        for (size_t j = i; j < n; j++)
-            if (in_group(cpc->parts[j], p->profile->group))
-                cpc->parts[j]->entitlement = mo[m++];
+        part_waterfill(len, w, limit, out[c], mo);
+        for (size_t j = 0; j < len; j++)
+            cpc->parts[idx[lo + j]]->entitlement = mo[j];
     }
 out:
+    free(idx);
+    free(first);
     free(buf);
-    free(claimant);
 }

@@ -697,45 +697,63 @@ static void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
     mgr_publish(mgr);
 }
 
-/* One bulk-stats sample of every active partition into its history. */
+/* One bulk-stats sample of every active partition into its history. The
+ * records are matched to partitions through a sorted index of domain names:
+ * a thousand domains must not cost a million comparisons. */
 struct sample_ctx {
     struct part_mgr *mgr;
     double t;
+    struct part_partition **by_domain; /* active partitions sorted by domain name */
+    size_t n;
 };
+
+static int by_domain_cmp(const void *a, const void *b)
+{
+    const struct part_partition *const *x = a, *const *y = b;
+    return strcmp((*x)->profile->domain_name, (*y)->profile->domain_name);
+}
+
+static int domain_key_cmp(const void *key, const void *elem)
+{
+    const struct part_partition *const *p = elem;
+    return strcmp(key, (*p)->profile->domain_name);
+}
 
 static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
 {
     struct sample_ctx *ctx = opaque;
-    struct part_cpc *cpc = ctx->mgr->cpc;
-    for (size_t i = 0; i < cpc->n; i++) {
-        struct part_partition *p = cpc->parts[i];
-        if (!p->active || strcmp(p->profile->domain_name, st->name) != 0)
-            continue;
-        if (!p->history) {
-            if (!(p->history = calloc(1, sizeof(*p->history))))
-                return;
-            part_history_set_window(p->history, ctx->mgr->policy.dc_window);
-        }
-        part_history_add(p->history, ctx->t, st->active && st->has_cpu_time, st->cpu_time_ns,
-                         st->vcpus ? st->vcpus : p->processors, st->has_balloon_guest,
-                         st->balloon_current / 1024, st->balloon_available / 1024,
-                         st->balloon_unused / 1024);
+    struct part_partition **found =
+        bsearch(st->name, ctx->by_domain, ctx->n, sizeof(*ctx->by_domain), domain_key_cmp);
+    if (!found)
         return;
+    struct part_partition *p = *found;
+    if (!p->history) {
+        if (!(p->history = calloc(1, sizeof(*p->history))))
+            return;
+        part_history_set_window(p->history, ctx->mgr->policy.dc_window);
     }
+    part_history_add(p->history, ctx->t, st->active && st->has_cpu_time, st->cpu_time_ns,
+                     st->vcpus ? st->vcpus : p->processors, st->has_balloon_guest,
+                     st->balloon_current / 1024, st->balloon_available / 1024,
+                     st->balloon_unused / 1024);
 }
 
 static void mgr_sample(struct part_mgr *mgr, double now)
 {
     const char **names = calloc(mgr->cpc->n + 1, sizeof(*names));
-    struct sample_ctx ctx = {.mgr = mgr, .t = now};
+    struct part_partition **by_domain = calloc(mgr->cpc->n + 1, sizeof(*by_domain));
     struct part_error err = {0};
     size_t n = 0;
 
-    if (!names)
-        return;
+    if (!names || !by_domain)
+        goto out;
     for (size_t i = 0; i < mgr->cpc->n; i++)
-        if (mgr->cpc->parts[i]->active)
+        if (mgr->cpc->parts[i]->active) {
+            by_domain[n] = mgr->cpc->parts[i];
             names[n++] = mgr->cpc->parts[i]->profile->domain_name;
+        }
+    qsort(by_domain, n, sizeof(*by_domain), by_domain_cmp);
+    struct sample_ctx ctx = {.mgr = mgr, .t = now, .by_domain = by_domain, .n = n};
     int r = n ? part_hv_stats(mgr->hv, names, n, mgr_on_stats, &ctx, &err) : 0;
     if (r < 0) {
         /* no fresh numbers: the next sample must not make a rate across the gap */
@@ -748,7 +766,9 @@ static void mgr_sample(struct part_mgr *mgr, double now)
         mgr_log(mgr, PART_LOG_INFO, "statistics available again");
     }
     mgr->stats_failing = r < 0;
+out:
     free(names);
+    free(by_domain);
 }
 
 /* Applies plan's actions through the backend, one at a time, recording each

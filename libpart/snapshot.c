@@ -1,6 +1,7 @@
 /* Snapshots: the JSON view of the CPC and its partitions (docs/api.md),
  * rendered once per change and shared read-only. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,22 +76,21 @@ static const struct part_sample *latest(const struct part_partition *p, bool mem
 }
 
 /* "at" is when the sample was taken, in seconds since the epoch. */
-static json_t *utilisation_json(const struct part_partition *p, double clock_offset)
+static json_t *utilisation_json(const struct part_sample *s, double clock_offset)
 {
-    const struct part_sample *s = latest(p, false);
     if (!s)
         return json_null();
     return json_pack("{s:f, s:f, s:f}", "used", s->used, "of_online",
                      s->online ? s->used / s->online : 0.0, "at", s->t + clock_offset);
 }
 
-json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p,
-                                     double clock_offset)
+/* The Partition object of docs/api.md; cpu and mem are the newest valid
+ * samples (NULL when none). */
+static json_t *partition_json(const struct part_partition *p, const struct part_sample *cpu,
+                              const struct part_sample *mem, double clock_offset)
 {
-    const struct part_sample *mem = latest(p, true);
     const struct part_profile *pp = p->profile;
     bool shared = pp->mode == PART_MODE_SHARED, on = p->active;
-    (void)cpc;
 
     return json_pack(
         "{s:s, s:s, s:s, s:o, s:b, s:s, s:s,"
@@ -125,11 +125,59 @@ json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct pa
         mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial", (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
         (json_int_t)pp->mem_reserved,
         /* */
-        "utilisation", utilisation_json(p, clock_offset), "pending", pending_json(p), "backend",
+        "utilisation", utilisation_json(cpu, clock_offset), "pending", pending_json(p), "backend",
         backend_json(p), "managed", pp->managed);
 }
 
-json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_snapshot_info *info)
+json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p,
+                                     double clock_offset)
+{
+    (void)cpc;
+    return partition_json(p, latest(p, false), latest(p, true), clock_offset);
+}
+
+static int group_cmp(const void *a, const void *b, void *opaque)
+{
+    struct part_partition *const *parts = opaque;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(parts[x]->profile->group, parts[y]->profile->group);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* The groups, each with its members (sorting makes a group one run). */
+static json_t *groups_json(const struct part_cpc *cpc)
+{
+    json_t *groups = json_array();
+    size_t *idx = calloc(cpc->n + 1, sizeof(*idx)), m = 0;
+    if (!groups || !idx) {
+        free(idx);
+        json_decref(groups);
+        return NULL;
+    }
+    for (size_t i = 0; i < cpc->n; i++)
+        if (cpc->parts[i]->profile->group[0])
+            idx[m++] = i;
+    qsort_r(idx, m, sizeof(*idx), group_cmp, cpc->parts);
+    for (size_t j = 0; j < m;) {
+        const char *g = cpc->parts[idx[j]]->profile->group;
+        const struct part_group_config *gc = part_config_group(&cpc->cfg, g);
+        json_t *members = json_array();
+        json_int_t wsum = 0;
+        for (; j < m && strcmp(cpc->parts[idx[j]]->profile->group, g) == 0; j++) {
+            const struct part_partition *q = cpc->parts[idx[j]];
+            json_array_append_new(members, json_string(q->profile->name));
+            if (q->active && q->profile->mode == PART_MODE_SHARED)
+                wsum += q->weight;
+        }
+        json_array_append_new(groups, json_pack("{s:s, s:o, s:o, s:I}", "name", g, "cap",
+                                                cap_json(gc ? gc->cap : PART_CAP_NONE), "members",
+                                                members, "weight_total", wsum));
+    }
+    free(idx);
+    return groups;
+}
+
+static json_t *cpc_json(const struct part_cpc *cpc, const struct part_snapshot_info *info)
 {
     json_t *pool = json_array(), *groups = json_array();
     unsigned *cpus = calloc(cpc->cpus + 1, sizeof(*cpus));
@@ -142,29 +190,9 @@ json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_sna
         json_array_append_new(pool, json_integer(cpus[i]));
     for (size_t i = 0; i < cpc->n; i++)
         active += cpc->parts[i]->active;
-    /* groups: configured ones and those only named by profiles */
-    for (size_t i = 0; i < cpc->n; i++) {
-        const char *g = cpc->parts[i]->profile->group;
-        bool seen = false;
-        for (size_t j = 0; g[0] && j < i; j++)
-            seen |= strcmp(cpc->parts[j]->profile->group, g) == 0;
-        if (!g[0] || seen)
-            continue;
-        const struct part_group_config *gc = part_config_group(&cpc->cfg, g);
-        json_t *members = json_array();
-        json_int_t wsum = 0;
-        for (size_t j = i; j < cpc->n; j++) {
-            const struct part_partition *q = cpc->parts[j];
-            if (strcmp(q->profile->group, g) != 0)
-                continue;
-            json_array_append_new(members, json_string(q->profile->name));
-            if (q->active && q->profile->mode == PART_MODE_SHARED)
-                wsum += q->weight;
-        }
-        json_array_append_new(groups, json_pack("{s:s, s:o, s:o, s:I}", "name", g, "cap",
-                                                cap_json(gc ? gc->cap : PART_CAP_NONE), "members",
-                                                members, "weight_total", wsum));
-    }
+    json_decref(groups);
+    if (!(groups = groups_json(cpc)))
+        goto fail;
     uint64_t avail = cpc->memory - cpc->cfg.host_reserved_memory;
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s,"
@@ -225,7 +253,8 @@ static bool text_add(struct text *t, const char *fmt, ...)
 
 /* The Prometheus text exposition of the CPC and its partitions. */
 static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot_info *info,
-                          size_t *ret_len)
+                          const struct part_sample *const *cpu,
+                          const struct part_sample *const *mem, size_t *ret_len)
 {
     static const struct {
         const char *name, *help;
@@ -275,11 +304,11 @@ static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot
             case 0: v = p->active; break;
             case 1: if (!shared || !p->active) continue; v = p->weight; break;
             case 2: v = p->entitlement; break;
-            case 3: if (!(s = latest(p, false))) continue; v = s->used; break;
+            case 3: if (!(s = cpu[i])) continue; v = s->used; break;
             case 4: if (!p->active) continue; v = p->processors; break;
             case 5: if (!p->active || !shared || p->cap == PART_CAP_NONE) continue; v = p->cap; break;
             case 6: if (!p->active) continue; v = (double)p->memory * 1048576.0; break;
-            default: if (!(s = latest(p, true))) continue; v = (double)s->mem_target * 1048576.0;
+            default: if (!(s = mem[i])) continue; v = (double)s->mem_target * 1048576.0;
             }
             ok = text_add(&t, "%s{partition=\"%s\"} %.17g\n", part_metrics[m].name,
                           p->profile->name, v);
@@ -293,11 +322,30 @@ static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot
     return t.s;
 }
 
-static int part_cmp(const void *a, const void *b)
-{
-    const struct part_snapshot_partition *x = a, *y = b;
-    return strcmp(x->name, y->name);
-}
+/*
+ * A snapshot: a private copy of the CPC (partitions with their profiles, the
+ * newest samples), rendered to text lazily, once per snapshot, on first
+ * request. Making one is a copy; readers pay for the views they ask for.
+ */
+struct snap_part {
+    struct part_partition part; /* profile owned; history NULL */
+    struct part_sample cpu, mem;
+    bool has_cpu, has_mem;
+    char *_Atomic text; /* the Partition object, rendered on demand */
+    size_t len;
+};
+
+struct part_snapshot {
+    atomic_int refs;
+    pthread_mutex_t render; /* only to render a view once */
+    struct part_cpc cpc;    /* copy; parts point into snap below */
+    struct snap_part *snap; /* in the CPC's order */
+    size_t *by_name;        /* indexes of snap sorted by name */
+    struct part_snapshot_info info;
+    char uri[512], driver[32], version[32], policy[PART_NAME_MAX];
+    char *_Atomic cpc_text, *_Atomic list_text, *_Atomic metrics_text;
+    size_t cpc_len, list_len, metrics_len;
+};
 
 struct part_snapshot *part_snapshot_ref(struct part_snapshot *s)
 {
@@ -309,64 +357,207 @@ void part_snapshot_put(struct part_snapshot *s)
 {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < s->n; i++)
-        free(s->parts[i].json);
-    free(s->parts);
-    free(s->cpc);
-    free(s->list);
-    free(s->metrics);
+    for (size_t i = 0; s->snap && i < s->cpc.n; i++) {
+        part_profile_free(s->snap[i].part.profile);
+        free(s->snap[i].part.cpus);
+        free(s->snap[i].text);
+    }
+    free(s->snap);
+    free(s->cpc.parts);
+    free(s->cpc.cfg.groups);
+    free(s->by_name);
+    free(s->cpc_text);
+    free(s->list_text);
+    free(s->metrics_text);
+    pthread_mutex_destroy(&s->render);
     free(s);
+}
+
+static int name_cmp(const void *a, const void *b, void *opaque)
+{
+    const struct snap_part *snap = opaque;
+    return strcmp(snap[*(const size_t *)a].part.profile->name,
+                  snap[*(const size_t *)b].part.profile->name);
 }
 
 struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
                                         const struct part_snapshot_info *info)
 {
     struct part_snapshot *s = calloc(1, sizeof(*s));
-    json_t *list = json_array(), *cpcj = NULL;
+    size_t n = cpc->n;
 
-    if (!s || !list || !(s->parts = calloc(cpc->n + 1, sizeof(*s->parts))))
-        goto fail;
+    if (!s)
+        return NULL;
     atomic_init(&s->refs, 1);
-    for (size_t i = 0; i < cpc->n; i++) {
-        json_t *pj = part_snapshot_partition_json(cpc, cpc->parts[i], info->clock_offset);
-        if (!pj || json_array_append(list, pj) < 0) {
-            json_decref(pj);
-            goto fail;
-        }
-        s->parts[i].json = json_dumps(pj, JSON_COMPACT);
-        json_decref(pj);
-        if (!s->parts[i].json)
-            goto fail;
-        s->parts[i].len = strlen(s->parts[i].json);
-        memcpy(s->parts[i].name, cpc->parts[i]->profile->name, PART_NAME_MAX);
-        s->n++;
-    }
-    qsort(s->parts, s->n, sizeof(*s->parts), part_cmp);
-    json_t *wrap = json_pack("{s:O}", "partitions", list);
-    s->list = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
-    json_decref(wrap);
-    cpcj = part_snapshot_cpc_json(cpc, info);
-    s->cpc = cpcj ? json_dumps(cpcj, JSON_COMPACT) : NULL;
-    json_decref(cpcj);
-    s->metrics = metrics_text(cpc, info, &s->metrics_len);
-    if (!s->list || !s->cpc || !s->metrics)
+    pthread_mutex_init(&s->render, NULL);
+    s->cpc = *cpc;
+    s->cpc.n = 0;
+    s->cpc.parts = calloc(n + 1, sizeof(*s->cpc.parts));
+    s->cpc.cfg.groups = calloc(cpc->cfg.n_groups + 1, sizeof(*s->cpc.cfg.groups));
+    s->snap = calloc(n + 1, sizeof(*s->snap));
+    s->by_name = calloc(n + 1, sizeof(*s->by_name));
+    if (!s->cpc.parts || !s->cpc.cfg.groups || !s->snap || !s->by_name)
         goto fail;
-    s->list_len = strlen(s->list);
-    s->cpc_len = strlen(s->cpc);
-    json_decref(list);
+    if (cpc->cfg.n_groups)
+        memcpy(s->cpc.cfg.groups, cpc->cfg.groups, cpc->cfg.n_groups * sizeof(*cpc->cfg.groups));
+    for (size_t i = 0; i < n; i++) {
+        const struct part_partition *p = cpc->parts[i];
+        struct snap_part *sp = &s->snap[i];
+        const struct part_sample *cpu = latest(p, false), *mem = latest(p, true);
+        sp->part = *p;
+        sp->part.history = NULL;
+        sp->part.cpus = NULL;
+        sp->part.profile = part_profile_dup(p->profile);
+        if (p->cpus && p->active && p->processors &&
+            (sp->part.cpus = malloc(p->processors * sizeof(*p->cpus))))
+            memcpy(sp->part.cpus, p->cpus, p->processors * sizeof(*p->cpus));
+        s->cpc.parts[i] = &sp->part;
+        s->cpc.n = i + 1;
+        if (!sp->part.profile || (p->cpus && p->active && p->processors && !sp->part.cpus))
+            goto fail;
+        if ((sp->has_cpu = cpu != NULL))
+            sp->cpu = *cpu;
+        if ((sp->has_mem = mem != NULL))
+            sp->mem = *mem;
+        s->by_name[i] = i;
+    }
+    qsort_r(s->by_name, n, sizeof(*s->by_name), name_cmp, s->snap);
+    snprintf(s->uri, sizeof(s->uri), "%s", info->uri ? info->uri : "");
+    snprintf(s->driver, sizeof(s->driver), "%s", info->driver ? info->driver : "");
+    snprintf(s->version, sizeof(s->version), "%s", info->version ? info->version : "");
+    snprintf(s->policy, sizeof(s->policy), "%s", info->policy ? info->policy : "static");
+    s->info = *info;
+    s->info.uri = s->uri;
+    s->info.driver = s->driver;
+    s->info.version = s->version;
+    s->info.policy = s->policy;
     return s;
 fail:
-    json_decref(list);
     part_snapshot_put(s);
     return NULL;
 }
 
-const struct part_snapshot_partition *part_snapshot_find(const struct part_snapshot *s,
-                                                         const char *name)
+const struct part_snapshot_info *part_snapshot_info(const struct part_snapshot *s)
 {
-    struct part_snapshot_partition key;
-    if (strlen(name) >= sizeof(key.name))
+    return &s->info;
+}
+
+static char *render(json_t *j, size_t *ret_len)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (text)
+        *ret_len = strlen(text);
+    return text;
+}
+
+/* Renders the Partition object of snap[i] once; NULL on ENOMEM. */
+static const char *snap_part_text(struct part_snapshot *s, size_t i, size_t *ret_len)
+{
+    struct snap_part *sp = &s->snap[i];
+    char *text = atomic_load(&sp->text);
+    if (!text) {
+        pthread_mutex_lock(&s->render);
+        if (!(text = atomic_load(&sp->text))) {
+            text = render(partition_json(&sp->part, sp->has_cpu ? &sp->cpu : NULL,
+                                         sp->has_mem ? &sp->mem : NULL, s->info.clock_offset),
+                          &sp->len);
+            atomic_store(&sp->text, text);
+        }
+        pthread_mutex_unlock(&s->render);
+    }
+    if (text)
+        *ret_len = sp->len;
+    return text;
+}
+
+const char *part_snapshot_partition_text(struct part_snapshot *s, const char *name,
+                                         size_t *ret_len)
+{
+    size_t lo = 0, hi = s->cpc.n;
+    while (lo < hi) { /* binary search over the names */
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, s->snap[s->by_name[mid]].part.profile->name);
+        if (c == 0)
+            return snap_part_text(s, s->by_name[mid], ret_len);
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+const char *part_snapshot_cpc_text(struct part_snapshot *s, size_t *ret_len)
+{
+    char *text = atomic_load(&s->cpc_text);
+    if (!text) {
+        pthread_mutex_lock(&s->render);
+        if (!(text = atomic_load(&s->cpc_text))) {
+            text = render(cpc_json(&s->cpc, &s->info), &s->cpc_len);
+            atomic_store(&s->cpc_text, text);
+        }
+        pthread_mutex_unlock(&s->render);
+    }
+    if (text)
+        *ret_len = s->cpc_len;
+    return text;
+}
+
+const char *part_snapshot_list_text(struct part_snapshot *s, size_t *ret_len)
+{
+    char *text = atomic_load(&s->list_text);
+    if (text) {
+        *ret_len = s->list_len;
+        return text;
+    }
+    /* {"partitions":[A,B,...]} from the partitions' own texts, in name order */
+    struct text t = {0};
+    bool ok = text_add(&t, "{\"partitions\":[");
+    for (size_t i = 0; ok && i < s->cpc.n; i++) {
+        size_t len;
+        const char *p = snap_part_text(s, s->by_name[i], &len);
+        ok = p && text_add(&t, "%s%.*s", i ? "," : "", (int)len, p);
+    }
+    ok = ok && text_add(&t, "]}");
+    if (!ok) {
+        free(t.s);
         return NULL;
-    strcpy(key.name, name);
-    return bsearch(&key, s->parts, s->n, sizeof(*s->parts), part_cmp);
+    }
+    pthread_mutex_lock(&s->render);
+    if (!(text = atomic_load(&s->list_text))) {
+        s->list_len = t.len;
+        atomic_store(&s->list_text, t.s);
+        text = t.s;
+        t.s = NULL;
+    }
+    pthread_mutex_unlock(&s->render);
+    free(t.s); /* another reader was first */
+    *ret_len = s->list_len;
+    return text;
+}
+
+const char *part_snapshot_metrics_text(struct part_snapshot *s, size_t *ret_len)
+{
+    char *text = atomic_load(&s->metrics_text);
+    if (!text) {
+        pthread_mutex_lock(&s->render);
+        if (!(text = atomic_load(&s->metrics_text))) {
+            const struct part_sample **cpu = calloc(s->cpc.n + 1, sizeof(*cpu));
+            const struct part_sample **mem = calloc(s->cpc.n + 1, sizeof(*mem));
+            for (size_t i = 0; cpu && mem && i < s->cpc.n; i++) {
+                cpu[i] = s->snap[i].has_cpu ? &s->snap[i].cpu : NULL;
+                mem[i] = s->snap[i].has_mem ? &s->snap[i].mem : NULL;
+            }
+            if (cpu && mem)
+                text = metrics_text(&s->cpc, &s->info, cpu, mem, &s->metrics_len);
+            free(cpu);
+            free(mem);
+            atomic_store(&s->metrics_text, text);
+        }
+        pthread_mutex_unlock(&s->render);
+    }
+    if (text)
+        *ret_len = s->metrics_len;
+    return text;
 }

@@ -7,19 +7,17 @@
 
 enum MHD_Result api_partitions_list(struct http_request *r)
 {
-    struct part_snapshot *s = part_mgr_snapshot(r->mgr);
-    enum MHD_Result ret = http_reply_text(r, 200, "application/json", s->list, s->list_len);
-    part_snapshot_put(s);
-    return ret;
+    return http_reply_view(r, "application/json", part_snapshot_list_text);
 }
 
 enum MHD_Result api_partition_get(struct http_request *r)
 {
     struct part_snapshot *s = part_mgr_snapshot(r->mgr);
-    const struct part_snapshot_partition *p = part_snapshot_find(s, r->name);
+    size_t len;
+    const char *text = part_snapshot_partition_text(s, r->name, &len);
     enum MHD_Result ret;
-    if (p) {
-        ret = http_reply_text(r, 200, "application/json", p->json, p->len);
+    if (text) {
+        ret = http_reply_text(r, 200, "application/json", text, len);
     } else {
         char detail[128];
         snprintf(detail, sizeof(detail), "no partition named %s", r->name);

@@ -50,6 +50,18 @@ enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const c
     return ret;
 }
 
+enum MHD_Result http_reply_view(struct http_request *r, const char *type,
+                                const char *(*view)(struct part_snapshot *, size_t *))
+{
+    struct part_snapshot *s = part_mgr_snapshot(r->mgr);
+    size_t len;
+    const char *text = view(s, &len);
+    enum MHD_Result ret = text ? http_reply_text(r, 200, type, text, len)
+                               : http_reply_problem(r, 500, "internal", "out of memory", NULL, NULL);
+    part_snapshot_put(s);
+    return ret;
+}
+
 enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j)
 {
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;

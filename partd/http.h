@@ -50,6 +50,9 @@ void http_stop(struct http_server *s);
 /* Replies; each returns what the access handler must return. */
 enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
                                 const char *text, size_t len);
+/* Replies with one of the current snapshot's views (part_snapshot_*_text). */
+enum MHD_Result http_reply_view(struct http_request *r, const char *type,
+                                const char *(*view)(struct part_snapshot *, size_t *));
 /* Serialises and drops j. */
 enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j);
 enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,

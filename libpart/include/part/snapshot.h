@@ -1,33 +1,19 @@
-/* Snapshots: an immutable, reference-counted JSON rendering of the CPC and
- * its partitions, made after every change, so that readers (HTTP GETs) never
- * take the manager's lock or wait on the backend. Replies are kept as
- * ready-to-send text. */
+/* Snapshots: an immutable, reference-counted copy of the CPC and its
+ * partitions, made after every change, so that readers (HTTP GETs) never
+ * take the manager's lock or wait on the backend. Each view (a partition,
+ * the list, the CPC, the metrics) is rendered to text at most once per
+ * snapshot, when first asked for. */
 #pragma once
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "part/cpc.h"
 
-struct part_snapshot_partition {
-    char name[PART_NAME_MAX];
-    char *json;       /* the Partition object, serialised */
-    size_t len;
-};
-
-struct part_snapshot {
-    atomic_int refs;
-    char *cpc; /* the CPC object, serialised */
-    size_t cpc_len;
-    char *list; /* {"partitions": [...]} */
-    size_t list_len;
-    struct part_snapshot_partition *parts; /* sorted by name */
-    size_t n;
-    char *metrics; /* Prometheus text exposition */
-    size_t metrics_len;
-};
+struct part_snapshot;
 
 /* Facts about the connection that the snapshot shows beside the model. */
 struct part_snapshot_info {
@@ -40,7 +26,8 @@ struct part_snapshot_info {
     double clock_offset;       /* wall clock minus the samples' monotonic clock */
 };
 
-/* Builds a snapshot of cpc with one reference. NULL on ENOMEM. */
+/* Copies cpc (and info) into a new snapshot with one reference. NULL on
+ * ENOMEM. */
 struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
                                         const struct part_snapshot_info *info);
 
@@ -50,14 +37,20 @@ struct part_snapshot *part_snapshot_ref(struct part_snapshot *s);
 /* Drops a reference (s may be NULL); frees s with the last. */
 void part_snapshot_put(struct part_snapshot *s);
 
-/* Returns the partition named name (binary search), or NULL. */
-const struct part_snapshot_partition *part_snapshot_find(const struct part_snapshot *s,
-                                                         const char *name);
+/* The views as JSON text (docs/api.md), valid while the caller holds its
+ * reference; *ret_len is their length. NULL on ENOMEM, and for a partition
+ * when there is none of that name. */
+const char *part_snapshot_partition_text(struct part_snapshot *s, const char *name,
+                                         size_t *ret_len);
+const char *part_snapshot_list_text(struct part_snapshot *s, size_t *ret_len);
+const char *part_snapshot_cpc_text(struct part_snapshot *s, size_t *ret_len);
+/* The Prometheus text exposition. */
+const char *part_snapshot_metrics_text(struct part_snapshot *s, size_t *ret_len);
+
+/* The facts given to part_snapshot_new(), kept with the snapshot. */
+const struct part_snapshot_info *part_snapshot_info(const struct part_snapshot *s);
 
 /* Returns a new JSON Partition object for p; clock_offset turns sample
  * times into wall-clock times. */
 json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p,
                                      double clock_offset);
-
-/* Returns a new JSON CPC object for cpc. */
-json_t *part_snapshot_cpc_json(const struct part_cpc *cpc, const struct part_snapshot_info *info);
