@@ -109,7 +109,7 @@ int part_file_write_atomic(const char *path, const char *data, size_t len, unsig
         }
         off += (size_t)n;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    if (fdatasync(fd) < 0 || close(fd) < 0) { /* the data and its size; not atime */
         fd = -1;
         r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
         goto out;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ static int run(const char *config, bool foreground)
         part_mgr_close(mgr);
         return 1;
     }
+    malloc_trim(0); /* give back what start-up used and no longer needs */
     log_msg(PART_LOG_INFO, "ready");
     for (;;) {
         struct timespec keepalive = {.tv_sec = 15};
@@ -183,5 +185,7 @@ int main(int argc, char **argv)
     if (check)
         return check_run(check, stdout, stderr);
     log_init(verbose);
+    /* a few request threads do not need a malloc arena each */
+    mallopt(M_ARENA_MAX, 2);
     return run(config, foreground);
 }
