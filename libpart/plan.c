@@ -213,74 +213,192 @@ static unsigned umin(unsigned a, unsigned b)
     return a < b ? a : b;
 }
 
-/* Moves weight from one donor to one receiver of the same cluster. The
- * amount is the least of the step, the receiver's headroom, the donor's
- * slack, what the receiver lacks for its demand and what the donor does not
- * need (both as weight, at the current weight per processor of entitlement),
- * at least 1. The donor keeps its entitlement a half dead-band above its
- * demand: landing on the demand itself would look like a partition using
- * all of its entitlement, which may reclaim weight (below). */
-static int weight_pair(struct planner *pl, const struct judge *r, const struct judge *d)
+/* Weight moves, pooled per cluster. Takers (receivers, or lenders taking
+ * back) and givers (donors, or holders giving back) each state the most
+ * they take or give in this plan; what moves is the least of the two
+ * totals. When the givers have less than the takers want, every taker gets
+ * the same fraction of what it wants: partitions contending for the pool
+ * at the same water level want weight in proportion to their weight, so
+ * their ratios, and the split between them, stay as they were. Givers give
+ * in order, each up to what it offers. A partition may so take from
+ * several givers, and give to several takers, in one action. */
+struct side {
+    const struct judge *j;
+    unsigned want;  /* the most it takes or gives */
+    unsigned moved; /* what it takes or gives in this plan */
+};
+
+static unsigned share(struct side *t, size_t nt, struct side *g, size_t ng)
 {
-    const struct part_partition *rp = r->p, *dp = d->p;
-    double keep = 1 - pl->pol->deadband / 2;
-    unsigned need = (unsigned)fmax(1, ceil(rp->weight * (r->demand / rp->entitlement - 1) - EPS));
-    unsigned spare =
-        (unsigned)fmax(1, floor(dp->weight * (1 - d->demand / (dp->entitlement * keep)) + EPS));
-    unsigned x = umin(pl->pol->weight_step, rp->profile->weight_max - rp->weight);
-    x = umin(umin(x, dp->weight - dp->profile->weight_min), umin(need, spare));
-    if (x == 0)
-        return 0;
-    unsigned k = pl->pol->samples;
-    int ret = plan_add(pl->plan, rp, PART_SET_WEIGHT, rp->weight, rp->weight + x, false,
-                       "%s: demand %.2f > entitlement %.2f for %u samples; weight %u -> %u, taken "
-                       "from %s (demand %.2f < entitlement %.2f): %u -> %u",
-                       name_of(rp), r->demand, rp->entitlement, k, rp->weight, rp->weight + x,
-                       name_of(dp), d->demand, dp->entitlement, dp->weight, dp->weight - x);
-    if (ret < 0)
-        return ret;
-    return plan_add(pl->plan, dp, PART_SET_WEIGHT, dp->weight, dp->weight - x, false,
-                    "%s: demand %.2f < entitlement %.2f for %u samples; weight %u -> %u, given to "
-                    "%s (demand %.2f > entitlement %.2f): %u -> %u",
-                    name_of(dp), d->demand, dp->entitlement, k, dp->weight, dp->weight - x,
-                    name_of(rp), r->demand, rp->entitlement, rp->weight, rp->weight + x);
+    uint64_t need = 0, supply = 0, total, given = 0;
+    for (size_t i = 0; i < nt; i++)
+        need += t[i].want;
+    for (size_t i = 0; i < ng; i++)
+        supply += g[i].want;
+    total = need < supply ? need : supply;
+    for (size_t i = 0; i < nt; i++) {
+        t[i].moved = total == need ? t[i].want : (unsigned)(t[i].want * total / need);
+        given += t[i].moved;
+    }
+    /* the remainder of the rounding, a unit at a time in the takers' order */
+    for (size_t i = 0; given < total; i = (i + 1) % nt)
+        if (t[i].moved < t[i].want) {
+            t[i].moved++;
+            given++;
+        }
+    for (size_t i = 0; i < ng; i++) {
+        g[i].moved = given < g[i].want ? (unsigned)given : g[i].want;
+        given -= g[i].moved;
+    }
+    return (unsigned)total;
 }
 
-/* Gives weight back to a partition that lent it: c is below its profile's
- * weight and uses all of its entitlement, h holds more than its profile's.
- * At most what c lent and what h borrowed, and little enough that c's
- * entitlement stays within the dead-band of its use (c must not become a
- * donor for it). */
-static int weight_reclaim(struct planner *pl, const struct judge *c, const struct judge *h)
+/* Appends to buf, at *at, as much of printf's output as fits. */
+__attribute__((format(printf, 4, 5))) static void cat(char *buf, size_t len, size_t *at,
+                                                      const char *fmt, ...)
 {
-    const struct part_partition *cp = c->p, *hp = h->p;
-    unsigned stable = (unsigned)fmax(
-        1, floor(cp->weight * (c->demand / (cp->entitlement * (1 - pl->pol->deadband)) - 1) + EPS));
-    unsigned x = umin(pl->pol->weight_step, cp->profile->weight_initial - cp->weight);
-    x = umin(umin(x, hp->weight - hp->profile->weight_initial), stable);
-    unsigned k = pl->pol->samples;
-    int ret = plan_add(pl->plan, cp, PART_SET_WEIGHT, cp->weight, cp->weight + x, false,
-                       "%s: demand %.2f uses all of entitlement %.2f for %u samples, at weight %u "
-                       "under its profile's %u; weight %u -> %u, taken back from %s (weight %u "
-                       "over its profile's %u): %u -> %u",
-                       name_of(cp), c->demand, cp->entitlement, k, cp->weight,
-                       cp->profile->weight_initial, cp->weight, cp->weight + x, name_of(hp),
-                       hp->weight, hp->profile->weight_initial, hp->weight, hp->weight - x);
-    if (ret < 0)
-        return ret;
-    return plan_add(pl->plan, hp, PART_SET_WEIGHT, hp->weight, hp->weight - x, false,
-                    "%s: weight %u over its profile's %u; weight %u -> %u, given back to %s "
-                    "(demand %.2f uses all of entitlement %.2f at weight %u under its "
-                    "profile's %u): %u -> %u",
-                    name_of(hp), hp->weight, hp->profile->weight_initial, hp->weight,
-                    hp->weight - x, name_of(cp), c->demand, cp->entitlement, cp->weight,
-                    cp->profile->weight_initial, cp->weight, cp->weight + x);
+    va_list ap;
+    if (*at >= len)
+        return;
+    va_start(ap, fmt);
+    int r = vsnprintf(buf + *at, len - *at, fmt, ap);
+    va_end(ap);
+    *at = r < 0 ? len : *at + (size_t)r;
+}
+
+enum transfer { TO_DEMAND, BACK };
+
+/* How a partition on the other side of a transfer is described in a
+ * reason: "batch (demand 1.00 < entitlement 8.00): 400 -> 350". */
+static void describe(char *buf, size_t len, enum transfer kind, bool taker, const struct side *s)
+{
+    const struct part_partition *p = s->j->p;
+    unsigned to = taker ? p->weight + s->moved : p->weight - s->moved;
+    if (kind == TO_DEMAND)
+        snprintf(buf, len, "%s (demand %.2f %s entitlement %.2f): %u -> %u", name_of(p),
+                 s->j->demand, taker ? ">" : "<", p->entitlement, p->weight, to);
+    else if (taker)
+        snprintf(buf, len,
+                 "%s (demand %.2f uses all of entitlement %.2f at weight %u under its "
+                 "profile's %u): %u -> %u",
+                 name_of(p), s->j->demand, p->entitlement, p->weight, p->profile->weight_initial,
+                 p->weight, to);
+    else
+        snprintf(buf, len, "%s (weight %u over its profile's %u): %u -> %u", name_of(p), p->weight,
+                 p->profile->weight_initial, p->weight, to);
+}
+
+/* The action of one side of a transfer: its reason names the partitions
+ * on the other side it moved weight with (as many as fit). Flows pair
+ * takers and givers in order, as share() filled them. */
+static int transfer_action(struct planner *pl, enum transfer kind, bool taker, const struct side *s,
+                           const struct side *t, size_t nt, const struct side *g, size_t ng)
+{
+    const struct part_partition *p = s->j->p;
+    const struct part_profile *pp = p->profile;
+    unsigned k = pl->pol->samples, to = taker ? p->weight + s->moved : p->weight - s->moved;
+    char reason[sizeof(((struct part_action *)0)->reason)], who[160];
+    size_t at = 0, named = 0, more = 0;
+
+    if (kind == TO_DEMAND)
+        cat(reason, sizeof(reason), &at,
+            "%s: demand %.2f %s entitlement %.2f for %u samples; weight %u -> %u, %s ", name_of(p),
+            s->j->demand, taker ? ">" : "<", p->entitlement, k, p->weight, to,
+            taker ? "taken from" : "given to");
+    else if (taker)
+        cat(reason, sizeof(reason), &at,
+            "%s: demand %.2f uses all of entitlement %.2f for %u samples, at weight %u under "
+            "its profile's %u; weight %u -> %u, taken back from ",
+            name_of(p), s->j->demand, p->entitlement, k, p->weight, pp->weight_initial, p->weight,
+            to);
+    else
+        cat(reason, sizeof(reason), &at,
+            "%s: weight %u over its profile's %u; weight %u -> %u, "
+            "given back to ",
+            name_of(p), p->weight, pp->weight_initial, p->weight, to);
+
+    /* walk the flows: taker ti takes from giver gi until one is done */
+    size_t ti = 0, gi = 0;
+    unsigned tl = nt ? t[0].moved : 0, gl = ng ? g[0].moved : 0;
+    while (ti < nt && gi < ng) {
+        if (tl == 0) {
+            if (++ti < nt)
+                tl = t[ti].moved;
+            continue;
+        }
+        if (gl == 0) {
+            if (++gi < ng)
+                gl = g[gi].moved;
+            continue;
+        }
+        unsigned x = tl < gl ? tl : gl;
+        const struct side *mine = taker ? &t[ti] : &g[gi], *theirs = taker ? &g[gi] : &t[ti];
+        tl -= x, gl -= x;
+        if (mine != s)
+            continue;
+        describe(who, sizeof(who), kind, !taker, theirs);
+        /* room for this one, and for " and 99 more" after it */
+        if (more == 0 && at + strlen(who) + 2 + 14 < sizeof(reason)) {
+            cat(reason, sizeof(reason), &at, "%s%s", named ? ", " : "", who);
+            named++;
+        } else {
+            more++;
+        }
+    }
+    if (more)
+        cat(reason, sizeof(reason), &at, " and %zu more", more);
+    /* for what comes after in this plan: processors to carry entitlements */
+    pl->scratch_parts[judge_index(pl, s->j)]->weight = to;
+    return plan_add(pl->plan, p, PART_SET_WEIGHT, p->weight, to, false, "%s", reason);
+}
+
+/* Shares, then adds the actions of every side that moved: takers first. */
+static int transfer(struct planner *pl, enum transfer kind, struct side *t, size_t nt,
+                    struct side *g, size_t ng)
+{
+    int ret;
+    if (nt == 0 || ng == 0 || share(t, nt, g, ng) == 0)
+        return 0;
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].moved && (ret = transfer_action(pl, kind, true, &t[i], t, nt, g, ng)) < 0)
+            return ret;
+    for (size_t i = 0; i < ng; i++)
+        if (g[i].moved && (ret = transfer_action(pl, kind, false, &g[i], t, nt, g, ng)) < 0)
+            return ret;
+    return 0;
+}
+
+/* What a receiver wants: the weight that brings its entitlement to its
+ * demand plus a dead-band (its use is a floor of its demand: what it gets
+ * beyond its entitlement is on loan from partitions that do not use
+ * theirs), at the current weight per processor of entitlement, at least
+ * 1; within its room to its max and the step. */
+static unsigned receiver_wants(const struct planner *pl, const struct judge *r)
+{
+    const struct part_partition *p = r->p;
+    double ratio = r->demand * (1 + pl->pol->deadband) / p->entitlement;
+    unsigned need = (unsigned)fmax(1, ceil(p->weight * (ratio - 1) - EPS));
+    return umin(need, umin(pl->pol->weight_step, p->profile->weight_max - p->weight));
+}
+
+/* What a donor offers: what it does not need, keeping its entitlement half
+ * a dead-band above its demand (landing on the demand itself would look
+ * like a partition using all of its entitlement, which may reclaim weight,
+ * below), at least 1; within its room to its min and the step. */
+static unsigned donor_offers(const struct planner *pl, const struct judge *d)
+{
+    const struct part_partition *p = d->p;
+    double keep = 1 - pl->pol->deadband / 2;
+    unsigned spare =
+        (unsigned)fmax(1, floor(p->weight * (1 - d->demand / (p->entitlement * keep)) + EPS));
+    return umin(spare, umin(pl->pol->weight_step, p->weight - p->profile->weight_min));
 }
 
 /* Lenders first: the most weight lent, relative to the profile's. */
 static int cmp_lender(const void *x, const void *y)
 {
-    const struct judge *a = *(const struct judge *const *)x, *b = *(const struct judge *const *)y;
+    const struct side *sa = x, *sb = y;
+    const struct judge *a = sa->j, *b = sb->j;
     double la = 1 - (double)a->p->weight / a->p->profile->weight_initial;
     double lb = 1 - (double)b->p->weight / b->p->profile->weight_initial;
     return la > lb ? -1 : la < lb ? 1 : cmp_name(a, b);
@@ -289,26 +407,39 @@ static int cmp_lender(const void *x, const void *y)
 /* Holders first: the most weight borrowed, relative to the profile's. */
 static int cmp_holder(const void *x, const void *y)
 {
-    const struct judge *a = *(const struct judge *const *)x, *b = *(const struct judge *const *)y;
+    const struct side *sa = x, *sb = y;
+    const struct judge *a = sa->j, *b = sb->j;
     double ha = (double)a->p->weight / a->p->profile->weight_initial;
     double hb = (double)b->p->weight / b->p->profile->weight_initial;
     return ha > hb ? -1 : ha < hb ? 1 : cmp_name(a, b);
 }
 
+static int cmp_receiver_side(const void *x, const void *y)
+{
+    return cmp_receiver(&((const struct side *)x)->j, &((const struct side *)y)->j);
+}
+
+static int cmp_donor_side(const void *x, const void *y)
+{
+    return cmp_donor(&((const struct side *)x)->j, &((const struct side *)y)->j);
+}
+
 /* One cluster: the managed shared partitions of group (the ungrouped ones
- * when group is ""). Receivers and donors are paired in order, the most
- * starved with the most slack. Then partitions that lent weight and now use
- * all of their entitlement take it back from those holding more than their
- * profile's weight: in a pool where everyone is held to their entitlement,
- * use cannot exceed entitlement and no receiver shows, so without this the
- * weight lent while idle would stay away for good. Each partition at most
- * once. */
-static int weight_cluster(struct planner *pl, const char *group, const struct judge **r,
-                          const struct judge **d)
+ * when group is ""). Receivers take from donors, the most starved and the
+ * most slack first. Then partitions that lent weight and now use all of
+ * their entitlement take it back, up to their profile's weight, from those
+ * holding more than their profile's: in a pool where everyone is held to
+ * their entitlement, use cannot exceed entitlement and no receiver shows,
+ * so without this the weight lent while idle would stay away for good
+ * (and the split of a short pool would not be the profiles'). A receiver
+ * below its profile's weight that got nothing from donors takes back too;
+ * a donor over its profile's that gave nothing gives back. Each partition
+ * changes at most once. */
+static int weight_cluster(struct planner *pl, const char *group, struct side *r, struct side *d)
 {
     const struct part_policy *pol = pl->pol;
     size_t nr = 0, nd = 0, nc = 0, nh = 0, n = pl->cpc->n;
-    const struct judge **c = r + n, **h = d + n;
+    struct side *c = r + n, *h = d + n;
     int ret;
 
     for (size_t i = 0; i < n; i++) {
@@ -319,37 +450,43 @@ static int weight_cluster(struct planner *pl, const char *group, const struct ju
             !may_change(pl, j, PART_SET_WEIGHT, pol->cooldown_weight))
             continue;
         if (j->used_min > p->entitlement * (1 + pol->deadband) && p->weight < pp->weight_max)
-            r[nr++] = j;
+            r[nr++] = (struct side){.j = j};
         else if (j->used_max < p->entitlement * (1 - pol->deadband) && p->weight > pp->weight_min)
-            d[nd++] = j;
+            d[nd++] = (struct side){.j = j};
         else if (j->used_min >= p->entitlement * (1 - pol->deadband / 4) &&
                  p->weight < pp->weight_initial)
-            c[nc++] = j;
+            c[nc++] = (struct side){.j = j};
         else if (p->weight > pp->weight_initial)
-            h[nh++] = j;
+            h[nh++] = (struct side){.j = j};
     }
-    qsort(r, nr, sizeof(*r), cmp_receiver);
-    qsort(d, nd, sizeof(*d), cmp_donor);
-    for (size_t i = 0; i < nr && i < nd; i++)
-        if ((ret = weight_pair(pl, r[i], d[i])) < 0)
-            return ret;
-    /* donors left unpaired may hold borrowed weight too: they give it back */
-    for (size_t i = nr; i < nd; i++)
-        if (d[i]->p->weight > d[i]->p->profile->weight_initial)
-            h[nh++] = d[i];
+    for (size_t i = 0; i < nr; i++)
+        r[i].want = receiver_wants(pl, r[i].j);
+    for (size_t i = 0; i < nd; i++)
+        d[i].want = donor_offers(pl, d[i].j);
+    qsort(r, nr, sizeof(*r), cmp_receiver_side);
+    qsort(d, nd, sizeof(*d), cmp_donor_side);
+    if ((ret = transfer(pl, TO_DEMAND, r, nr, d, nd)) < 0)
+        return ret;
+    for (size_t i = 0; i < nr; i++)
+        if (r[i].moved == 0 && r[i].j->p->weight < r[i].j->p->profile->weight_initial)
+            c[nc++] = (struct side){.j = r[i].j};
+    for (size_t i = 0; i < nd; i++)
+        if (d[i].moved == 0 && d[i].j->p->weight > d[i].j->p->profile->weight_initial)
+            h[nh++] = (struct side){.j = d[i].j};
+    for (size_t i = 0; i < nc; i++)
+        c[i].want = umin(pol->weight_step, c[i].j->p->profile->weight_initial - c[i].j->p->weight);
+    for (size_t i = 0; i < nh; i++)
+        h[i].want = umin(pol->weight_step, h[i].j->p->weight - h[i].j->p->profile->weight_initial);
     qsort(c, nc, sizeof(*c), cmp_lender);
     qsort(h, nh, sizeof(*h), cmp_holder);
-    for (size_t i = 0; i < nc && i < nh; i++)
-        if ((ret = weight_reclaim(pl, c[i], h[i])) < 0)
-            return ret;
-    return 0;
+    return transfer(pl, BACK, c, nc, h, nh);
 }
 
 static int plan_weights(struct planner *pl)
 {
     size_t n = pl->cpc->n;
     /* receivers and lenders in r, donors and holders in d, n of each */
-    const struct judge **r = calloc(2 * n + 1, sizeof(*r)), **d = calloc(2 * n + 1, sizeof(*d));
+    struct side *r = calloc(2 * n + 1, sizeof(*r)), *d = calloc(2 * n + 1, sizeof(*d));
     int ret = -ENOMEM;
 
     if (!r || !d)
@@ -379,14 +516,104 @@ static bool below_cap(const struct part_partition *p)
     return p->cap == PART_CAP_NONE || p->processors < ceil(p->cap - EPS);
 }
 
+/*
+ * How many processors a partition using at least `high` of its n online
+ * ones in every sample should have: enough for its largest use of the K
+ * samples to sit at `high`, at least one more. When every sample is at
+ * least halfway from `high` to 1, every processor is busy and the demand
+ * cannot show past them: half as many again (rounded up), the way a
+ * window grows while nothing says how far to go. Never past reserved, nor
+ * past the running cap rounded up.
+ */
+static unsigned processors_wanted(const struct part_policy *pol, const struct judge *j)
+{
+    const struct part_partition *p = j->p;
+    unsigned n = p->processors, to = n + 1;
+    if (j->util_min >= (1 + pol->processors_high) / 2)
+        to = n + (n + 1) / 2;
+    else if (ceil(j->used_max / pol->processors_high - EPS) > to)
+        to = (unsigned)ceil(j->used_max / pol->processors_high - EPS);
+    if (to > p->profile->proc_reserved)
+        to = p->profile->proc_reserved;
+    if (p->cap != PART_CAP_NONE && to > ceil(p->cap - EPS))
+        to = (unsigned)ceil(p->cap - EPS);
+    return to;
+}
+
+/* Whether j's partition uses all of its entitlement in each of the K
+ * samples: it may want more than it shows. */
+static bool uses_all(const struct planner *pl, const struct judge *j)
+{
+    return j->p->entitlement > EPS &&
+           j->used_min >= j->p->entitlement * (1 - pl->pol->deadband / 4);
+}
+
+/* Whether processor management may add to j's partition now. */
+static bool may_add(const struct planner *pl, const struct judge *j)
+{
+    const struct part_partition *p = j->p;
+    return j->cpu && p->profile->mode == PART_MODE_SHARED &&
+           within(p->processors, p->profile->proc_min, p->profile->proc_reserved) &&
+           p->processors < p->profile->proc_reserved && below_cap(p) &&
+           may_change(pl, j, PART_SET_PROCESSORS, pl->pol->cooldown_processors);
+}
+
+/* carry[i]: the entitlement of each partition that uses all of its own and
+ * may get processors, at the weights of the plan so far, if all of them
+ * had their reserved processors online (0 for the others). One
+ * computation for all: what each would get with only itself at reserved
+ * is at least that. Only partitions whose entitlement is near what their
+ * online processors run at `high`, or whose weight this plan raises, can
+ * gain: raising a limit that does not bind changes no share, and the
+ * others' raised limits only lower it. Returns -ENOMEM. */
+static int entitlements_to_carry(struct planner *pl, double *carry)
+{
+    size_t n = pl->cpc->n, candidates = 0;
+    unsigned *was = calloc(n + 1, sizeof(*was));
+    if (!was)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct part_partition *s = pl->scratch_parts[i];
+        const struct judge *j = &pl->j[i];
+        was[i] = s->processors;
+        carry[i] = 0;
+        /* not one this plan removes a processor from */
+        if (uses_all(pl, j) && may_add(pl, j) && s->processors == j->p->processors &&
+            (j->p->entitlement > j->p->processors * pl->pol->processors_high - EPS ||
+             s->weight > j->p->weight)) {
+            s->processors = s->profile->proc_reserved;
+            candidates++;
+        }
+    }
+    if (candidates == 0) {
+        free(was);
+        return 0;
+    }
+    part_cpc_compute(&pl->scratch);
+    for (size_t i = 0; i < n; i++) {
+        struct part_partition *s = pl->scratch_parts[i];
+        carry[i] = s->processors != was[i] ? s->entitlement : 0;
+        s->processors = was[i];
+    }
+    part_cpc_compute(&pl->scratch);
+    free(was);
+    return 0;
+}
+
 static int plan_processors(struct planner *pl)
 {
     const struct part_policy *pol = pl->pol;
     unsigned k = pol->samples;
-    int ret;
+    double *carry = calloc(pl->cpc->n + 1, sizeof(*carry));
+    int ret = -ENOMEM;
+
+    if (!carry)
+        return ret;
 
     /* removals first: they free room that additions may need */
     for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && (ret = entitlements_to_carry(pl, carry)) < 0)
+            goto out;
         for (size_t i = 0; i < pl->cpc->n; i++) {
             struct judge *j = &pl->j[i];
             const struct part_partition *p = j->p;
@@ -404,23 +631,58 @@ static int plan_processors(struct planner *pl)
                                name_of(p), j->util_max, pol->processors_low, n, k, j->demand, n,
                                n - 1);
                 if (ret < 0)
-                    return ret;
+                    goto out;
                 s->processors = n - 1;
-            } else if (pass == 1 && j->util_min >= pol->processors_high &&
-                       n < p->profile->proc_reserved && below_cap(p) &&
-                       part_cpc_check_resize(&pl->scratch, s, n + 1, s->memory, NULL) == 0) {
-                ret = plan_add(pl->plan, p, PART_SET_PROCESSORS, n, n + 1, false,
-                               "%s: utilisation %.2f >= %.2f of %u online processors for %u "
-                               "samples (demand %.2f); processors %u -> %u",
-                               name_of(p), j->util_min, pol->processors_high, n, k, j->demand, n,
-                               n + 1);
+            } else if (pass == 1 && s->processors == n && may_add(pl, j)) {
+                bool high = j->util_min >= pol->processors_high;
+                unsigned to = high ? processors_wanted(pol, j) : n, carry_to = n;
+                /* Processors to carry the entitlement: a partition using all
+                 * of it in every sample may want more than it shows, and
+                 * its entitlement, with processors to run it and after this
+                 * plan's weight moves (a lender taking its weight back),
+                 * may be more than its online processors run at `high`. */
+                double e = carry[judge_index(pl, j)];
+                if (e > n * pol->processors_high + EPS)
+                    carry_to = (unsigned)ceil(e / pol->processors_high - EPS);
+                if (carry_to > p->profile->proc_reserved)
+                    carry_to = p->profile->proc_reserved;
+                if (p->cap != PART_CAP_NONE && carry_to > ceil(p->cap - EPS))
+                    carry_to = (unsigned)ceil(p->cap - EPS);
+                bool by_carry = carry_to > to;
+                if (by_carry)
+                    to = carry_to;
+                /* as many as admission control lets in, down to one */
+                while (to > n && part_cpc_check_resize(&pl->scratch, s, to, s->memory, NULL) < 0)
+                    to--;
+                if (to == n)
+                    continue;
+                bool busy = j->util_min >= (1 + pol->processors_high) / 2;
+                if (by_carry)
+                    ret = plan_add(pl->plan, p, PART_SET_PROCESSORS, n, to, false,
+                                   "%s: demand %.2f uses all of entitlement %.2f for %u samples, "
+                                   "and is entitled to %.2f at the weights of this plan: more "
+                                   "than %u online processors run at %.2f; processors %u -> %u",
+                                   name_of(p), j->demand, p->entitlement, k, e, n,
+                                   pol->processors_high, n, to);
+                else
+                    ret = plan_add(pl->plan, p, PART_SET_PROCESSORS, n, to, false,
+                                   "%s: utilisation %.2f >= %.2f of %u online processors for %u "
+                                   "samples (demand %.2f); processors %u -> %u%s",
+                                   name_of(p), j->util_min, pol->processors_high, n, k, j->demand,
+                                   n, to,
+                                   to == n + 1 ? ""
+                                   : busy      ? " (all busy: half as many again)"
+                                               : " (the most used of the samples at high)");
                 if (ret < 0)
-                    return ret;
-                s->processors = n + 1;
+                    goto out;
+                s->processors = to;
             }
         }
     }
-    return 0;
+    ret = 0;
+out:
+    free(carry);
+    return ret;
 }
 
 /* Memory management */

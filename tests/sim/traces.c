@@ -10,7 +10,8 @@
 
 #include "sim.h"
 
-const char *const sim_scenarios[] = {"step", "ramp", "periodic", "bursty", "dc", "mixed", NULL};
+const char *const sim_scenarios[] = {"step",   "reclaim", "ramp",  "periodic",
+                                     "bursty", "dc",      "mixed", NULL};
 
 /* xorshift64*: small, fast, and the same everywhere */
 static uint64_t rng_state;
@@ -123,6 +124,32 @@ static void build_step(struct scenario *sc)
     need(sc, batch, 0, 210, 3000);
     need(sc, dev, 0, 140, 1200);
     need(sc, dev, 140, 210, 2500);
+}
+
+/* Weight lent and taken back: a and b contend for the pool while c, idle,
+ * lends them its weight (they must share it as their weights, or the
+ * contended split is no longer the profiles'); then c is busy again and
+ * must take it back, since in a pool short for all nobody uses more than
+ * its entitlement; then b alone wants more, from two donors at once. */
+static void build_reclaim(struct scenario *sc)
+{
+    sc_init(sc, "reclaim", "weight lent while idle, taken back when busy", 10, 32, 210, 3);
+    size_t a = sc_add(sc, "a", 6, 1, 8, 300, 100, 600, 4096, 2048, 8192, "");
+    size_t b = sc_add(sc, "b", 6, 1, 8, 300, 100, 600, 4096, 2048, 8192, "");
+    size_t c = sc_add(sc, "c", 4, 1, 6, 200, 50, 400, 4096, 2048, 8192, "");
+    phase(sc, 0, true, true);
+    phase(sc, 70, true, true);
+    phase(sc, 140, true, true);
+    demand(sc, a, 0, 140, 5.0);
+    demand(sc, b, 0, 140, 5.0);
+    demand(sc, c, 0, 70, 0.5);
+    demand(sc, c, 70, 140, 3.0);
+    demand(sc, a, 140, 210, 2.0);
+    demand(sc, b, 140, 210, 6.0);
+    demand(sc, c, 140, 210, 0.2);
+    need(sc, a, 0, 210, 3000);
+    need(sc, b, 0, 210, 3000);
+    need(sc, c, 0, 210, 3000);
 }
 
 /* A ramp: web's demand grows from 0.5 to 5.5 processors over 100
@@ -274,8 +301,9 @@ int scenario_build(const char *name, struct scenario *sc)
         const char *name;
         void (*build)(struct scenario *);
     } table[] = {
-        {"step", build_step},     {"ramp", build_ramp}, {"periodic", build_periodic},
-        {"bursty", build_bursty}, {"dc", build_dc},     {"mixed", build_mixed},
+        {"step", build_step},         {"reclaim", build_reclaim}, {"ramp", build_ramp},
+        {"periodic", build_periodic}, {"bursty", build_bursty},   {"dc", build_dc},
+        {"mixed", build_mixed},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strcmp(table[i].name, name) == 0) {

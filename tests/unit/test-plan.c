@@ -285,13 +285,15 @@ static void test_weight_only_what_is_needed(void **state)
     struct part_partition *prod, *batch;
     struct part_cpc *cpc = ird_cpc(&prod, &batch);
     struct part_policy pol = policy(true, false, false, false);
-    /* prod at 6.9: needs 300 x (6.9/6 - 1) = 45 */
+    pol.weight_step = 200;
+    /* prod at 6.9: an entitlement of its demand plus a dead-band needs
+     * 300 x (6.9 x 1.1 / 6 - 1) = 79.5, so 80 of the 200 it could take */
     free(prod->history);
     prod->history = NULL;
     steady(prod, 6.9);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 345);
-    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 355);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 380);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 320);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -313,11 +315,15 @@ static void test_weight_only_what_is_spare(void **state)
     part_cpc_free(cpc);
 }
 
-static void test_weight_pairs_most_starved_with_most_slack(void **state)
+static void test_weight_most_starved_served_from_most_slack(void **state)
 {
-    /* pool 14, four partitions of 100 weight units each... weights 200 x 4
-     * = 800: each entitled to 3.5. a uses 5.6 (1.6x), b 4.2 (1.2x), c 0.35
-     * (0.1x), d 2.8 (0.8x). Pairs: a with c, b with d. */
+    /* pool 14, four partitions of weight 200: each entitled to 3.5. a uses
+     * 5.6 (1.6x), b 4.2 (1.2x), c 0.35 (0.1x), d 2.8 (0.8x). Receivers a and
+     * b want 50 each (the step; 152 and 64 without it), donors c and d
+     * offer 50 (the step) and 31: 81 for 100 wanted, so each receiver gets
+     * 81% of what it wants (a, the most starved, the unit left over by the
+     * rounding): a 41, b 40. c, the most slack, gives first: 41 to a and 9
+     * to b; d gives b the other 31. */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *a = add(cpc, shared("a", 6, 200), true);
     struct part_partition *b = add(cpc, shared("b", 6, 200), true);
@@ -330,22 +336,43 @@ static void test_weight_pairs_most_starved_with_most_slack(void **state)
     struct part_policy pol = policy(true, false, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 4);
-    /* a: needs 200 x 0.6 = 120, step 50; c spare 180 */
-    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 250);
+    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 241);
+    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 240);
     assert_action(&plan, "c", PART_SET_WEIGHT, 200, 150);
-    /* b: needs 200 x 0.2 = 40; d spare 200 x (1 - 2.8 / (3.5 x 0.95)) = 31 */
-    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 231);
     assert_action(&plan, "d", PART_SET_WEIGHT, 200, 169);
-    assert_true(strstr(find(&plan, "a", PART_SET_WEIGHT)->reason, "taken from c ") != NULL);
-    assert_true(strstr(find(&plan, "b", PART_SET_WEIGHT)->reason, "taken from d ") != NULL);
+    assert_string_equal(find(&plan, "a", PART_SET_WEIGHT)->reason,
+                        "a: demand 5.60 > entitlement 3.50 for 3 samples; weight 200 -> 241, "
+                        "taken from c (demand 0.35 < entitlement 3.50): 200 -> 150");
+    /* b takes from two donors, in one action */
+    assert_string_equal(find(&plan, "b", PART_SET_WEIGHT)->reason,
+                        "b: demand 4.20 > entitlement 3.50 for 3 samples; weight 200 -> 240, "
+                        "taken from c (demand 0.35 < entitlement 3.50): 200 -> 150, d (demand "
+                        "2.80 < entitlement 3.50): 200 -> 169");
+    assert_string_equal(find(&plan, "c", PART_SET_WEIGHT)->reason,
+                        "c: demand 0.35 < entitlement 3.50 for 3 samples; weight 200 -> 150, "
+                        "given to a (demand 5.60 > entitlement 3.50): 200 -> 241, b (demand 4.20 "
+                        "> entitlement 3.50): 200 -> 240");
     assert_int_equal(weight_after(cpc, &plan, ""), 800);
+    part_plan_clear(&plan);
+
+    /* with a step of 300, c offers 100 (down to its min) and d 31 for the
+     * 152 + 64 wanted: a gets 131 x 152 / 216 = 92 (+1 left by the
+     * rounding), b 131 x 64 / 216 = 38 */
+    pol.weight_step = 300;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 293);
+    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 238);
+    assert_action(&plan, "c", PART_SET_WEIGHT, 200, 100);
+    assert_action(&plan, "d", PART_SET_WEIGHT, 200, 169);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
 
 static void test_weight_each_partition_once(void **state)
 {
-    /* two receivers, one donor: one pair only */
+    /* two receivers, one donor: the donor's 50 (the step) is shared by
+     * what each wants (50 each, the step), and every partition changes
+     * once, the donor giving to both in one action */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *a = add(cpc, shared("a", 6, 200), true);
     struct part_partition *b = add(cpc, shared("b", 6, 200), true);
@@ -356,10 +383,17 @@ static void test_weight_each_partition_once(void **state)
     steady(c, 1);
     struct part_policy pol = policy(true, false, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_int_equal(plan.n, 2);
-    assert_non_null(find(&plan, "b", PART_SET_WEIGHT)); /* the most starved */
-    assert_non_null(find(&plan, "c", PART_SET_WEIGHT));
-    assert_null(find(&plan, "a", PART_SET_WEIGHT));
+    assert_int_equal(plan.n, 3);
+    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 225);
+    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 225);
+    assert_action(&plan, "c", PART_SET_WEIGHT, 200, 150);
+    assert_string_equal(plan.actions[0].partition, "b"); /* the most starved first */
+    assert_string_equal(find(&plan, "c", PART_SET_WEIGHT)->reason,
+                        "c: demand 1.00 < entitlement 4.67 for 3 samples; weight 200 -> 150, "
+                        "given to b (demand 6.00 > entitlement 4.67): 200 -> 225, a (demand 5.50 "
+                        "> entitlement 4.67): 200 -> 225");
+    struct part_error err;
+    assert_int_equal(part_plan_check(cpc, &plan, &err), 0);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -446,15 +480,26 @@ static void test_weight_reclaimed_when_lender_uses_all(void **state)
     struct part_cpc *cpc = lent_cpc(&lender, &holder);
     struct part_policy pol = policy(true, false, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    /* little enough that the lender stays within the dead-band of its use:
-     * 100 x (3.5 / (3.5 x 0.9) - 1) = 11 */
+    /* what it lent, 100, a step (50) at most */
     assert_int_equal(plan.n, 2);
-    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 111);
-    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 289);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 150);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 250);
     assert_string_equal(find(&plan, "lender", PART_SET_WEIGHT)->reason,
                         "lender: demand 3.50 uses all of entitlement 3.50 for 3 samples, at weight "
-                        "100 under its profile's 200; weight 100 -> 111, taken back from holder "
-                        "(weight 300 over its profile's 200): 300 -> 289");
+                        "100 under its profile's 200; weight 100 -> 150, taken back from holder "
+                        "(weight 300 over its profile's 200): 300 -> 250");
+    assert_string_equal(find(&plan, "holder", PART_SET_WEIGHT)->reason,
+                        "holder: weight 300 over its profile's 200; weight 300 -> 250, given back "
+                        "to lender (demand 3.50 uses all of entitlement 3.50 at weight 100 under "
+                        "its profile's 200): 100 -> 150");
+    part_plan_clear(&plan);
+    /* with a step of 300, all of it in one plan: the profiles' weights,
+     * and so the profiles' split of the contended pool, are back */
+    pol.weight_step = 300;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 200);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 200);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -489,6 +534,127 @@ static void test_weight_not_reclaimed_while_idle(void **state)
     steady(lender, 3.3);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_receivers_share_short_spare(void **state)
+{
+    /* pool 14: a (weight 300, 12 online), b (100, 6), c (200, 6): entitled
+     * to 7, 2.33 and 4.67. c uses 0.5; a and b contend for the rest, 3 to 1:
+     * 10.125 and 3.375. They want 300 x (10.125 x 1.1 / 7 - 1) = 178 and
+     * 100 x (3.375 x 1.1 / 2.33 - 1) = 60; c offers 100 (down to its min).
+     * Each gets 100 / 238 of what it wants: 74 (+1 of the rounding) and
+     * 25, and a and b stay 3 to 1, so the contended split stays theirs. */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *a = add(cpc, shared("a", 6, 300), true);
+    struct part_partition *b = add(cpc, shared("b", 3, 100), true);
+    struct part_partition *c = add(cpc, shared("c", 3, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, a, 12, 2048), 0);
+    assert_int_equal(part_cpc_set_running(cpc, b, 6, 2048), 0);
+    assert_int_equal(part_cpc_set_running(cpc, c, 6, 2048), 0);
+    assert_float_equal(a->entitlement, 7, 1e-9);
+    steady(a, 10.125);
+    steady(b, 3.375);
+    steady(c, 0.5);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.weight_step = 300;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 3);
+    assert_action(&plan, "a", PART_SET_WEIGHT, 300, 375);
+    assert_action(&plan, "b", PART_SET_WEIGHT, 100, 125);
+    assert_action(&plan, "c", PART_SET_WEIGHT, 200, 100);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_receiver_takes_what_it_wants_from_several(void **state)
+{
+    /* pool 14, weights 200 x 4 (3.5 each): r uses 7 and wants 200 x (7 x
+     * 1.1 / 3.5 - 1) = 240; x (0.35) offers 100 (to its min), y (0.7) 100,
+     * z (2) 200 x (1 - 2 / (3.5 x 0.95)) = 79: r takes 100 + 100 + 40 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *r = add(cpc, shared("r", 6, 200), true);
+    struct part_partition *x = add(cpc, shared("x", 6, 200), true);
+    struct part_partition *y = add(cpc, shared("y", 6, 200), true);
+    struct part_partition *z = add(cpc, shared("z", 6, 200), true);
+    steady(r, 7);
+    steady(x, 0.35);
+    steady(y, 0.7);
+    steady(z, 2);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.weight_step = 300;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 4);
+    assert_action(&plan, "r", PART_SET_WEIGHT, 200, 440);
+    assert_action(&plan, "x", PART_SET_WEIGHT, 200, 100);
+    assert_action(&plan, "y", PART_SET_WEIGHT, 200, 100);
+    assert_action(&plan, "z", PART_SET_WEIGHT, 200, 160);
+    /* as many as fit in a reason, then how many more */
+    assert_string_equal(find(&plan, "r", PART_SET_WEIGHT)->reason,
+                        "r: demand 7.00 > entitlement 3.50 for 3 samples; weight 200 -> 440, "
+                        "taken from x (demand 0.35 < entitlement 3.50): 200 -> 100, y (demand "
+                        "0.70 < entitlement 3.50): 200 -> 100, z (demand 2.00 < entitlement "
+                        "3.50): 200 -> 160");
+    assert_int_equal(weight_after(cpc, &plan, ""), 800);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_reclaimed_from_several_in_one_plan(void **state)
+{
+    /* profiles of 200 each, running 300 / 150 / 150 in a contended pool of
+     * 14 (7, 3.5, 3.5, each using all of it): both lenders take back their
+     * 50 from the one holder in one plan */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *h = add(cpc, shared("h", 6, 200), true);
+    struct part_partition *l1 = add(cpc, shared("l1", 6, 200), true);
+    struct part_partition *l2 = add(cpc, shared("l2", 6, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, h, 12, 2048), 0);
+    h->weight = 300;
+    l1->weight = l2->weight = 150;
+    part_cpc_compute(cpc);
+    assert_float_equal(h->entitlement, 7, 1e-9);
+    steady(h, 7);
+    steady(l1, 3.5);
+    steady(l2, 3.5);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.weight_step = 300;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 3);
+    assert_action(&plan, "l1", PART_SET_WEIGHT, 150, 200);
+    assert_action(&plan, "l2", PART_SET_WEIGHT, 150, 200);
+    assert_action(&plan, "h", PART_SET_WEIGHT, 300, 200);
+    assert_string_equal(find(&plan, "h", PART_SET_WEIGHT)->reason,
+                        "h: weight 300 over its profile's 200; weight 300 -> 200, given back to "
+                        "l1 (demand 3.50 uses all of entitlement 3.50 at weight 150 under its "
+                        "profile's 200): 150 -> 200 and 1 more");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_receiver_without_donor_takes_back(void **state)
+{
+    /* y (profile 200) lent 100 to x (profile 200, at 300): entitled to 3.5
+     * and 10.5. x uses 9.8 (not a donor: within the dead-band), y gets the
+     * other 4.2, over 3.5 x 1.1: a receiver with no donor to take from,
+     * under its profile's weight. It takes back from x, a step at most. */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *x = add(cpc, shared("x", 6, 200), true);
+    struct part_partition *y = add(cpc, shared("y", 6, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, x, 12, 2048), 0);
+    x->weight = 300;
+    y->weight = 100;
+    part_cpc_compute(cpc);
+    assert_float_equal(y->entitlement, 3.5, 1e-9);
+    steady(x, 9.8);
+    steady(y, 4.2);
+    struct part_policy pol = policy(true, false, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "y", PART_SET_WEIGHT, 100, 150);
+    assert_action(&plan, "x", PART_SET_WEIGHT, 300, 250);
+    assert_non_null(strstr(find(&plan, "y", PART_SET_WEIGHT)->reason, "taken back from x"));
+    part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
 
@@ -587,6 +753,128 @@ static void test_processors_add_when_saturated(void **state)
     assert_string_equal(plan.actions[0].reason,
                         "web: utilisation 0.95 >= 0.90 of 2 online processors for 3 samples "
                         "(demand 1.90); processors 2 -> 3");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_half_again_when_all_busy(void **state)
+{
+    /* 4 of 4 busy in every sample (at least halfway from high to 1): the
+     * demand cannot show past them, so half as many again: 6. (big, of
+     * weight 600, keeps web's entitlement at 3.5, which 4 processors carry:
+     * see test_processors_carry_the_entitlement.) */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
+    struct part_partition *big = add(cpc, shared("big", 6, 600), true);
+    assert_int_equal(part_cpc_set_running(cpc, big, 12, 2048), 0);
+    steady(web, 4);
+    steady(big, 6);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 6);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: utilisation 1.00 >= 0.90 of 4 online processors for 3 samples "
+                        "(demand 4.00); processors 4 -> 6 (all busy: half as many again)");
+    part_plan_clear(&plan);
+    /* never past reserved */
+    web->profile->proc_reserved = 5;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 5);
+    part_plan_clear(&plan);
+    /* nor past the running cap, rounded up */
+    web->profile->proc_reserved = 8;
+    web->cap = 4.5;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 5);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_carry_the_entitlement(void **state)
+{
+    /* web alone on a pool of 14, 4 of 4 busy: entitled to 4 because it has
+     * 4 online, to 8 with its reserved 8; 8 at high 0.9 needs 9, reserved
+     * allows 8 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
+    steady(web, 4);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 8);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: demand 4.00 uses all of entitlement 4.00 for 3 samples, and is "
+                        "entitled to 8.00 at the weights of this plan: more than 4 online "
+                        "processors run at 0.90; processors 4 -> 8");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_carry_the_weight_taken_back(void **state)
+{
+    /* lender (profile 200, lent down to 100, 1 of its 4 reserved online)
+     * runs its one processor flat out: entitled to 1, all it has online.
+     * It takes its weight back to 200 and, in the same plan, brings online
+     * the processors for what that weight entitles it to: half the pool of
+     * 14, but 4 at most, all it reserves (busy processors alone would add
+     * one) */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *lender = add(cpc, shared("lender", 2, 200), true);
+    struct part_partition *holder = add(cpc, shared("holder", 6, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, lender, 1, 2048), 0);
+    assert_int_equal(part_cpc_set_running(cpc, holder, 12, 2048), 0);
+    lender->weight = 100;
+    holder->weight = 300;
+    part_cpc_compute(cpc);
+    assert_float_equal(lender->entitlement, 1, 1e-9);
+    steady(lender, 1);
+    steady(holder, 12);
+    struct part_policy pol = policy(true, true, false, false);
+    pol.weight_step = 300;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 200);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 200);
+    assert_action(&plan, "lender", PART_SET_PROCESSORS, 1, 4);
+    assert_non_null(strstr(find(&plan, "lender", PART_SET_PROCESSORS)->reason,
+                           "entitled to 4.00 at the weights of this plan"));
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_enough_for_the_most_used(void **state)
+{
+    /* high 0.6: 4.5 of 6 (0.75, under the halfway 0.8) wants 4.5 / 0.6 =
+     * 7.5, so 8 processors */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 6, 200), true);
+    steady(web, 4.5);
+    struct part_policy pol = policy(false, true, false, false);
+    pol.processors_high = 0.6;
+    pol.processors_low = 0.2;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 6, 8);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: utilisation 0.75 >= 0.60 of 6 online processors for 3 samples "
+                        "(demand 4.50); processors 6 -> 8 (the most used of the samples at high)");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_as_many_as_admitted(void **state)
+{
+    /* cpu_overcommit 1: 14 shared processors at most; a (4, all busy) wants
+     * 6, b holds 9: 13 online, room for one */
+    struct part_cpc *cpc = cpc_make(1, 65536);
+    struct part_partition *a = add(cpc, shared("a", 4, 200), true);
+    struct part_partition *b = add(cpc, shared("b", 5, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, b, 9, 2048), 0);
+    steady(a, 4);
+    steady(b, 5);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "a", PART_SET_PROCESSORS, 4, 5);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -1417,15 +1705,24 @@ int main(void)
         cmocka_unit_test(test_weight_at_bounds_not_judged),
         cmocka_unit_test(test_weight_only_what_is_needed),
         cmocka_unit_test(test_weight_only_what_is_spare),
-        cmocka_unit_test(test_weight_pairs_most_starved_with_most_slack),
+        cmocka_unit_test(test_weight_most_starved_served_from_most_slack),
         cmocka_unit_test(test_weight_each_partition_once),
         cmocka_unit_test(test_weight_groups_are_clusters),
         cmocka_unit_test(test_weight_ungrouped_form_one_cluster),
         cmocka_unit_test(test_weight_reclaimed_when_lender_uses_all),
         cmocka_unit_test(test_weight_reclaim_only_what_was_lent),
         cmocka_unit_test(test_weight_not_reclaimed_while_idle),
+        cmocka_unit_test(test_weight_receivers_share_short_spare),
+        cmocka_unit_test(test_weight_receiver_takes_what_it_wants_from_several),
+        cmocka_unit_test(test_weight_reclaimed_from_several_in_one_plan),
+        cmocka_unit_test(test_weight_receiver_without_donor_takes_back),
         /* processor management */
         cmocka_unit_test(test_processors_add_when_saturated),
+        cmocka_unit_test(test_processors_half_again_when_all_busy),
+        cmocka_unit_test(test_processors_enough_for_the_most_used),
+        cmocka_unit_test(test_processors_carry_the_entitlement),
+        cmocka_unit_test(test_processors_carry_the_weight_taken_back),
+        cmocka_unit_test(test_processors_as_many_as_admitted),
         cmocka_unit_test(test_processors_not_past_reserved),
         cmocka_unit_test(test_processors_not_past_cap),
         cmocka_unit_test(test_processors_admission_counts_the_plan),

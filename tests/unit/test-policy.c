@@ -251,9 +251,9 @@ static void test_shipped_balanced(void **state)
     assert_true(p.interval == 2);
     assert_int_equal(p.samples, 3);
     assert_true(p.deadband == 0.1);
-    assert_int_equal(p.weight_step, 50);
+    assert_int_equal(p.weight_step, 300);
     assert_true(p.cooldown_weight == 4);
-    assert_true(p.cooldown_processors == 10);
+    assert_true(p.cooldown_processors == 6);
     assert_true(p.cooldown_memory == 6);
     assert_true(p.processors_high == 0.9);
     assert_true(p.processors_low == 0.3);
@@ -352,7 +352,7 @@ static void test_to_json(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(j, "memory"), "headroom")), "256MiB");
     assert_true(json_number_value(json_object_get(json_object_get(j, "cooldown"), "processors")) ==
-                10);
+                6);
     assert_true(json_number_value(json_object_get(j, "defined_capacity_window")) == 14400);
     assert_int_equal(json_object_size(j), 11); /* every parameter */
     json_decref(j);
