@@ -14,6 +14,7 @@
 
 #define DOMXML_FIELD  "domain.template"
 #define DOMXML_PERIOD 100000 /* CFS period in us that a cap's quota is a share of */
+#define DOMXML_AGENT  "org.qemu.guest_agent.0"
 
 /* Children of <cputune> that partd writes; the template's are dropped so that
  * a stale shares or pin never survives next to partd's. */
@@ -270,7 +271,7 @@ static int domxml_skeleton(const char *type, xmlDoc **ret)
     if (!root)
         goto fail;
     xmlDocSetRootElement(doc, root);
-    if (domxml_set_prop(root, "type", type ? type : "kvm") < 0 ||
+    if (domxml_set_prop(root, "type", type) < 0 ||
         !xmlNewChild(root, NULL, BAD_CAST "name", NULL) ||
         !(os = xmlNewChild(root, NULL, BAD_CAST "os", NULL)) ||
         !xmlNewChild(os, NULL, BAD_CAST "type", BAD_CAST "hvm"))
@@ -280,6 +281,152 @@ static int domxml_skeleton(const char *type, xmlDoc **ret)
 fail:
     xmlFreeDoc(doc);
     return -ENOMEM;
+}
+
+/* The domain type of p's generated domain or skeleton: the profile's, else
+ * the driver's default. */
+static const char *domxml_type(const struct part_profile *p, const char *domain_type)
+{
+    if (p->domain_type[0])
+        return p->domain_type;
+    return domain_type ? domain_type : "kvm";
+}
+
+/* Adds <name>text</name> (escaped) as parent's last child; text may be NULL
+ * for an empty element. */
+static xmlNode *domxml_add_text(xmlNode *parent, const char *name, const char *text)
+{
+    xmlNode *n = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+
+    if (n && text && domxml_set_text(n, text) < 0)
+        return NULL; /* n stays in the document, freed with it */
+    return n;
+}
+
+/* Adds <name a0='v0' a1='v1'/> to parent (the second attribute when a1). */
+static xmlNode *domxml_add_attrs(xmlNode *parent, const char *name, const char *a0, const char *v0,
+                                 const char *a1, const char *v1)
+{
+    xmlNode *n = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+
+    if (!n || domxml_set_prop(n, a0, v0) < 0 || (a1 && domxml_set_prop(n, a1, v1) < 0))
+        return NULL;
+    return n;
+}
+
+/* <os>: hvm on the machine, and what it boots. */
+static int domxml_gen_os(xmlNode *root, const struct part_profile *p)
+{
+    xmlNode *os = domxml_add_text(root, "os", NULL), *type;
+
+    if (!os || !(type = domxml_add_text(os, "type", "hvm")) ||
+        domxml_set_prop(type, "machine", p->machine[0] ? p->machine : "q35") < 0)
+        return -ENOMEM;
+    if (p->boot == PART_BOOT_DISK)
+        return domxml_add_attrs(os, "boot", "dev", "hd", NULL, NULL) ? 0 : -ENOMEM;
+    if (!domxml_add_text(os, "kernel", p->boot_kernel) ||
+        (p->boot_initrd && !domxml_add_text(os, "initrd", p->boot_initrd)) ||
+        (p->boot_cmdline && !domxml_add_text(os, "cmdline", p->boot_cmdline)))
+        return -ENOMEM;
+    return 0;
+}
+
+/* The devices a generated domain has besides the memballoon and the agent
+ * channel, which every domain partd defines gets. */
+static int domxml_gen_devices(xmlNode *root, const struct part_profile *p)
+{
+    xmlNode *devices = domxml_add_text(root, "devices", NULL), *n;
+
+    if (!devices)
+        return -ENOMEM;
+    if (p->boot == PART_BOOT_DISK) {
+        const char *format = p->boot_disk_format == PART_DISK_QCOW2 ? "qcow2" : "raw";
+        if (!(n = domxml_add_attrs(devices, "disk", "type", "file", "device", "disk")) ||
+            !domxml_add_attrs(n, "driver", "name", "qemu", "type", format) ||
+            !domxml_add_attrs(n, "source", "file", p->boot_disk, NULL, NULL) ||
+            !domxml_add_attrs(n, "target", "dev", "vda", "bus", "virtio"))
+            return -ENOMEM;
+    }
+    if (p->net != PART_NET_NONE) {
+        const char *kind = p->net == PART_NET_NETWORK ? "network" : "bridge";
+        if (!(n = domxml_add_attrs(devices, "interface", "type", kind, NULL, NULL)) ||
+            !domxml_add_attrs(n, "source", kind, p->net_source, NULL, NULL) ||
+            !domxml_add_attrs(n, "model", "type", "virtio", NULL, NULL))
+            return -ENOMEM;
+    }
+    if (p->serial_log) {
+        /* libvirt makes the console an alias of serial port 0: both name
+         * the same file, so that what it reports matches what it runs */
+        if (!(n = domxml_add_attrs(devices, "serial", "type", "file", NULL, NULL)) ||
+            !domxml_add_attrs(n, "source", "path", p->serial_log, NULL, NULL) ||
+            !domxml_add_attrs(n, "target", "port", "0", NULL, NULL) ||
+            !(n = domxml_add_attrs(devices, "console", "type", "file", NULL, NULL)) ||
+            !domxml_add_attrs(n, "source", "path", p->serial_log, NULL, NULL) ||
+            !domxml_add_attrs(n, "target", "type", "serial", "port", "0"))
+            return -ENOMEM;
+    }
+    /* libvirt adds a USB controller unless told there is none */
+    if (!domxml_add_attrs(devices, "controller", "type", "usb", "model", "none"))
+        return -ENOMEM;
+    return 0;
+}
+
+/* A whole domain from the profile's boot and device keys; name, memory,
+ * vcpu, cputune and the memballoon are filled in by the caller as for a
+ * template. */
+static int domxml_generate(const struct part_profile *p, const char *type, xmlDoc **ret)
+{
+    xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNode *root = NULL, *features;
+
+    if (!doc)
+        return -ENOMEM;
+    root = xmlNewNode(NULL, BAD_CAST "domain");
+    if (!root)
+        goto fail;
+    xmlDocSetRootElement(doc, root);
+    if (domxml_set_prop(root, "type", type) < 0 || !domxml_add_text(root, "name", NULL) ||
+        domxml_gen_os(root, p) < 0 || !(features = domxml_add_text(root, "features", NULL)) ||
+        !domxml_add_text(features, "acpi", NULL) || !domxml_add_text(features, "apic", NULL))
+        goto fail;
+    /* host-passthrough needs KVM; TCG runs its own default model */
+    if (strcmp(type, "kvm") == 0 &&
+        !domxml_add_attrs(root, "cpu", "mode", "host-passthrough", NULL, NULL))
+        goto fail;
+    if (!domxml_add_attrs(root, "clock", "offset", "utc", NULL, NULL) ||
+        !domxml_add_text(root, "on_poweroff", "destroy") ||
+        !domxml_add_text(root, "on_crash", "destroy") || domxml_gen_devices(root, p) < 0)
+        goto fail;
+    *ret = doc;
+    return 0;
+fail:
+    xmlFreeDoc(doc);
+    return -ENOMEM;
+}
+
+/* The guest agent's channel, unless the domain has one already (a
+ * template's own stays as written). */
+static int domxml_set_agent(xmlNode *root)
+{
+    xmlNode *devices = domxml_ensure(root, "devices", DOMXML_LAST), *n;
+
+    if (!devices)
+        return -ENOMEM;
+    for (xmlNode *c = devices->children; c; c = c->next) {
+        if (!domxml_is(c, "channel"))
+            continue;
+        for (xmlNode *t = c->children; t; t = t->next) {
+            xmlChar *name = domxml_is(t, "target") ? xmlGetProp(t, BAD_CAST "name") : NULL;
+            bool agent = name && xmlStrEqual(name, BAD_CAST DOMXML_AGENT);
+            xmlFree(name);
+            if (agent)
+                return 0;
+        }
+    }
+    if (!(n = domxml_add_attrs(devices, "channel", "type", "unix", NULL, NULL)) ||
+        !domxml_add_attrs(n, "target", "type", "virtio", "name", DOMXML_AGENT))
+        return -ENOMEM;
+    return 0;
 }
 
 static int domxml_set_vcpu(xmlNode *root, const struct part_profile *p, const char *cpuset)
@@ -369,8 +516,10 @@ int part_domxml_build(const struct part_profile *p, const char *domain_type,
 
     if (p->domain_template)
         r = domxml_load_template(p->domain_template, &doc, err);
+    else if (p->boot != PART_BOOT_NONE)
+        r = domxml_generate(p, domxml_type(p, domain_type), &doc);
     else
-        r = domxml_skeleton(domain_type, &doc);
+        r = domxml_skeleton(domxml_type(p, domain_type), &doc);
     if (r < 0)
         goto out;
     root = xmlDocGetRootElement(doc);
@@ -389,7 +538,8 @@ int part_domxml_build(const struct part_profile *p, const char *domain_type,
         domxml_set_number(root, "currentMemory", (int64_t)p->mem_initial, true) < 0)
         goto out;
     if (domxml_set_vcpu(root, p, cpuset) < 0 ||
-        domxml_set_cputune(root, p, placement, cpuset) < 0 || domxml_set_balloon(root) < 0)
+        domxml_set_cputune(root, p, placement, cpuset) < 0 ||
+        (p->guest_agent && domxml_set_agent(root) < 0) || domxml_set_balloon(root) < 0)
         goto out;
 
     xmlDocDumpFormatMemory(doc, &out, &len, 1);

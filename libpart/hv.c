@@ -21,13 +21,15 @@ static int hv_check(struct part_hv *hv, bool has_op, const char *what, struct pa
     return 0;
 }
 
-/* A change must say where it applies; a bit partd does not know would be
- * silently ignored by some backend, so it is refused here for all. */
-static int hv_check_flags(unsigned flags, struct part_error *err)
+/* A change must say where it applies; a bit partd does not know, or one
+ * that means nothing to the operation (extra), would be silently ignored by
+ * some backend, so it is refused here for all. */
+static int hv_check_flags(unsigned flags, unsigned extra, struct part_error *err)
 {
-    if (flags == 0 || (flags & ~HV_FLAGS_ALL))
+    if (!(flags & HV_FLAGS_ALL) || (flags & ~(HV_FLAGS_ALL | extra)))
         return part_error_set(err, -EINVAL, NULL,
-                              "invalid flags 0x%x: expected live, config or both", flags);
+                              "invalid flags 0x%x: expected live, config or both%s", flags,
+                              extra & PART_HV_GUEST ? " (and guest)" : "");
     return 0;
 }
 
@@ -105,7 +107,7 @@ int part_hv_set_processors(struct part_hv *hv, const char *domain, unsigned n, u
     int r = HV_CHECK(hv, set_processors, "change logical processors", err);
 
     if (r == 0)
-        r = hv_check_flags(flags, err);
+        r = hv_check_flags(flags, PART_HV_GUEST, err);
     return r < 0 ? r : hv->ops->set_processors(hv, domain, n, flags, err);
 }
 
@@ -115,7 +117,7 @@ int part_hv_set_memory(struct part_hv *hv, const char *domain, uint64_t mib, uns
     int r = HV_CHECK(hv, set_memory, "change memory", err);
 
     if (r == 0)
-        r = hv_check_flags(flags, err);
+        r = hv_check_flags(flags, 0, err);
     return r < 0 ? r : hv->ops->set_memory(hv, domain, mib, flags, err);
 }
 
@@ -125,7 +127,7 @@ int part_hv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, 
     int r = HV_CHECK(hv, set_weight, "change processing weights", err);
 
     if (r == 0)
-        r = hv_check_flags(flags, err);
+        r = hv_check_flags(flags, 0, err);
     return r < 0 ? r : hv->ops->set_weight(hv, domain, weight, flags, err);
 }
 
@@ -135,8 +137,20 @@ int part_hv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned
     int r = HV_CHECK(hv, set_cap, "change processor caps", err);
 
     if (r == 0)
-        r = hv_check_flags(flags, err);
+        r = hv_check_flags(flags, 0, err);
     return r < 0 ? r : hv->ops->set_cap(hv, domain, cap, flags, err);
+}
+
+int part_hv_pin(struct part_hv *hv, const char *domain, const struct part_placement *placement,
+                unsigned flags, struct part_error *err)
+{
+    int r = HV_CHECK(hv, pin, "pin processors", err);
+
+    if (r == 0)
+        r = hv_check_flags(flags, 0, err);
+    if (r == 0 && !placement)
+        r = part_error_set(err, -EINVAL, NULL, "%s: no placement to pin to", domain);
+    return r < 0 ? r : hv->ops->pin(hv, domain, placement, flags, err);
 }
 
 int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,

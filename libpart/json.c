@@ -401,7 +401,10 @@ int part_json_parse(const char *text, size_t len, const char *file, json_t **ret
 
     *ret = NULL;
     part_error_set_file(err, file);
-    if (len == 0 || strspn(text, " \t\r\n") == len)
+    size_t blank = 0; /* text is len bytes, not necessarily NUL-terminated */
+    while (blank < len && text[blank] && strchr(" \t\r\n", text[blank]))
+        blank++;
+    if (blank == len)
         return part_error_set(err, -ENODATA, "", "empty file, expected a JSON object");
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {

@@ -109,7 +109,7 @@ const char *part_change_status_name(enum part_change_status s)
     static const char *const names[] = {
         [PART_CHANGE_APPLIED] = "applied",   [PART_CHANGE_UNSUPPORTED] = "unsupported",
         [PART_CHANGE_FAILED] = "failed",     [PART_CHANGE_SAVED] = "saved",
-        [PART_CHANGE_NOT_TRIED] = "not-tried",
+        [PART_CHANGE_NOT_TRIED] = "not-tried", [PART_CHANGE_UNCONFIRMED] = "unconfirmed",
     };
     return names[s];
 }
@@ -181,10 +181,11 @@ static void mgr_record(struct part_partition *p, enum part_setting s, int r,
                        const struct part_error *err)
 {
     struct part_backend_status *b = &p->backend[s];
-    b->status = r == 0          ? PART_APPLY_APPLIED
-                : r == -ENOTSUP ? PART_APPLY_UNSUPPORTED
-                                : PART_APPLY_FAILED;
-    snprintf(b->detail, sizeof(b->detail), "%s", r == 0 ? "" : err->message);
+    b->status = r == 0              ? PART_APPLY_APPLIED
+                : r == -EINPROGRESS ? PART_APPLY_UNCONFIRMED
+                : r == -ENOTSUP     ? PART_APPLY_UNSUPPORTED
+                                    : PART_APPLY_FAILED;
+    snprintf(b->detail, sizeof(b->detail), "%s", r == 0 || !err ? "" : err->message);
 }
 
 /* Where p's processors may run: the pool for shared partitions, its own
@@ -210,6 +211,31 @@ static int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, str
     return r;
 }
 
+/* The shared pool changed (a dedicated partition took or gave back host
+ * CPUs): the shared partitions' processors follow it, live and in their
+ * definitions. A backend that cannot pin is left alone. */
+static void mgr_repin_shared(struct part_mgr *mgr)
+{
+    unsigned *buf = calloc(mgr->cpc->cpus + 1, sizeof(*buf));
+    if (!buf)
+        return;
+    for (size_t i = 0; i < mgr->cpc->n; i++) {
+        struct part_partition *p = mgr->cpc->parts[i];
+        struct part_error err = {0};
+        if (!p->active || p->profile->mode != PART_MODE_SHARED)
+            continue;
+        struct part_placement pl = mgr_placement(mgr, p, buf);
+        int r = part_hv_pin(mgr->hv, p->profile->domain_name, &pl, PART_HV_LIVE | PART_HV_CONFIG,
+                            &err);
+        if (r == -ENOTSUP)
+            break; /* the same for every domain of this backend */
+        if (r < 0)
+            mgr_log(mgr, PART_LOG_WARNING, "%s: not moved to the new shared pool: %s",
+                    p->profile->name, err.message);
+    }
+    free(buf);
+}
+
 /* Sends the running weight and cap to the backend and records the answer. */
 static void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p)
 {
@@ -232,7 +258,9 @@ static int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, struct 
     int r = part_hv_lookup(mgr->hv, p->profile->domain_name, &d, err);
     if (r < 0)
         return r;
-    part_cpc_set_running(mgr->cpc, p, d.vcpus, d.memory);
+    /* what the guest shows online, when its agent says; else what is plugged */
+    part_cpc_set_running(mgr->cpc, p, d.vcpus_guest >= 0 ? (unsigned)d.vcpus_guest : d.vcpus,
+                         d.memory);
     p->backend[PART_SET_PROCESSORS].status = PART_APPLY_APPLIED;
     p->backend[PART_SET_MEMORY].status = PART_APPLY_APPLIED;
     return 0;
@@ -284,6 +312,8 @@ int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error 
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
     r = p ? mgr_activate(mgr, p, "api", err)
           : part_error_set(err, -ENOENT, "", "no partition named %s", name);
+    if (r == 0 && p->profile->mode == PART_MODE_DEDICATED)
+        mgr_repin_shared(mgr);
     if (r == 0) {
         mgr_save_state(mgr);
         mgr_publish(mgr);
@@ -311,6 +341,8 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
     if (r < 0)
         goto out;
     part_cpc_set_active(mgr->cpc, p, false);
+    if (p->profile->mode == PART_MODE_DEDICATED)
+        mgr_repin_shared(mgr);
     if (p->history)
         part_history_break(p->history);
     mgr_note(mgr, PART_LOG_INFO, "deactivated", name, "api", "deactivated%s",
@@ -361,14 +393,10 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret
 
     if ((r = part_profile_parse(text, len, NULL, &p, err)) < 0)
         return r;
-    if (p->domain_template && p->domain_template[0] != '/') {
-        char *abs = part_path_join(mgr->cfg->partitions_dir, p->domain_template);
-        if (!abs) {
-            part_profile_free(p);
-            return -ENOMEM;
-        }
-        free(p->domain_template);
-        p->domain_template = abs;
+    /* a body's relative paths mean what they would in its file */
+    if ((r = part_profile_resolve_paths(p, mgr->cfg->partitions_dir)) < 0) {
+        part_profile_free(p);
+        return r;
     }
     if ((r = mgr_lock_connected(mgr, err)) < 0) {
         part_profile_free(p);
@@ -528,37 +556,74 @@ static int resize_apply(struct part_mgr *mgr, struct part_partition *p, enum par
     int r;
 
     struct part_change *ch = change_add(c, fields[s], PART_SCOPE_RUNNING, from, to);
+    /* accepted but not yet seen done counts as the new running value,
+     * marked unconfirmed until the monitor sees it (mgr_confirm) */
+    bool taken;
     switch (s) {
     case PART_SET_PROCESSORS:
-        r = part_hv_set_processors(mgr->hv, dom, (unsigned)to, PART_HV_LIVE, &err);
-        if (r == 0)
+        r = part_hv_set_processors(mgr->hv, dom, (unsigned)to,
+                                   PART_HV_LIVE | (p->profile->guest_agent ? PART_HV_GUEST : 0),
+                                   &err);
+        if ((taken = r == 0 || r == -EINPROGRESS))
             part_cpc_set_running(mgr->cpc, p, (unsigned)to, p->memory);
         break;
     case PART_SET_MEMORY:
         r = part_hv_set_memory(mgr->hv, dom, (uint64_t)to, PART_HV_LIVE, &err);
-        if (r == 0)
+        if ((taken = r == 0 || r == -EINPROGRESS))
             part_cpc_set_running(mgr->cpc, p, p->processors, (uint64_t)to);
         break;
     case PART_SET_WEIGHT:
+        /* the backend cannot enforce it: partd's value stands, shown so */
         r = part_hv_set_weight(mgr->hv, dom, (unsigned)to, PART_HV_LIVE, &err);
-        if (r == 0 || r == -ENOTSUP)
+        if ((taken = r == 0 || r == -ENOTSUP))
             p->weight = (unsigned)to;
         break;
     default:
         r = part_hv_set_cap(mgr->hv, dom, to, PART_HV_LIVE, &err);
-        if (r == 0 || r == -ENOTSUP)
+        if ((taken = r == 0 || r == -ENOTSUP))
             p->cap = to;
         break;
     }
-    mgr_record(p, s, r, &err);
-    if (r == 0 || r == -ENOTSUP)
+    if (taken) {
+        mgr_record(p, s, r, &err);
         p->changed_at[s] = mono_now();
-    ch->status = r == 0          ? PART_CHANGE_APPLIED
-                 : r == -ENOTSUP ? PART_CHANGE_UNSUPPORTED
-                                 : PART_CHANGE_FAILED;
+    }
+    ch->status = !taken             ? PART_CHANGE_FAILED
+                 : r == 0           ? PART_CHANGE_APPLIED
+                 : r == -EINPROGRESS ? PART_CHANGE_UNCONFIRMED
+                                    : PART_CHANGE_UNSUPPORTED;
     snprintf(ch->detail, sizeof(ch->detail), "%s", r == 0 ? "" : err.message);
     part_cpc_compute(mgr->cpc);
-    return ch->status == PART_CHANGE_FAILED ? -EIO : 0;
+    /* a change the backend cannot make at all is not a backend failure */
+    return taken ? 0 : r == -ENOTSUP ? -ENOTSUP : -EIO;
+}
+
+/* Confirms running values that were accepted but not yet seen done: the
+ * balloon reached its target, the guest shows its processors. */
+static void mgr_confirm(struct part_mgr *mgr)
+{
+    for (size_t i = 0; i < mgr->cpc->n; i++) {
+        struct part_partition *p = mgr->cpc->parts[i];
+        struct part_hv_domain d;
+        if (!p->active || (p->backend[PART_SET_PROCESSORS].status != PART_APPLY_UNCONFIRMED &&
+                           p->backend[PART_SET_MEMORY].status != PART_APPLY_UNCONFIRMED))
+            continue;
+        if (part_hv_lookup(mgr->hv, p->profile->domain_name, &d, NULL) < 0)
+            continue;
+        unsigned seen = d.vcpus_guest >= 0 ? (unsigned)d.vcpus_guest : d.vcpus;
+        if (p->backend[PART_SET_PROCESSORS].status == PART_APPLY_UNCONFIRMED &&
+            seen == p->processors) {
+            mgr_record(p, PART_SET_PROCESSORS, 0, NULL);
+            mgr_note(mgr, PART_LOG_INFO, "confirmed", p->profile->name, "backend",
+                     "%u processors online", seen);
+        }
+        if (p->backend[PART_SET_MEMORY].status == PART_APPLY_UNCONFIRMED &&
+            d.memory == p->memory) {
+            mgr_record(p, PART_SET_MEMORY, 0, NULL);
+            mgr_note(mgr, PART_LOG_INFO, "confirmed", p->profile->name, "backend",
+                     "memory at %llu MiB", (unsigned long long)d.memory);
+        }
+    }
 }
 
 int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_resize *req,
@@ -893,6 +958,7 @@ static void mgr_tick(struct part_mgr *mgr)
         }
     }
     mgr_sample(mgr, now);
+    mgr_confirm(mgr);
     if (mgr->stats_failing) {
         /* statistics failing may be the connection: ask something simple */
         struct part_hv_host host;

@@ -20,6 +20,7 @@ static const char *const apply_names[] = {
     [PART_APPLY_APPLIED] = "applied",
     [PART_APPLY_UNSUPPORTED] = "unsupported",
     [PART_APPLY_FAILED] = "failed",
+    [PART_APPLY_UNCONFIRMED] = "unconfirmed",
 };
 
 static const char *const setting_names[] = {

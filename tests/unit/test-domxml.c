@@ -127,7 +127,7 @@ static void test_skeleton_shared(void **state)
 {
     struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
     const unsigned pool[] = {9, 7, 2, 3, 4, 5, 6, 3};
-    struct part_placement placement = {pool, sizeof(pool) / sizeof(pool[0])};
+    struct part_placement placement = {.cpus = pool, .n = sizeof(pool) / sizeof(pool[0])};
     struct built b;
 
     p->cap = 4.0;
@@ -193,7 +193,7 @@ static void test_template_kept(void **state)
 {
     struct part_profile *p = profile_new(PART_MODE_SHARED, "template.xml");
     const unsigned pool[] = {2, 3, 4};
-    struct part_placement placement = {pool, 3};
+    struct part_placement placement = {.cpus = pool, .n = 3};
     struct built b;
 
     p->cap = 1.5;
@@ -273,7 +273,7 @@ static void test_dedicated(void **state)
 {
     struct part_profile *p = profile_new(PART_MODE_DEDICATED, NULL);
     const unsigned cpus[] = {6, 7, 4, 5};
-    struct part_placement placement = {cpus, 4};
+    struct part_placement placement = {.cpus = cpus, .n = 4};
     struct built b;
     char expr[128];
 
@@ -299,7 +299,7 @@ static void test_dedicated_template(void **state)
 {
     struct part_profile *p = profile_new(PART_MODE_DEDICATED, "template.xml");
     const unsigned cpus[] = {6, 7};
-    struct part_placement placement = {cpus, 2};
+    struct part_placement placement = {.cpus = cpus, .n = 2};
     struct built b;
 
     p->proc_initial = 2;
@@ -372,15 +372,254 @@ static void test_template_not_domain(void **state)
     }
 }
 
+/* Generated domains (boot) */
+
+/* A TCG guest booting a kernel, as the integration tests run them. */
+static struct part_profile *profile_kernel(void)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+
+    p->proc_initial = 1;
+    p->proc_reserved = 4;
+    p->boot = PART_BOOT_KERNEL;
+    p->boot_kernel = strdup("/srv/guest/vmlinuz");
+    p->boot_initrd = strdup("/srv/guest/initrd.img");
+    p->boot_cmdline = strdup("console=ttyS0 burn=1 a<b&c");
+    p->serial_log = strdup("/var/log/partd/prod.log");
+    snprintf(p->domain_type, sizeof(p->domain_type), "qemu");
+    p->guest_agent = true;
+    assert_true(p->boot_kernel && p->boot_initrd && p->boot_cmdline && p->serial_log);
+    return p;
+}
+
+static void test_generated_kernel_tcg(void **state)
+{
+    struct part_profile *p = profile_kernel();
+    const unsigned pool[] = {1};
+    struct part_placement placement = {.cpus = pool, .n = 1};
+    struct built b;
+
+    build(p, "kvm", &placement, &b);
+    /* the profile's type wins over the driver's default */
+    assert_xs(&b, "/domain/@type", "qemu");
+    assert_xs(&b, "/domain/name", "prod-vm");
+    assert_count(&b, "/domain/name", 1);
+    assert_xs(&b, "/domain/vcpu", "4");
+    assert_xs(&b, "/domain/vcpu/@current", "1");
+    assert_xs(&b, "/domain/vcpu/@cpuset", "1");
+    assert_xs(&b, "/domain/memory", "16384");
+    assert_xs(&b, "/domain/currentMemory", "4096");
+    assert_xs(&b, "/domain/cputune/shares", "3000");
+    assert_xs(&b, "/domain/cputune/emulatorpin/@cpuset", "1");
+    assert_count(&b, "/domain/os", 1);
+    assert_xs(&b, "/domain/os/type", "hvm");
+    assert_xs(&b, "/domain/os/type/@machine", "q35");
+    assert_xs(&b, "/domain/os/kernel", "/srv/guest/vmlinuz");
+    assert_xs(&b, "/domain/os/initrd", "/srv/guest/initrd.img");
+    assert_xs(&b, "/domain/os/cmdline", "console=ttyS0 burn=1 a<b&c");
+    assert_count(&b, "/domain/os/boot", 0);
+    assert_count(&b, "/domain/features/acpi", 1);
+    assert_count(&b, "/domain/features/apic", 1);
+    assert_count(&b, "/domain/cpu", 0); /* TCG: its own model */
+    assert_xs(&b, "/domain/clock/@offset", "utc");
+    assert_xs(&b, "/domain/on_poweroff", "destroy");
+    assert_xs(&b, "/domain/on_crash", "destroy");
+    assert_count(&b, "/domain/devices", 1);
+    assert_count(&b, "/domain/devices/disk", 0);
+    assert_count(&b, "/domain/devices/interface", 0);
+    assert_count(&b, "/domain/devices/serial", 1);
+    assert_xs(&b, "/domain/devices/serial/@type", "file");
+    assert_xs(&b, "/domain/devices/serial/source/@path", "/var/log/partd/prod.log");
+    assert_xs(&b, "/domain/devices/serial/target/@port", "0");
+    assert_count(&b, "/domain/devices/console", 1);
+    assert_xs(&b, "/domain/devices/console/@type", "file");
+    assert_xs(&b, "/domain/devices/console/source/@path", "/var/log/partd/prod.log");
+    assert_xs(&b, "/domain/devices/console/target/@type", "serial");
+    assert_xs(&b, "/domain/devices/console/target/@port", "0");
+    assert_count(&b, "/domain/devices/channel", 1);
+    assert_xs(&b, "/domain/devices/channel/@type", "unix");
+    assert_xs(&b, "/domain/devices/channel/target/@type", "virtio");
+    assert_xs(&b, "/domain/devices/channel/target/@name", "org.qemu.guest_agent.0");
+    assert_count(&b, "/domain/devices/memballoon", 1);
+    assert_xs(&b, "/domain/devices/memballoon/@model", "virtio");
+    assert_xs(&b, "/domain/devices/memballoon/stats/@period", "2");
+    assert_xs(&b, "name(/domain/devices/*[last()])", "memballoon");
+    assert_count(&b, "/domain/devices/controller", 1);
+    assert_xs(&b, "/domain/devices/controller[@type='usb']/@model", "none");
+    assert_count(&b, "/domain/devices/graphics", 0);
+    assert_count(&b, "/domain/devices/video", 0);
+    /* libvirt-ordered enough for a person: name first, devices last */
+    assert_xs(&b, "name(/domain/*[1])", "name");
+    assert_xs(&b, "name(/domain/*[last()])", "devices");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_generated_disk_kvm(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_DEDICATED, NULL);
+    const unsigned cpus[] = {6, 7};
+    struct part_placement placement = {.cpus = cpus, .n = 2};
+    struct built b;
+
+    p->proc_initial = p->proc_reserved = 2;
+    p->boot = PART_BOOT_DISK;
+    p->boot_disk = strdup("/var/lib/partd/db.qcow2");
+    p->boot_disk_format = PART_DISK_QCOW2;
+    p->net = PART_NET_NETWORK;
+    p->net_source = strdup("default");
+    snprintf(p->machine, sizeof(p->machine), "pc-q35-7.2");
+    assert_true(p->boot_disk && p->net_source);
+    build(p, "kvm", &placement, &b);
+    assert_xs(&b, "/domain/@type", "kvm");
+    assert_xs(&b, "/domain/os/type/@machine", "pc-q35-7.2");
+    assert_xs(&b, "/domain/os/boot/@dev", "hd");
+    assert_count(&b, "/domain/os/kernel", 0);
+    assert_count(&b, "/domain/os/initrd", 0);
+    assert_count(&b, "/domain/os/cmdline", 0);
+    assert_xs(&b, "/domain/cpu/@mode", "host-passthrough");
+    assert_count(&b, "/domain/devices/disk", 1);
+    assert_xs(&b, "/domain/devices/disk/@type", "file");
+    assert_xs(&b, "/domain/devices/disk/@device", "disk");
+    assert_xs(&b, "/domain/devices/disk/driver/@name", "qemu");
+    assert_xs(&b, "/domain/devices/disk/driver/@type", "qcow2");
+    assert_xs(&b, "/domain/devices/disk/source/@file", "/var/lib/partd/db.qcow2");
+    assert_xs(&b, "/domain/devices/disk/target/@dev", "vda");
+    assert_xs(&b, "/domain/devices/disk/target/@bus", "virtio");
+    assert_count(&b, "/domain/devices/interface", 1);
+    assert_xs(&b, "/domain/devices/interface/@type", "network");
+    assert_xs(&b, "/domain/devices/interface/source/@network", "default");
+    assert_xs(&b, "/domain/devices/interface/model/@type", "virtio");
+    assert_count(&b, "/domain/devices/serial", 0);
+    assert_count(&b, "/domain/devices/console", 0);
+    assert_count(&b, "/domain/devices/channel", 0);
+    assert_count(&b, "/domain/cputune/vcpupin", 2);
+    assert_xs(&b, "/domain/cputune/vcpupin[@vcpu='1']/@cpuset", "7");
+    built_free(&b);
+
+    /* raw, on a bridge, the driver's default type and q35 */
+    free(p->boot_disk);
+    p->boot_disk = strdup("/srv/root.img");
+    p->boot_disk_format = PART_DISK_RAW;
+    p->net = PART_NET_BRIDGE;
+    free(p->net_source);
+    p->net_source = strdup("br0");
+    p->machine[0] = '\0';
+    build(p, "test", NULL, &b);
+    assert_xs(&b, "/domain/@type", "test");
+    assert_count(&b, "/domain/cpu", 0);
+    assert_xs(&b, "/domain/os/type/@machine", "q35");
+    assert_xs(&b, "/domain/devices/disk/driver/@type", "raw");
+    assert_xs(&b, "/domain/devices/disk/source/@file", "/srv/root.img");
+    assert_xs(&b, "/domain/devices/interface/@type", "bridge");
+    assert_xs(&b, "/domain/devices/interface/source/@bridge", "br0");
+    assert_count(&b, "/domain/devices/interface/source/@network", 0);
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_generated_kernel_only(void **state)
+{
+    struct part_profile *p = profile_kernel();
+    struct built b;
+
+    free(p->boot_initrd);
+    free(p->boot_cmdline);
+    free(p->serial_log);
+    p->boot_initrd = p->boot_cmdline = p->serial_log = NULL;
+    p->domain_type[0] = '\0';
+    p->guest_agent = false;
+    build(p, NULL, NULL, &b);
+    assert_xs(&b, "/domain/@type", "kvm"); /* neither profile nor driver says */
+    assert_xs(&b, "/domain/cpu/@mode", "host-passthrough");
+    assert_xs(&b, "/domain/os/kernel", "/srv/guest/vmlinuz");
+    assert_count(&b, "/domain/os/initrd", 0);
+    assert_count(&b, "/domain/os/cmdline", 0);
+    assert_count(&b, "/domain/devices/serial", 0);
+    assert_count(&b, "/domain/devices/channel", 0);
+    assert_count(&b, "/domain/devices/*", 2); /* the usb controller "none", the balloon */
+    built_free(&b);
+    part_profile_free(p);
+}
+
+/* guest_agent outside generated domains: a skeleton gets the channel; a
+ * template gets it unless it has one. */
+static void test_agent_channel(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct built b;
+
+    p->guest_agent = true;
+    build(p, "test", NULL, &b);
+    assert_xs(&b, "/domain/@type", "test");
+    assert_count(&b, "/domain/devices/channel", 1);
+    assert_xs(&b, "/domain/devices/channel/target/@name", "org.qemu.guest_agent.0");
+    assert_count(&b, "/domain/os/kernel", 0);
+    assert_count(&b, "/domain/features", 0); /* still the skeleton */
+    built_free(&b);
+    part_profile_free(p);
+
+    p = profile_new(PART_MODE_SHARED, "template.xml");
+    p->guest_agent = true;
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/devices/channel", 1);
+    assert_xs(&b, "/domain/devices/channel/target/@name", "org.qemu.guest_agent.0");
+    assert_count(&b, "/domain/devices/disk", 1); /* the template's, kept */
+    built_free(&b);
+    part_profile_free(p);
+
+    p = profile_new(PART_MODE_SHARED, "template-agent.xml");
+    p->guest_agent = true;
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/devices/channel", 2);
+    assert_count(&b, "/domain/devices/channel/target[@name='org.qemu.guest_agent.0']", 1);
+    assert_xs(&b, "/domain/devices/channel[target/@name='org.qemu.guest_agent.0']/source/@path",
+              "/run/agent.sock");
+    built_free(&b);
+    /* and without guest_agent, a template's channel stays all the same */
+    p->guest_agent = false;
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/devices/channel", 2);
+    built_free(&b);
+    part_profile_free(p);
+}
+
+/* The profile keys of generated domains mean nothing to a template: it
+ * says itself how it boots (the profile parser refuses them together). */
+static void test_template_wins_over_boot(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "template.xml");
+    struct built b;
+
+    p->boot = PART_BOOT_KERNEL;
+    p->boot_kernel = strdup("/k");
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/os/kernel", 0);
+    assert_xs(&b, "/domain/os/boot/@dev", "hd");
+    built_free(&b);
+    part_profile_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_skeleton_shared),    cmocka_unit_test(test_skeleton_plain),
-        cmocka_unit_test(test_cap_rounding),       cmocka_unit_test(test_template_kept),
-        cmocka_unit_test(test_template_cap_none),  cmocka_unit_test(test_template_minimal),
-        cmocka_unit_test(test_dedicated),          cmocka_unit_test(test_dedicated_template),
-        cmocka_unit_test(test_name_escaped),       cmocka_unit_test(test_template_missing),
-        cmocka_unit_test(test_template_directory), cmocka_unit_test(test_template_not_domain),
+        cmocka_unit_test(test_skeleton_shared),
+        cmocka_unit_test(test_skeleton_plain),
+        cmocka_unit_test(test_cap_rounding),
+        cmocka_unit_test(test_template_kept),
+        cmocka_unit_test(test_template_cap_none),
+        cmocka_unit_test(test_template_minimal),
+        cmocka_unit_test(test_dedicated),
+        cmocka_unit_test(test_dedicated_template),
+        cmocka_unit_test(test_name_escaped),
+        cmocka_unit_test(test_template_missing),
+        cmocka_unit_test(test_template_directory),
+        cmocka_unit_test(test_template_not_domain),
+        cmocka_unit_test(test_generated_kernel_tcg),
+        cmocka_unit_test(test_generated_disk_kvm),
+        cmocka_unit_test(test_generated_kernel_only),
+        cmocka_unit_test(test_agent_channel),
+        cmocka_unit_test(test_template_wins_over_boot),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <libvirt/libvirt.h>
 
 #include "part/part.h"
 
@@ -81,7 +82,7 @@ static void define_prod(struct part_hv *hv)
 {
     struct part_profile *p = profile_new("prod");
     const unsigned pool[] = {2, 3, 4, 5, 6, 7};
-    struct part_placement placement = {pool, 6};
+    struct part_placement placement = {.cpus = pool, .n = 6};
     struct part_error err = {0};
 
     check(part_hv_define(hv, p, &placement, &err), &err);
@@ -442,15 +443,257 @@ static void test_flags(void **state)
 {
     struct part_hv *hv = *state;
     struct part_error err = {0};
-    const unsigned bad[] = {0, 1u << 2, PART_HV_LIVE | (1u << 7)};
+    const unsigned bad[] = {0, PART_HV_GUEST, PART_HV_LIVE | (1u << 7)};
+    const unsigned pool[] = {1};
+    struct part_placement pl = {.cpus = pool, .n = 1};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(part_hv_set_processors(hv, "existing", 2, bad[i], &err), -EINVAL);
         assert_int_equal(part_hv_set_memory(hv, "existing", 512, bad[i], &err), -EINVAL);
         assert_int_equal(part_hv_set_weight(hv, "existing", 100, bad[i], &err), -EINVAL);
         assert_int_equal(part_hv_set_cap(hv, "existing", 1.0, bad[i], &err), -EINVAL);
+        assert_int_equal(part_hv_pin(hv, "existing", &pl, bad[i], &err), -EINVAL);
     }
+    /* guest means something to set_processors only */
+    assert_int_equal(part_hv_set_memory(hv, "existing", 512, PART_HV_LIVE | PART_HV_GUEST, &err),
+                     -EINVAL);
+    assert_string_equal(err.message, "invalid flags 0x5: expected live, config or both");
+    assert_int_equal(part_hv_set_weight(hv, "existing", 100, PART_HV_LIVE | PART_HV_GUEST, &err),
+                     -EINVAL);
+    assert_int_equal(part_hv_set_cap(hv, "existing", 1.0, PART_HV_LIVE | PART_HV_GUEST, &err),
+                     -EINVAL);
+    assert_int_equal(part_hv_pin(hv, "existing", &pl, PART_HV_LIVE | PART_HV_GUEST, &err), -EINVAL);
+    assert_int_equal(part_hv_set_processors(hv, "existing", 2, 1u << 3 | PART_HV_LIVE, &err),
+                     -EINVAL);
+    assert_string_equal(err.message,
+                        "invalid flags 0x9: expected live, config or both (and guest)");
+    assert_int_equal(part_hv_pin(hv, "existing", NULL, PART_HV_LIVE, &err), -EINVAL);
     check(part_hv_set_processors(hv, "existing", 2, PART_HV_LIVE | PART_HV_CONFIG, &err), &err);
+    check(part_hv_set_processors(hv, "existing", 3, PART_HV_LIVE | PART_HV_GUEST, &err), &err);
+    check(part_hv_set_processors(hv, "existing", 3, PART_HV_CONFIG | PART_HV_GUEST, &err), &err);
+}
+
+/* A QEMU guest (type qemu; the test driver takes it) booting a kernel, as
+ * profiles with boot define them. */
+static void define_guest(struct part_hv *hv, const char *name)
+{
+    struct part_profile *p = profile_new(name);
+    struct part_error err = {0};
+
+    p->proc_initial = 1;
+    p->proc_reserved = 4;
+    p->boot = PART_BOOT_KERNEL;
+    p->boot_kernel = strdup("/nonexistent/vmlinuz");
+    p->serial_log = strdup("/nonexistent/guest.log");
+    snprintf(p->domain_type, sizeof(p->domain_type), "qemu");
+    p->guest_agent = true;
+    assert_true(p->boot_kernel && p->serial_log);
+    check(part_hv_define(hv, p, NULL, &err), &err);
+    part_profile_free(p);
+}
+
+/* Removing a running guest's processors without its agent is never tried;
+ * with it, the test driver cannot ask a guest, so nothing changes either. */
+static void test_decrease_needs_agent(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_guest(hv, "guest");
+    check(part_hv_activate(hv, "guest", &err), &err);
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_true(d.active);
+    assert_int_equal(d.vcpus, 1);
+    assert_int_equal(d.vcpus_max, 4);
+    assert_int_equal(d.vcpus_guest, -1); /* no agent to ask */
+
+    check(part_hv_set_processors(hv, "guest", 3, PART_HV_LIVE, &err), &err);
+    assert_int_equal(part_hv_set_processors(hv, "guest", 2, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_string_equal(err.message,
+                        "guest: cannot remove processors (3 to 2) without the guest agent: QEMU's "
+                        "TCG cannot unplug vCPUs, and unplugging them without the guest's "
+                        "cooperation is unsafe (set guest_agent in the profile and run "
+                        "qemu-guest-agent in the guest)");
+    assert_int_equal(part_hv_set_processors(hv, "guest", 1, PART_HV_LIVE | PART_HV_CONFIG, &err),
+                     -ENOTSUP);
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_int_equal(d.vcpus, 3);
+
+    /* through the agent: the test driver has none to talk to */
+    assert_int_equal(part_hv_set_processors(hv, "guest", 2, PART_HV_LIVE | PART_HV_GUEST, &err),
+                     -ENOTSUP);
+    assert_non_null(strstr(err.message, "guest: cannot set processors through the guest agent: "));
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_int_equal(d.vcpus, 3);
+
+    /* the same count, or more, is no removal */
+    check(part_hv_set_processors(hv, "guest", 3, PART_HV_LIVE, &err), &err);
+    /* up with the agent: the plug is confirmed; the driver cannot ask the
+     * guest, so the domain's count is the answer */
+    check(part_hv_set_processors(hv, "guest", 4, PART_HV_LIVE | PART_HV_GUEST, &err), &err);
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_int_equal(d.vcpus, 4);
+
+    /* the next start's count is no live removal */
+    check(part_hv_set_processors(hv, "guest", 1, PART_HV_CONFIG, &err), &err);
+    check(part_hv_deactivate(hv, "guest", 0, true, &err), &err);
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_int_equal(d.vcpus, 1);
+    assert_int_equal(d.vcpus_guest, -1);
+
+    /* not running: live changes are refused as such */
+    assert_int_equal(part_hv_set_processors(hv, "guest", 2, PART_HV_LIVE, &err), -EBUSY);
+}
+
+/* The test driver's own domains (type test) have no guest: their vCPUs come
+ * and go through the hypervisor, with or without the agent flag. */
+static void test_decrease_test_domain(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_prod(hv);
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_set_processors(hv, "prod", 6, PART_HV_LIVE, &err), &err);
+    check(part_hv_set_processors(hv, "prod", 4, PART_HV_LIVE | PART_HV_GUEST, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.vcpus, 4);
+    check(part_hv_set_processors(hv, "prod", 2, PART_HV_LIVE, &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_int_equal(d.vcpus, 2);
+}
+
+/* The generated domain is one libvirt takes, type and devices included. */
+static void test_define_generated(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_guest(hv, "guest");
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_false(d.active);
+    assert_int_equal(d.vcpus, 1);
+    assert_int_equal(d.vcpus_max, 4);
+    assert_int_equal(d.memory, 1024);
+    /* and again, over itself */
+    define_guest(hv, "guest");
+    check(part_hv_activate(hv, "guest", &err), &err);
+    check(part_hv_deactivate(hv, "guest", 0, true, &err), &err);
+}
+
+/* Memory on the test driver is where it was asked at once: confirmed. */
+static void test_set_memory_confirmed(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    define_guest(hv, "guest");
+    check(part_hv_activate(hv, "guest", &err), &err);
+    check(part_hv_set_memory(hv, "guest", 2048, PART_HV_LIVE, &err), &err);
+    check(part_hv_set_memory(hv, "guest", 600, PART_HV_LIVE, &err), &err);
+    check(part_hv_lookup(hv, "guest", &d, &err), &err);
+    assert_int_equal(d.memory, 600);
+}
+
+/* Pins read back through a second connection to the test driver's shared
+ * default host (8 CPUs in its CPU map; domain "test" running, 2 vCPUs). */
+struct pins {
+    unsigned char vcpu[2], emulator;
+};
+
+static struct pins read_pins(virDomainPtr dom)
+{
+    struct pins p = {{0}, 0};
+    unsigned char maps[2] = {0};
+
+    assert_int_equal(virDomainGetVcpuPinInfo(dom, 2, maps, 1, 0), 2);
+    assert_int_equal(virDomainGetEmulatorPinInfo(dom, &p.emulator, 1, 0), 1);
+    p.vcpu[0] = maps[0];
+    p.vcpu[1] = maps[1];
+    return p;
+}
+
+static void test_pin(void **state)
+{
+    struct part_hv *hv = NULL;
+    struct part_error err = {0};
+    virConnectPtr conn = virConnectOpen("test:///default");
+    virDomainPtr dom = conn ? virDomainLookupByName(conn, "test") : NULL;
+    const unsigned pool[] = {3, 1}, dedicated[] = {5, 6}, bad[] = {1, 8};
+    struct part_placement shared = {.cpus = pool, .n = 2};
+    struct part_placement ded = {.cpus = dedicated, .n = 2, .dedicated = true};
+    struct part_placement none = {.cpus = NULL, .n = 0};
+    unsigned char *online = NULL;
+    unsigned nonline = 0;
+    struct pins p;
+
+    assert_non_null(dom);
+    assert_int_equal(virNodeGetCPUMap(conn, &online, &nonline, 0), 8);
+    check(part_hv_open(&part_hv_libvirt_ops, "test:///default", false, &hv, &err), &err);
+
+    /* shared: every vCPU and the emulator on the pool (the test driver
+     * takes "current" only: the same as live for a running domain) */
+    check(part_hv_pin(hv, "test", &shared, PART_HV_LIVE, &err), &err);
+    p = read_pins(dom);
+    assert_int_equal(p.vcpu[0], 0x0a);
+    assert_int_equal(p.vcpu[1], 0x0a);
+    assert_int_equal(p.emulator, 0x0a);
+
+    /* dedicated: one host CPU each; the emulator is left where it was */
+    check(part_hv_pin(hv, "test", &ded, PART_HV_LIVE, &err), &err);
+    p = read_pins(dom);
+    assert_int_equal(p.vcpu[0], 0x20);
+    assert_int_equal(p.vcpu[1], 0x40);
+    assert_int_equal(p.emulator, 0x0a);
+
+    /* no placement: every online host CPU */
+    check(part_hv_pin(hv, "test", &none, PART_HV_LIVE, &err), &err);
+    p = read_pins(dom);
+    assert_int_equal(p.vcpu[0], online[0]);
+    assert_int_equal(p.vcpu[1], online[0]);
+    assert_int_equal(p.emulator, online[0]);
+
+    /* the definition of a running domain: the test driver cannot */
+    assert_int_equal(part_hv_pin(hv, "test", &shared, PART_HV_CONFIG, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "test: cannot pin processors: "));
+    assert_int_equal(part_hv_pin(hv, "test", &shared, PART_HV_LIVE | PART_HV_CONFIG, &err),
+                     -ENOTSUP);
+
+    /* a CPU the host does not have: refused before anything is pinned */
+    struct part_placement outside = {.cpus = bad, .n = 2};
+    check(part_hv_pin(hv, "test", &shared, PART_HV_LIVE, &err), &err);
+    assert_int_equal(part_hv_pin(hv, "test", &outside, PART_HV_LIVE, &err), -EINVAL);
+    assert_string_equal(err.message, "test: cannot pin to host CPU 8: the host has CPUs 0-7");
+    p = read_pins(dom);
+    assert_int_equal(p.vcpu[0], 0x0a);
+    assert_int_equal(part_hv_pin(hv, "nope", &shared, PART_HV_LIVE, &err), -ENOENT);
+
+    free(online);
+    part_hv_close(hv);
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+/* An inactive domain: not running, so not live; and the test driver pins
+ * no definition (partd puts the pins in the XML it defines). */
+static void test_pin_inactive(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_error err = {0};
+    const unsigned pool[] = {2, 3};
+    struct part_placement shared = {.cpus = pool, .n = 2};
+
+    define_prod(hv);
+    assert_int_equal(part_hv_pin(hv, "prod", &shared, PART_HV_LIVE, &err), -EBUSY);
+    assert_non_null(strstr(err.message, "prod: cannot pin processors: "));
+    assert_int_equal(part_hv_pin(hv, "prod", &shared, PART_HV_CONFIG, &err), -ENOTSUP);
+    assert_non_null(strstr(err.message, "prod: cannot pin processors: "));
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_pin(hv, "prod", &shared, PART_HV_LIVE, &err), &err);
 }
 
 /* A backend that can only open: every other wrapper must say so. */
@@ -497,6 +740,9 @@ static void test_missing_ops(void **state)
     assert_int_equal(part_hv_set_weight(hv, "prod", 100, PART_HV_LIVE, &err), -ENOTSUP);
     assert_string_equal(err.message, "fake backend cannot change processing weights");
     assert_int_equal(part_hv_set_cap(hv, "prod", 1.0, PART_HV_LIVE, &err), -ENOTSUP);
+    assert_int_equal(part_hv_pin(hv, "prod", &(struct part_placement){.n = 0}, PART_HV_LIVE, &err),
+                     -ENOTSUP);
+    assert_string_equal(err.message, "fake backend cannot pin processors");
     assert_int_equal(part_hv_stats(hv, NULL, 0, stats_cb, NULL, &err), -ENOTSUP);
     assert_int_equal(part_hv_events(hv, events_cb, NULL, &err), -ENOTSUP);
     part_hv_close(hv);
@@ -525,6 +771,12 @@ int main(void)
         cmocka_unit_test(test_bad_uri),
         cmocka_unit_test(test_read_only),
         T(test_flags),
+        T(test_decrease_needs_agent),
+        T(test_decrease_test_domain),
+        T(test_define_generated),
+        T(test_set_memory_confirmed),
+        cmocka_unit_test(test_pin),
+        T(test_pin_inactive),
         cmocka_unit_test(test_missing_ops),
     };
 #undef T

@@ -1,6 +1,7 @@
 /* Profiles: the golden files under config/profile/ (each fail-NAME.json
  * fails with exactly the message in fail-NAME.ok, each pass-NAME.json loads
- * and survives a round trip through JSON), defaults, validation, copies. */
+ * and survives a round trip through JSON), defaults, the keys of generated
+ * domains, validation, copies. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +17,8 @@
 #include <part/profile.h>
 
 #define FIXTURES       "unit/config/profile"
-#define MIN_FAIL_FILES 24
-#define MIN_PASS_FILES 6
+#define MIN_FAIL_FILES 50
+#define MIN_PASS_FILES 12
 
 /* Returns the content of path, without its trailing newlines (free() it). */
 static char *read_text(const char *path)
@@ -137,6 +138,20 @@ static void assert_profile_equal(const struct part_profile *a, const struct part
     assert_same_string(a->domain_template, b->domain_template);
     assert_same_string(a->domain_name, b->domain_name);
     assert_int_equal(a->adopt, b->adopt);
+    assert_int_equal(a->managed, b->managed);
+    assert_true(a->defined_capacity == b->defined_capacity);
+    assert_int_equal(a->boot, b->boot);
+    assert_same_string(a->boot_kernel, b->boot_kernel);
+    assert_same_string(a->boot_initrd, b->boot_initrd);
+    assert_same_string(a->boot_cmdline, b->boot_cmdline);
+    assert_same_string(a->boot_disk, b->boot_disk);
+    assert_int_equal(a->boot_disk_format, b->boot_disk_format);
+    assert_int_equal(a->net, b->net);
+    assert_same_string(a->net_source, b->net_source);
+    assert_same_string(a->serial_log, b->serial_log);
+    assert_string_equal(a->domain_type, b->domain_type);
+    assert_string_equal(a->machine, b->machine);
+    assert_int_equal(a->guest_agent, b->guest_agent);
 }
 
 /* Golden files */
@@ -352,6 +367,223 @@ static void test_whole_reals_are_integers(void **state)
     part_profile_free(p);
 }
 
+static void expect_invalid(const struct part_profile *p, const char *field);
+
+/* Generated domains: boot, network, serial_log, machine, guest_agent */
+
+/* Returns the absolute path of FIXTURES/rel (free() it). */
+static char *fixture_path(const char *rel)
+{
+    char cwd[PATH_MAX], *path;
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_true(asprintf(&path, "%s/" FIXTURES "/%s", cwd, rel) > 0);
+    return path;
+}
+
+static void assert_fixture_path(const char *got, const char *rel)
+{
+    char *want = fixture_path(rel);
+    assert_string_equal(got, want);
+    free(want);
+}
+
+static void test_defaults_generated(void **state)
+{
+    struct part_profile *p = parse_ok(minimal, NULL);
+    assert_int_equal(p->boot, PART_BOOT_NONE);
+    assert_null(p->boot_kernel);
+    assert_null(p->boot_initrd);
+    assert_null(p->boot_cmdline);
+    assert_null(p->boot_disk);
+    assert_int_equal(p->net, PART_NET_NONE);
+    assert_null(p->net_source);
+    assert_null(p->serial_log);
+    assert_string_equal(p->domain_type, "");
+    assert_string_equal(p->machine, "");
+    assert_false(p->guest_agent);
+    part_profile_free(p);
+}
+
+static void test_boot_kernel(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-boot-kernel-tcg.json");
+    assert_int_equal(p->boot, PART_BOOT_KERNEL);
+    assert_fixture_path(p->boot_kernel, "guest/vmlinuz");
+    assert_fixture_path(p->boot_initrd, "guest/initrd.img");
+    assert_string_equal(p->boot_cmdline, "console=ttyS0 burn=1"); /* not a path */
+    assert_null(p->boot_disk);
+    assert_int_equal(p->net, PART_NET_NONE);
+    assert_null(p->net_source);
+    assert_string_equal(p->serial_log, "/var/log/partd/tcg.console.log"); /* absolute kept */
+    assert_true(p->guest_agent);
+    assert_string_equal(p->domain_type, "qemu");
+    assert_string_equal(p->machine, "q35");
+    assert_null(p->domain_template);
+    assert_false(p->adopt);
+    part_profile_free(p);
+}
+
+static void test_boot_disk(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-boot-disk.json");
+    assert_int_equal(p->boot, PART_BOOT_DISK);
+    assert_fixture_path(p->boot_disk, "images/web.QCOW2");
+    assert_int_equal(p->boot_disk_format, PART_DISK_QCOW2); /* by its name, in any case */
+    assert_null(p->boot_kernel);
+    assert_int_equal(p->net, PART_NET_NETWORK);
+    assert_string_equal(p->net_source, "default");
+    assert_fixture_path(p->serial_log, "logs/web.log");
+    assert_string_equal(p->domain_type, "");
+    assert_string_equal(p->machine, "");
+    assert_false(p->guest_agent);
+    part_profile_free(p);
+
+    p = load_ok(FIXTURES "/pass-boot-disk-format.json");
+    assert_int_equal(p->boot, PART_BOOT_DISK);
+    assert_string_equal(p->boot_disk, "/srv/images/db-root");
+    assert_int_equal(p->boot_disk_format, PART_DISK_RAW);
+    assert_int_equal(p->net, PART_NET_BRIDGE);
+    assert_string_equal(p->net_source, "br0");
+    assert_string_equal(p->domain_type, "kvm");
+    assert_string_equal(p->machine, "");
+    part_profile_free(p);
+}
+
+static void test_boot_disk_format_by_name(void **state)
+{
+    static const struct {
+        const char *disk;
+        enum part_disk_format format;
+    } cases[] = {
+        {"a.qcow2", PART_DISK_QCOW2}, {"a.raw", PART_DISK_RAW},          {"a.img", PART_DISK_RAW},
+        {"a.IMG", PART_DISK_RAW},     {"/x/b.c.qcow2", PART_DISK_QCOW2},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text;
+        assert_true(asprintf(&text,
+                             "{\"name\": \"d\", \"processors\": {\"initial\": 1},"
+                             " \"memory\": {\"initial\": 512}, \"boot\": {\"disk\": \"%s\"}}",
+                             cases[i].disk) > 0);
+        struct part_profile *p = parse_ok(text, NULL);
+        assert_int_equal(p->boot_disk_format, cases[i].format);
+        assert_string_equal(p->boot_disk, cases[i].disk); /* no file: as written */
+        part_profile_free(p);
+        free(text);
+    }
+}
+
+static void test_guest_agent_anywhere(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-guest-agent-adopt.json");
+    assert_true(p->adopt);
+    assert_true(p->guest_agent);
+    assert_int_equal(p->net, PART_NET_NONE);
+    part_profile_free(p);
+    p = load_ok(FIXTURES "/pass-guest-agent-template.json");
+    assert_non_null(p->domain_template);
+    assert_false(p->guest_agent);
+    part_profile_free(p);
+}
+
+/* What partd writes back names every new key it has, and nothing else. */
+static void test_generated_to_json(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-boot-kernel-tcg.json");
+    json_t *j = part_profile_to_json(p), *boot, *machine;
+    char *kernel = fixture_path("guest/vmlinuz");
+
+    assert_non_null(j);
+    boot = json_object_get(j, "boot");
+    assert_true(json_is_object(boot));
+    assert_int_equal(json_object_size(boot), 3);
+    assert_string_equal(json_string_value(json_object_get(boot, "kernel")), kernel);
+    assert_string_equal(json_string_value(json_object_get(boot, "cmdline")),
+                        "console=ttyS0 burn=1");
+    assert_string_equal(json_string_value(json_object_get(j, "network")), "none");
+    assert_string_equal(json_string_value(json_object_get(j, "serial_log")),
+                        "/var/log/partd/tcg.console.log");
+    assert_true(json_is_true(json_object_get(j, "guest_agent")));
+    machine = json_object_get(j, "machine");
+    assert_string_equal(json_string_value(json_object_get(machine, "type")), "qemu");
+    assert_string_equal(json_string_value(json_object_get(machine, "machine")), "q35");
+    json_decref(j);
+    free(kernel);
+    part_profile_free(p);
+
+    p = load_ok(FIXTURES "/pass-boot-disk.json");
+    j = part_profile_to_json(p);
+    boot = json_object_get(j, "boot");
+    assert_string_equal(json_string_value(json_object_get(boot, "format")), "qcow2");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "network"), "network")), "default");
+    assert_null(json_object_get(j, "machine"));
+    assert_true(json_is_false(json_object_get(j, "guest_agent")));
+    json_decref(j);
+    part_profile_free(p);
+
+    /* without boot: none of the keys that need it */
+    p = parse_ok(minimal, NULL);
+    j = part_profile_to_json(p);
+    assert_null(json_object_get(j, "boot"));
+    assert_null(json_object_get(j, "network"));
+    assert_null(json_object_get(j, "serial_log"));
+    assert_null(json_object_get(j, "machine"));
+    assert_true(json_is_false(json_object_get(j, "guest_agent")));
+    json_decref(j);
+    part_profile_free(p);
+}
+
+static void test_resolve_paths(void **state)
+{
+    struct part_profile *p =
+        parse_ok("{\"name\": \"r\", \"processors\": {\"initial\": 1},"
+                 " \"memory\": {\"initial\": 512},"
+                 " \"boot\": {\"kernel\": \"k/vmlinuz\", \"initrd\": \"/abs/initrd\","
+                 " \"cmdline\": \"console=ttyS0\"}, \"serial_log\": \"log/r.log\"}",
+                 NULL);
+    assert_string_equal(p->boot_kernel, "k/vmlinuz");
+    assert_int_equal(part_profile_resolve_paths(p, "/etc/partd/partitions.d"), 0);
+    assert_string_equal(p->boot_kernel, "/etc/partd/partitions.d/k/vmlinuz");
+    assert_string_equal(p->boot_initrd, "/abs/initrd");
+    assert_string_equal(p->boot_cmdline, "console=ttyS0");
+    assert_string_equal(p->serial_log, "/etc/partd/partitions.d/log/r.log");
+    assert_null(p->domain_template);
+    part_profile_free(p);
+
+    p = parse_ok("{\"name\": \"t\", \"processors\": {\"initial\": 1},"
+                 " \"memory\": {\"initial\": 512}, \"domain\": {\"template\": \"t.xml\"}}",
+                 NULL);
+    assert_int_equal(part_profile_resolve_paths(p, "/d"), 0);
+    assert_string_equal(p->domain_template, "/d/t.xml");
+    part_profile_free(p);
+}
+
+static void test_validate_generated(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-boot-disk.json");
+    assert_int_equal(part_profile_validate(p, NULL), 0);
+    p->adopt = true;
+    expect_invalid(p, "boot");
+    p->adopt = false;
+    p->domain_template = strdup("/t.xml");
+    expect_invalid(p, "boot");
+    free(p->domain_template);
+    p->domain_template = NULL;
+    p->boot = PART_BOOT_NONE; /* network and serial_log left without it */
+    expect_invalid(p, "network");
+    p->net = PART_NET_NONE;
+    expect_invalid(p, "serial_log");
+    free(p->serial_log);
+    p->serial_log = NULL;
+    snprintf(p->machine, sizeof(p->machine), "q35");
+    expect_invalid(p, "machine");
+    p->machine[0] = '\0';
+    p->guest_agent = true; /* needs no boot */
+    assert_int_equal(part_profile_validate(p, NULL), 0);
+    part_profile_free(p);
+}
+
 /* Errors outside the golden files */
 
 static void test_error_position_without_file(void **state)
@@ -486,6 +718,33 @@ static void test_dup_is_deep(void **state)
     free(tmpl);
 }
 
+static void test_dup_generated(void **state)
+{
+    struct part_profile *p = load_ok(FIXTURES "/pass-boot-kernel-tcg.json");
+    struct part_profile *d = part_profile_dup(p);
+    char *kernel = strdup(p->boot_kernel);
+
+    assert_non_null(d);
+    assert_profile_equal(p, d);
+    assert_ptr_not_equal(d->boot_kernel, p->boot_kernel);
+    assert_ptr_not_equal(d->boot_initrd, p->boot_initrd);
+    assert_ptr_not_equal(d->boot_cmdline, p->boot_cmdline);
+    assert_ptr_not_equal(d->serial_log, p->serial_log);
+    part_profile_free(p);
+    assert_string_equal(d->boot_kernel, kernel); /* still valid once p is gone */
+    part_profile_free(d);
+    free(kernel);
+
+    p = load_ok(FIXTURES "/pass-boot-disk.json");
+    d = part_profile_dup(p);
+    assert_non_null(d);
+    assert_profile_equal(p, d);
+    assert_ptr_not_equal(d->boot_disk, p->boot_disk);
+    assert_ptr_not_equal(d->net_source, p->net_source);
+    part_profile_free(p);
+    part_profile_free(d);
+}
+
 static void test_dup_without_template(void **state)
 {
     struct part_profile *p = load_ok(FIXTURES "/pass-adopt.json");
@@ -513,6 +772,14 @@ int main(void)
         cmocka_unit_test(test_template_relative_to_profile),
         cmocka_unit_test(test_template_absolute_kept),
         cmocka_unit_test(test_whole_reals_are_integers),
+        cmocka_unit_test(test_defaults_generated),
+        cmocka_unit_test(test_boot_kernel),
+        cmocka_unit_test(test_boot_disk),
+        cmocka_unit_test(test_boot_disk_format_by_name),
+        cmocka_unit_test(test_guest_agent_anywhere),
+        cmocka_unit_test(test_generated_to_json),
+        cmocka_unit_test(test_resolve_paths),
+        cmocka_unit_test(test_validate_generated),
         cmocka_unit_test(test_error_position_without_file),
         cmocka_unit_test(test_error_reused),
         cmocka_unit_test(test_load_missing_file),
@@ -522,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_validate_cap),
         cmocka_unit_test(test_validate_memory),
         cmocka_unit_test(test_dup_is_deep),
+        cmocka_unit_test(test_dup_generated),
         cmocka_unit_test(test_dup_without_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,8 @@ enum part_apply {
     PART_APPLY_APPLIED,     /* the backend confirmed the running value */
     PART_APPLY_UNSUPPORTED, /* the backend cannot apply it; partd's value stands */
     PART_APPLY_FAILED,      /* the backend refused it */
+    PART_APPLY_UNCONFIRMED, /* accepted, not yet seen done (a balloon on its way, a
+                               guest not yet showing its processors): re-checked */
 };
 
 struct part_backend_status {

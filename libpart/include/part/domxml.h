@@ -2,6 +2,7 @@
  * skeleton) with partd's settings merged in. Pure: no libvirt calls. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "part/error.h"
@@ -12,15 +13,32 @@ struct part_placement {
     const unsigned *cpus; /* shared: the pool's host CPUs; dedicated: one per
                              logical processor (vcpu N pinned to cpus[N]) */
     size_t n;             /* 0 = no pinning */
+    /* For part_hv_pin(), which has no profile: vcpu N on cpus[N] (else every
+     * vcpu and the emulator on all of cpus). part_domxml_build() goes by
+     * the profile's mode instead. */
+    bool dedicated;
 };
 
 /* Returns (in *ret, caller frees with free()) the domain XML for p: the
- * template file p->domain_template (or, when NULL, a skeleton of type
- * domain_type, e.g. "kvm" or "test") with name, vcpu current/maximum,
- * memory/currentMemory, a virtio memballoon with a stats period, cputune
- * shares = 10 x weight, global period/quota for a cap, and the placement
- * (vcpu cpuset and emulatorpin for shared, vcpupin for dedicated) replaced
- * or added. Elements of the template that partd does not own are kept.
+ * template file p->domain_template; or, when p has a boot key, a whole
+ * domain generated from the profile (see below); or else a skeleton of
+ * type domain_type, e.g. "kvm" or "test". Into it go name, vcpu
+ * current/maximum, memory/currentMemory, a virtio memballoon with a stats
+ * period, cputune shares = 10 x weight, global period/quota for a cap, the
+ * placement (vcpu cpuset and emulatorpin for shared, vcpupin for
+ * dedicated), and, when p->guest_agent, the virtio channel
+ * org.qemu.guest_agent.0 (unless the template has one), replaced or added.
+ * Elements of the template that partd does not own are kept.
+ *
+ * The generated domain has type p->domain_type (domain_type when "", "kvm"
+ * when both are empty); os hvm on machine p->machine (q35 when "") booting
+ * the kernel, initrd and command line or the disk; features acpi and apic;
+ * cpu mode host-passthrough for kvm only (TCG emulates its default model);
+ * clock utc; on_poweroff and on_crash destroy; and the devices: the disk
+ * (virtio-blk, raw or qcow2), the interface (virtio, on the network or
+ * bridge), the serial console written to p->serial_log (serial port 0 and
+ * its console), the agent channel, the memballoon; no graphics, no USB.
+ *
  * Returns 0, -EINVAL when the template is not a domain XML (err names the
  * file), or -errno when it cannot be read. */
 int part_domxml_build(const struct part_profile *p, const char *domain_type,

@@ -13,25 +13,35 @@
 #include "part/error.h"
 #include "part/profile.h"
 
-/* flags of the set_* operations: where the change applies */
+/* flags of the set_* operations and pin: where the change applies (at
+ * least one of LIVE and CONFIG), and how */
 enum {
     PART_HV_LIVE = 1u << 0,   /* the running domain */
     PART_HV_CONFIG = 1u << 1, /* the persistent definition (next start) */
+    /* set_processors only: the guest runs the QEMU guest agent (profile
+     * key guest_agent), so processors are varied offline and back online
+     * by the guest itself. Without it, a live decrease is refused. */
+    PART_HV_GUEST = 1u << 2,
 };
 
 struct part_hv_host {
-    unsigned cpus;   /* host CPUs */
-    uint64_t memory; /* host memory, MiB */
-    char driver[32]; /* "QEMU", "TEST", ... */
+    unsigned cpus;    /* host CPUs */
+    uint64_t memory;  /* host memory, MiB */
+    char driver[32];  /* "QEMU", "TEST", ... */
     char version[32]; /* the hypervisor library's version, "9.0.0" */
 };
 
 struct part_hv_domain {
     bool active;
-    unsigned vcpus;       /* online now (live when active, else config) */
-    unsigned vcpus_max;   /* maximum reachable live */
-    uint64_t memory;      /* current target, MiB */
-    uint64_t memory_max;  /* maximum, MiB */
+    unsigned vcpus;      /* plugged now (live when active, else config) */
+    unsigned vcpus_max;  /* maximum reachable live */
+    uint64_t memory;     /* current target, MiB */
+    uint64_t memory_max; /* maximum, MiB */
+    /* online in the guest as its agent reports them, -1 when unknown (not
+     * running, no agent, or it did not answer). After processors were
+     * varied offline through the agent this is below vcpus: it is the
+     * number the partition really has. */
+    int vcpus_guest;
 };
 
 /* One domain's sample from bulk stats. A field the backend did not report
@@ -44,7 +54,7 @@ struct part_hv_stats {
     unsigned vcpus;       /* online vCPUs, 0 when unknown */
     bool has_balloon;
     uint64_t balloon_current, balloon_maximum; /* KiB */
-    bool has_balloon_guest; /* the guest reports these */
+    bool has_balloon_guest;                    /* the guest reports these */
     uint64_t balloon_available, balloon_usable, balloon_unused, balloon_rss; /* KiB */
 };
 
@@ -79,14 +89,37 @@ struct part_hv_ops {
      * destroys at once. */
     int (*deactivate)(struct part_hv *hv, const char *domain, unsigned timeout_ms, bool force,
                       struct part_error *err);
+    /* Sets the processors to n. LIVE, confirmed from what the domain (and
+     * with PART_HV_GUEST, the guest) reports afterwards:
+     * - up: hot-plugs vCPUs; with PART_HV_GUEST, first has the guest online
+     *   the ones it had offlined, then hot-plugs the rest;
+     * - down: only with PART_HV_GUEST, through the agent (the guest
+     *   offlines them; the domain keeps them plugged). Without it, -ENOTSUP
+     *   and nothing is attempted: QEMU's TCG cannot unplug, and unplugging
+     *   without the guest's cooperation is unsafe.
+     * Returns 0 when confirmed; -EAGAIN when the domain reports another
+     * count; -EINPROGRESS when libvirt accepted it but the guest did not
+     * show the count within 3 s (unconfirmed: check again with lookup);
+     * -ENOTSUP; or libvirt's error. */
     int (*set_processors)(struct part_hv *hv, const char *domain, unsigned n, unsigned flags,
                           struct part_error *err);
+    /* Sets the memory target. LIVE returns 0 once libvirt accepted it and
+     * the domain reports that memory (the balloon got there), polling up to
+     * 3 s; -EINPROGRESS with "NAME: balloon asked for N MiB, at M MiB so
+     * far" when it has not got there yet (unconfirmed: check again). */
     int (*set_memory)(struct part_hv *hv, const char *domain, uint64_t mib, unsigned flags,
                       struct part_error *err);
     int (*set_weight)(struct part_hv *hv, const char *domain, unsigned weight, unsigned flags,
                       struct part_error *err);
     int (*set_cap)(struct part_hv *hv, const char *domain, double cap, unsigned flags,
                    struct part_error *err);
+    /* Pins the domain's vCPUs (every one up to the maximum, plugged or
+     * not) and, unless dedicated, its emulator threads to the placement:
+     * shared, each on all of placement->cpus; dedicated, vCPU N on
+     * cpus[N] (vCPUs beyond n left as they are); n == 0, on every host CPU.
+     * flags: LIVE and/or CONFIG. -ENOTSUP when the driver cannot pin so. */
+    int (*pin)(struct part_hv *hv, const char *domain, const struct part_placement *placement,
+               unsigned flags, struct part_error *err);
     /* Calls fn once per domain named in domains (n of them) from a single
      * bulk query. */
     int (*stats)(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
@@ -124,6 +157,8 @@ int part_hv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, 
                        struct part_error *err);
 int part_hv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
                     struct part_error *err);
+int part_hv_pin(struct part_hv *hv, const char *domain, const struct part_placement *placement,
+                unsigned flags, struct part_error *err);
 int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
                   void *opaque, struct part_error *err);
 int part_hv_events(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err);

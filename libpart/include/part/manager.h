@@ -37,6 +37,8 @@ enum part_change_status {
     PART_CHANGE_FAILED,      /* running: the backend refused; nothing recorded */
     PART_CHANGE_SAVED,       /* profile: written to the profile file */
     PART_CHANGE_NOT_TRIED,   /* skipped because an earlier change failed */
+    PART_CHANGE_UNCONFIRMED, /* running: accepted by the backend, not yet seen done;
+                                the status of the partition says when it is */
 };
 
 struct part_change {
@@ -95,8 +97,10 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
  * anything is applied (-ERANGE bounds, -ENOSPC capacity, -EBUSY for scope
  * running on an inactive partition, -EINVAL for bounds with scope running).
  * Each change applied is listed in *ret_changes with what the backend said.
- * Returns 0 when nothing failed, -EIO when a backend call failed (the
- * changes say which; the others were not tried). */
+ * Returns 0 when nothing failed, -EIO when a backend call failed, -ENOTSUP
+ * when the backend cannot make that change (a live decrease of processors
+ * without the guest agent): the changes say which; the others were not
+ * tried. */
 int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_resize *req,
                     struct part_changes *ret_changes, struct part_error *err);
 

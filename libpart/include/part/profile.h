@@ -8,7 +8,7 @@
 
 #include "part/error.h"
 
-#define PART_NAME_MAX   64  /* including the terminating NUL */
+#define PART_NAME_MAX   64 /* including the terminating NUL */
 #define PART_WEIGHT_MIN 1
 #define PART_WEIGHT_MAX 999
 #define PART_CAP_MIN    0.01
@@ -19,6 +19,28 @@ enum part_mode {
     PART_MODE_SHARED,    /* logical processors dispatched on the shared pool */
     PART_MODE_DEDICATED, /* each logical processor owns one host CPU */
 };
+
+/* How a domain partd generates boots (profile key "boot"). */
+enum part_boot {
+    PART_BOOT_NONE,   /* no boot key: a template, an adopted domain, or a skeleton */
+    PART_BOOT_KERNEL, /* direct kernel boot: boot_kernel, boot_initrd, boot_cmdline */
+    PART_BOOT_DISK,   /* from the disk image boot_disk, a virtio-blk disk */
+};
+
+enum part_disk_format {
+    PART_DISK_RAW,
+    PART_DISK_QCOW2,
+};
+
+/* The network interface of a generated domain (profile key "network"). */
+enum part_net {
+    PART_NET_NONE,    /* no interface */
+    PART_NET_NETWORK, /* on the libvirt network net_source */
+    PART_NET_BRIDGE,  /* on the host bridge net_source */
+};
+
+#define PART_DOMAIN_TYPE_MAX 16 /* "kvm", "qemu", including the NUL */
+#define PART_MACHINE_MAX     64 /* "q35", "pc-q35-7.2", including the NUL */
 
 struct part_profile {
     char name[PART_NAME_MAX];
@@ -43,6 +65,26 @@ struct part_profile {
     char *domain_template; /* owned, NULL when none */
     char *domain_name;     /* owned, never NULL after parsing */
     bool adopt;            /* domain names an existing domain */
+    /* A domain partd generates whole (no template, not adopted): boot says
+     * how it boots; the keys after it need boot. Paths are absolute once
+     * loaded from a file (resolved like domain.template). */
+    enum part_boot boot;
+    char *boot_kernel;  /* owned; PART_BOOT_KERNEL only */
+    char *boot_initrd;  /* owned, NULL when none; PART_BOOT_KERNEL only */
+    char *boot_cmdline; /* owned, NULL when none; PART_BOOT_KERNEL only */
+    char *boot_disk;    /* owned; PART_BOOT_DISK only */
+    enum part_disk_format boot_disk_format;
+    enum part_net net;
+    char *net_source; /* owned: the network or bridge name, NULL with PART_NET_NONE */
+    char *serial_log; /* owned: file the serial console is written to, NULL when none */
+    /* domain type ("kvm", "qemu") and machine ("q35"); "" for the default:
+     * the driver's type (kvm on QEMU, test on the test driver) and q35 */
+    char domain_type[PART_DOMAIN_TYPE_MAX];
+    char machine[PART_MACHINE_MAX];
+    /* the guest runs the QEMU guest agent: partd adds its channel to the
+     * domains it defines and removes processors through it (any domain,
+     * adopted ones included; default false) */
+    bool guest_agent;
 };
 
 /* Parses and validates a profile from text (len bytes). file is used in
@@ -61,6 +103,11 @@ int part_profile_load(const char *path, struct part_profile **ret, struct part_e
  * part_profile_parse() already applies; for profiles changed in memory.
  * Returns 0 or -EINVAL with err's field set. */
 int part_profile_validate(const struct part_profile *p, struct part_error *err);
+
+/* Makes every relative path of p (domain.template, boot.kernel,
+ * boot.initrd, boot.disk, serial_log) relative to dir instead, e.g. for a
+ * request body parsed without a file. Returns 0 or -ENOMEM (p unchanged). */
+int part_profile_resolve_paths(struct part_profile *p, const char *dir);
 
 /* Returns a new JSON object describing p, in the profile file format, with
  * every field spelled out (so that parse(to_json(p)) == p). NULL on ENOMEM. */
