@@ -2,7 +2,6 @@
  * fails with exactly the message in fail-NAME.ok, each pass-NAME.json
  * loads), defaults, URI and path resolution, listen, groups; and loading a
  * partitions directory. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -16,74 +15,12 @@
 
 #include <part/config.h>
 
+#include "golden.h"
+
 #define FIXTURES       "unit/config/daemon"
 #define PROFILES_DIR   "unit/config/profiles.d"
 #define MIN_FAIL_FILES 12
 #define MIN_PASS_FILES 3
-
-/* Returns the content of path, without its trailing newlines (free() it). */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    n = getdelim(&text, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        text = realloc(text, 1);
-        assert_non_null(text);
-        n = 0;
-    }
-    while (n > 0 && text[n - 1] == '\n')
-        n--;
-    text[n] = '\0';
-    return text;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists the files of dir named PREFIX*.json, sorted, as "dir/NAME" paths in
- * a NULL-terminated array (free each and it). */
-static char **list_fixtures(const char *dir, const char *prefix, size_t *ret_n)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **paths = NULL;
-    size_t n = 0;
-
-    if (!d)
-        fail_msg("cannot open %s", dir);
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || len < 5 ||
-            strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        paths = realloc(paths, (n + 2) * sizeof(*paths));
-        assert_non_null(paths);
-        assert_true(asprintf(&paths[n++], "%s/%s", dir, e->d_name) > 0);
-    }
-    closedir(d);
-    if (paths) {
-        qsort(paths, n, sizeof(*paths), compare_names);
-        paths[n] = NULL;
-    }
-    *ret_n = n;
-    return paths;
-}
-
-static void free_list(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-}
 
 static struct part_config *load_ok(const char *path)
 {
@@ -107,51 +44,34 @@ static size_t count_listen(const struct part_config *c)
 
 /* Golden files */
 
+/* Loads the configuration at path, and frees it. */
+static int load_and_free(const char *path, struct part_error *err)
+{
+    struct part_config *c = NULL;
+    int r = part_config_load(path, &c, err);
+
+    if (r >= 0)
+        part_config_free(c);
+    else
+        assert_null(c);
+    return r;
+}
+
 static void test_fail_fixtures(void **state)
 {
-    size_t n, bad = 0;
-    char **paths = list_fixtures(FIXTURES, "fail-", &n);
+    golden_check_failures(FIXTURES, MIN_FAIL_FILES, load_and_free);
+}
 
-    assert_true(n >= MIN_FAIL_FILES);
-    for (size_t i = 0; i < n; i++) {
-        struct part_config *c = NULL;
-        struct part_error err;
-        char got[1024], *ok_path, *want;
-
-        int r = part_config_load(paths[i], &c, &err);
-        assert_true(asprintf(&ok_path, "%.*s.ok", (int)(strlen(paths[i]) - 5), paths[i]) > 0);
-        want = read_text(ok_path);
-        if (r >= 0) {
-            print_error("%s: loaded, expected: %s\n", paths[i], want);
-            part_config_free(c);
-            bad++;
-        } else if (strcmp(part_error_format(&err, got, sizeof(got)), want) != 0) {
-            print_error("%s:\n  got:      %s\n  expected: %s\n", paths[i], got, want);
-            bad++;
-        } else if (r != -EINVAL && r != -ENODATA) {
-            print_error("%s: returned %d\n", paths[i], r);
-            bad++;
-        }
-        assert_null(c);
-        free(want);
-        free(ok_path);
-    }
-    free_list(paths, n);
-    assert_int_equal(bad, 0);
+static void check_pass(const char *path)
+{
+    struct part_config *c = load_ok(path);
+    assert_string_equal(c->path, path);
+    part_config_free(c);
 }
 
 static void test_pass_fixtures(void **state)
 {
-    size_t n;
-    char **paths = list_fixtures(FIXTURES, "pass-", &n);
-
-    assert_true(n >= MIN_PASS_FILES);
-    for (size_t i = 0; i < n; i++) {
-        struct part_config *c = load_ok(paths[i]);
-        assert_string_equal(c->path, paths[i]);
-        part_config_free(c);
-    }
-    free_list(paths, n);
+    golden_check_passes(FIXTURES, MIN_PASS_FILES, check_pass);
 }
 
 /* What an empty partd.json means */

@@ -2,7 +2,6 @@
  * exactly the message in fail-NAME.ok, each pass-NAME.json loads and
  * survives a round trip through JSON), the shipped policies, defaults, and
  * loading by name. */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,83 +13,18 @@
 
 #include <part/policy.h>
 
+#include "golden.h"
+
 #define FIXTURES       "unit/policy"
 #define SHIPPED        "../policies"
 #define MIN_FAIL_FILES 10
 #define MIN_PASS_FILES 4
 
-/* Returns the content of path, without its trailing newlines (free() it);
- * *ret_len is the length with them. */
-static char *read_text(const char *path, size_t *ret_len)
-{
-    FILE *f = fopen(path, "re");
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    n = getdelim(&text, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        text = realloc(text, 1);
-        assert_non_null(text);
-        n = 0;
-    }
-    if (ret_len)
-        *ret_len = (size_t)n;
-    while (n > 0 && text[n - 1] == '\n')
-        n--;
-    if (!ret_len)
-        text[n] = '\0';
-    return text;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The files of dir named PREFIX*.json, sorted, as "dir/NAME" paths. */
-static char **list_fixtures(const char *dir, const char *prefix, size_t *ret_n)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **paths = NULL;
-    size_t n = 0;
-
-    if (!d)
-        fail_msg("cannot open %s", dir);
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || len < 5 ||
-            strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        paths = realloc(paths, (n + 2) * sizeof(*paths));
-        assert_non_null(paths);
-        assert_true(asprintf(&paths[n++], "%s/%s", dir, e->d_name) > 0);
-    }
-    closedir(d);
-    if (paths) {
-        qsort(paths, n, sizeof(*paths), compare_names);
-        paths[n] = NULL;
-    }
-    *ret_n = n;
-    return paths;
-}
-
-static void free_list(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-}
-
 /* Parses the file at path as a policy. */
 static int parse_file(const char *path, struct part_policy *ret, struct part_error *err)
 {
     size_t len;
-    char *text = read_text(path, &len);
+    char *text = golden_read_file(path, &len);
     int r = part_policy_parse(text, len, path, ret, err);
     free(text);
     return r;
@@ -132,51 +66,30 @@ static void assert_policy_equal(const struct part_policy *a, const struct part_p
 
 /* Golden files */
 
+/* Parses the file at path as a policy (which holds nothing to free). */
+static int parse_only(const char *path, struct part_error *err)
+{
+    struct part_policy p;
+    return parse_file(path, &p, err);
+}
+
 static void test_fail_fixtures(void **state)
 {
-    size_t n, bad = 0;
-    char **paths = list_fixtures(FIXTURES, "fail-", &n);
+    golden_check_failures(FIXTURES, MIN_FAIL_FILES, parse_only);
+}
 
-    assert_true(n >= MIN_FAIL_FILES);
-    for (size_t i = 0; i < n; i++) {
-        struct part_policy p;
-        struct part_error err;
-        char got[1024], *ok_path, *want;
-
-        int r = parse_file(paths[i], &p, &err);
-        assert_true(asprintf(&ok_path, "%.*s.ok", (int)(strlen(paths[i]) - 5), paths[i]) > 0);
-        want = read_text(ok_path, NULL);
-        if (r >= 0) {
-            print_error("%s: loaded, expected: %s\n", paths[i], want);
-            bad++;
-        } else if (strcmp(part_error_format(&err, got, sizeof(got)), want) != 0) {
-            print_error("%s:\n  got:      %s\n  expected: %s\n", paths[i], got, want);
-            bad++;
-        } else if (r != -EINVAL && r != -ENODATA) {
-            print_error("%s: returned %d\n", paths[i], r);
-            bad++;
-        }
-        free(want);
-        free(ok_path);
-    }
-    free_list(paths, n);
-    assert_int_equal(bad, 0);
+static void check_pass(const char *path)
+{
+    struct part_policy p;
+    struct part_error err;
+    char buf[1024];
+    if (parse_file(path, &p, &err) < 0)
+        fail_msg("%s: %s", path, part_error_format(&err, buf, sizeof(buf)));
 }
 
 static void test_pass_fixtures(void **state)
 {
-    size_t n;
-    char **paths = list_fixtures(FIXTURES, "pass-", &n);
-
-    assert_true(n >= MIN_PASS_FILES);
-    for (size_t i = 0; i < n; i++) {
-        struct part_policy p;
-        struct part_error err;
-        char buf[1024];
-        if (parse_file(paths[i], &p, &err) < 0)
-            fail_msg("%s: %s", paths[i], part_error_format(&err, buf, sizeof(buf)));
-    }
-    free_list(paths, n);
+    golden_check_passes(FIXTURES, MIN_PASS_FILES, check_pass);
 }
 
 /* parse(dumps(to_json(p))) == p for the pass fixtures and the shipped
@@ -184,7 +97,7 @@ static void test_pass_fixtures(void **state)
 static void round_trip_dir(const char *dir, const char *prefix)
 {
     size_t n;
-    char **paths = list_fixtures(dir, prefix, &n);
+    char **paths = golden_list_fixtures(dir, prefix, &n);
 
     assert_true(n > 0);
     for (size_t i = 0; i < n; i++) {
@@ -199,7 +112,7 @@ static void round_trip_dir(const char *dir, const char *prefix)
         free(text);
         json_decref(j);
     }
-    free_list(paths, n);
+    golden_free_list(paths, n);
 }
 
 static void test_round_trip(void **state)

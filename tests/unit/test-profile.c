@@ -2,7 +2,6 @@
  * fails with exactly the message in fail-NAME.ok, each pass-NAME.json loads
  * and survives a round trip through JSON), defaults, the keys of generated
  * domains, validation, copies. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -16,73 +15,11 @@
 
 #include <part/profile.h>
 
+#include "golden.h"
+
 #define FIXTURES       "unit/config/profile"
 #define MIN_FAIL_FILES 50
 #define MIN_PASS_FILES 12
-
-/* Returns the content of path, without its trailing newlines (free() it). */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t n;
-
-    if (!f)
-        fail_msg("cannot open %s", path);
-    n = getdelim(&text, &cap, '\0', f);
-    fclose(f);
-    if (n < 0) {
-        text = realloc(text, 1);
-        assert_non_null(text);
-        n = 0;
-    }
-    while (n > 0 && text[n - 1] == '\n')
-        n--;
-    text[n] = '\0';
-    return text;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists the files of dir named PREFIX*.json, sorted, as "dir/NAME" paths in
- * a NULL-terminated array (free each and it). */
-static char **list_fixtures(const char *dir, const char *prefix, size_t *ret_n)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **paths = NULL;
-    size_t n = 0;
-
-    if (!d)
-        fail_msg("cannot open %s", dir);
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || len < 5 ||
-            strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        paths = realloc(paths, (n + 2) * sizeof(*paths));
-        assert_non_null(paths);
-        assert_true(asprintf(&paths[n++], "%s/%s", dir, e->d_name) > 0);
-    }
-    closedir(d);
-    if (paths) {
-        qsort(paths, n, sizeof(*paths), compare_names);
-        paths[n] = NULL;
-    }
-    *ret_n = n;
-    return paths;
-}
-
-static void free_list(char **paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-}
 
 /* Parses text as a profile that would be in file; fails the test if it is
  * invalid. */
@@ -156,71 +93,53 @@ static void assert_profile_equal(const struct part_profile *a, const struct part
 
 /* Golden files */
 
+/* Loads the profile at path, and frees it. */
+static int load_and_free(const char *path, struct part_error *err)
+{
+    struct part_profile *p = NULL;
+    int r = part_profile_load(path, &p, err);
+
+    if (r >= 0)
+        part_profile_free(p);
+    else
+        assert_null(p);
+    return r;
+}
+
 static void test_fail_fixtures(void **state)
 {
-    size_t n, bad = 0;
-    char **paths = list_fixtures(FIXTURES, "fail-", &n);
+    golden_check_failures(FIXTURES, MIN_FAIL_FILES, load_and_free);
+}
 
-    assert_true(n >= MIN_FAIL_FILES);
-    for (size_t i = 0; i < n; i++) {
-        struct part_profile *p = NULL;
-        struct part_error err;
-        char got[1024], *ok_path, *want;
-
-        int r = part_profile_load(paths[i], &p, &err);
-        assert_true(asprintf(&ok_path, "%.*s.ok", (int)(strlen(paths[i]) - 5), paths[i]) > 0);
-        want = read_text(ok_path);
-        if (r >= 0) {
-            print_error("%s: loaded, expected: %s\n", paths[i], want);
-            part_profile_free(p);
-            bad++;
-        } else if (strcmp(part_error_format(&err, got, sizeof(got)), want) != 0) {
-            print_error("%s:\n  got:      %s\n  expected: %s\n", paths[i], got, want);
-            bad++;
-        } else if (r != -EINVAL && r != -ENODATA) {
-            print_error("%s: returned %d\n", paths[i], r);
-            bad++;
-        }
-        assert_null(p);
-        free(want);
-        free(ok_path);
-    }
-    free_list(paths, n);
-    assert_int_equal(bad, 0);
+static void check_pass(const char *path)
+{
+    part_profile_free(load_ok(path));
 }
 
 static void test_pass_fixtures(void **state)
 {
-    size_t n;
-    char **paths = list_fixtures(FIXTURES, "pass-", &n);
-
-    assert_true(n >= MIN_PASS_FILES);
-    for (size_t i = 0; i < n; i++)
-        part_profile_free(load_ok(paths[i]));
-    free_list(paths, n);
+    golden_check_passes(FIXTURES, MIN_PASS_FILES, check_pass);
 }
 
 /* parse(dumps(to_json(p))) == p for every pass fixture. */
+static void check_round_trip(const char *path)
+{
+    struct part_profile *p = load_ok(path), *q;
+    json_t *j = part_profile_to_json(p);
+    assert_non_null(j);
+    char *text = json_dumps(j, JSON_INDENT(2));
+    assert_non_null(text);
+    q = parse_ok(text, NULL);
+    assert_profile_equal(p, q);
+    part_profile_free(q);
+    free(text);
+    json_decref(j);
+    part_profile_free(p);
+}
+
 static void test_round_trip(void **state)
 {
-    size_t n;
-    char **paths = list_fixtures(FIXTURES, "pass-", &n);
-
-    assert_true(n >= MIN_PASS_FILES);
-    for (size_t i = 0; i < n; i++) {
-        struct part_profile *p = load_ok(paths[i]), *q;
-        json_t *j = part_profile_to_json(p);
-        assert_non_null(j);
-        char *text = json_dumps(j, JSON_INDENT(2));
-        assert_non_null(text);
-        q = parse_ok(text, NULL);
-        assert_profile_equal(p, q);
-        part_profile_free(q);
-        free(text);
-        json_decref(j);
-        part_profile_free(p);
-    }
-    free_list(paths, n);
+    golden_check_passes(FIXTURES, MIN_PASS_FILES, check_round_trip);
 }
 
 /* Names */
