@@ -252,17 +252,28 @@ static void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p)
 }
 
 /* Reads the running processors and memory back from the backend. */
-static int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
+/* Reads the running processors back from the backend. The memory target
+ * is target (MiB, 0: what the domain reports): right after a start the
+ * balloon is still at the domain's maximum and reaches the target later, so
+ * the target stands, unconfirmed until the domain reports it (mgr_confirm). */
+static int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, uint64_t target,
+                         struct part_error *err)
 {
     struct part_hv_domain d;
     int r = part_hv_lookup(mgr->hv, p->profile->domain_name, &d, err);
     if (r < 0)
         return r;
+    if (!target)
+        target = d.memory;
     /* what the guest shows online, when its agent says; else what is plugged */
     part_cpc_set_running(mgr->cpc, p, d.vcpus_guest >= 0 ? (unsigned)d.vcpus_guest : d.vcpus,
-                         d.memory);
+                         target);
     p->backend[PART_SET_PROCESSORS].status = PART_APPLY_APPLIED;
-    p->backend[PART_SET_MEMORY].status = PART_APPLY_APPLIED;
+    p->backend[PART_SET_MEMORY].status =
+        d.memory == target ? PART_APPLY_APPLIED : PART_APPLY_UNCONFIRMED;
+    snprintf(p->backend[PART_SET_MEMORY].detail, sizeof(p->backend[PART_SET_MEMORY].detail),
+             d.memory == target ? "" : "%s: balloon at %llu MiB on its way to %llu MiB",
+             p->profile->name, (unsigned long long)d.memory, (unsigned long long)target);
     return 0;
 }
 
@@ -293,7 +304,7 @@ static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const ch
         return r;
     }
     struct part_error rb = {0};
-    if (mgr_read_back(mgr, p, &rb) < 0)
+    if (mgr_read_back(mgr, p, pp->mem_initial, &rb) < 0)
         mgr_log(mgr, PART_LOG_WARNING, "%s: started, but cannot read it back: %s", pp->name,
                 rb.message);
     mgr_apply_weight_cap(mgr, p);
@@ -702,10 +713,17 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
         part_error_set(err, r, err->field, "%s: not every change was applied; see changes", name);
     char what[256] = "";
     for (size_t i = 0; i < c->n && strlen(what) < sizeof(what) - 64; i++)
-        snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s %s %g->%g %s",
+    {
+        char from[32], to[32];
+        bool cap = strcmp(c->items[i].field, "cap") == 0;
+        snprintf(from, sizeof(from), "%g", c->items[i].from);
+        snprintf(to, sizeof(to), "%g", c->items[i].to);
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s %s %s->%s %s",
                  i ? "; " : "", c->items[i].scope == PART_SCOPE_RUNNING ? "running" : "profile",
-                 c->items[i].field, c->items[i].from, c->items[i].to,
+                 c->items[i].field, cap && c->items[i].from == PART_CAP_NONE ? "none" : from,
+                 cap && c->items[i].to == PART_CAP_NONE ? "none" : to,
                  part_change_status_name(c->items[i].status));
+    }
     mgr_note(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, "api", "%s", what);
     mgr_publish(mgr);
 out:
@@ -751,7 +769,7 @@ static void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
                  "domain %s stopped outside partd", e->domain);
     } else if (e->event == PART_HV_EVENT_STARTED && !p->active) {
         part_cpc_set_active(mgr->cpc, p, true);
-        mgr_read_back(mgr, p, NULL);
+        mgr_read_back(mgr, p, 0, NULL);
         mgr_apply_weight_cap(mgr, p);
         mgr_note(mgr, PART_LOG_WARNING, "started", p->profile->name, "backend",
                  "domain %s started outside partd", e->domain);
@@ -797,8 +815,10 @@ static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
             return;
         part_history_set_window(p->history, ctx->mgr->policy.dc_window);
     }
+    /* online is partd's count: vCPUs the guest offlined stay plugged */
     part_history_add(p->history, ctx->t, st->active && st->has_cpu_time, st->cpu_time_ns,
-                     st->vcpus ? st->vcpus : p->processors, st->has_balloon_guest,
+                     st->vcpus && st->vcpus < p->processors ? st->vcpus : p->processors,
+                     st->has_balloon_guest,
                      st->balloon_current / 1024, st->balloon_available / 1024,
                      st->balloon_unused / 1024);
 }
@@ -938,6 +958,7 @@ static void mgr_reconnect(struct part_mgr *mgr, double now)
                      "its domain stopped while the backend was away");
     }
     part_state_clear(&st);
+    mgr_repin_shared(mgr);
     mgr_save_state(mgr);
     mgr_note(mgr, PART_LOG_INFO, "connected", NULL, "backend", "backend %s is back",
              mgr->cfg->uri);
@@ -1138,7 +1159,8 @@ static int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
     if (r == 0 && d.active) {
         /* running: adopt what runs; weight and cap are partd's to say */
         part_cpc_set_active(mgr->cpc, p, true);
-        mgr_read_back(mgr, p, NULL);
+        /* the memory target partd set (the balloon may still be moving) */
+        mgr_read_back(mgr, p, e && e->active ? e->memory : 0, NULL);
         if (e && e->active) {
             p->weight = e->weight ? e->weight : p->weight;
             p->cap = e->cap;
@@ -1264,6 +1286,9 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
     }
     for (size_t i = 0; i < mgr->cpc->n; i++)
         mgr_reconcile(mgr, mgr->cpc->parts[i], &st);
+    /* domains adopted as they ran were pinned to the pool of another
+     * configuration, maybe: every shared partition follows this one's */
+    mgr_repin_shared(mgr);
     for (size_t i = 0; i < st.n; i++)
         if (!part_cpc_find(mgr->cpc, st.entries[i].name))
             mgr_log(mgr, PART_LOG_WARNING, "%s: in the state file but has no profile; left alone",

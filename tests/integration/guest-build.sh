@@ -89,6 +89,19 @@ cp "$x/bin/busybox" "$r/bin/busybox"
 ln -s busybox "$r/bin/sh"
 cp "$here/guest-init.sh" "$r/init"
 chmod 0755 "$r/init"
+# qemu-ga's guest-shutdown (libvirt's shutdown when the agent is up) runs
+# /sbin/shutdown -P|-H|-r +0 MESSAGE and waits for it; busybox has no
+# shutdown applet. Answer at once and power off a moment later, so that a
+# graceful deactivation works.
+mkdir -p "$r/sbin"
+cat >"$r/sbin/shutdown" <<'EOF'
+#!/bin/sh
+case ${1:-} in -r) act=reboot ;; -H) act=halt ;; *) act=poweroff ;; esac
+echo "partd-guest: $act asked by the guest agent" >/dev/console
+(sleep 0.3; sync; /bin/busybox $act -f) </dev/null >/dev/null 2>&1 &
+exit 0
+EOF
+chmod 0755 "$r/sbin/shutdown"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 	virtio_pci virtio_balloon virtio_console; do
 	ko=$(find "$x" -name "$m.ko")

@@ -2,8 +2,9 @@
 # /init of the partd test guest (busybox sh, PID 1). It reports what the guest
 # itself sees, once a second on the console, so tests can check that what
 # partd says happened really happened:
-#   partd-guest cpus=N memtotal=KiB memfree=KiB memavail=KiB t=SECONDS
-# Kernel command line: burn=1 keeps every online CPU busy.
+#   partd-guest cpus=N memtotal=KiB memfree=KiB memavail=KiB t=SECONDS busy=N
+# Kernel command line: burn=1 keeps every online CPU busy: one busy loop per
+# online CPU (busy=N), started and stopped as CPUs come and go.
 # No set -e: if PID 1 exits the kernel panics; a failed step must not kill it.
 set -u
 /bin/busybox --install -s /bin
@@ -45,13 +46,25 @@ fi
 
 burn=0
 case " $(cat /proc/cmdline) " in *" burn=1 "*) burn=1 ;; esac
-burner() { while :; do :; done & }
+# burn_to N: keep exactly N busy loops running (their PIDs in $burners).
+burners="" nb=0
+burn_to() {
+	while [ $nb -lt "$1" ]; do
+		while :; do :; done &
+		burners="$burners $!"
+		nb=$((nb + 1))
+	done
+	while [ $nb -gt "$1" ]; do
+		kill "${burners##* }" 2>/dev/null
+		burners=${burners% *}
+		nb=$((nb - 1))
+	done
+}
 
 # The kernel does not online hot-added CPUs (udev would): online each CPU the
 # first time it appears, and never again, so CPUs the agent varies offline
 # on purpose stay offline.
 seen=" "
-first=1
 while :; do
 	for d in /sys/devices/system/cpu/cpu[0-9]*; do
 		n=${d##*/cpu}
@@ -59,16 +72,11 @@ while :; do
 		# cpu0 has no online file: it cannot go offline.
 		if [ -f "$d/online" ] && [ "$(cat "$d/online")" = 0 ]; then
 			echo 1 >"$d/online" || continue # not seen yet: retried
-			[ $burn = 1 ] && [ $first = 0 ] && burner
 		fi
 		seen="$seen$n "
 	done
 	cpus=$(grep -c ^processor /proc/cpuinfo)
-	if [ $first = 1 ] && [ $burn = 1 ]; then
-		i=0
-		while [ $i -lt "$cpus" ]; do burner; i=$((i + 1)); done
-	fi
-	first=0
+	[ $burn = 1 ] && burn_to "$cpus"
 	while read -r k v _; do
 		case $k in
 		MemTotal:) mt=$v ;;
@@ -77,6 +85,6 @@ while :; do
 		esac
 	done </proc/meminfo
 	read -r up _ </proc/uptime
-	echo "partd-guest cpus=$cpus memtotal=$mt memfree=$mf memavail=$ma t=$up"
+	echo "partd-guest cpus=$cpus memtotal=$mt memfree=$mf memavail=$ma t=$up busy=$nb"
 	sleep 1
 done
