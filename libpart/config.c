@@ -101,13 +101,26 @@ int part_config_default(const char *dir, struct part_config **ret)
     return 0;
 }
 
+static int group_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct part_group_config *)a)->name,
+                  ((const struct part_group_config *)b)->name);
+}
+
+void part_config_sort_groups(struct part_cpc_config *cpc)
+{
+    if (cpc->n_groups > 1)
+        qsort(cpc->groups, cpc->n_groups, sizeof(*cpc->groups), group_cmp);
+}
+
 const struct part_group_config *part_config_group(const struct part_cpc_config *cpc,
                                                   const char *name)
 {
-    for (size_t i = 0; i < cpc->n_groups; i++)
-        if (strcmp(cpc->groups[i].name, name) == 0)
-            return &cpc->groups[i];
-    return NULL;
+    struct part_group_config key;
+    if (strlen(name) >= sizeof(key.name) || !cpc->n_groups)
+        return NULL;
+    strcpy(key.name, name);
+    return bsearch(&key, cpc->groups, cpc->n_groups, sizeof(*cpc->groups), group_cmp);
 }
 
 /* Checks a listen address: "unix:/abs/path", "HOST:PORT" or "[V6]:PORT",
@@ -345,6 +358,7 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
         return r;
     if (groups && (r = config_groups(c, groups, err)) < 0)
         return r;
+    part_config_sort_groups(&c->cpc);
     return 0;
 }
 

@@ -70,6 +70,7 @@ int part_cpc_new(unsigned cpus, uint64_t memory, const struct part_cpc_config *c
         return part_cpc_free(cpc), -ENOMEM;
     if (cfg->n_groups)
         memcpy(cpc->cfg.groups, cfg->groups, cfg->n_groups * sizeof(*cfg->groups));
+    part_config_sort_groups(&cpc->cfg);
     part_cpc_compute(cpc);
     *ret = cpc;
     return 0;
@@ -89,38 +90,26 @@ static uint64_t memory_available(const struct part_cpc *cpc)
     return cpc->memory - cpc->cfg.host_reserved_memory;
 }
 
+/* What admission control counts: the active partitions other than p as
+ * they run, and p with the processors and memory asked. */
+struct admit_sum {
+    unsigned dedicated, shared_online, shared_max, shared_n;
+    uint64_t mem, mem_min;
+};
+
 /*
  * Admission control: could the CPC run its active partitions with p (active
  * or not) at the given processors and memory? Checked in the order a person
  * would fix them; the first failure is reported with its numbers.
  */
-static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
-                     unsigned processors, uint64_t memory, const char *what,
-                     struct part_error *err)
+static int admit_verdict(const struct part_cpc *cpc, const struct part_partition *p,
+                         const struct admit_sum *s, const char *what, struct part_error *err)
 {
     const struct part_profile *pp = p->profile;
-    unsigned dedicated = 0, shared_online = 0, shared_max = 0, shared_n = 0;
-    uint64_t mem = 0, mem_min = 0;
+    unsigned dedicated = s->dedicated, shared_online = s->shared_online, shared_max = s->shared_max,
+             shared_n = s->shared_n;
+    uint64_t mem = s->mem, mem_min = s->mem_min;
     char a[32], b[32], c[32], d[32];
-
-    /* the other active partitions as they run, then p as asked */
-    for (size_t i = 0; i <= cpc->n; i++) {
-        const struct part_partition *q = i < cpc->n ? cpc->parts[i] : p;
-        bool self = i == cpc->n;
-        if (!self && (q == p || !q->active))
-            continue;
-        unsigned n = self ? processors : q->processors;
-        if (q->profile->mode == PART_MODE_DEDICATED) {
-            dedicated += n;
-        } else {
-            shared_online += n;
-            shared_n++;
-            if (n > shared_max)
-                shared_max = n;
-        }
-        mem += self ? memory : q->memory;
-        mem_min += q->profile->mem_min;
-    }
 
     unsigned usable = cpc->cpus - cpc->cfg.host_reserved_cpus;
     /* a shared partition needs at least one CPU left in the pool */
@@ -165,6 +154,34 @@ static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
                               part_size_format(cpc->cfg.host_reserved_memory, d, sizeof(d)),
                               cpc->cfg.memory_overcommit);
     return 0;
+}
+
+/* Admission control over the whole CPC (see admit_verdict()). */
+static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
+                     unsigned processors, uint64_t memory, const char *what,
+                     struct part_error *err)
+{
+    struct admit_sum s = {0};
+
+    /* the other active partitions as they run, then p as asked */
+    for (size_t i = 0; i <= cpc->n; i++) {
+        const struct part_partition *q = i < cpc->n ? cpc->parts[i] : p;
+        bool self = i == cpc->n;
+        if (!self && (q == p || !q->active))
+            continue;
+        unsigned n = self ? processors : q->processors;
+        if (q->profile->mode == PART_MODE_DEDICATED) {
+            s.dedicated += n;
+        } else {
+            s.shared_online += n;
+            s.shared_n++;
+            if (n > s.shared_max)
+                s.shared_max = n;
+        }
+        s.mem += self ? memory : q->memory;
+        s.mem_min += q->profile->mem_min;
+    }
+    return admit_verdict(cpc, p, &s, what, err);
 }
 
 /* Whether profile could run at all: on this CPC with nothing else active. */
@@ -264,8 +281,9 @@ int part_cpc_check_activate(const struct part_cpc *cpc, const struct part_partit
     return cpc_admit(cpc, p, p->profile->proc_initial, p->profile->mem_initial, "activate", err);
 }
 
-int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partition *p,
-                          unsigned processors, uint64_t memory, struct part_error *err)
+/* The bounds of a resize: p's profile's. */
+static int resize_bounds(const struct part_partition *p, unsigned processors, uint64_t memory,
+                         struct part_error *err)
 {
     const struct part_profile *pp = p->profile;
     char a[32], b[32];
@@ -286,7 +304,110 @@ int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partitio
         return part_error_set(err, -ERANGE, "memory", "memory (%s) exceeds memory.reserved (%s)",
                               part_size_format(memory, a, sizeof(a)),
                               part_size_format(pp->mem_reserved, b, sizeof(b)));
-    return cpc_admit(cpc, p, processors, memory, "resize", err);
+    return 0;
+}
+
+int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partition *p,
+                          unsigned processors, uint64_t memory, struct part_error *err)
+{
+    int r = resize_bounds(p, processors, memory, err);
+    return r < 0 ? r : cpc_admit(cpc, p, processors, memory, "resize", err);
+}
+
+static bool shared_over(const struct part_partition *p, unsigned pool)
+{
+    return p->active && p->profile->mode != PART_MODE_DEDICATED && p->processors > pool;
+}
+
+void part_cpc_totals(const struct part_cpc *cpc, struct part_cpc_totals *t)
+{
+    *t = (struct part_cpc_totals){0};
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *q = cpc->parts[i];
+        if (!q->active)
+            continue;
+        if (q->profile->mode == PART_MODE_DEDICATED) {
+            t->dedicated += q->processors;
+        } else {
+            t->shared_online += q->processors;
+            t->shared_n++;
+        }
+        t->memory += q->memory;
+        t->mem_min += q->profile->mem_min;
+    }
+    t->pool = cpc->cpus - cpc->cfg.host_reserved_cpus - t->dedicated;
+    for (size_t i = 0; i < cpc->n; i++)
+        t->over_pool += shared_over(cpc->parts[i], t->pool);
+}
+
+void part_cpc_totals_update(const struct part_cpc *cpc, struct part_cpc_totals *t,
+                            const struct part_partition *p, unsigned old_processors,
+                            uint64_t old_memory)
+{
+    if (!p->active)
+        return;
+    if (p->profile->mode == PART_MODE_DEDICATED) {
+        if (p->processors != old_processors) {
+            part_cpc_totals(cpc, t); /* the pool changed */
+            return;
+        }
+    } else {
+        t->over_pool -= old_processors > t->pool;
+        t->over_pool += p->processors > t->pool;
+        t->shared_online = t->shared_online - old_processors + p->processors;
+    }
+    t->memory = t->memory - old_memory + p->memory;
+}
+
+int part_cpc_check_resize_totals(const struct part_cpc *cpc, const struct part_cpc_totals *t,
+                                 const struct part_partition *p, unsigned processors,
+                                 uint64_t memory, struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    bool shared = pp->mode != PART_MODE_DEDICATED;
+    int r = resize_bounds(p, processors, memory, err);
+    if (r < 0)
+        return r;
+    /* the totals with p taken out, then p as asked, as cpc_admit() counts */
+    struct admit_sum s = {
+        .dedicated = t->dedicated,
+        .shared_online = t->shared_online,
+        .shared_n = t->shared_n,
+        .mem = t->memory,
+        .mem_min = t->mem_min,
+    };
+    unsigned over = t->over_pool;
+    if (p->active) {
+        if (shared) {
+            s.shared_online -= p->processors;
+            s.shared_n--;
+            over -= p->processors > t->pool;
+        } else {
+            s.dedicated -= p->processors;
+        }
+        s.mem -= p->memory;
+        s.mem_min -= pp->mem_min;
+    }
+    if (shared) {
+        s.shared_online += processors;
+        s.shared_n++;
+    } else {
+        s.dedicated += processors;
+    }
+    s.mem += memory;
+    s.mem_min += pp->mem_min;
+    /* The widest shared partition matters only past the pool. With the pool
+     * as summed and no other partition past it, only p can be: its width
+     * is the one compared (and named when refused). When the pool changes
+     * (a dedicated partition resized) the CPC is counted in full; when
+     * another partition is past the pool already, the resize is refused,
+     * counted in full only for the numbers of the message. */
+    if (s.dedicated != t->dedicated)
+        return cpc_admit(cpc, p, processors, memory, "resize", err);
+    if (over > 0) /* refused: the widest is past the pool */
+        return err ? cpc_admit(cpc, p, processors, memory, "resize", err) : -ENOSPC;
+    s.shared_max = shared ? processors : 0;
+    return admit_verdict(cpc, p, &s, "resize", err);
 }
 
 /* Whether host CPU cpu is owned by an active dedicated partition other

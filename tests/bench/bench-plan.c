@@ -3,10 +3,20 @@
  * weights, processors and memory move) and times part_plan_make() and
  * part_cpc_compute() with CLOCK_MONOTONIC, median of several runs.
  *
+ * Two scenarios per N: "busy" (in each group three partitions starved,
+ * four idle and holding less weight than their profile's, one holding
+ * more: weights, processors and memory all move, about 1.8 actions per
+ * partition) and "steady" (every partition using its entitlement, at its
+ * profile's weight: the planner judges everyone and plans nothing).
+ *
  * Usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]
- * Prints one line per N and function:
- *   plan N=10000 runs=5 median_ns=... ns_per_partition=... actions=...
+ * Prints one line per N, scenario and function:
+ *   plan scenario=busy N=10000 runs=5 median_ns=... ns_per_partition=... actions=...
+ *     ... min_ns=... cpu_median_ns=... cpu_ns_per_partition=...
  *   compute N=10000 runs=5 median_ns=... ns_per_partition=...
+ * median_ns and min_ns are wall time (CLOCK_MONOTONIC), cpu_median_ns the
+ * thread's CPU time (CLOCK_THREAD_CPUTIME_ID), which leaves out the time
+ * other processes had the CPU.
  *
  * The CPC is built by filling struct part_cpc directly and computing once:
  * part_cpc_define() and part_cpc_set_active() recompute every entitlement
@@ -14,6 +24,7 @@
  * longer than the benchmark itself. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +46,15 @@ static double mono(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* This thread's CPU time: on a shared machine, what the plan cost without
+ * the time other processes had the CPU. */
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n, size);
@@ -48,13 +68,13 @@ static void *xcalloc(size_t n, size_t size)
 /* Demand of member k of a group of 10, relative to its entitlement: three
  * starved, four idle, three about right; the idle ones lent weight before
  * (running below their profile's weight), one holder borrowed some. */
-static double demand_factor(size_t k)
+static double demand_factor(size_t k, bool steady)
 {
     static const double f[GROUP] = {1.6, 1.4, 1.3, 0.2, 0.3, 0.1, 0.25, 1.0, 0.97, 1.02};
-    return f[k % GROUP];
+    return steady ? 1.0 : f[k % GROUP];
 }
 
-static struct part_cpc *build(size_t n)
+static struct part_cpc *build(size_t n, bool steady)
 {
     size_t groups = (n + GROUP - 1) / GROUP;
     struct part_cpc_config cfg = {
@@ -104,7 +124,7 @@ static struct part_cpc *build(size_t n)
         p->processors = pp->proc_initial;
         /* idle members lent weight, member 9 holds it */
         size_t k = i % GROUP;
-        p->weight = k >= 3 && k <= 6 ? 80 : k == 9 ? 180 : 100;
+        p->weight = steady ? 100 : k >= 3 && k <= 6 ? 80 : k == 9 ? 180 : 100;
         p->cap = PART_CAP_NONE;
         p->memory = pp->mem_initial;
         for (int s = 0; s < PART_SET_N; s++)
@@ -115,8 +135,9 @@ static struct part_cpc *build(size_t n)
     /* histories: demand relative to the entitlement just computed */
     for (size_t i = 0; i < n; i++) {
         struct part_partition *p = cpc->parts[i];
-        double want = fmin(p->processors, p->entitlement * demand_factor(i % GROUP));
-        uint64_t need = (i % GROUP) < 3 ? 2000 : (i % GROUP) < 7 ? 700 : 1500; /* MiB */
+        double want = fmin(p->processors, p->entitlement * demand_factor(i % GROUP, steady));
+        /* MiB the guest uses; steady: within the memory dead-band of its target */
+        uint64_t need = steady ? 2048 - 256 : (i % GROUP) < 3 ? 2000 : (i % GROUP) < 7 ? 700 : 1500;
         p->history = xcalloc(1, sizeof(*p->history));
         part_history_set_window(p->history, 14400);
         uint64_t ns = (uint64_t)NS;
@@ -144,11 +165,13 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Runs between 5 and 101, within budget seconds, after one warm-up. */
+/* Runs between 5 (3 when one takes over half a second) and 101, within
+ * budget seconds, after one warm-up. */
 static size_t runs_for(double one, double budget)
 {
     double r = one > 0 ? budget / one : 101;
-    return r < 5 ? 5 : r > 101 ? 101 : (size_t)r;
+    size_t least = one > 0.5 ? 3 : 5;
+    return r < least ? least : r > 101 ? 101 : (size_t)r;
 }
 
 int main(int argc, char **argv)
@@ -187,33 +210,48 @@ int main(int argc, char **argv)
            pol.weights, pol.processors, pol.memory, pol.defined_capacity);
     for (size_t si = 0; si < nsizes; si++) {
         size_t n = argc > optind ? strtoull(argv[optind + si], NULL, 10) : dflt[si];
-        struct part_cpc *cpc = build(n);
+        struct part_cpc *cpc = NULL;
         struct part_plan plan;
+        double t0, c0, one, *v = NULL, *vc = NULL;
+        size_t runs = 0;
 
-        /* warm-up, which also sizes the number of runs */
-        double t0 = mono();
-        if (part_plan_make(cpc, &pol, now, &plan, &err) < 0) {
-            fprintf(stderr, "bench-plan: N=%zu: plan refused: %s\n", n, err.message);
-            return 1;
-        }
-        double one = mono() - t0;
-        size_t actions = plan.n, kinds[PART_SET_N] = {0};
-        for (size_t i = 0; i < plan.n; i++)
-            kinds[plan.actions[i].setting]++;
-        part_plan_clear(&plan);
-        size_t runs = runs_for(one, budget);
-        double *v = xcalloc(runs, sizeof(*v));
-        for (size_t r = 0; r < runs; r++) {
+        for (int steady = 1; steady >= 0; steady--) {
+            part_cpc_free(cpc);
+            cpc = build(n, steady);
+            /* warm-up, which also sizes the number of runs */
             t0 = mono();
-            part_plan_make(cpc, &pol, now, &plan, NULL);
-            v[r] = mono() - t0;
+            if (part_plan_make(cpc, &pol, now, &plan, &err) < 0) {
+                fprintf(stderr, "bench-plan: N=%zu: plan refused: %s\n", n, err.message);
+                return 1;
+            }
+            one = mono() - t0;
+            size_t actions = plan.n, kinds[PART_SET_N] = {0};
+            for (size_t i = 0; i < plan.n; i++)
+                kinds[plan.actions[i].setting]++;
             part_plan_clear(&plan);
+            runs = runs_for(one, budget);
+            free(v);
+            free(vc);
+            v = xcalloc(runs, sizeof(*v));
+            vc = xcalloc(runs, sizeof(*vc));
+            for (size_t r = 0; r < runs; r++) {
+                t0 = mono();
+                c0 = cpu();
+                part_plan_make(cpc, &pol, now, &plan, NULL);
+                vc[r] = cpu() - c0;
+                v[r] = mono() - t0;
+                part_plan_clear(&plan);
+            }
+            double med = median(v, runs); /* sorts v */
+            double least = v[0], cmed = median(vc, runs);
+            printf("plan scenario=%s N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f "
+                   "actions=%zu weight=%zu processors=%zu memory=%zu cap=%zu min_ns=%.0f "
+                   "cpu_median_ns=%.0f cpu_ns_per_partition=%.1f\n",
+                   steady ? "steady" : "busy", n, runs, med * 1e9, med * 1e9 / (double)n, actions,
+                   kinds[PART_SET_WEIGHT], kinds[PART_SET_PROCESSORS], kinds[PART_SET_MEMORY],
+                   kinds[PART_SET_CAP], least * 1e9, cmed * 1e9, cmed * 1e9 / (double)n);
+            fflush(stdout);
         }
-        double med = median(v, runs);
-        printf("plan N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f actions=%zu "
-               "weight=%zu processors=%zu memory=%zu cap=%zu\n",
-               n, runs, med * 1e9, med * 1e9 / (double)n, actions, kinds[PART_SET_WEIGHT],
-               kinds[PART_SET_PROCESSORS], kinds[PART_SET_MEMORY], kinds[PART_SET_CAP]);
 
         t0 = mono();
         part_cpc_compute(cpc);
@@ -226,11 +264,12 @@ int main(int argc, char **argv)
             part_cpc_compute(cpc);
             v[r] = mono() - t0;
         }
-        med = median(v, runs);
+        double med = median(v, runs);
         printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs,
                med * 1e9, med * 1e9 / (double)n);
         fflush(stdout);
         free(v);
+        free(vc);
         part_cpc_free(cpc);
     }
     return 0;

@@ -942,6 +942,66 @@ static void test_processors_admission_counts_the_plan(void **state)
     part_cpc_free(cpc);
 }
 
+/* The planner's admission control keeps running totals: they say what
+ * part_cpc_check_resize() says, messages included, as the CPC changes.
+ * Counts the refusals for lack of room. */
+static unsigned admission_refused;
+
+static void expect_same_admission(const struct part_cpc *cpc, const struct part_cpc_totals *t)
+{
+    for (size_t i = 0; i < cpc->n; i++) {
+        const struct part_partition *p = cpc->parts[i];
+        for (unsigned n = 0; n <= p->profile->proc_reserved + 1; n++)
+            for (uint64_t mem = 512; mem <= 16384; mem += 1536) {
+                struct part_error a = {0}, b = {0};
+                int ra = part_cpc_check_resize(cpc, p, n, mem, &a);
+                int rb = part_cpc_check_resize_totals(cpc, t, p, n, mem, &b);
+                assert_int_equal(ra, rb);
+                assert_string_equal(a.message, b.message);
+                admission_refused += ra == -ENOSPC;
+                assert_int_equal(part_cpc_check_resize_totals(cpc, t, p, n, mem, NULL), ra);
+            }
+    }
+}
+
+static void test_admission_totals(void **state)
+{
+    /* 16 CPUs (2 for the host), cpu_overcommit 1, 12 GiB for partitions */
+    struct part_cpc *cpc = cpc_make(1, 16384);
+    struct part_partition *a = add(cpc, shared("a", 4, 200), true);
+    add(cpc, shared("b", 3, 200), true);
+    struct part_profile *dp = shared("d", 2, 200);
+    dp->mode = PART_MODE_DEDICATED;
+    struct part_partition *d = add(cpc, dp, true);
+    add(cpc, shared("off", 2, 200), false);
+    struct part_cpc_totals t;
+    admission_refused = 0;
+    part_cpc_totals(cpc, &t);
+    expect_same_admission(cpc, &t);
+    /* a shared partition grows, then shrinks; the dedicated one grows (its
+     * host CPUs leave the pool); then one is past the pool (as the CPC
+     * may be when the pool shrank under it) */
+    unsigned was = a->processors;
+    uint64_t mem = a->memory;
+    assert_int_equal(part_cpc_set_running(cpc, a, 7, 4096), 0);
+    part_cpc_totals_update(cpc, &t, a, was, mem);
+    expect_same_admission(cpc, &t);
+    assert_int_equal(part_cpc_set_running(cpc, a, 1, 1024), 0);
+    part_cpc_totals_update(cpc, &t, a, 7, 4096);
+    expect_same_admission(cpc, &t);
+    was = d->processors;
+    assert_int_equal(part_cpc_set_running(cpc, d, 4, d->memory), 0);
+    part_cpc_totals_update(cpc, &t, d, was, d->memory);
+    expect_same_admission(cpc, &t);
+    struct part_partition *b = part_cpc_find(cpc, "b");
+    b->processors = 11;
+    part_cpc_compute(cpc);
+    part_cpc_totals(cpc, &t);
+    expect_same_admission(cpc, &t);
+    assert_true(admission_refused > 0);
+    part_cpc_free(cpc);
+}
+
 static void test_processors_remove_when_idle(void **state)
 {
     struct part_cpc *cpc = cpc_make(4, 65536);
@@ -1517,6 +1577,50 @@ static void test_order_of_application(void **state)
     part_cpc_free(cpc);
 }
 
+/* Every action names its partition by index too, the partition's place in
+ * the CPC (part_plan_check() finds it so). */
+static void test_actions_carry_their_index(void **state)
+{
+    struct part_cpc *cpc = busy_cpc();
+    struct part_policy pol = policy(true, true, true, true);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_true(plan.n >= 6);
+    for (size_t i = 0; i < plan.n; i++) {
+        assert_true(plan.actions[i].index < cpc->n);
+        assert_string_equal(cpc->parts[plan.actions[i].index]->profile->name,
+                            plan.actions[i].partition);
+    }
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Reasons round as printf does: 0.125 and 0.375 are exact halves, which
+ * go to the even hundredth. */
+static void test_reasons_round_like_printf(void **state)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 8, 200), true);
+    struct part_partition *app = add(cpc, shared("app", 8, 200), true);
+    steady(web, 1); /* utilisation 1 / 8 */
+    steady(app, 3); /* utilisation 3 / 8 */
+    struct part_policy pol = policy(false, true, false, false);
+    pol.processors_low = 0.4;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    char a[32], b[32];
+    snprintf(a, sizeof(a), "%.2f %.2f", 0.125, 0.375);
+    snprintf(b, sizeof(b), "%s %s", "0.12", "0.38");
+    assert_string_equal(a, b);
+    assert_int_equal(plan.n, 2);
+    assert_string_equal(find(&plan, "web", PART_SET_PROCESSORS)->reason,
+                        "web: utilisation 0.12 <= 0.40 of 8 online processors for 3 samples "
+                        "(demand 1.00); processors 8 -> 7");
+    assert_string_equal(find(&plan, "app", PART_SET_PROCESSORS)->reason,
+                        "app: utilisation 0.38 <= 0.40 of 8 online processors for 3 samples "
+                        "(demand 3.00); processors 8 -> 7");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
 /* part_plan_check: a hand-made plan breaking each invariant */
 
 static struct part_cpc *check_cpc(void)
@@ -1653,6 +1757,30 @@ static void test_check_memory_limit(void **state)
     part_cpc_free(cpc);
 }
 
+/* An action's index is a hint: the name decides. */
+static void test_check_index_is_a_hint(void **state)
+{
+    struct part_cpc *cpc = check_cpc(); /* w1 w2 u1 u2 off */
+    struct part_partition *u2 = part_cpc_find(cpc, "u2");
+    assert_int_equal(part_cpc_set_running(cpc, u2, 3, 2048), 0);
+    struct part_action stale[] = {ACTION("u1", PART_SET_PROCESSORS, 3, 4)};
+    stale[0].index = 3; /* u2's, which runs 3 */
+    expect_broken(cpc, stale, 1, "action 0: u1: processors from 3, but it runs at 2");
+    struct part_action twice[] = {ACTION("u1", PART_SET_PROCESSORS, 2, 3),
+                                  ACTION("u1", PART_SET_PROCESSORS, 3, 4)};
+    twice[0].index = 2;
+    twice[1].index = 3;
+    expect_broken(cpc, twice, 2, "action 1: u1: processors changes twice in one plan");
+    struct part_action far[] = {ACTION("u2", PART_SET_PROCESSORS, 3, 2),
+                                ACTION("off", PART_SET_PROCESSORS, 2, 3)};
+    far[0].index = 99;
+    far[1].index = 99;
+    expect_broken(cpc, far, 2, "action 1: off is not active");
+    struct part_error err;
+    assert_int_equal(check(cpc, far, 1, &err), 0);
+    part_cpc_free(cpc);
+}
+
 static void test_check_consistency(void **state)
 {
     struct part_cpc *cpc = check_cpc();
@@ -1729,6 +1857,7 @@ int main(void)
         cmocka_unit_test(test_processors_remove_when_idle),
         cmocka_unit_test(test_processors_never_below_min),
         cmocka_unit_test(test_processors_remove_keeps_room),
+        cmocka_unit_test(test_admission_totals),
         /* memory management */
         cmocka_unit_test(test_memory_grows_toward_need),
         cmocka_unit_test(test_memory_grows_under_pressure),
@@ -1764,6 +1893,8 @@ int main(void)
         cmocka_unit_test(test_running_value_outside_bounds_left_alone),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_order_of_application),
+        cmocka_unit_test(test_actions_carry_their_index),
+        cmocka_unit_test(test_reasons_round_like_printf),
         /* invariants */
         cmocka_unit_test(test_check_accepts_good_plan),
         cmocka_unit_test(test_check_weight_bounds),
@@ -1775,6 +1906,7 @@ int main(void)
         cmocka_unit_test(test_check_cpu_overcommit),
         cmocka_unit_test(test_check_memory_limit),
         cmocka_unit_test(test_check_consistency),
+        cmocka_unit_test(test_check_index_is_a_hint),
         /* output */
         cmocka_unit_test(test_to_json),
     };

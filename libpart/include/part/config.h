@@ -46,7 +46,12 @@ int part_config_load(const char *path, struct part_config **ret, struct part_err
  * relative paths resolved against dir. Returns 0 or -ENOMEM. */
 int part_config_default(const char *dir, struct part_config **ret);
 
-/* Returns the group named name, or NULL. */
+/* Sorts cpc's groups by name, as part_config_group() needs (configurations
+ * loaded by part_config_load() and copied by part_cpc_new() are sorted). */
+void part_config_sort_groups(struct part_cpc_config *cpc);
+
+/* Returns the group named name (binary search over the sorted groups), or
+ * NULL. */
 const struct part_group_config *part_config_group(const struct part_cpc_config *cpc,
                                                   const char *name);
 

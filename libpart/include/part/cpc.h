@@ -108,6 +108,37 @@ int part_cpc_check_activate(const struct part_cpc *cpc, const struct part_partit
 int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partition *p,
                           unsigned processors, uint64_t memory, struct part_error *err);
 
+/* What admission control counts of the active partitions, kept as running
+ * totals for many checks in a row (the planner's, on its scratch CPC):
+ * summed once by part_cpc_totals() (O(n)), kept in step by
+ * part_cpc_totals_update() after each change of an active partition's
+ * running processors or memory, and used by part_cpc_check_resize_totals(). */
+struct part_cpc_totals {
+    unsigned dedicated;     /* processors of active dedicated partitions */
+    unsigned shared_online; /* processors of active shared partitions */
+    unsigned shared_n;      /* active shared partitions */
+    unsigned pool;          /* usable host CPUs - dedicated */
+    unsigned over_pool;     /* active shared partitions with more processors than pool */
+    uint64_t memory;        /* memory targets of active partitions, MiB */
+    uint64_t mem_min;       /* their profiles' memory minimums, MiB */
+};
+
+void part_cpc_totals(const struct part_cpc *cpc, struct part_cpc_totals *t);
+
+/* Call after p's running processors or memory changed from the old values
+ * (O(1), or O(n) when a dedicated partition's processors changed). */
+void part_cpc_totals_update(const struct part_cpc *cpc, struct part_cpc_totals *t,
+                            const struct part_partition *p, unsigned old_processors,
+                            uint64_t old_memory);
+
+/* part_cpc_check_resize() against totals that are cpc's, p being one of
+ * cpc's partitions: the same result and messages, in O(1) unless a
+ * dedicated partition's processors change or an error message has to
+ * name numbers that the totals do not hold (then O(n)). */
+int part_cpc_check_resize_totals(const struct part_cpc *cpc, const struct part_cpc_totals *t,
+                                 const struct part_partition *p, unsigned processors,
+                                 uint64_t memory, struct part_error *err);
+
 /* Marks p active with its profile's initial values (dedicated partitions get
  * free host CPUs), or inactive; recomputes the CPC. Call after the backend
  * confirmed. Activation assumes part_cpc_check_activate() passed and returns

@@ -13,6 +13,10 @@
 
 struct part_action {
     char partition[PART_NAME_MAX];
+    /* The partition's place in the CPC's parts, as the planner made the
+     * action; part_plan_check() looks the name up when it does not match
+     * (actions made by hand may leave it 0). */
+    size_t index;
     enum part_setting setting; /* weight, processors, memory or cap */
     double from, to;           /* cap: PART_CAP_NONE for none */
     /* The action is defined capacity's (the only cap actions the planner
