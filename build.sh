@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 # Debian 12 packages the build and the tests need.
 PACKAGES="cmake gcc make pkg-config libvirt-dev libjansson-dev libmicrohttpd-dev libcmocka-dev
 libcurl4-openssl-dev libxml2-dev curl python3 python3-jsonschema"
+# the reliability suite: memcheck, load, libFuzzer (tests/reliability, tests/fuzz)
+PACKAGES="$PACKAGES valgrind wrk clang-14 libclang-rt-14-dev libvirt-daemon"
 BUILD_DIR=${BUILD_DIR:-build}
 
 deps() {
@@ -30,6 +32,29 @@ build() {
     cmake --build "$BUILD_DIR" -j"$(nproc)"
 }
 
+# The suite again with ASan+UBSan (build-asan/), then each libFuzzer harness
+# for a few seconds (build-fuzz/, clang) when clang is there.
+test_sanitized() {
+    echo "==> building in build-asan/ (PARTD_SANITIZE=ON) and running the tests there"
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTD_WERROR=ON \
+        -DPARTD_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j"$(nproc)"
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'integration|bench'
+}
+
+test_fuzz() {
+    cc=$(command -v clang-14 || command -v clang || true)
+    if [ -z "$cc" ]; then
+        echo "==> no clang: the fuzz harnesses are skipped"
+        return 0
+    fi
+    echo "==> building the fuzz harnesses in build-fuzz/ ($cc) and running each briefly"
+    cmake -S . -B build-fuzz -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DPARTD_FUZZ=ON >/dev/null
+    cmake --build build-fuzz --target fuzzers -j"$(nproc)"
+    ctest --test-dir build-fuzz --output-on-failure -j"$(nproc)" -L fuzz
+}
+
 case "${1:-}" in
 demo)
     deps
@@ -45,6 +70,8 @@ test)
     build
     echo "==> running the tests"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+    test_sanitized
+    test_fuzz
     ;;
 build)
     deps

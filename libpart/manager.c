@@ -39,6 +39,7 @@ struct part_mgr {
     struct part_snapshot *snap;
 
     const struct part_hv_ops *ops; /* to reconnect with */
+    struct mgr_sink *sink;         /* where the backend's callbacks land */
     double retry_at, backoff;      /* while disconnected: next attempt, its delay */
     struct part_events *events;
     struct part_policy policy;
@@ -520,10 +521,16 @@ static int resize_check(struct part_mgr *mgr, struct part_partition *p,
         uint64_t mem = req->has_memory ? req->memory : p->memory;
         if ((r = part_cpc_check_resize(mgr->cpc, p, procs, mem, err)) < 0)
             return r;
-        if (!req->has_weight && (p->weight < wmin || p->weight > wmax) && profile)
+    }
+    /* new bounds apply at once (the policy works within them): the running
+     * weight must end up inside them too */
+    if (p->active && profile && p->profile->mode == PART_MODE_SHARED) {
+        unsigned w = running && req->has_weight ? req->weight : p->weight;
+        if (w < wmin || w > wmax)
             return part_error_set(err, -ERANGE, "weight",
-                                  "the running weight (%u) would be outside %u-%u: give a weight",
-                                  p->weight, wmin, wmax);
+                                  "the running weight (%u) would be outside %u-%u: give a weight "
+                                  "with scope both",
+                                  w, wmin, wmax);
     }
     if (profile) {
         if (req->has_processors)
@@ -696,15 +703,20 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
             {req->has_weight_max, "weight_max", old->weight_max, next->weight_max},
             {req->has_cap, "cap", old->cap, next->cap},
         };
-        if ((r = mgr_write_profile(mgr, next, err)) < 0)
-            goto out;
+        size_t before = c->n;
         for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
-            if (saved[i].want)
+            if (saved[i].want && saved[i].from != saved[i].to) /* a no-op is no change */
                 change_add(c, saved[i].field, PART_SCOPE_PROFILE, saved[i].from, saved[i].to)
                     ->status = PART_CHANGE_SAVED;
-        if ((r = part_cpc_replace_profile(mgr->cpc, p, next, err)) < 0)
-            goto out;
-        next = NULL;
+        if (c->n > before) {
+            if ((r = mgr_write_profile(mgr, next, err)) < 0) {
+                c->n = before;
+                goto out;
+            }
+            if ((r = part_cpc_replace_profile(mgr->cpc, p, next, err)) < 0)
+                goto out;
+            next = NULL;
+        }
     } else if ((req->scope & PART_SCOPE_PROFILE) && r < 0) {
         part_error_set(err, r, "", "%s: a running change failed; the profile was not changed",
                        name);
@@ -724,7 +736,9 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
                  cap && c->items[i].to == PART_CAP_NONE ? "none" : to,
                  part_change_status_name(c->items[i].status));
     }
-    mgr_note(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, "api", "%s", what);
+    if (c->n) /* a request that changed nothing is no event */
+        mgr_note(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, "api", "%s",
+                 what);
     mgr_publish(mgr);
 out:
     part_profile_free(next);
@@ -733,9 +747,49 @@ out:
 }
 
 /* From the backend's event-loop thread: queue, and wake the manager. */
+/*
+ * libvirt may still be calling back while (or just after) the manager is
+ * closed, and gives no point after which it will not. Its callbacks
+ * therefore reach the manager through a sink that closing empties under
+ * the sink's lock, and that is never freed: one per manager, kept on a list
+ * so that it stays reachable.
+ */
+struct mgr_sink {
+    pthread_mutex_t lock;
+    struct part_mgr *mgr; /* NULL once the manager is closed */
+    struct mgr_sink *next;
+};
+
+static pthread_mutex_t sinks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mgr_sink *sinks;
+
+static struct mgr_sink *mgr_sink_new(struct part_mgr *mgr)
+{
+    struct mgr_sink *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    s->mgr = mgr;
+    pthread_mutex_lock(&sinks_lock);
+    s->next = sinks;
+    sinks = s;
+    pthread_mutex_unlock(&sinks_lock);
+    return s;
+}
+
+static void mgr_queue_event(struct part_mgr *mgr, const char *domain, enum part_hv_event event);
+
 static void mgr_on_event(const char *domain, enum part_hv_event event, void *opaque)
 {
-    struct part_mgr *mgr = opaque;
+    struct mgr_sink *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    if (s->mgr)
+        mgr_queue_event(s->mgr, domain, event);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void mgr_queue_event(struct part_mgr *mgr, const char *domain, enum part_hv_event event)
+{
     if (event != PART_HV_EVENT_STARTED && event != PART_HV_EVENT_STOPPED)
         return;
     pthread_mutex_lock(&mgr->ev_lock);
@@ -937,7 +991,7 @@ static void mgr_reconnect(struct part_mgr *mgr, double now)
     }
     mgr->hv = hv;
     mgr->host = host;
-    part_hv_events(mgr->hv, mgr_on_event, mgr, NULL);
+    part_hv_events(mgr->hv, mgr_on_event, mgr->sink, NULL);
     /* the model as it was is the state to restore: weights and caps stand */
     struct part_state st = {.entries = calloc(mgr->cpc->n + 1, sizeof(*st.entries))};
     for (size_t i = 0; st.entries && i < mgr->cpc->n; i++) {
@@ -1192,43 +1246,32 @@ static void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p,
         return;
     if (!(e ? e->active : pp->autostart))
         return;
-    if ((r = mgr_activate(mgr, p, "partd", &err)) < 0) {
+    /* Restored partitions start with the running values they had, not the
+     * profile's (a pending profile change may not even fit next to the
+     * others): the activation runs on a copy of the profile whose initial
+     * values are the saved ones, within the profile's bounds. */
+    struct part_profile *real = p->profile, *boot = NULL;
+    if (e && (boot = part_profile_dup(real))) {
+        if (e->processors >= real->proc_min && e->processors <= real->proc_reserved)
+            boot->proc_initial = e->processors;
+        if (e->memory >= real->mem_min && e->memory <= real->mem_reserved)
+            boot->mem_initial = e->memory;
+        if (real->mode == PART_MODE_SHARED && e->weight >= real->weight_min &&
+            e->weight <= real->weight_max)
+            boot->weight_initial = e->weight;
+        if (real->mode == PART_MODE_SHARED)
+            boot->cap = e->cap;
+        p->profile = boot;
+    }
+    r = mgr_activate(mgr, p, "partd", &err);
+    p->profile = real;
+    part_profile_free(boot);
+    if (r < 0) {
         mgr_log(mgr, PART_LOG_ERROR, "%s: cannot activate: %s", pp->name, err.message);
         return;
     }
-    if (!e)
-        return;
-    struct part_resize req = {
-        .scope = PART_SCOPE_RUNNING,
-        .has_processors = true, .processors = e->processors,
-        .has_memory = true, .memory = e->memory,
-        .has_weight = pp->mode == PART_MODE_SHARED && e->weight, .weight = e->weight,
-        .has_cap = pp->mode == PART_MODE_SHARED, .cap = e->cap,
-    };
-    struct part_changes c;
-    struct part_profile *next = part_profile_dup(pp);
-    if (!next || resize_check(mgr, p, &req, next, &err) < 0) {
-        mgr_log(mgr, PART_LOG_WARNING, "%s: saved running values not restored: %s", pp->name,
-                next ? err.message : "out of memory");
-        part_profile_free(next);
-        return;
-    }
-    part_profile_free(next);
-    c.n = 0;
-    const struct {
-        bool want;
-        enum part_setting s;
-        double to, now;
-    } todo[] = {
-        {req.has_processors, PART_SET_PROCESSORS, req.processors, p->processors},
-        {req.has_memory, PART_SET_MEMORY, (double)req.memory, (double)p->memory},
-        {req.has_weight, PART_SET_WEIGHT, req.weight, p->weight},
-        {req.has_cap, PART_SET_CAP, req.cap, p->cap},
-    };
-    for (size_t i = 0; i < sizeof(todo) / sizeof(todo[0]) && c.n < PART_CHANGES_MAX; i++)
-        if (todo[i].want && todo[i].to != todo[i].now)
-            resize_apply(mgr, p, todo[i].s, todo[i].to, &c);
-    mgr_log(mgr, PART_LOG_INFO, "%s: restored %zu saved running values", pp->name, c.n);
+    if (e)
+        mgr_log(mgr, PART_LOG_INFO, "%s: restored with its saved running values", pp->name);
 }
 
 int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_log_fn log,
@@ -1300,7 +1343,8 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
         goto fail;
     }
     struct part_error ee = {0};
-    if (part_hv_events(mgr->hv, mgr_on_event, mgr, &ee) < 0)
+    if (!(mgr->sink = mgr_sink_new(mgr)) ||
+        part_hv_events(mgr->hv, mgr_on_event, mgr->sink, &ee) < 0)
         mgr_log(mgr, PART_LOG_WARNING, "no lifecycle events from the backend: %s", ee.message);
     if (pthread_create(&mgr->thread, NULL, mgr_thread, mgr) == 0)
         mgr->thread_started = true;
@@ -1322,6 +1366,11 @@ void part_mgr_close(struct part_mgr *mgr)
 {
     if (!mgr)
         return;
+    if (mgr->sink) { /* no callback runs into mgr from here on */
+        pthread_mutex_lock(&mgr->sink->lock);
+        mgr->sink->mgr = NULL;
+        pthread_mutex_unlock(&mgr->sink->lock);
+    }
     pthread_mutex_lock(&mgr->ev_lock);
     mgr->stopping = true;
     pthread_cond_signal(&mgr->ev_cond);

@@ -415,9 +415,9 @@ int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *e
                 MHD_ALLOW_SUSPEND_RESUME,
             0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fds[i],
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cpus > 0 ? cpus : 1),
-            MHD_OPTION_CONNECTION_LIMIT, 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256,
+            MHD_OPTION_CONNECTION_LIMIT, 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 128,
             MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
         if (!s->daemons[i])
             return part_error_set(err, -EIO, "listen", "listen: %s: cannot start the HTTP server",

@@ -44,6 +44,22 @@ static double clk(clockid_t id)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Prints the process's resident memory (VmRSS, and its anonymous part:
+ * heap and stacks, not the libraries) at a stage. */
+static void memory(const char *stage)
+{
+    char line[256];
+    long rss = -1, anon = -1;
+    FILE *f = fopen("/proc/self/status", "re");
+    while (f && fgets(line, sizeof(line), f)) {
+        sscanf(line, "VmRSS: %ld", &rss);
+        sscanf(line, "RssAnon: %ld", &anon);
+    }
+    if (f)
+        fclose(f);
+    printf("# memory %s: rss_kib=%ld anon_kib=%ld\n", stage, rss, anon);
+}
+
 static void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n, size);
@@ -205,6 +221,7 @@ int main(int argc, char **argv)
     struct part_error err = {0};
     struct part_hv_host host;
 
+    memory("start");
     double t0 = clk(CLOCK_MONOTONIC);
     if (part_hv_open(&part_hv_libvirt_ops, uri, false, &hv, &err) < 0 ||
         part_hv_host(hv, &host, &err) < 0) {
@@ -214,6 +231,10 @@ int main(int argc, char **argv)
     printf("# open %s: %.1f ms (driver %s %s)\n", uri, (clk(CLOCK_MONOTONIC) - t0) * 1e3,
            host.driver, host.version);
 
+    memory("test driver open (its domains live in this process)");
+    struct ctx c = {.cpc = build(n)};
+    memory("CPC of N partitions built");
+    /* the baseline's connection: a second test driver of its own */
     virSetErrorFunc(NULL, on_virt_error);
     virConnectPtr conn = virConnectOpen(uri);
     unsigned types = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_VCPU |
@@ -222,8 +243,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-monitor: cannot open %s\n", uri);
         return 1;
     }
-
-    struct ctx c = {.cpc = build(n)};
+    memory("second test driver open (the baseline's)");
     const char **doms = xcalloc(n, sizeof(*doms));
     c.sorted = xcalloc(n, sizeof(*c.sorted));
     for (size_t i = 0; i < n; i++) {
@@ -273,13 +293,18 @@ int main(int argc, char **argv)
                 }
                 part_snapshot_put(s);
             }
-            if (r == 0)
+            if (r == 0) {
+                char stage[64];
+                snprintf(stage, sizeof(stage), "after the first %s", names[w]);
+                memory(stage);
                 continue;
+            }
             cpu[w][r - 1] = clk(CLOCK_PROCESS_CPUTIME_ID) - c0;
             wall[w][r - 1] = clk(CLOCK_MONOTONIC) - w0;
             seen[w] = c.seen;
         }
     }
+    memory("after every cycle");
     for (int w = 0; w < N_WHAT; w++)
         printf("%s N=%zu runs=%zu cpu_ms=%.3f wall_ms=%.3f samples=%zu\n", names[w], n, runs,
                median(cpu[w], runs) * 1e3, median(wall[w], runs) * 1e3, seen[w]);

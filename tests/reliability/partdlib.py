@@ -91,7 +91,8 @@ WATCH_POLICY = {
 class Partd:
     """partd on a copy of examples/test-cpc in tmp (made when None)."""
 
-    def __init__(self, binary, tmp=None, policy=None, interval=None, token=None, extra=None):
+    def __init__(self, binary, tmp=None, policy=None, interval=None, token=None, extra=None,
+                 policies=None):
         self.binary = os.path.abspath(binary)
         self.own_tmp = tmp is None
         # a short directory: the UNIX socket path must fit in 107 bytes
@@ -108,8 +109,9 @@ class Partd:
         self.proc = None
         shutil.copytree(os.path.join(SRC, "examples", "test-cpc"), self.cpc)
         shutil.copytree(os.path.join(SRC, "policies"), self.policies)
-        with open(os.path.join(self.policies, "watch.json"), "w") as f:
-            json.dump(WATCH_POLICY, f, indent=2)
+        for pol in [WATCH_POLICY] + list(policies or []):
+            with open(os.path.join(self.policies, pol["name"] + ".json"), "w") as f:
+                json.dump(pol, f, indent=2)
         with open(self.config) as f:
             cfg = json.load(f)
         cfg.update({
@@ -288,3 +290,30 @@ def main_wrapper(fn):
         traceback.print_exc()
         print("0 passed, 1 failed")
         sys.exit(1)
+
+
+def shim_env(shim, demand_file, sanitized=False, base=None):
+    """The environment that preloads the CPU-demand shim (demand-shim.c)."""
+    env = dict(base or os.environ)
+    env["LD_PRELOAD"] = os.path.abspath(shim)
+    env["PARTD_DEMAND_FILE"] = demand_file
+    if sanitized:
+        # the shim comes before libasan in the library list: allowed here
+        opts = env.get("ASAN_OPTIONS", "")
+        env["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "verify_asan_link_order=0"
+    return env
+
+
+# A policy that acts at once: every rule on, short interval, no cooldowns.
+FAST_POLICY = {
+    "name": "fast",
+    "description": "Every rule, planned every 0.2 s, no cooldowns (reliability tests).",
+    "manage": {"weights": True, "processors": True, "memory": True, "defined_capacity": True},
+    "interval": 0.2,
+    "samples": 2,
+    "deadband": 0.1,
+    "weight_step": 50,
+    "cooldown": {"weight": 0, "processors": 0, "memory": 0},
+    "processors": {"high": 0.9, "low": 0.3},
+    "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""Backend loss: libvirtd stops and comes back while partd runs.
+
+Usage: backend.py --partd PARTD [--outage 3]
+
+Starts a private, unprivileged libvirtd (as user nobody, HOME and
+XDG_RUNTIME_DIR in a temporary directory: nothing of the system's libvirt is
+touched) that serves libvirt's test driver with examples/test-cpc/cpc.xml,
+and partd on test+unix:///.../cpc.xml?socket=... Then stops libvirtd
+(SIGTERM) for --outage seconds and starts it again. Checks:
+
+  - while libvirtd is down, GET /v1/partitions, /v1/partitions/prod and
+    /v1/cpc keep answering 200 (within 1 s) from the last snapshot, and
+    partd marks the backend "disconnected" (in /v1/cpc and /v1/health)
+    within 2 monitor intervals;
+  - once marked, mutations (PATCH, activate, define, rebalance) get 503
+    backend-unavailable; a mutation made before partd noticed (502) is
+    reported;
+  - partd reconnects by itself (with its backoff) after libvirtd is back,
+    marks the backend "connected", and mutations work again;
+  - partd stops with status 0.
+
+With the test driver, a restarted libvirtd has lost its domains (QEMU
+guests would have kept running), so the partitions come back inactive: that
+is not checked. Needs root and /usr/sbin/libvirtd; exits 77 (skipped)
+without them.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from partdlib import SRC, Partd, Results, main_wrapper  # noqa: E402
+
+LIBVIRTD = "/usr/sbin/libvirtd"
+
+
+class Libvirtd:
+    """An unprivileged libvirtd in dir (as nobody)."""
+
+    def __init__(self, dir):
+        self.dir = dir
+        self.home = os.path.join(dir, "home")
+        self.run = os.path.join(dir, "run")
+        self.sock = os.path.join(self.run, "libvirt", "libvirt-sock")
+        self.log = os.path.join(dir, "libvirtd.log")
+        self.proc = None
+        for d in (self.home, self.run):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, 65534, 65534)
+
+    def start(self, timeout=20):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        env = {"HOME": self.home, "XDG_RUNTIME_DIR": self.run, "PATH": "/usr/sbin:/usr/bin"}
+
+        def drop():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen([LIBVIRTD], env=env, preexec_fn=drop, stdout=logf,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return "libvirtd exited with %d" % self.proc.returncode
+            if os.path.exists(self.sock):
+                return None
+            time.sleep(0.05)
+        return "libvirtd made no socket within %d s" % timeout
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run(args):
+    R = Results("backend")
+    if os.geteuid() != 0 or not os.path.exists(LIBVIRTD):
+        print("needs root and %s: skipped" % LIBVIRTD)
+        print("0 passed, 0 failed, 1 skipped")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="partd-be-", dir="/tmp")
+    os.chmod(tmp, 0o755)  # libvirtd (nobody) reads cpc.xml here
+    lv = Libvirtd(tmp)
+    node = os.path.join(tmp, "cpc.xml")
+    shutil.copy(os.path.join(SRC, "examples", "test-cpc", "cpc.xml"), node)
+    os.chmod(node, 0o644)
+    uri = "test+unix://%s?socket=%s" % (node, lv.sock)
+    interval = 0.5
+    partd = Partd(args.partd, interval=interval, extra={"uri": uri})
+    try:
+        err = lv.start()
+        if not R.check("a private libvirtd serves the test driver", err is None,
+                       "%s\n%s" % (err, open(lv.log, errors="replace").read()[-1500:])):
+            return R.finish()
+        err = partd.start(timeout=60)
+        if not R.check("partd starts on %s" % uri, err is None, err):
+            return R.finish()
+        R.check("the backend is connected", partd.get("/v1/cpc")["backend"] == "connected")
+        before = partd.get("/v1/partitions/prod")
+
+        lv.stop()
+        t_down = time.monotonic()
+        reads, slow, marked_at, early_502, mut = 0, [], None, [], {}
+        mutations = [
+            ("PATCH", "/v1/partitions/prod", {"processors": 6}),
+            ("POST", "/v1/partitions/dev/activate", None),
+            ("POST", "/v1/rebalance", None),
+            ("POST", "/v1/partitions", {"name": "x1", "processors": {"initial": 1},
+                                        "weight": {"initial": 10},
+                                        "memory": {"initial": "1GiB"}}),
+        ]
+        i = 0
+        while time.monotonic() - t_down < args.outage:
+            for path in ("/v1/partitions", "/v1/partitions/prod", "/v1/cpc"):
+                t = time.monotonic()
+                rep = partd.request("GET", path, timeout=5)
+                dt = time.monotonic() - t
+                reads += 1
+                if rep.status != 200 or dt > 1.0:
+                    slow.append("%s -> %d in %.2f s" % (path, rep.status, dt))
+            backend = partd.get("/v1/cpc")["backend"]
+            if backend == "disconnected" and marked_at is None:
+                marked_at = time.monotonic() - t_down
+            m = mutations[i % len(mutations)]
+            i += 1
+            rep = partd.request(*m, timeout=10)
+            if marked_at is None:
+                if rep.status != 503:
+                    early_502.append("%s %s -> %d" % (m[0], m[1], rep.status))
+            else:
+                mut.setdefault(rep.status, []).append("%s %s" % (m[0], m[1]))
+            time.sleep(0.1)
+        R.check("while libvirtd is down, status GETs answer 200 within 1 s (%d made)" % reads,
+                not slow, "; ".join(slow[:5]))
+        R.check("partd marks the backend disconnected within 2 intervals",
+                marked_at is not None and marked_at <= 2 * interval + 0.5,
+                "after %s s" % marked_at)
+        R.note("backend marked disconnected %.2f s after libvirtd stopped" % (marked_at or -1))
+        health = partd.get("/v1/health")
+        R.check("/v1/health says the backend is disconnected",
+                health.get("backend") == "disconnected", health)
+        R.check("GET /v1/partitions/prod serves the last snapshot",
+                partd.get("/v1/partitions/prod")["name"] == before["name"])
+        R.check("mutations get 503 once the backend is marked disconnected",
+                list(mut) == [503], {k: v[:3] for k, v in mut.items()})
+        if early_502:
+            R.note("before partd noticed the loss: %s" % "; ".join(early_502))
+
+        err = lv.start()
+        R.check("libvirtd starts again", err is None, err)
+        t_up = time.monotonic()
+        back = None
+        while time.monotonic() - t_up < 30:
+            if partd.get("/v1/cpc")["backend"] == "connected":
+                back = time.monotonic() - t_up
+                break
+            time.sleep(0.1)
+        R.check("partd reconnects by itself", back is not None, "not within 30 s")
+        R.note("reconnected %.2f s after libvirtd came back (outage %.1f s)" %
+               (back or -1, args.outage))
+        rep = partd.request("PATCH", "/v1/partitions/web", {"processors": 3, "scope": "profile"})
+        R.check("a profile change works again", rep.status == 200, repr(rep))
+        rep = partd.request("POST", "/v1/partitions/dev/activate")
+        R.check("an activation works again", rep.status == 200, repr(rep))
+        rep = partd.request("PATCH", "/v1/partitions/dev", {"processors": 2, "scope": "running"})
+        R.check("a running change works again", rep.status == 200, repr(rep))
+        R.check("partd is still running", partd.running(), partd.log_tail())
+        code = partd.stop()
+        R.check("partd stops with status 0", code == 0,
+                "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+    finally:
+        if R.failed:
+            print("--- partd log (last lines) ---")
+            print(partd.log_tail(30), end="")
+        partd.cleanup()
+        lv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return R.finish()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--partd", required=True)
+    ap.add_argument("--partctl")
+    ap.add_argument("--shim")
+    ap.add_argument("--sanitized", action="store_true")
+    ap.add_argument("--outage", type=float, default=3)
+    return run(ap.parse_args())
+
+
+if __name__ == "__main__":
+    main_wrapper(main)
