@@ -1027,8 +1027,15 @@ def check3_memory(t):
     with Stage("3", "memory: balloon down and up"):
         cur = t.part(A).get("memory", {}).get("target")
         if cur is None or cur < 576:
+            first = t.con[A].last()
             t.resize("3", A, "--memory", "768MiB", "--scope", "running")
             wait_for(lambda: balloon_kib(A) == 768 * 1024, MEM_TIMEOUT)
+            # the guest must show the larger size before it is the baseline
+            grown = (768 - (cur or 512)) * 1024 * 0.8
+            wait_for(lambda: t.con[A].fresh(
+                after_t=first["t"] if first else 0,
+                pred=lambda l: first is None or l["memtotal"] >= first["memtotal"] + grown),
+                MEM_TIMEOUT)
             cur = 768
         for target, down in ((320, True), (768, False)):
             before = wait_for(lambda: t.con[A].fresh(), 3) or t.con[A].last()
