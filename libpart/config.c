@@ -19,7 +19,7 @@
 #define DEFAULT_POLICY         "static"
 #define LISTEN_MAX             16
 /* what part_name_valid() accepts, for error messages */
-#define NAME_RULE "1-63 of A-Z a-z 0-9 _ . -, not starting with . or -"
+#define NAME_RULE PART_NAME_RULE
 
 struct part_config *part_config_free(struct part_config *c)
 {

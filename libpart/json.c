@@ -426,3 +426,25 @@ int part_json_parse(const char *text, size_t len, const char *file, json_t **ret
     *ret = root;
     return 0;
 }
+
+int part_json_get_named_object(json_t *root, const char *what, const char *const *allowed,
+                               char name[PART_NAME_MAX], struct part_error *err)
+{
+    const char *s = NULL;
+    int r;
+
+    if (!json_is_object(root))
+        return part_error_set(err, -EINVAL, "", "a %s must be a JSON object, got %s", what,
+                              part_json_type_name(root));
+    if ((r = part_json_check_keys(root, "", allowed, err)) < 0 ||
+        (r = part_json_get_string(root, "", "name", &s, err)) < 0)
+        return r;
+    if (!s)
+        return part_error_set(err, -EINVAL, "name", "name: required field missing");
+    if (!part_name_valid(s))
+        return part_error_set(err, -EINVAL, "name",
+                              "name: \"%s\" is not a valid %s%sname (" PART_NAME_RULE ")", s,
+                              strcmp(what, "profile") ? what : "", strcmp(what, "profile") ? " " : "");
+    snprintf(name, PART_NAME_MAX, "%s", s);
+    return 0;
+}

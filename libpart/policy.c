@@ -58,22 +58,8 @@ static int policy_from_json(json_t *root, struct part_policy *p, struct part_err
     const char *s = NULL;
     int r;
 
-    if (!json_is_object(root))
-        return part_error_set(err, -EINVAL, "", "a policy must be a JSON object, got %s",
-                              part_json_type_name(root));
-    if ((r = part_json_check_keys(root, "", top_keys, err)) < 0)
+    if ((r = part_json_get_named_object(root, "policy", top_keys, p->name, err)) < 0)
         return r;
-
-    if ((r = part_json_get_string(root, "", "name", &s, err)) < 0)
-        return r;
-    if (!s)
-        return part_error_set(err, -EINVAL, "name", "name: required field missing");
-    if (!part_name_valid(s))
-        return part_error_set(err, -EINVAL, "name",
-                              "name: \"%s\" is not a valid policy name (1-63 of A-Z a-z 0-9 _ "
-                              ". -, not starting with . or -)",
-                              s);
-    snprintf(p->name, sizeof(p->name), "%s", s);
     s = NULL;
     if ((r = part_json_get_string(root, "", "description", &s, err)) < 0)
         return r;

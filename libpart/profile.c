@@ -17,7 +17,7 @@
 
 #define PROC_MAX 1024 /* logical processors one partition may have */
 /* what part_name_valid() accepts, for error messages */
-#define NAME_RULE "1-63 of A-Z a-z 0-9 _ . -, not starting with . or -"
+#define NAME_RULE PART_NAME_RULE
 
 bool part_name_valid(const char *name)
 {
@@ -292,20 +292,8 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
     const char *s = NULL;
     int r;
 
-    if (!json_is_object(root))
-        return part_error_set(err, -EINVAL, "", "a profile must be a JSON object, got %s",
-                              part_json_type_name(root));
-    if ((r = part_json_check_keys(root, "", top_keys, err)) < 0)
+    if ((r = part_json_get_named_object(root, "profile", top_keys, p->name, err)) < 0)
         return r;
-
-    if ((r = part_json_get_string(root, "", "name", &s, err)) < 0)
-        return r;
-    if (!s)
-        return part_error_set(err, -EINVAL, "name", "name: required field missing");
-    if (!part_name_valid(s))
-        return part_error_set(err, -EINVAL, "name",
-                              "name: \"%s\" is not a valid name (" NAME_RULE ")", s);
-    snprintf(p->name, sizeof(p->name), "%s", s);
 
     /* processors */
     if ((r = part_json_get_object(root, "", "processors", &proc, err)) < 0)
