@@ -26,7 +26,6 @@ is not checked. Needs root and /usr/sbin/libvirtd; exits 77 (skipped)
 without them.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -37,7 +36,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import SRC, Partd, Results, main_wrapper  # noqa: E402
+from partdlib import (SRC, Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
+                      log_if_failed, main_wrapper, skip)
 
 LIBVIRTD = "/usr/sbin/libvirtd"
 
@@ -91,9 +91,7 @@ class Libvirtd:
 def run(args):
     R = Results("backend")
     if os.geteuid() != 0 or not os.path.exists(LIBVIRTD):
-        print("needs root and %s: skipped" % LIBVIRTD)
-        print("0 passed, 0 failed, 1 skipped")
-        return 77
+        return skip("needs root and %s: skipped" % LIBVIRTD)
     tmp = tempfile.mkdtemp(prefix="partd-be-", dir="/tmp")
     os.chmod(tmp, 0o755)  # libvirtd (nobody) reads cpc.xml here
     lv = Libvirtd(tmp)
@@ -108,8 +106,7 @@ def run(args):
         if not R.check("a private libvirtd serves the test driver", err is None,
                        "%s\n%s" % (err, open(lv.log, errors="replace").read()[-1500:])):
             return R.finish()
-        err = partd.start(timeout=60)
-        if not R.check("partd starts on %s" % uri, err is None, err):
+        if not check_start(R, partd, "partd starts on %s" % uri, timeout=60):
             return R.finish()
         R.check("the backend is connected", partd.get("/v1/cpc")["backend"] == "connected")
         before = partd.get("/v1/partitions/prod")
@@ -181,13 +178,9 @@ def run(args):
         rep = partd.request("PATCH", "/v1/partitions/dev", {"processors": 2, "scope": "running"})
         R.check("a running change works again", rep.status == 200, repr(rep))
         R.check("partd is still running", partd.running(), partd.log_tail())
-        code = partd.stop()
-        R.check("partd stops with status 0", code == 0,
-                "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+        check_stop(R, partd)
     finally:
-        if R.failed:
-            print("--- partd log (last lines) ---")
-            print(partd.log_tail(30), end="")
+        log_if_failed(R, partd)
         partd.cleanup()
         lv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -195,11 +188,7 @@ def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partd", required=True)
-    ap.add_argument("--partctl")
-    ap.add_argument("--shim")
-    ap.add_argument("--sanitized", action="store_true")
+    ap = arg_parser(__doc__)
     ap.add_argument("--outage", type=float, default=3)
     return run(ap.parse_args())
 

@@ -27,7 +27,6 @@ step, from GET /v1/partitions and /v1/cpc:
 Prints "N passed, M failed" (one check per property, failures listed).
 """
 
-import argparse
 import json
 import os
 import random
@@ -35,7 +34,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import FAST_POLICY, Partd, Results, check_bounds, main_wrapper, shim_env  # noqa
+from partdlib import (FAST_POLICY, Partd, Results, arg_parser, check_bounds,  # noqa: E402
+                      check_start, check_stop, log_if_failed, main_wrapper, shim_env)
 
 EPS = 1e-6
 
@@ -176,8 +176,8 @@ def run(args):
     known = set() if args.known_weight_bounds_bug else None
     stats = {"steps": 0, "refused": 0, "applied": 0, "rebalances": 0, "rebalancer_actions": 0}
     try:
-        err = partd.start(env=shim_env(args.shim, demand, args.sanitized), timeout=60)
-        if not R.check("partd starts (policy fast, demand shim)", err is None, err):
+        if not check_start(R, partd, "partd starts (policy fast, demand shim)",
+                           env=shim_env(args.shim, demand, args.sanitized), timeout=60):
             return R.finish()
         parts, cpc = observe(partd)
         check_state(C, 0, parts, cpc)
@@ -285,23 +285,15 @@ def run(args):
                "actions applied in all" % stats)
         R.check("the rebalancer acted (the demand shim works)", stats["rebalancer_actions"] > 0,
                 "no rebalancer action in %d steps" % args.steps)
-        code = partd.stop()
-        R.check("partd stops with status 0", code == 0,
-                "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+        check_stop(R, partd)
     finally:
-        if R.failed:
-            print("--- partd log (last lines) ---")
-            print(partd.log_tail(30), end="")
+        log_if_failed(R, partd)
         partd.cleanup()
     return R.finish()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partd", required=True)
-    ap.add_argument("--partctl")
-    ap.add_argument("--shim", required=True)
-    ap.add_argument("--sanitized", action="store_true")
+    ap = arg_parser(__doc__, shim_required=True)
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--known-weight-bounds-bug", action="store_true",
                     help="report, without failing, a running weight left outside new "

@@ -30,7 +30,6 @@ by field. Temporary files left by a kill (NAME.json.tmp.PID, invisible to the
 loader) are counted and reported. Prints "N passed, M failed".
 """
 
-import argparse
 import glob
 import http.client
 import json
@@ -43,7 +42,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import Partd, Results, main_wrapper  # noqa: E402
+from partdlib import (Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
+                      log_if_failed, main_wrapper)
 
 SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(MiB|GiB|TiB)?\s*$")
 
@@ -302,8 +302,7 @@ def run(args):
     acked = 0
     known_restore = 0
     try:
-        err = partd.start(timeout=60)
-        if not R.check("partd starts", err is None, err):
+        if not check_start(R, partd, timeout=60):
             return R.finish()
         model = normal(observe(partd))
         facts = info(partd)
@@ -397,13 +396,9 @@ def run(args):
                    known_restore)
         R.note("temporary files left by kills (invisible to the loader): %d %s" %
                (len(stray_total), " ".join(sorted(stray_total))[:300]))
-        code = partd.stop()
-        R.check("partd stops with status 0 at the end", code == 0,
-                "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+        check_stop(R, partd, "partd stops with status 0 at the end")
     finally:
-        if R.failed:
-            print("--- partd log (last lines) ---")
-            print(partd.log_tail(30), end="")
+        log_if_failed(R, partd)
         if args.keep:
             partd.stop()
             print("kept %s" % partd.tmp)
@@ -413,11 +408,7 @@ def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partd", required=True)
-    ap.add_argument("--partctl")
-    ap.add_argument("--shim")
-    ap.add_argument("--sanitized", action="store_true")
+    ap = arg_parser(__doc__)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--min-delay", type=float, default=0.01)

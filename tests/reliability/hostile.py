@@ -28,7 +28,6 @@ answer 200 within 1 s. Attacks, with bounded counts and durations:
 Prints the worst normal-GET latency per attack and "N passed, M failed".
 """
 
-import argparse
 import http.client
 import os
 import resource
@@ -39,7 +38,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import Partd, Results, main_wrapper  # noqa: E402
+from partdlib import (Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
+                      log_if_failed, main_wrapper, skip)
 
 GOOD_SRC = "127.0.0.2"
 IDLE_ADDRS = tuple("127.0.0.%d" % i for i in range(12, 19))
@@ -319,13 +319,11 @@ def run(args):
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))  # partd inherits it
     if min(want, hard) < 2400:
-        print("the open-file limit (%d) is too low for 900 idle connections: skipped" % hard)
-        print("0 passed, 0 failed, 1 skipped")
-        return 77
+        return skip("the open-file limit (%d) is too low for 900 idle connections: skipped"
+                    % hard)
     partd = Partd(args.partd)
     try:
-        err = partd.start(timeout=60)
-        if not R.check("partd starts", err is None, err):
+        if not check_start(R, partd, timeout=60):
             return R.finish()
         per_ip_limit(R, partd, args)
         idle = Idle(partd)
@@ -339,23 +337,15 @@ def run(args):
                 idle.check(R, args)
         finally:
             idle.close()
-        code = partd.stop()
-        R.check("partd stops with status 0", code == 0,
-                "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+        check_stop(R, partd)
     finally:
-        if R.failed:
-            print("--- partd log (last lines) ---")
-            print(partd.log_tail(30), end="")
+        log_if_failed(R, partd)
         partd.cleanup()
     return R.finish()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partd", required=True)
-    ap.add_argument("--partctl")
-    ap.add_argument("--shim")
-    ap.add_argument("--sanitized", action="store_true")
+    ap = arg_parser(__doc__)
     ap.add_argument("--slow-seconds", type=int, default=8)
     ap.add_argument("--idle-wait", type=int, default=32)
     return run(ap.parse_args())

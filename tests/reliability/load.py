@@ -28,7 +28,6 @@ Prints req/s, latencies, PATCH rate, RSS, and "N passed, M failed". Exits
 77 (skipped) when wrk is not installed.
 """
 
-import argparse
 import os
 import random
 import re
@@ -39,7 +38,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import HERE, Partd, Results, main_wrapper, shim_env  # noqa: E402
+from partdlib import (HERE, Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
+                      log_if_failed, main_wrapper, shim_env, skip)
 
 
 class Patcher(threading.Thread):
@@ -104,17 +104,15 @@ def wrk(args, partd, seconds):
 def run(args):
     R = Results("load")
     if not shutil.which("wrk"):
-        print("wrk is not installed (Debian package wrk): skipped")
-        print("0 passed, 0 failed, 1 skipped")
-        return 77
+        return skip("wrk is not installed (Debian package wrk): skipped")
     partd = Partd(args.partd, policy="balanced")
     demand = os.path.join(partd.tmp, "demand")
     with open(demand, "w") as f:
         f.write("prod 7.5 3000\nweb 0.3 1000\nbatch 2.5 2000\n")
     patcher = None
     try:
-        err = partd.start(env=shim_env(args.shim, demand, args.sanitized), timeout=60)
-        if not R.check("partd starts (policy balanced, demand shim)", err is None, err):
+        if not check_start(R, partd, "partd starts (policy balanced, demand shim)",
+                           env=shim_env(args.shim, demand, args.sanitized), timeout=60):
             return R.finish()
         actions0 = partd.get("/v1/cpc")["rebalancer"]["actions_applied"]
         patcher = Patcher(partd, args.seed)
@@ -180,25 +178,17 @@ def run(args):
             R.check("RSS growth < 1 MiB under load (first to last quarter of the run)",
                     first is not None and last - first < 1024,
                     "%s -> %s KiB" % (first, last))
-        code = partd.stop()
-        R.check("partd stops with status 0", code == 0,
-                "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+        check_stop(R, partd)
     finally:
         if patcher:
             patcher.stop.set()
-        if R.failed:
-            print("--- partd log (last lines) ---")
-            print(partd.log_tail(30), end="")
+        log_if_failed(R, partd)
         partd.cleanup()
     return R.finish()
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partd", required=True)
-    ap.add_argument("--partctl")
-    ap.add_argument("--shim", required=True)
-    ap.add_argument("--sanitized", action="store_true")
+    ap = arg_parser(__doc__, shim_required=True)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)

@@ -6,6 +6,7 @@ policies directory; Results counts checks and prints "N passed, M failed".
 Every process started here is stopped by its PID when the test ends.
 """
 
+import argparse
 import http.client
 import json
 import os
@@ -276,6 +277,46 @@ def check_bounds(p, cpc=None):
         bad.append("%s: weight initial %s outside [%s, %s]" %
                    (name, w["initial"], w["min"], w["max"]))
     return bad
+
+
+def arg_parser(doc, shim_required=False, partctl_required=False):
+    """The command line every reliability test takes (CMakeLists.txt passes
+    --partd, --partctl, --shim and, in a sanitized build, --sanitized); the
+    test adds its own options."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--partd", required=True)
+    ap.add_argument("--partctl", required=partctl_required)
+    ap.add_argument("--shim", required=shim_required)
+    ap.add_argument("--sanitized", action="store_true")
+    return ap
+
+
+def skip(reason):
+    """Prints why the test is skipped and returns 77 (ctest's SKIP_RETURN_CODE)."""
+    print(reason)
+    print("0 passed, 0 failed, 1 skipped")
+    sys.stdout.flush()
+    return 77
+
+
+def check_start(R, partd, label="partd starts", **kw):
+    """Starts partd (Partd.start's keywords) as check LABEL; True when it did."""
+    err = partd.start(**kw)
+    return R.check(label, err is None, err)
+
+
+def check_stop(R, partd, label="partd stops with status 0"):
+    """Stops partd as check LABEL: it must exit with status 0."""
+    code = partd.stop()
+    return R.check(label, code == 0,
+                   "status %s\n%s" % (code, partd.sanitizer_report() or partd.log_tail()))
+
+
+def log_if_failed(R, partd, n=30):
+    """Prints the last N lines of partd's log when a check failed."""
+    if R.failed:
+        print("--- partd log (last lines) ---")
+        print(partd.log_tail(n), end="")
 
 
 def main_wrapper(fn):
