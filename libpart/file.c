@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "file.h"
 
@@ -90,4 +93,24 @@ int part_mkdir_p(const char *path, unsigned mode)
 out:
     free(p);
     return r;
+}
+
+int part_dir_remove_stale_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        /* NAME.tmp.PID, left by part_file_write_atomic() when the writer died */
+        const char *tmp = strstr(e->d_name, ".tmp.");
+        if (!tmp || !tmp[5] || strspn(tmp + 5, "0123456789") != strlen(tmp + 5))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }

@@ -18,3 +18,8 @@ char *part_path_dirname(const char *path);
 
 /* Creates path and its missing parents with mode. Returns 0 or -errno. */
 int part_mkdir_p(const char *path, unsigned mode);
+
+/* Removes the temporary files (NAME.tmp.PID) that an atomic write left in
+ * dir when its writer was killed; returns how many. Only partd writes
+ * there, and only one partd runs on a directory. */
+int part_dir_remove_stale_tmp(const char *dir);

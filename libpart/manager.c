@@ -1312,6 +1312,10 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
         goto fail;
     if (part_mkdir_p(cfg->partitions_dir, 0755) < 0)
         mgr_log(mgr, PART_LOG_WARNING, "cannot create %s", cfg->partitions_dir);
+    int stale = part_dir_remove_stale_tmp(cfg->partitions_dir) +
+                part_dir_remove_stale_tmp(cfg->state_dir);
+    if (stale)
+        mgr_log(mgr, PART_LOG_INFO, "removed %d temporary files of an interrupted write", stale);
     r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
     if (r < 0 && r != -EINVAL)
         goto fail;

@@ -368,6 +368,25 @@ static void test_deactivated_stays_down_after_restart(void **state)
     json_decref(prod);
 }
 
+static void test_stale_temporary_files_removed(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+    /* what a partd killed in the middle of an atomic write leaves behind */
+    part_mgr_close(fx->mgr);
+    fx->mgr = NULL;
+    write_file(fx->dir, "partitions.d/prod.json.tmp.4242", "{\"half\":");
+    write_file(fx->dir, "state/state.json.tmp.17", "{");
+    write_file(fx->dir, "partitions.d/keep.tmp.txt", "not ours");
+    assert_int_equal(mgr_open_dir(fx), 0);
+    snprintf(path, sizeof(path), "%s/partitions.d/prod.json.tmp.4242", fx->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof(path), "%s/state/state.json.tmp.17", fx->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof(path), "%s/partitions.d/keep.tmp.txt", fx->dir);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
 static void test_reload(void **state)
 {
     struct fixture *fx = *state;
@@ -565,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temporary_files_removed, setup, teardown),
         cmocka_unit_test(test_resize_parse),
         cmocka_unit_test_setup_teardown(test_monitor_measures_use, setup_manual, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_on_request, setup_manual, teardown),
