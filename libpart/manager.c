@@ -151,6 +151,20 @@ static int mgr_lock_connected(struct part_mgr *mgr, struct part_error *err)
                           mgr->cfg->uri);
 }
 
+/* mgr_lock_connected(), then finds the partition named name into *ret:
+ * -ENOENT (lock not held) when there is none. */
+static int mgr_lock_partition(struct part_mgr *mgr, const char *name, struct part_partition **ret,
+                              struct part_error *err)
+{
+    int r = mgr_lock_connected(mgr, err);
+    if (r < 0)
+        return r;
+    if ((*ret = part_cpc_find(mgr->cpc, name)))
+        return 0;
+    pthread_mutex_unlock(&mgr->lock);
+    return part_error_set(err, -ENOENT, "", "no partition named %s", name);
+}
+
 struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr)
 {
     pthread_mutex_lock(&mgr->snap_lock);
@@ -318,12 +332,11 @@ static int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const ch
 
 int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err)
 {
-    int r = mgr_lock_connected(mgr, err);
+    struct part_partition *p;
+    int r = mgr_lock_partition(mgr, name, &p, err);
     if (r < 0)
         return r;
-    struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    r = p ? mgr_activate(mgr, p, "api", err)
-          : part_error_set(err, -ENOENT, "", "no partition named %s", name);
+    r = mgr_activate(mgr, p, "api", err);
     if (r == 0 && p->profile->mode == PART_MODE_DEDICATED)
         mgr_repin_shared(mgr);
     if (r == 0) {
@@ -338,13 +351,9 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
                         struct part_error *err)
 {
     int r;
-    if ((r = mgr_lock_connected(mgr, err)) < 0)
+    struct part_partition *p;
+    if ((r = mgr_lock_partition(mgr, name, &p, err)) < 0)
         return r;
-    struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    if (!p) {
-        r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
-        goto out;
-    }
     if (!p->active) {
         r = part_error_set(err, -EBUSY, "", "%s is not active", name);
         goto out;
@@ -446,13 +455,9 @@ out:
 int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err)
 {
     int r;
-    if ((r = mgr_lock_connected(mgr, err)) < 0)
+    struct part_partition *p;
+    if ((r = mgr_lock_partition(mgr, name, &p, err)) < 0)
         return r;
-    struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    if (!p) {
-        r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
-        goto out;
-    }
     if (p->active) {
         r = part_error_set(err, -EBUSY, "", "%s is active; deactivate it first", name);
         goto out;
@@ -651,13 +656,9 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
     int r = 0;
 
     c->n = 0;
-    if ((r = mgr_lock_connected(mgr, err)) < 0)
+    struct part_partition *p;
+    if ((r = mgr_lock_partition(mgr, name, &p, err)) < 0)
         return r;
-    struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    if (!p) {
-        r = part_error_set(err, -ENOENT, "", "no partition named %s", name);
-        goto out;
-    }
     if (!(next = part_profile_dup(p->profile))) {
         r = -ENOMEM;
         goto out;
