@@ -18,8 +18,6 @@
 #define DEFAULT_POLICIES_DIR   "policies"
 #define DEFAULT_POLICY         "static"
 #define LISTEN_MAX             16
-/* what part_name_valid() accepts, for error messages */
-#define NAME_RULE PART_NAME_RULE
 
 struct part_config *part_config_free(struct part_config *c)
 {
@@ -199,10 +197,11 @@ static int config_groups(struct part_config *c, json_t *groups, struct part_erro
         static const char *const group_keys[] = {"cap", NULL};
         struct part_group_config *gc = &c->cpc.groups[c->cpc.n_groups++];
         part_json_path(path, sizeof(path), "cpc.groups", name);
-        if (!part_name_valid(name))
-            return part_error_set(err, -EINVAL, path,
-                                  "cpc.groups: \"%s\" is not a valid group name (" NAME_RULE ")",
-                                  name);
+        if ((r = part_name_check(name, "cpc.groups", "group name", err)) < 0) {
+            if (err)
+                snprintf(err->field, sizeof(err->field), "%s", path);
+            return r;
+        }
         if (!json_is_object(g))
             return part_error_set(err, -EINVAL, path, "%s: expected an object, got %s", path,
                                   part_json_type_name(g));
@@ -332,9 +331,8 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
     s = NULL;
     if ((r = part_json_get_string(root, "", "policy", &s, err)) < 0)
         return r;
-    if (s && !part_name_valid(s))
-        return part_error_set(err, -EINVAL, "policy",
-                              "policy: \"%s\" is not a valid policy name (" NAME_RULE ")", s);
+    if (s && (r = part_name_check(s, "policy", "policy name", err)) < 0)
+        return r;
     if (s && (r = set_string(&c->policy, s)) < 0)
         return r;
     if ((r = part_json_get_number(root, "", "interval", 0.1, 3600, &c->interval, err)) < 0)

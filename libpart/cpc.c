@@ -9,17 +9,6 @@
 #include "part/cpc.h"
 #include "part/size.h"
 
-const char *part_setting_name(enum part_setting s)
-{
-    static const char *const names[] = {
-        [PART_SET_PROCESSORS] = "processors",
-        [PART_SET_MEMORY] = "memory",
-        [PART_SET_WEIGHT] = "weight",
-        [PART_SET_CAP] = "cap",
-    };
-    return s < PART_SET_N ? names[s] : "?";
-}
-
 static struct part_partition *partition_free(struct part_partition *p)
 {
     if (p) {

@@ -441,10 +441,11 @@ int part_json_get_named_object(json_t *root, const char *what, const char *const
         return r;
     if (!s)
         return part_error_set(err, -EINVAL, "name", "name: required field missing");
-    if (!part_name_valid(s))
-        return part_error_set(err, -EINVAL, "name",
-                              "name: \"%s\" is not a valid %s%sname (" PART_NAME_RULE ")", s,
-                              strcmp(what, "profile") ? what : "", strcmp(what, "profile") ? " " : "");
+    char kind[64];
+    snprintf(kind, sizeof(kind), "%s%sname", strcmp(what, "profile") ? what : "",
+             strcmp(what, "profile") ? " " : "");
+    if ((r = part_name_check(s, "name", kind, err)) < 0)
+        return r;
     snprintf(name, PART_NAME_MAX, "%s", s);
     return 0;
 }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "part/error.h"
-#include "part/profile.h"
+#include "part/name.h"
 
 /* Writes "parent.key" (or "key" at the top) into buf and returns buf. */
 const char *part_json_path(char *buf, size_t len, const char *parent, const char *key);
@@ -31,9 +31,6 @@ int part_json_get_string(json_t *obj, const char *parent, const char *key, const
 /* A size: an integer of MiB or a string with a unit ("4GiB"). */
 int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_t *out,
                        struct part_error *err);
-
-/* The rule partition, group and policy names follow, for messages. */
-#define PART_NAME_RULE "1-63 of A-Z a-z 0-9 _ . -, not starting with . or -"
 
 /* Checks that root is an object whose keys are all in allowed, and reads its
  * required "name" (a valid name) into name. what names the document in

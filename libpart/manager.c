@@ -405,7 +405,7 @@ static int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p,
     return r;
 }
 
-int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[64],
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[PART_NAME_MAX],
                     struct part_error *err)
 {
     struct part_profile *p = NULL;
@@ -1165,9 +1165,10 @@ json_t *part_mgr_policy_json(struct part_mgr *mgr)
 int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_error *err)
 {
     struct part_policy pol;
-    if (!part_name_valid(name))
-        return part_error_set(err, -EINVAL, "name", "name: \"%s\" is not a policy name", name);
-    int r = mgr_policy_load(mgr->cfg, name, &pol, err);
+    int r = part_name_check(name, "name", "policy name", err);
+    if (r < 0)
+        return r;
+    r = mgr_policy_load(mgr->cfg, name, &pol, err);
     if (r < 0)
         return r;
     pthread_mutex_lock(&mgr->lock);

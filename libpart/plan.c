@@ -1748,13 +1748,6 @@ int part_plan_check(const struct part_cpc *cpc, const struct part_plan *plan,
 
 /* JSON */
 
-static json_t *value_json(enum part_setting s, double v)
-{
-    if (s == PART_SET_CAP)
-        return v == PART_CAP_NONE ? json_null() : json_real(v);
-    return json_integer((json_int_t)v);
-}
-
 json_t *part_plan_to_json(const struct part_plan *plan)
 {
     json_t *arr = json_array();
@@ -1764,8 +1757,8 @@ json_t *part_plan_to_json(const struct part_plan *plan)
         const struct part_action *a = &plan->actions[i];
         json_t *o =
             json_pack("{s:s, s:s, s:o, s:o, s:s}", "partition", a->partition, "setting",
-                      part_setting_name(a->setting), "from", value_json(a->setting, a->from), "to",
-                      value_json(a->setting, a->to), "reason", a->reason);
+                      part_setting_name(a->setting), "from", part_setting_json(a->setting, a->from), "to",
+                      part_setting_json(a->setting, a->to), "reason", a->reason);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

@@ -160,11 +160,8 @@ int part_policy_load(const char *dir, const char *name, struct part_policy *ret,
 
     part_error_clear(err);
     /* the name becomes a path: nothing that could leave dir */
-    if (!part_name_valid(name))
-        return part_error_set(err, -EINVAL, "policy",
-                              "policy: \"%s\" is not a valid policy name (1-63 of A-Z a-z 0-9 _ "
-                              ". -, not starting with . or -)",
-                              name);
+    if ((r = part_name_check(name, "policy", "policy name", err)) < 0)
+        return r;
     if (asprintf(&path, "%s/%s.json", dir, name) < 0)
         return -ENOMEM;
     r = part_file_read(path, &text, &len, err);

@@ -15,17 +15,6 @@
 #include "file.h"
 #include "json.h"
 
-#define PROC_MAX 1024 /* logical processors one partition may have */
-/* what part_name_valid() accepts, for error messages */
-#define NAME_RULE PART_NAME_RULE
-
-bool part_name_valid(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n >= PART_NAME_MAX || name[0] == '.' || name[0] == '-')
-        return false;
-    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
-}
 
 #define PROFILE_NSTRINGS 8
 
@@ -313,7 +302,7 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
         return part_error_set(err, -EINVAL, "processors.mode",
                               "processors.mode: \"%s\" is neither \"shared\" nor \"dedicated\"", s);
     p->proc_initial = 0;
-    if ((r = part_json_get_uint(proc, "processors", "initial", 1, PROC_MAX, &p->proc_initial,
+    if ((r = part_json_get_uint(proc, "processors", "initial", 1, PART_PROCESSORS_MAX, &p->proc_initial,
                                 err)) < 0)
         return r;
     if (!p->proc_initial)
@@ -321,8 +310,8 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
                               "processors.initial: required field missing");
     p->proc_min = 1;
     p->proc_reserved = p->proc_initial;
-    if ((r = part_json_get_uint(proc, "processors", "min", 1, PROC_MAX, &p->proc_min, err)) < 0 ||
-        (r = part_json_get_uint(proc, "processors", "reserved", 1, PROC_MAX, &p->proc_reserved,
+    if ((r = part_json_get_uint(proc, "processors", "min", 1, PART_PROCESSORS_MAX, &p->proc_min, err)) < 0 ||
+        (r = part_json_get_uint(proc, "processors", "reserved", 1, PART_PROCESSORS_MAX, &p->proc_reserved,
                                 err)) < 0)
         return r;
 
@@ -382,9 +371,8 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
     s = NULL;
     if ((r = part_json_get_string(root, "", "group", &s, err)) < 0)
         return r;
-    if (s && !part_name_valid(s))
-        return part_error_set(err, -EINVAL, "group",
-                              "group: \"%s\" is not a valid group name (" NAME_RULE ")", s);
+    if (s && (r = part_name_check(s, "group", "group name", err)) < 0)
+        return r;
     snprintf(p->group, sizeof(p->group), "%s", s ? s : "");
     if ((r = part_json_get_bool(root, "", "autostart", &p->autostart, err)) < 0)
         return r;
@@ -608,7 +596,7 @@ json_t *part_profile_to_json(const struct part_profile *p)
             json_pack("{s:I, s:I, s:I}", "initial", (json_int_t)p->weight_initial, "min",
                       (json_int_t)p->weight_min, "max", (json_int_t)p->weight_max));
         r |= json_object_set_new(o, "cap",
-                                 p->cap == PART_CAP_NONE ? json_null() : json_real(p->cap));
+                                 part_cap_json(p->cap));
     }
     if (p->group[0])
         r |= json_object_set_new(o, "group", json_string(p->group));
@@ -616,7 +604,7 @@ json_t *part_profile_to_json(const struct part_profile *p)
     if (p->mode == PART_MODE_SHARED)
         r |= json_object_set_new(
             o, "defined_capacity",
-            p->defined_capacity == PART_CAP_NONE ? json_null() : json_real(p->defined_capacity));
+            part_cap_json(p->defined_capacity));
     if (p->adopt)
         r |= json_object_set_new(o, "domain", json_pack("{s:s}", "adopt", p->domain_name));
     else if (p->domain_template)

@@ -10,24 +10,12 @@
 
 #include "part/snapshot.h"
 
-static json_t *cap_json(double cap)
-{
-    return cap == PART_CAP_NONE ? json_null() : json_real(cap);
-}
-
 static const char *const apply_names[] = {
     [PART_APPLY_NONE] = "none",
     [PART_APPLY_APPLIED] = "applied",
     [PART_APPLY_UNSUPPORTED] = "unsupported",
     [PART_APPLY_FAILED] = "failed",
     [PART_APPLY_UNCONFIRMED] = "unconfirmed",
-};
-
-static const char *const setting_names[] = {
-    [PART_SET_PROCESSORS] = "processors",
-    [PART_SET_MEMORY] = "memory",
-    [PART_SET_WEIGHT] = "weight",
-    [PART_SET_CAP] = "cap",
 };
 
 /* The profile values that the next activation will bring, where they differ
@@ -38,14 +26,12 @@ static json_t *pending_json(const struct part_partition *p)
     json_t *o = json_object();
     if (!p->active || !o)
         return o;
-    if (pp->proc_initial != p->processors)
-        json_object_set_new(o, "processors", json_integer(pp->proc_initial));
-    if (pp->mem_initial != p->memory)
-        json_object_set_new(o, "memory", json_integer((json_int_t)pp->mem_initial));
-    if (pp->mode == PART_MODE_SHARED && pp->weight_initial != p->weight)
-        json_object_set_new(o, "weight", json_integer(pp->weight_initial));
-    if (pp->mode == PART_MODE_SHARED && pp->cap != p->cap)
-        json_object_set_new(o, "cap", cap_json(pp->cap));
+    for (enum part_setting s = 0; s < PART_SET_N; s++) {
+        double next = part_setting_profile(pp, s);
+        if ((pp->mode == PART_MODE_SHARED || !part_setting_desc(s)->shared_only) &&
+            next != part_setting_running(p, s))
+            json_object_set_new(o, part_setting_name(s), part_setting_json(s, next));
+    }
     return o;
 }
 
@@ -58,7 +44,7 @@ static json_t *backend_json(const struct part_partition *p)
         json_t *e = json_pack("{s:s}", "status", apply_names[st]);
         if (e && st != PART_APPLY_APPLIED && st != PART_APPLY_NONE && b->detail[0])
             json_object_set_new(e, "detail", json_string(b->detail));
-        json_object_set_new(o, setting_names[i], e);
+        json_object_set_new(o, part_setting_name(i), e);
     }
     return o;
 }
@@ -115,9 +101,9 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
                            "max", (json_int_t)pp->weight_max)
                : json_null(),
         "cap",
-        shared ? json_pack("{s:o, s:o, s:o, s:b}", "current", on ? cap_json(p->cap) : json_null(),
-                           "initial", cap_json(pp->cap), "defined_capacity",
-                           cap_json(pp->defined_capacity), "by_defined_capacity",
+        shared ? json_pack("{s:o, s:o, s:o, s:b}", "current", on ? part_cap_json(p->cap) : json_null(),
+                           "initial", part_cap_json(pp->cap), "defined_capacity",
+                           part_cap_json(pp->defined_capacity), "by_defined_capacity",
                            on && p->dc_capped)
                : json_null(),
         "entitlement", p->entitlement,
@@ -171,7 +157,7 @@ static json_t *groups_json(const struct part_cpc *cpc)
                 wsum += q->weight;
         }
         json_array_append_new(groups, json_pack("{s:s, s:o, s:o, s:I}", "name", g, "cap",
-                                                cap_json(gc ? gc->cap : PART_CAP_NONE), "members",
+                                                part_cap_json(gc ? gc->cap : PART_CAP_NONE), "members",
                                                 members, "weight_total", wsum));
     }
     free(idx);

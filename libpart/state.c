@@ -151,7 +151,7 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, const char *pol
         json_t *e = json_pack("{s:b, s:I, s:I, s:I, s:o}", "active", p->active, "processors",
                               (json_int_t)p->processors, "weight", (json_int_t)p->weight,
                               "memory", (json_int_t)p->memory, "cap",
-                              p->cap == PART_CAP_NONE ? json_null() : json_real(p->cap));
+                              part_cap_json(p->cap));
         if (!e || json_object_set_new(parts, p->profile->name, e) < 0)
             goto out;
     }

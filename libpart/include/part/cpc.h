@@ -12,15 +12,6 @@
 #include "part/error.h"
 #include "part/profile.h"
 
-/* The settings a backend applies to a running partition. */
-enum part_setting {
-    PART_SET_PROCESSORS,
-    PART_SET_MEMORY,
-    PART_SET_WEIGHT,
-    PART_SET_CAP,
-    PART_SET_N,
-};
-
 /* What the backend said of a running setting. */
 enum part_apply {
     PART_APPLY_NONE,        /* nothing to apply (inactive) */
@@ -151,9 +142,6 @@ int part_cpc_set_active(struct part_cpc *cpc, struct part_partition *p, bool act
  * host CPUs that are not free (checked by part_cpc_check_resize()). */
 int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigned processors,
                          uint64_t memory);
-
-/* "processors", "memory", "weight", "cap". */
-const char *part_setting_name(enum part_setting s);
 
 /* Recomputes pool, totals and every entitlement. */
 void part_cpc_compute(struct part_cpc *cpc);

@@ -79,7 +79,7 @@ struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr);
  * give line and column in text), admitted, its domain defined, its file
  * written to the partitions directory. *ret_name (may be NULL) receives the
  * name. -EEXIST when taken. */
-int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[64],
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[PART_NAME_MAX],
                     struct part_error *err);
 
 /* Undefines an inactive partition: its domain (unless adopted) and its

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "part/error.h"
+#include "part/name.h"
+#include "part/setting.h"
 #include "part/size.h"
 #include "part/jsonpos.h"
 #include "part/profile.h"

@@ -7,13 +7,9 @@
 #include <stdint.h>
 
 #include "part/error.h"
+#include "part/name.h"
+#include "part/setting.h"
 
-#define PART_NAME_MAX   64 /* including the terminating NUL */
-#define PART_WEIGHT_MIN 1
-#define PART_WEIGHT_MAX 999
-#define PART_CAP_MIN    0.01
-#define PART_CAP_MAX    255.0
-#define PART_CAP_NONE   0.0 /* cap value meaning "uncapped" */
 
 enum part_mode {
     PART_MODE_SHARED,    /* logical processors dispatched on the shared pool */
@@ -118,7 +114,3 @@ struct part_profile *part_profile_dup(const struct part_profile *p);
 
 /* Frees p (which may be NULL) and returns NULL. */
 struct part_profile *part_profile_free(struct part_profile *p);
-
-/* Returns whether name is a valid partition or group name: 1 to 63 of
- * [A-Za-z0-9_.-], not starting with '.' or '-'. */
-bool part_name_valid(const char *name);

@@ -13,7 +13,7 @@
 #include "part/error.h"
 
 struct part_state_entry {
-    char name[64];
+    char name[PART_NAME_MAX];
     bool active;
     unsigned processors, weight;
     double cap;
