@@ -24,6 +24,18 @@ int part_error_set(struct part_error *err, int code, const char *field, const ch
     return code;
 }
 
+int part_error_oom(struct part_error *err)
+{
+    return part_error_set(err, -ENOMEM, "", "out of memory");
+}
+
+int part_error_errno(struct part_error *err, int code)
+{
+    if (err && !err->message[0] && code < 0)
+        snprintf(err->message, sizeof(err->message), "%s", strerror(-code));
+    return code;
+}
+
 void part_error_set_file(struct part_error *err, const char *file)
 {
     if (err && file && !err->file[0])

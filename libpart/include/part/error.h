@@ -22,6 +22,14 @@ void part_error_clear(struct part_error *err);
 int part_error_set(struct part_error *err, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Records "out of memory" in err (which may be NULL) and returns -ENOMEM:
+ * `return part_error_oom(err);`, so that no failure leaves err empty. */
+int part_error_oom(struct part_error *err);
+
+/* Records code's strerror() text in err when err has no message yet (a
+ * system call failed deep down), and returns code. */
+int part_error_errno(struct part_error *err, int code);
+
 /* Sets err's file (when it has none yet). */
 void part_error_set_file(struct part_error *err, const char *file);
 

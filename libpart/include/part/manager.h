@@ -88,6 +88,10 @@ int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error 
 
 int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err);
 
+/* The longest graceful shutdown a deactivation may wait for, seconds. */
+#define PART_DEACTIVATE_TIMEOUT_MAX 3600
+#define PART_DEACTIVATE_TIMEOUT_DEFAULT 60
+
 /* Graceful shutdown within timeout_ms, then destroy when force; without
  * force a guest that does not stop is -ETIMEDOUT and stays active. */
 int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
