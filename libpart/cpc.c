@@ -463,6 +463,27 @@ int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigne
     return 0;
 }
 
+int part_cpc_set_setting(struct part_cpc *cpc, struct part_partition *p, enum part_setting s,
+                         double v)
+{
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        return part_cpc_set_running(cpc, p, (unsigned)v, p->memory);
+    case PART_SET_MEMORY:
+        return part_cpc_set_running(cpc, p, p->processors, (uint64_t)v);
+    case PART_SET_WEIGHT:
+        p->weight = (unsigned)v;
+        break;
+    case PART_SET_CAP:
+        p->cap = v;
+        break;
+    default:
+        return -EINVAL;
+    }
+    part_cpc_compute(cpc);
+    return 0;
+}
+
 size_t part_cpc_pool_cpus(const struct part_cpc *cpc, unsigned *cpus)
 {
     size_t n = 0;

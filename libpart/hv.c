@@ -141,6 +141,24 @@ int part_hv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned
     return r < 0 ? r : hv->ops->set_cap(hv, domain, cap, flags, err);
 }
 
+int part_hv_set(struct part_hv *hv, const char *domain, enum part_setting s, double v,
+                unsigned flags, struct part_error *err)
+{
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        return part_hv_set_processors(hv, domain, (unsigned)v, flags, err);
+    case PART_SET_MEMORY:
+        return part_hv_set_memory(hv, domain, (uint64_t)v, flags, err);
+    case PART_SET_WEIGHT:
+        return part_hv_set_weight(hv, domain, (unsigned)v, flags, err);
+    case PART_SET_CAP:
+        return part_hv_set_cap(hv, domain, v, flags, err);
+    default:
+        return part_error_set(err, -EINVAL, NULL, "%s: %s is not a running setting", domain,
+                              part_setting_name(s));
+    }
+}
+
 int part_hv_pin(struct part_hv *hv, const char *domain, const struct part_placement *placement,
                 unsigned flags, struct part_error *err)
 {

@@ -140,7 +140,7 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
         {-EINVAL, 422, "validation"},        {-ERANGE, 422, "validation"},
         {-ENOENT, 404, "not-found"},         {-EEXIST, 409, "conflict"},
         {-EBUSY, 409, "conflict"},           {-ENOSPC, 409, "conflict"},
-        {-ETIMEDOUT, 409, "conflict"},       {-ENODATA, 400, "bad-request"},
+        {-ETIMEDOUT, 409, "conflict"},       {-ENODATA, 422, "validation"},
         {-ENOTSUP, 501, "unsupported"},      {-ENOTCONN, 503, "backend-unavailable"},
         {-ENOMEM, 500, "internal"},          {-EPROTO, 500, "internal"},
     };
@@ -152,26 +152,38 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
             type = map[i].type;
             break;
         }
+    if (err && err->field[0] && (status == 404 || status == 502)) {
+        status = 422;
+        type = "validation";
+    }
+    struct part_error located;
+    if (err && err->line > 0 && !err->file[0]) {
+        located = *err;
+        part_error_set_file(&located, "body");
+        err = &located;
+    }
     char buf[1024];
     const char *detail = err && err->message[0] ? part_error_format(err, buf, sizeof(buf))
                                                 : strerror(-error);
     return http_reply_problem(r, status, type, detail, err ? err->field : NULL, extra);
 }
 
-bool http_body_json(struct http_request *r, bool required, json_t **ret_json,
-                    enum MHD_Result *ret)
+/* Checks the JSON syntax of r's body as route wants it: true when the
+ * handler may run, else the 400 problem is queued into *ret. */
+static bool body_ok(struct http_request *r, enum http_body want, enum MHD_Result *ret)
 {
     json_error_t jerr;
-    *ret_json = NULL;
+    if (want == HTTP_BODY_NONE || (!r->body && want == HTTP_BODY_OPTIONAL))
+        return true;
     if (!r->body) {
-        if (!required)
-            return true;
         *ret = http_reply_problem(r, 400, "bad-request", "a JSON body is required", NULL, NULL);
         return false;
     }
-    *ret_json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (*ret_json)
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (j) {
+        json_decref(j);
         return true;
+    }
     char detail[300];
     snprintf(detail, sizeof(detail), "body:%d:%d: invalid JSON: %s", jerr.line, jerr.column,
              jerr.text);
@@ -264,6 +276,9 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
     r->name = strstr(found->pattern, "{name}") ? name : NULL;
     r->body = p->len ? p->body : NULL;
     r->body_len = p->len;
+    enum MHD_Result ret;
+    if (!body_ok(r, found->body, &ret))
+        return ret;
     return found->handler(r);
 }
 

@@ -25,11 +25,20 @@ struct http_request {
 
 typedef enum MHD_Result (*http_handler)(struct http_request *r);
 
+/* A route's request body: its JSON syntax is checked before the handler
+ * runs (400 when malformed or missing); libpart validates its content. */
+enum http_body {
+    HTTP_BODY_NONE,     /* not read */
+    HTTP_BODY_OPTIONAL, /* JSON when given */
+    HTTP_BODY_REQUIRED, /* JSON, required */
+};
+
 struct http_route {
     const char *method;
     const char *pattern; /* "/v1/partitions/{name}" */
     http_handler handler;
     bool public; /* no token needed */
+    enum http_body body;
 };
 
 /* The route table (api.c). */
@@ -57,13 +66,10 @@ enum MHD_Result http_reply_view(struct http_request *r, const char *type,
 enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j);
 enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,
                                    const char *detail, const char *field, json_t *extra);
-/* Parses the request body as JSON into *ret_json (caller json_decref()s).
- * When it is missing (and required) or malformed, queues the 400 problem,
- * stores the handler's return value in *ret and returns false. A missing
- * body that is not required gives *ret_json = NULL and true. */
-bool http_body_json(struct http_request *r, bool required, json_t **ret_json,
-                    enum MHD_Result *ret);
-
-/* The one place where a libpart errno becomes an HTTP status and problem. */
+/* The one place where a libpart errno becomes an HTTP status and problem.
+ * An error that names a field is the request's: a thing the field names
+ * that is missing or unusable is a bad value (422), not a missing resource
+ * (404) or a backend failure (502). An error with a line but no file is in
+ * the request body, and says "body". */
 enum MHD_Result http_reply_error(struct http_request *r, int error, const struct part_error *err,
                                  json_t *extra);

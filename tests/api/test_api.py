@@ -474,7 +474,7 @@ def section_openapi(env):
             ", ".join("%s %s" % r for r in only_c))
     R.check("routes: every operation of openapi.json is in partd/api.c", not only_spec,
             ", ".join("%s %s" % r for r in only_spec))
-    public = set(re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*true\s*\}', text))
+    public = set(re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*true\s*[,}]', text))
     spec_public = {(m.upper(), t) for t, item in doc["paths"].items() for m, op in item.items()
                    if m in METHODS and op.get("security") == []}
     R.check("routes: the public routes of partd/api.c are the ones without security",

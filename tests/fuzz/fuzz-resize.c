@@ -1,5 +1,6 @@
 /* libFuzzer harness: part_resize_parse() (the PATCH /v1/partitions/NAME
  * body). A parsed request names at least one field and a valid scope. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -12,8 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (part_resize_parse((const char *)data, size, &req, &err) < 0)
         return 0;
-    if (!(req.has_processors || req.has_memory || req.has_weight || req.has_weight_min ||
-          req.has_weight_max || req.has_cap))
+    bool any = false;
+    for (enum part_setting s = 0; s < PART_SET_ALL; s++)
+        any |= req.has[s];
+    if (!any)
         abort(); /* "nothing to change" must be -ENODATA */
     if (req.scope != PART_SCOPE_RUNNING && req.scope != PART_SCOPE_PROFILE &&
         req.scope != PART_SCOPE_BOTH)

@@ -206,17 +206,17 @@ static void test_resize_running(void **state)
 {
     struct fixture *fx = *state;
     struct part_resize req = {.scope = PART_SCOPE_RUNNING,
-                              .has_processors = true,
-                              .processors = 4,
-                              .has_memory = true,
-                              .memory = 3072,
-                              .has_weight = true,
-                              .weight = 400};
+                              .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 4,
+                              .has[PART_SET_MEMORY] = true,
+                              .to[PART_SET_MEMORY] = 3072,
+                              .has[PART_SET_WEIGHT] = true,
+                              .to[PART_SET_WEIGHT] = 400};
     struct part_changes c;
     struct part_error err = {0};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
     assert_int_equal(c.n, 3);
-    assert_string_equal(c.items[0].field, "processors");
+    assert_string_equal(part_setting_name(c.items[0].setting), "processors");
     assert_int_equal(c.items[0].status, PART_CHANGE_APPLIED);
     assert_int_equal(c.items[1].status, PART_CHANGE_APPLIED);
     assert_int_equal(c.items[2].status, PART_CHANGE_UNSUPPORTED);
@@ -236,8 +236,8 @@ static void test_resize_checked_before_applied(void **state)
     struct part_changes c;
     struct part_error err = {0};
     /* processors over reserved, together with a valid memory change: neither applied */
-    struct part_resize req = {.scope = PART_SCOPE_BOTH, .has_processors = true, .processors = 5,
-                              .has_memory = true, .memory = 3072};
+    struct part_resize req = {.scope = PART_SCOPE_BOTH, .has[PART_SET_PROCESSORS] = true, .to[PART_SET_PROCESSORS] = 5,
+                              .has[PART_SET_MEMORY] = true, .to[PART_SET_MEMORY] = 3072};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), -ERANGE);
     assert_string_equal(err.message, "processors (5) exceeds processors.reserved (4)");
     assert_int_equal(c.n, 0);
@@ -245,15 +245,15 @@ static void test_resize_checked_before_applied(void **state)
     assert_int_equal(geti(prod, "memory", "target"), 2048);
     json_decref(prod);
 
-    struct part_resize w = {.scope = PART_SCOPE_BOTH, .has_weight = true, .weight = 600};
+    struct part_resize w = {.scope = PART_SCOPE_BOTH, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 600};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, &c, &err), -ERANGE);
     assert_string_equal(err.field, "weight");
 
-    struct part_resize run = {.scope = PART_SCOPE_RUNNING, .has_processors = true,
-                              .processors = 2};
+    struct part_resize run = {.scope = PART_SCOPE_RUNNING, .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 2};
     assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, &c, &err), -EBUSY);
-    struct part_resize bounds = {.scope = PART_SCOPE_RUNNING, .has_weight_min = true,
-                                 .weight_min = 10};
+    struct part_resize bounds = {.scope = PART_SCOPE_RUNNING, .has[PART_SET_WEIGHT_MIN] = true,
+                                 .to[PART_SET_WEIGHT_MIN] = 10};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, &c, &err), -EINVAL);
     assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, &c, &err), -ENOENT);
 }
@@ -261,8 +261,8 @@ static void test_resize_checked_before_applied(void **state)
 static void test_resize_profile_writes_file(void **state)
 {
     struct fixture *fx = *state;
-    struct part_resize req = {.scope = PART_SCOPE_PROFILE, .has_processors = true,
-                              .processors = 3, .has_weight_max = true, .weight_max = 700};
+    struct part_resize req = {.scope = PART_SCOPE_PROFILE, .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 3, .has[PART_SET_WEIGHT_MAX] = true, .to[PART_SET_WEIGHT_MAX] = 700};
     struct part_changes c;
     struct part_error err = {0};
     char path[128];
@@ -329,9 +329,9 @@ static void test_define(void **state)
 static void test_restart_restores_running_values(void **state)
 {
     struct fixture *fx = *state;
-    struct part_resize req = {.scope = PART_SCOPE_RUNNING, .has_processors = true,
-                              .processors = 3, .has_weight = true, .weight = 450,
-                              .has_cap = true, .cap = 1.5};
+    struct part_resize req = {.scope = PART_SCOPE_RUNNING, .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 3, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 450,
+                              .has[PART_SET_CAP] = true, .to[PART_SET_CAP] = 1.5};
     struct part_changes c;
     struct part_error err = {0};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
@@ -557,9 +557,10 @@ static void test_resize_parse(void **state)
     static const char ok[] = "{\"processors\": 3, \"memory\": \"2GiB\", \"cap\": null,"
                              " \"scope\": \"running\"}";
     assert_int_equal(part_resize_parse(ok, strlen(ok), &req, &err), 0);
-    assert_true(req.has_processors && req.has_memory && req.has_cap && !req.has_weight);
-    assert_int_equal(req.memory, 2048);
-    assert_true(req.cap == PART_CAP_NONE);
+    assert_true(req.has[PART_SET_PROCESSORS] && req.has[PART_SET_MEMORY] && req.has[PART_SET_CAP] &&
+                !req.has[PART_SET_WEIGHT]);
+    assert_int_equal(req.to[PART_SET_MEMORY], 2048);
+    assert_true(req.to[PART_SET_CAP] == PART_CAP_NONE);
     assert_int_equal(req.scope, PART_SCOPE_RUNNING);
     static const char bad[] = "{\"processors\": 3,\n \"scope\": \"later\"}";
     assert_int_equal(part_resize_parse(bad, strlen(bad), &req, &err), -EINVAL);

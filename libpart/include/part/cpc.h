@@ -143,6 +143,12 @@ int part_cpc_set_active(struct part_cpc *cpc, struct part_partition *p, bool act
 int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigned processors,
                          uint64_t memory);
 
+/* Records active p's new running value v of setting s (< PART_SET_N)
+ * after the backend took it: processors and memory as
+ * part_cpc_set_running(), weight and cap as they are; recomputes the CPC. */
+int part_cpc_set_setting(struct part_cpc *cpc, struct part_partition *p, enum part_setting s,
+                         double v);
+
 /* Recomputes pool, totals and every entitlement. */
 void part_cpc_compute(struct part_cpc *cpc);
 

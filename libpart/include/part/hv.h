@@ -157,6 +157,10 @@ int part_hv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, 
                        struct part_error *err);
 int part_hv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
                     struct part_error *err);
+/* Sets running setting s (< PART_SET_N) to v through the matching
+ * set_processors, set_memory, set_weight or set_cap. */
+int part_hv_set(struct part_hv *hv, const char *domain, enum part_setting s, double v,
+                unsigned flags, struct part_error *err);
 int part_hv_pin(struct part_hv *hv, const char *domain, const struct part_placement *placement,
                 unsigned flags, struct part_error *err);
 int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,

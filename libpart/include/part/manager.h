@@ -12,48 +12,10 @@
 #include "part/error.h"
 #include "part/hv.h"
 #include "part/events.h"
+#include "part/resize.h"
 #include "part/snapshot.h"
 
 struct part_mgr;
-
-enum part_scope {
-    PART_SCOPE_RUNNING = 1 << 0,
-    PART_SCOPE_PROFILE = 1 << 1,
-    PART_SCOPE_BOTH = PART_SCOPE_RUNNING | PART_SCOPE_PROFILE,
-};
-
-/* A change request; has_* marks the fields given. */
-struct part_resize {
-    bool has_processors, has_memory, has_weight, has_weight_min, has_weight_max, has_cap;
-    unsigned processors, weight, weight_min, weight_max;
-    uint64_t memory; /* MiB */
-    double cap;      /* PART_CAP_NONE removes the cap */
-    enum part_scope scope;
-};
-
-enum part_change_status {
-    PART_CHANGE_APPLIED,     /* running: the backend confirmed it */
-    PART_CHANGE_UNSUPPORTED, /* running: recorded, the backend cannot apply it */
-    PART_CHANGE_FAILED,      /* running: the backend refused; nothing recorded */
-    PART_CHANGE_SAVED,       /* profile: written to the profile file */
-    PART_CHANGE_NOT_TRIED,   /* skipped because an earlier change failed */
-    PART_CHANGE_UNCONFIRMED, /* running: accepted by the backend, not yet seen done;
-                                the status of the partition says when it is */
-};
-
-struct part_change {
-    const char *field; /* "processors", "memory", "weight", "weight_min", ... */
-    enum part_scope scope; /* RUNNING or PROFILE */
-    double from, to;       /* PART_CAP_NONE for no cap */
-    enum part_change_status status;
-    char detail[512];
-};
-
-#define PART_CHANGES_MAX 16
-struct part_changes {
-    struct part_change items[PART_CHANGES_MAX];
-    size_t n;
-};
 
 /* Messages for the daemon's log (libpart never logs itself). */
 enum part_log_level { PART_LOG_ERROR, PART_LOG_WARNING, PART_LOG_INFO, PART_LOG_DEBUG };
@@ -112,8 +74,6 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
  * it (after the last mutation), or NULL when there is none. */
 json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name);
 
-const char *part_change_status_name(enum part_change_status s);
-
 /* The plan the rebalancer would carry out now (dry run): a new JSON object
  * {"policy": NAME, "actions": [...]}. */
 int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err);
@@ -133,13 +93,6 @@ int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_erro
 
 /* The event ring (lives as long as mgr). */
 struct part_events *part_mgr_events(struct part_mgr *mgr);
-
-/* Parses a change request (the PATCH body of docs/api.md: processors,
- * memory, weight, weight_min, weight_max, cap, scope) from text into *ret.
- * Returns 0, -EINVAL with err naming the field (line and column in text),
- * or -ENODATA when there is nothing to change. */
-int part_resize_parse(const char *text, size_t len, struct part_resize *ret,
-                      struct part_error *err);
 
 /* Re-reads the partitions directory (SIGHUP): new profiles are defined (and
  * their domains), changed ones replace the old (running values are kept:

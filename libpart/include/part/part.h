@@ -19,3 +19,5 @@
 #include "part/policy.h"
 #include "part/plan.h"
 #include "part/manager.h"
+#include "part/request.h"
+#include "part/resize.h"

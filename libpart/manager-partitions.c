@@ -1,0 +1,201 @@
+/* The mutations of a partition's existence and state: define (from a
+ * request body), undefine, activate, deactivate; and its profile file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "manager-internal.h"
+
+int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
+                        struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    int r;
+
+    if ((r = part_cpc_check_activate(mgr->cpc, p, err)) < 0)
+        return r;
+    if ((r = part_cpc_set_active(mgr->cpc, p, true)) < 0)
+        return part_error_set(err, r, "", "%s: no free host CPUs to dedicate", pp->name);
+    if (!pp->adopt) {
+        r = mgr_define_domain(mgr, p, err);
+    } else {
+        r = part_hv_set_processors(mgr->hv, pp->domain_name, pp->proc_initial, PART_HV_CONFIG,
+                                   err);
+        if (r == 0)
+            r = part_hv_set_memory(mgr->hv, pp->domain_name, pp->mem_initial, PART_HV_CONFIG,
+                                   err);
+    }
+    if (r == 0)
+        r = part_hv_activate(mgr->hv, pp->domain_name, err);
+    if (r < 0) {
+        part_cpc_set_active(mgr->cpc, p, false);
+        return r;
+    }
+    struct part_error rb = {0};
+    if (mgr_read_back(mgr, p, pp->mem_initial, &rb) < 0)
+        mgr_log(mgr, PART_LOG_WARNING, "%s: started, but cannot read it back: %s", pp->name,
+                rb.message);
+    mgr_apply_weight_cap(mgr, p);
+    if (p->history)
+        part_history_break(p->history);
+    mgr_note(mgr, PART_LOG_INFO, "activated", pp->name, by, "activated (%u processors, %llu MiB)",
+             p->processors, (unsigned long long)p->memory);
+    return 0;
+}
+
+int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err)
+{
+    struct part_partition *p;
+    int r = mgr_lock_partition(mgr, name, &p, err);
+    if (r < 0)
+        return r;
+    r = mgr_activate(mgr, p, "api", err);
+    if (r == 0 && p->profile->mode == PART_MODE_DEDICATED)
+        mgr_repin_shared(mgr);
+    if (r == 0) {
+        mgr_save_state(mgr);
+        mgr_publish(mgr);
+    }
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
+                        struct part_error *err)
+{
+    int r;
+    struct part_partition *p;
+    if ((r = mgr_lock_partition(mgr, name, &p, err)) < 0)
+        return r;
+    if (!p->active) {
+        r = part_error_set(err, -EBUSY, "", "%s is not active", name);
+        goto out;
+    }
+    r = part_hv_deactivate(mgr->hv, p->profile->domain_name, timeout_ms, force, err);
+    if (r < 0)
+        goto out;
+    part_cpc_set_active(mgr->cpc, p, false);
+    if (p->profile->mode == PART_MODE_DEDICATED)
+        mgr_repin_shared(mgr);
+    if (p->history)
+        part_history_break(p->history);
+    mgr_note(mgr, PART_LOG_INFO, "deactivated", name, "api", "deactivated%s",
+             force ? " (forced)" : "");
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+out:
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+static char *mgr_profile_path(struct part_mgr *mgr, const char *name)
+{
+    char *path;
+    if (asprintf(&path, "%s/%s.json", mgr->cfg->partitions_dir, name) < 0)
+        return NULL;
+    return path;
+}
+
+int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p,
+                             struct part_error *err)
+{
+    json_t *j = part_profile_to_json(p);
+    char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL, *path = mgr_profile_path(mgr, p->name);
+    int r = -ENOMEM;
+    if (text && path) {
+        size_t len = strlen(text);
+        text[len] = '\0';
+        char *nl = realloc(text, len + 2); /* files end with a newline */
+        if (nl) {
+            text = nl;
+            strcpy(text + len, "\n");
+            r = part_file_write_atomic(path, text, len + 1, 0644, err);
+        }
+    }
+    json_decref(j);
+    free(text);
+    free(path);
+    return r;
+}
+
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[PART_NAME_MAX],
+                    struct part_error *err)
+{
+    struct part_profile *p = NULL;
+    struct part_hv_domain d;
+    int r;
+
+    if ((r = part_profile_parse(text, len, NULL, &p, err)) < 0)
+        return r;
+    /* a body's relative paths mean what they would in its file */
+    if ((r = part_profile_resolve_paths(p, mgr->cfg->partitions_dir)) < 0) {
+        part_profile_free(p);
+        return r;
+    }
+    if ((r = mgr_lock_connected(mgr, err)) < 0) {
+        part_profile_free(p);
+        return r;
+    }
+    if ((r = part_cpc_define(mgr->cpc, p, err)) < 0) {
+        part_profile_free(p);
+        goto out;
+    }
+    struct part_partition *part = part_cpc_find(mgr->cpc, p->name);
+    if (p->adopt) {
+        r = part_hv_lookup(mgr->hv, p->domain_name, &d, err);
+        if (r == -ENOENT)
+            r = part_error_set(err, -EINVAL, "domain.adopt", "domain.adopt: no domain named %s",
+                               p->domain_name);
+    } else {
+        r = mgr_define_domain(mgr, part, err);
+    }
+    if (r == 0 && (r = mgr_write_profile(mgr, p, err)) < 0 && !p->adopt)
+        part_hv_undefine(mgr->hv, p->domain_name, NULL);
+    if (r < 0) {
+        part_cpc_undefine(mgr->cpc, p->name, NULL);
+        goto out;
+    }
+    if (ret_name)
+        snprintf(ret_name, PART_NAME_MAX, "%s", p->name);
+    mgr_note(mgr, PART_LOG_INFO, "defined", p->name, "api", "defined");
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+out:
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}
+
+int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err)
+{
+    int r;
+    struct part_partition *p;
+    if ((r = mgr_lock_partition(mgr, name, &p, err)) < 0)
+        return r;
+    if (p->active) {
+        r = part_error_set(err, -EBUSY, "", "%s is active; deactivate it first", name);
+        goto out;
+    }
+    if (!p->profile->adopt) {
+        r = part_hv_undefine(mgr->hv, p->profile->domain_name, err);
+        if (r < 0 && r != -ENOENT)
+            goto out;
+    }
+    char *path = mgr_profile_path(mgr, name);
+    if (path && unlink(path) < 0 && errno != ENOENT) {
+        r = part_error_set(err, -errno, "", "%s: domain undefined, but %s stays: %s", name, path,
+                           strerror(errno));
+        free(path);
+        goto out;
+    }
+    free(path);
+    r = part_cpc_undefine(mgr->cpc, name, err);
+    mgr_note(mgr, PART_LOG_INFO, "undefined", name, "api", "undefined");
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+out:
+    pthread_mutex_unlock(&mgr->lock);
+    return r;
+}

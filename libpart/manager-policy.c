@@ -1,0 +1,155 @@
+/* The rebalancer's side of the manager: plans (dry runs), rebalancing now
+ * or when the policy is due, and the policy in force. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "manager-internal.h"
+
+/* Applies plan's actions through the backend, one at a time, recording each
+ * result in *ret (an array like part_plan_to_json()'s, with "status" and
+ * "detail"). Called with mgr->lock held. */
+static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, const char *by,
+                           json_t *ret)
+{
+    json_t *described = ret ? part_plan_to_json(plan) : NULL;
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct part_action *a = &plan->actions[i];
+        struct part_partition *p = part_cpc_find(mgr->cpc, a->partition);
+        struct part_changes c = {0};
+        enum part_change_status status = PART_CHANGE_FAILED;
+        const char *detail = "the partition is no longer active";
+
+        if (p && p->active) {
+            mgr_resize_apply(mgr, p, a->setting, a->to, &c);
+            status = c.items[0].status;
+            detail = c.items[0].detail;
+            if (a->dc && status != PART_CHANGE_FAILED)
+                p->dc_capped = a->to != p->profile->cap;
+            if (status != PART_CHANGE_FAILED)
+                mgr->actions_applied++;
+        }
+        mgr_note(mgr, status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO,
+                 "rebalanced", a->partition, by, "%s [%s%s%s]", a->reason,
+                 part_change_status_name(status), detail[0] ? ": " : "", detail);
+        json_t *j = json_array_get(described, i); /* the plan's own rendering */
+        if (j) {
+            json_object_set_new(j, "status", json_string(part_change_status_name(status)));
+            json_object_set_new(j, "detail", json_string(detail));
+            json_array_append(ret, j);
+        }
+    }
+    json_decref(described);
+    if (plan->n)
+        mgr_save_state(mgr);
+}
+
+static bool policy_acts(const struct part_policy *p)
+{
+    return p->weights || p->processors || p->memory || p->defined_capacity;
+}
+
+void mgr_policy_tick(struct part_mgr *mgr, double now)
+{
+    struct part_plan plan = {0};
+    struct part_error err = {0};
+
+    if (!policy_acts(&mgr->policy) || now - mgr->last_plan < mgr->policy.interval - 1e-3)
+        return;
+    mgr->last_plan = now;
+    if (part_plan_make(mgr->cpc, &mgr->policy, now, &plan, &err) < 0)
+        mgr_note(mgr, PART_LOG_ERROR, "plan-refused", NULL, "policy", "plan refused: %s",
+                 err.message);
+    else
+        mgr_apply_plan(mgr, &plan, "policy", NULL);
+    part_plan_clear(&plan);
+}
+
+int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err)
+{
+    struct part_plan plan = {0};
+    pthread_mutex_lock(&mgr->lock);
+    int r = part_plan_make(mgr->cpc, &mgr->policy, mgr_mono_now(), &plan, err);
+    if (r == 0) {
+        *ret = json_pack("{s:s, s:o}", "policy", mgr->policy.name, "actions",
+                         part_plan_to_json(&plan));
+        r = *ret ? 0 : -ENOMEM;
+    }
+    pthread_mutex_unlock(&mgr->lock);
+    part_plan_clear(&plan);
+    return r;
+}
+
+int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *err)
+{
+    struct part_plan plan = {0};
+    json_t *actions = json_array();
+    int r;
+    if (!actions)
+        return -ENOMEM;
+    if ((r = mgr_lock_connected(mgr, err)) < 0) {
+        json_decref(actions);
+        return r;
+    }
+    double now = mgr_mono_now();
+    r = part_plan_make(mgr->cpc, &mgr->policy, now, &plan, err);
+    if (r == 0) {
+        mgr->last_plan = now;
+        mgr_apply_plan(mgr, &plan, "api", actions);
+        mgr_publish(mgr);
+        *ret = json_pack("{s:s, s:O}", "policy", mgr->policy.name, "actions", actions);
+        r = *ret ? 0 : -ENOMEM;
+    }
+    pthread_mutex_unlock(&mgr->lock);
+    json_decref(actions);
+    part_plan_clear(&plan);
+    return r;
+}
+
+/* Loads policy name: NAME.json in the policies directory; "static" needs
+ * no file (observe only). */
+int mgr_policy_load(const struct part_config *cfg, const char *name,
+                           struct part_policy *ret, struct part_error *err)
+{
+    int r = part_policy_load(cfg->policies_dir, name, ret, err);
+    if (r == -ENOENT && strcmp(name, "static") == 0) {
+        part_error_clear(err);
+        part_policy_default(ret);
+        return 0;
+    }
+    return r;
+}
+
+json_t *part_mgr_policy_json(struct part_mgr *mgr)
+{
+    pthread_mutex_lock(&mgr->lock);
+    json_t *j = part_policy_to_json(&mgr->policy);
+    pthread_mutex_unlock(&mgr->lock);
+    return j;
+}
+
+int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_error *err)
+{
+    struct part_policy pol;
+    int r = part_name_check(name, "name", "policy name", err);
+    if (r < 0)
+        return r;
+    if ((r = mgr_policy_load(mgr->cfg, name, &pol, err)) < 0) {
+        if (err) /* the caller's argument is at fault, not the policies directory */
+            snprintf(err->field, sizeof(err->field), "name");
+        return r;
+    }
+    pthread_mutex_lock(&mgr->lock);
+    char old[PART_NAME_MAX];
+    snprintf(old, sizeof(old), "%s", mgr->policy.name);
+    mgr->policy = pol;
+    for (size_t i = 0; i < mgr->cpc->n; i++)
+        if (mgr->cpc->parts[i]->history &&
+            mgr->cpc->parts[i]->history->rolling.window != pol.dc_window)
+            part_history_set_window(mgr->cpc->parts[i]->history, pol.dc_window);
+    mgr_note(mgr, PART_LOG_INFO, "policy", NULL, "api", "policy %s -> %s", old, pol.name);
+    mgr_save_state(mgr);
+    mgr_publish(mgr);
+    pthread_mutex_unlock(&mgr->lock);
+    return 0;
+}
