@@ -7,7 +7,7 @@
  *   manager-monitor.c    the manager's thread: samples, confirmations, reconnects
  *   manager-policy.c     plans, rebalancing and the policy in force
  *   manager-reload.c     re-reading the partitions directory (SIGHUP)
- *   resize.c             the resize path: request, check, apply, changes
+ *   manager-resize.c     the resize path: request, check, apply, changes
  * Mutations run under mgr->lock: check everything, apply through the
  * backend, record what the backend confirmed, persist, publish a snapshot. */
 #pragma once
@@ -19,6 +19,7 @@
 #include "part/manager.h"
 #include "part/plan.h"
 #include "part/policy.h"
+#include "part/resize.h"
 #include "part/state.h"
 
 struct mgr_event {
@@ -114,7 +115,7 @@ int mgr_policy_load(const struct part_config *cfg, const char *name, struct part
 /* Makes and applies a plan when the policy is due (tick). */
 void mgr_policy_tick(struct part_mgr *mgr, double now);
 
-/* resize.c */
+/* manager-resize.c */
 /* Records what the backend said (r, err) of running setting s of p. */
 void mgr_record(struct part_partition *p, enum part_setting s, int r, const struct part_error *err);
 /* One running change through the backend, listed in c; returns 0 unless it

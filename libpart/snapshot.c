@@ -238,23 +238,74 @@ static bool text_add(struct text *t, const char *fmt, ...)
     }
 }
 
+/* One partition as its metrics read it. */
+struct metric_input {
+    const struct part_partition *p;
+    const struct part_sample *cpu, *mem; /* its newest valid samples, or NULL */
+};
+
+static bool metric_active(const struct metric_input *in, double *v)
+{
+    *v = in->p->active;
+    return true;
+}
+
+static bool metric_entitlement(const struct metric_input *in, double *v)
+{
+    *v = in->p->entitlement;
+    return true;
+}
+
+static bool metric_used(const struct metric_input *in, double *v)
+{
+    return in->cpu && (*v = in->cpu->used, true);
+}
+
+static bool metric_memory_actual(const struct metric_input *in, double *v)
+{
+    return in->mem && (*v = (double)in->mem->mem_target * 1048576.0, true);
+}
+
+/* A running setting: while active, where the partition's mode has it, and
+ * not when it is none (an uncapped partition has no cap metric). */
+static bool metric_setting(const struct metric_input *in, enum part_setting s, double *v)
+{
+    const struct part_partition *p = in->p;
+    if (!p->active ||
+        (part_setting_desc(s)->shared_only && p->profile->mode != PART_MODE_SHARED))
+        return false;
+    *v = part_setting_running(p, s);
+    if (s == PART_SET_CAP && *v == PART_CAP_NONE)
+        return false;
+    if (s == PART_SET_MEMORY)
+        *v *= 1048576.0; /* bytes */
+    return true;
+}
+
+/* The metrics of each partition: read by value(), or else running setting
+ * setting. */
+static const struct part_metric {
+    const char *name, *help;
+    bool (*value)(const struct metric_input *in, double *v);
+    enum part_setting setting;
+} part_metrics[] = {
+    {"partd_partition_active", "1 when the partition is active", metric_active, 0},
+    {"partd_partition_weight", "current processing weight", NULL, PART_SET_WEIGHT},
+    {"partd_partition_entitlement_processors", "entitlement in processors", metric_entitlement,
+     0},
+    {"partd_partition_used_processors", "processors used over the last interval", metric_used, 0},
+    {"partd_partition_online_processors", "logical processors online", NULL, PART_SET_PROCESSORS},
+    {"partd_partition_cap_processors", "current cap in processors (absent when uncapped)", NULL,
+     PART_SET_CAP},
+    {"partd_partition_memory_target_bytes", "memory target", NULL, PART_SET_MEMORY},
+    {"partd_partition_memory_actual_bytes", "memory the balloon reports", metric_memory_actual, 0},
+};
+
 /* The Prometheus text exposition of the CPC and its partitions. */
 static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot_info *info,
                           const struct part_sample *const *cpu,
                           const struct part_sample *const *mem, size_t *ret_len)
 {
-    static const struct {
-        const char *name, *help;
-    } part_metrics[] = {
-        {"partd_partition_active", "1 when the partition is active"},
-        {"partd_partition_weight", "current processing weight"},
-        {"partd_partition_entitlement_processors", "entitlement in processors"},
-        {"partd_partition_used_processors", "processors used over the last interval"},
-        {"partd_partition_online_processors", "logical processors online"},
-        {"partd_partition_cap_processors", "current cap in processors (absent when uncapped)"},
-        {"partd_partition_memory_target_bytes", "memory target"},
-        {"partd_partition_memory_actual_bytes", "memory the balloon reports"},
-    };
     struct text t = {0};
     bool ok = text_add(&t,
                        "# HELP partd_cpc_cpus host CPUs\n# TYPE partd_cpc_cpus gauge\n"
@@ -280,25 +331,14 @@ static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot
                        (unsigned long long)cpc->memory_active << 20,
                        (unsigned long long)info->actions_applied, info->connected ? 1 : 0);
     for (size_t m = 0; ok && m < sizeof(part_metrics) / sizeof(part_metrics[0]); m++) {
-        ok = text_add(&t, "# HELP %s %s\n# TYPE %s gauge\n", part_metrics[m].name,
-                      part_metrics[m].help, part_metrics[m].name);
+        const struct part_metric *pm = &part_metrics[m];
+        ok = text_add(&t, "# HELP %s %s\n# TYPE %s gauge\n", pm->name, pm->help, pm->name);
         for (size_t i = 0; ok && i < cpc->n; i++) {
-            const struct part_partition *p = cpc->parts[i];
-            const struct part_sample *s;
-            bool shared = p->profile->mode == PART_MODE_SHARED;
+            struct metric_input in = {cpc->parts[i], cpu[i], mem[i]};
             double v;
-            switch (m) {
-            case 0: v = p->active; break;
-            case 1: if (!shared || !p->active) continue; v = p->weight; break;
-            case 2: v = p->entitlement; break;
-            case 3: if (!(s = cpu[i])) continue; v = s->used; break;
-            case 4: if (!p->active) continue; v = p->processors; break;
-            case 5: if (!p->active || !shared || p->cap == PART_CAP_NONE) continue; v = p->cap; break;
-            case 6: if (!p->active) continue; v = (double)p->memory * 1048576.0; break;
-            default: if (!(s = mem[i])) continue; v = (double)s->mem_target * 1048576.0;
-            }
-            ok = text_add(&t, "%s{partition=\"%s\"} %.17g\n", part_metrics[m].name,
-                          p->profile->name, v);
+            if (pm->value ? pm->value(&in, &v) : metric_setting(&in, pm->setting, &v))
+                ok = text_add(&t, "%s{partition=\"%s\"} %.17g\n", pm->name,
+                              in.p->profile->name, v);
         }
     }
     if (!ok) {

@@ -56,44 +56,86 @@ static int token_read(const char *path, char *buf, size_t len)
     return ok && buf[0] ? 0 : -ENODATA;
 }
 
+/* Logs why start-up failed (err, or r's text when err says nothing) and
+ * returns partd's exit code for it. */
+static int fail(int r, const struct part_error *err)
+{
+    char buf[1024];
+    struct part_error e = *err;
+    part_error_errno(&e, r);
+    log_msg(PART_LOG_ERROR, "%s", part_error_format(&e, buf, sizeof(buf)));
+    return 1;
+}
+
+/* Reads the configuration and opens its listeners (before anything else,
+ * so that a port in use stops partd before it touches a partition). */
+static int start(const char *config, struct part_config **ret_cfg, struct http_server **ret_http)
+{
+    struct part_error err = {0};
+    char token[512], abs[PATH_MAX];
+    int r;
+
+    /* absolute, so that relative paths in it survive daemon()'s chdir("/") */
+    if (!realpath(config, abs)) {
+        r = -errno;
+        part_error_set(&err, r, NULL, "%s: %s", config, strerror(-r));
+        return fail(r, &err);
+    }
+    if ((r = part_config_load(abs, ret_cfg, &err)) < 0)
+        return fail(r, &err);
+    struct part_config *cfg = *ret_cfg;
+    if (cfg->token_file && (r = token_read(cfg->token_file, token, sizeof(token))) < 0) {
+        part_error_set(&err, r, NULL, "token_file %s: %s", cfg->token_file,
+                       r == -ENODATA ? "empty" : strerror(-r));
+        return fail(r, &err);
+    }
+    if ((r = http_listen(cfg, cfg->token_file ? token : NULL, ret_http, &err)) < 0)
+        return fail(r, &err);
+    return 0;
+}
+
+/* Serves until SIGTERM or SIGINT; SIGHUP reloads the partitions directory.
+ * Returns the signal. */
+static int serve(struct part_mgr *mgr, const sigset_t *sigs)
+{
+    char buf[1024];
+    for (;;) {
+        struct timespec keepalive = {.tv_sec = 15};
+        int sig = sigtimedwait(sigs, NULL, &keepalive);
+        if (sig < 0) {
+            api_events_tick(false); /* event followers learn that partd is alive */
+            continue;
+        }
+        if (sig != SIGHUP)
+            return sig;
+        struct part_error re = {0};
+        log_msg(PART_LOG_INFO, "SIGHUP: reloading the partitions directory");
+        if (part_mgr_reload(mgr, &re) < 0)
+            log_msg(PART_LOG_ERROR, "reload: %s", part_error_format(&re, buf, sizeof(buf)));
+    }
+}
+
 static int run(const char *config, bool foreground)
 {
     struct part_config *cfg = NULL;
     struct part_mgr *mgr = NULL;
     struct http_server *http = NULL;
     struct part_error err = {0};
-    char token[512], buf[1024];
     sigset_t sigs;
-    int sig, r;
+    int r;
 
-    /* absolute, so that relative paths in it survive daemon()'s chdir("/") */
-    char abs[PATH_MAX];
-    if (!realpath(config, abs)) {
-        log_msg(PART_LOG_ERROR, "%s: %s", config, strerror(errno));
-        return 1;
-    }
-    if ((r = part_config_load(abs, &cfg, &err)) < 0) {
-        log_msg(PART_LOG_ERROR, "%s", part_error_format(&err, buf, sizeof(buf)));
-        return 1;
-    }
-    if (cfg->token_file && (r = token_read(cfg->token_file, token, sizeof(token))) < 0) {
-        log_msg(PART_LOG_ERROR, "token_file %s: %s", cfg->token_file,
-                r == -ENODATA ? "empty" : strerror(-r));
-        part_config_free(cfg);
-        return 1;
-    }
-    const char *tok = cfg->token_file ? token : NULL;
-    if ((r = http_listen(cfg, tok, &http, &err)) < 0) {
-        log_msg(PART_LOG_ERROR, "%s", err.message);
+    if (start(config, &cfg, &http) != 0) {
+        http_stop(http);
         part_config_free(cfg);
         return 1;
     }
     if (!foreground && daemon(0, 1) < 0) {
-        log_msg(PART_LOG_ERROR, "cannot go to the background: %s", strerror(errno));
+        r = part_error_set(&err, -errno, NULL, "cannot go to the background: %s", strerror(errno));
+        http_stop(http);
         part_config_free(cfg);
-        return 1;
+        return fail(r, &err);
     }
-    /* signals are taken by sigwait() below, never by the threads started next */
+    /* signals are taken by sigwait() in serve(), never by the threads started next */
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -102,37 +144,20 @@ static int run(const char *config, bool foreground)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     log_msg(PART_LOG_INFO, "partd %s starting on %s", PARTD_VERSION, cfg->uri);
-    struct part_config *keep = cfg;
+    struct part_config *keep = cfg; /* taken by the manager once open */
     if ((r = part_mgr_open(cfg, &part_hv_libvirt_ops, log_part, NULL, &mgr, &err)) < 0) {
-        log_msg(PART_LOG_ERROR, "%s", part_error_format(&err, buf, sizeof(buf)));
         http_stop(http);
         part_config_free(keep);
-        return 1;
+        return fail(r, &err);
     }
     if ((r = http_serve(http, mgr, &err)) < 0) {
-        log_msg(PART_LOG_ERROR, "%s", err.message);
         http_stop(http);
         part_mgr_close(mgr);
-        return 1;
+        return fail(r, &err);
     }
     malloc_trim(0); /* give back what start-up used and no longer needs */
     log_msg(PART_LOG_INFO, "ready");
-    for (;;) {
-        struct timespec keepalive = {.tv_sec = 15};
-        sig = sigtimedwait(&sigs, NULL, &keepalive);
-        if (sig < 0) {
-            api_events_tick(false); /* event followers learn that partd is alive */
-            continue;
-        }
-        if (sig == SIGHUP) {
-            struct part_error re = {0};
-            log_msg(PART_LOG_INFO, "SIGHUP: reloading the partitions directory");
-            if (part_mgr_reload(mgr, &re) < 0)
-                log_msg(PART_LOG_ERROR, "reload: %s", part_error_format(&re, buf, sizeof(buf)));
-            continue;
-        }
-        break;
-    }
+    int sig = serve(mgr, &sigs);
     log_msg(PART_LOG_INFO, "stopping (signal %d); partitions keep running", sig);
     api_events_tick(true);
     usleep(200 * 1000); /* let followers' streams end cleanly */

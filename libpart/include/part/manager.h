@@ -12,10 +12,11 @@
 #include "part/error.h"
 #include "part/hv.h"
 #include "part/events.h"
-#include "part/resize.h"
 #include "part/snapshot.h"
 
 struct part_mgr;
+struct part_resize;  /* resize.h */
+struct part_changes; /* resize.h */
 
 /* Messages for the daemon's log (libpart never logs itself). */
 enum part_log_level { PART_LOG_ERROR, PART_LOG_WARNING, PART_LOG_INFO, PART_LOG_DEBUG };
