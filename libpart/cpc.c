@@ -50,7 +50,7 @@ int part_cpc_new(unsigned cpus, uint64_t memory, const struct part_cpc_config *c
                               part_size_format(memory, b, sizeof(b)));
     struct part_cpc *cpc = calloc(1, sizeof(*cpc));
     if (!cpc)
-        return -ENOMEM;
+        return part_error_oom(err);
     cpc->cpus = cpus;
     cpc->memory = memory;
     cpc->cfg = *cfg;
@@ -209,11 +209,11 @@ int part_cpc_define(struct part_cpc *cpc, struct part_profile *profile, struct p
         return r;
     struct part_partition **parts = realloc(cpc->parts, (cpc->n + 1) * sizeof(*parts));
     if (!parts)
-        return -ENOMEM;
+        return part_error_oom(err);
     cpc->parts = parts;
     struct part_partition *p = calloc(1, sizeof(*p));
     if (!p)
-        return -ENOMEM;
+        return part_error_oom(err);
     p->profile = profile;
     cpc->parts[cpc->n++] = p;
     part_cpc_compute(cpc);

@@ -86,7 +86,7 @@ int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *er
     json_t *actions = json_array();
     int r;
     if (!actions)
-        return -ENOMEM;
+        return part_error_oom(err);
     if ((r = mgr_lock_connected(mgr, err)) < 0) {
         json_decref(actions);
         return r;

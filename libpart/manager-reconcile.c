@@ -70,7 +70,6 @@ void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p)
     mgr_record(p, PART_SET_CAP, r, &err);
 }
 
-/* Reads the running processors and memory back from the backend. */
 /* Reads the running processors back from the backend. The memory target
  * is target (MiB, 0: what the domain reports): right after a start the
  * balloon is still at the domain's maximum and reaches the target later, so

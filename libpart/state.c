@@ -38,7 +38,7 @@ int part_state_load(const char *dir, struct part_state *ret, struct part_error *
 
     memset(ret, 0, sizeof(*ret));
     if (!path)
-        return -ENOMEM;
+        return part_error_oom(err);
     if (access(path, F_OK) < 0 && errno == ENOENT) {
         r = 0;
         goto out;

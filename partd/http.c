@@ -391,7 +391,7 @@ int http_listen(const struct part_config *cfg, const char *token, struct http_se
     int r = 0;
 
     if (!s)
-        return -ENOMEM;
+        return part_error_oom(err);
     for (size_t i = 0; i < 16; i++)
         s->fds[i] = -1;
     s->token = token ? strdup(token) : NULL;
