@@ -463,6 +463,22 @@ int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigne
     return 0;
 }
 
+double part_setting_running(const struct part_partition *p, enum part_setting s)
+{
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        return p->processors;
+    case PART_SET_MEMORY:
+        return (double)p->memory;
+    case PART_SET_WEIGHT:
+        return p->weight;
+    case PART_SET_CAP:
+        return p->cap;
+    default:
+        return part_setting_profile(p->profile, s);
+    }
+}
+
 int part_cpc_set_setting(struct part_cpc *cpc, struct part_partition *p, enum part_setting s,
                          double v)
 {

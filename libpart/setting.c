@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "part/cpc.h"
+#include "part/profile.h"
 #include "part/setting.h"
 
 static const struct part_setting_desc settings[PART_SET_ALL] = {
@@ -36,22 +36,6 @@ int part_setting_by_name(const char *name)
         if (strcmp(settings[s].name, name) == 0)
             return s;
     return -1;
-}
-
-double part_setting_running(const struct part_partition *p, enum part_setting s)
-{
-    switch (s) {
-    case PART_SET_PROCESSORS:
-        return p->processors;
-    case PART_SET_MEMORY:
-        return (double)p->memory;
-    case PART_SET_WEIGHT:
-        return p->weight;
-    case PART_SET_CAP:
-        return p->cap;
-    default:
-        return part_setting_profile(p->profile, s);
-    }
 }
 
 double part_setting_profile(const struct part_profile *p, enum part_setting s)

@@ -143,6 +143,10 @@ int part_cpc_set_active(struct part_cpc *cpc, struct part_partition *p, bool act
 int part_cpc_set_running(struct part_cpc *cpc, struct part_partition *p, unsigned processors,
                          uint64_t memory);
 
+/* The running value of setting s of p (memory in MiB); for the weight's
+ * bounds, the profile's. The settings table's accessor of partitions. */
+double part_setting_running(const struct part_partition *p, enum part_setting s);
+
 /* Records active p's new running value v of setting s (< PART_SET_N)
  * after the backend took it: processors and memory as
  * part_cpc_set_running(), weight and cap as they are; recomputes the CPC. */

@@ -17,7 +17,6 @@
 #define PART_CAP_MAX        255.0
 #define PART_CAP_NONE       0.0 /* a cap (or defined capacity) of none: uncapped */
 
-struct part_partition;
 struct part_profile;
 
 enum part_setting {
@@ -56,9 +55,6 @@ const char *part_setting_name(enum part_setting s);
 
 /* The setting named name, or -1. */
 int part_setting_by_name(const char *name);
-
-/* The running value of setting s (< PART_SET_N) of p; memory in MiB. */
-double part_setting_running(const struct part_partition *p, enum part_setting s);
 
 /* The profile's value of s: the initial value of a running setting, or the
  * weight bound. */
