@@ -1,22 +1,18 @@
-/* The command line, read against the tables in partctl.c: global options
- * anywhere, the command, its arguments and its options. getopt_long is not
- * used because options depend on the command: after "deactivate", --timeout
- * is the shutdown wait, before it the request timeout. */
+/* The command line, read against the tables of partctl.c: global options
+ * anywhere, the command, its arguments and its options, each value
+ * converted and checked by opt.c before any handler runs. getopt_long is
+ * not used because options depend on the command: after "deactivate",
+ * --timeout is the shutdown wait, before it the request timeout. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "output.h"
-#include "partctl.h"
-
-/* The global options' values, until they go into ctx. */
-struct globals {
-    const char *server, *token_file, *timeout, *output;
-    bool help, version, self_test;
-};
 
 int cli_usage_error(const struct partctl_cmd *cmd, const char *fmt, ...)
 {
@@ -45,9 +41,9 @@ int cli_fail(const char *fmt, ...)
     return PARTCTL_FAILED;
 }
 
-static const struct partctl_cmd *find_command(const char *name)
+const struct partctl_cmd *cli_find_command(const struct partctl_table *t, const char *name)
 {
-    for (const struct partctl_cmd *c = partctl_commands; c->name; c++)
+    for (const struct partctl_cmd *c = t->commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;
@@ -66,39 +62,20 @@ static int find_opt(const struct partctl_opt *opts, const char *name, size_t nam
     return -1;
 }
 
-static bool in_choices(const char *const *choices, const char *value)
+/* The global option name's value, or NULL when it was not given. */
+static const struct opt_value *global(const struct partctl_ctx *ctx, const char *name)
 {
-    for (; *choices; choices++)
-        if (strcmp(*choices, value) == 0)
-            return true;
-    return false;
+    int i = find_opt(ctx->table->globals, name, strlen(name), 0);
+    return i >= 0 && ctx->globals[i].text ? &ctx->globals[i] : NULL;
 }
 
-static void set_global(struct globals *g, const char *name, const char *value)
-{
-    if (strcmp(name, "server") == 0)
-        g->server = value;
-    else if (strcmp(name, "token-file") == 0)
-        g->token_file = value;
-    else if (strcmp(name, "timeout") == 0)
-        g->timeout = value;
-    else if (strcmp(name, "output") == 0)
-        g->output = value;
-    else if (strcmp(name, "help") == 0)
-        g->help = true;
-    else if (strcmp(name, "version") == 0)
-        g->version = true;
-    else if (strcmp(name, "self-test") == 0)
-        g->self_test = true;
-}
-
-/* Reads the option in argv[*i] (and its argument, advancing *i). Returns
- * PARTCTL_OK or a usage error, printed. */
-static int parse_option(int argc, char **argv, int *i, struct partctl_ctx *ctx, struct globals *g)
+/* Reads the option in argv[*i] (and its value, advancing *i) into ctx.
+ * Returns PARTCTL_OK or a usage error, printed. */
+static int parse_option(int argc, char **argv, int *i, struct partctl_ctx *ctx)
 {
     const char *a = argv[*i], *name = NULL, *value = NULL;
     size_t namelen = 0;
-    char shrt = 0;
+    char shrt = 0, err[512];
 
     if (a[1] == '-') {
         name = a + 2;
@@ -112,41 +89,41 @@ static int parse_option(int argc, char **argv, int *i, struct partctl_ctx *ctx, 
     }
     /* the command's own options come first: they may shadow a global one */
     const struct partctl_opt *opts = ctx->cmd ? ctx->cmd->opts : NULL;
+    struct opt_value *slots = ctx->values;
     int idx = find_opt(opts, name, namelen, shrt);
-    const struct partctl_opt *o = idx >= 0 ? &opts[idx] : NULL;
-    if (!o) {
-        int gi = find_opt(partctl_global_opts, name, namelen, shrt);
-        o = gi >= 0 ? &partctl_global_opts[gi] : NULL;
+    if (idx < 0) {
+        opts = ctx->table->globals;
+        slots = ctx->globals;
+        idx = find_opt(opts, name, namelen, shrt);
     }
-    if (!o)
+    if (idx < 0)
         return cli_usage_error(ctx->cmd, "unknown option '%s'", a);
-    if (o->has_arg && !value) {
+    const struct partctl_opt *o = &opts[idx];
+    if (opt_takes_value(o) && !value) {
         if (*i + 1 >= argc)
             return cli_usage_error(ctx->cmd, "option --%s needs an argument (%s)", o->name,
                                    o->metavar);
         value = argv[++*i];
-    } else if (!o->has_arg && value) {
+    } else if (!opt_takes_value(o) && value) {
         return cli_usage_error(ctx->cmd, "option --%s takes no argument", o->name);
     }
-    if (o->choices && !in_choices(o->choices, value)) {
-        char list[256] = "";
-        for (const char *const *c = o->choices; *c; c++)
-            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-                     c == o->choices ? "" : ", ", *c);
-        return cli_usage_error(ctx->cmd, "invalid value '%s' for --%s (expected one of: %s)", value,
-                               o->name, list);
-    }
-    if (idx >= 0 && o == &opts[idx])
-        ctx->values[idx] = value ? value : "";
-    else
-        set_global(g, o->name, value);
+    if (!opt_parse(o, value ? value : "", &slots[idx], err, sizeof(err)))
+        return cli_usage_error(ctx->cmd, "%s", err);
     return PARTCTL_OK;
+}
+
+static bool in_choices(const char *const *choices, const char *value)
+{
+    for (; *choices; choices++)
+        if (strcmp(*choices, value) == 0)
+            return true;
+    return false;
 }
 
 static int parse_positional(const char *a, struct partctl_ctx *ctx, size_t *nargs)
 {
     if (!ctx->cmd) {
-        ctx->cmd = find_command(a);
+        ctx->cmd = cli_find_command(ctx->table, a);
         if (!ctx->cmd)
             return cli_usage_error(NULL, "unknown command '%s'", a);
         return PARTCTL_OK;
@@ -160,28 +137,22 @@ static int parse_positional(const char *a, struct partctl_ctx *ctx, size_t *narg
     return PARTCTL_OK;
 }
 
-/* Sets ctx->client up from the globals and the environment. */
-static int setup_client(struct partctl_ctx *ctx, const struct globals *g)
+/* Sets ctx->client up from the global options and the environment. */
+static int setup_client(struct partctl_ctx *ctx)
 {
+    const struct opt_value *server = global(ctx, "server"), *timeout = global(ctx, "timeout");
+    const struct opt_value *token_file = global(ctx, "token-file");
     const char *env = getenv("PARTD_SERVER");
 
-    ctx->client.server = g->server ? g->server : env && env[0] ? env : CLIENT_DEFAULT_SERVER;
-    ctx->client.timeout_ms = CLIENT_TIMEOUT_MS;
-    if (g->timeout) {
-        char *end;
-        double s = strtod(g->timeout, &end);
-        if (end == g->timeout || *end || !isfinite(s) || s <= 0 || s > 86400)
-            return cli_usage_error(ctx->cmd, "invalid --timeout '%s' (seconds, over 0)",
-                                   g->timeout);
-        ctx->client.timeout_ms = (long)ceil(s * 1000);
-    }
+    ctx->client.server = server ? server->text : env && env[0] ? env : CLIENT_DEFAULT_SERVER;
+    ctx->client.timeout_ms = timeout ? (long)ceil(timeout->x * 1000) : CLIENT_TIMEOUT_MS;
     if (ctx->cmd->local)
         return PARTCTL_OK;
     /* an explicit --token-file wins over the environment */
-    if (g->token_file) {
-        int r = client_load_token(&ctx->client, g->token_file);
+    if (token_file) {
+        int r = client_load_token(&ctx->client, token_file->text);
         if (r < 0)
-            return cli_fail("cannot read a token from %s: %s", g->token_file,
+            return cli_fail("cannot read a token from %s: %s", token_file->text,
                             r == -EINVAL ? "the file is empty" : strerror(-r));
     } else if ((env = getenv("PARTD_TOKEN")) && env[0]) {
         ctx->client.token = xstrdup(env);
@@ -189,48 +160,65 @@ static int setup_client(struct partctl_ctx *ctx, const struct globals *g)
     return PARTCTL_OK;
 }
 
-int cli_parse(int argc, char **argv, struct partctl_ctx *ctx, bool *ret_done)
+/* What the global flags ask for; CLI_RUN when none. */
+static enum cli_action action_of(const struct partctl_ctx *ctx)
 {
-    struct globals g = {0};
+    if (global(ctx, "self-test"))
+        return CLI_SELF_TEST;
+    if (global(ctx, "help"))
+        return CLI_HELP;
+    if (global(ctx, "version"))
+        return CLI_VERSION;
+    return CLI_RUN;
+}
+
+int cli_parse(const struct partctl_table *t, int argc, char **argv, struct partctl_ctx *ctx,
+              enum cli_action *ret_action)
+{
     bool dashdash = false;
     size_t nargs = 0;
     int r;
 
+    ctx->table = t;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         r = PARTCTL_OK;
         if (!dashdash && strcmp(a, "--") == 0)
             dashdash = true;
         else if (!dashdash && a[0] == '-' && a[1])
-            r = parse_option(argc, argv, &i, ctx, &g);
+            r = parse_option(argc, argv, &i, ctx);
         else
             r = parse_positional(a, ctx, &nargs);
         if (r != PARTCTL_OK)
             return r;
     }
-    *ret_done = true;
-    if (g.self_test)
-        return self_test();
-    if (g.help)
-        return help_print(ctx->cmd, stdout);
-    if (g.version) {
-        printf("partctl %s\n", PARTD_VERSION);
+    *ret_action = action_of(ctx);
+    if (*ret_action != CLI_RUN)
         return PARTCTL_OK;
-    }
     if (!ctx->cmd)
         return cli_usage_error(NULL, "no command given");
-    *ret_done = false;
     const struct partctl_arg *args = ctx->cmd->args;
     if (args && args[nargs].metavar && !args[nargs].optional)
         return cli_usage_error(ctx->cmd, "missing argument %s", args[nargs].metavar);
-    ctx->json = g.output && strcmp(g.output, "json") == 0;
-    return setup_client(ctx, &g);
+    const struct opt_value *output = global(ctx, "output");
+    ctx->json = output && strcmp(output->text, "json") == 0;
+    return setup_client(ctx);
 }
 
-const char *cli_opt(const struct partctl_ctx *ctx, const char *name)
+const struct opt_value *cli_opt(const struct partctl_ctx *ctx, const char *name)
 {
     int i = find_opt(ctx->cmd->opts, name, strlen(name), 0);
-    return i >= 0 ? ctx->values[i] : NULL;
+
+    if (i < 0) {
+        fprintf(stderr, "partctl: bug: %s has no option --%s\n", ctx->cmd->name, name);
+        abort();
+    }
+    return ctx->values[i].text ? &ctx->values[i] : NULL;
+}
+
+bool cli_flag(const struct partctl_ctx *ctx, const char *name)
+{
+    return cli_opt(ctx, name) != NULL;
 }
 
 int cli_call(struct partctl_ctx *ctx, const char *method, const char *path, json_t *body,
@@ -253,33 +241,6 @@ int cli_call(struct partctl_ctx *ctx, const char *method, const char *path, json
     else
         json_decref(reply);
     return ok ? PARTCTL_OK : PARTCTL_FAILED;
-}
-
-bool cli_uint(const char *s, unsigned long long max, unsigned long long *ret)
-{
-    char *end;
-
-    if (!s || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *ret = v;
-    return true;
-}
-
-bool cli_seconds(const char *s, double *ret)
-{
-    char *end;
-
-    if (!s || !*s)
-        return false;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v <= 0 || v > 86400)
-        return false;
-    *ret = v;
-    return true;
 }
 
 volatile sig_atomic_t cli_interrupted;

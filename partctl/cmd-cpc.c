@@ -4,8 +4,6 @@
 #include "output.h"
 #include "partctl.h"
 
-#define get json_object_get
-
 /* [2,3,4,5,8] as "2-5,8" */
 static void cpu_ranges(const json_t *cpus, char *buf, size_t len)
 {
@@ -36,10 +34,10 @@ static void print_groups(const json_t *groups)
     table_cell(t, "MEMBERS");
     /* plain loops: clang-format does not know jansson's foreach macros */
     for (size_t i = 0; i < json_array_size(groups); i++) {
-        const json_t *g = json_array_get(groups, i), *m = get(g, "members");
-        table_cell(t, "%s", output_value(get(g, "name"), a, sizeof(a)));
-        table_cell(t, "%s", output_cap(get(g, "cap"), a, sizeof(a)));
-        table_cell(t, "%s", output_value(get(g, "weight_total"), a, sizeof(a)));
+        const json_t *g = json_array_get(groups, i), *m = reply_get(g, "members");
+        table_cell(t, "%s", output_value(reply_get(g, "name"), a, sizeof(a)));
+        table_cell(t, "%s", output_cap(reply_get(g, "cap"), a, sizeof(a)));
+        table_cell(t, "%s", output_value(reply_get(g, "weight_total"), a, sizeof(a)));
         members[0] = '\0';
         for (size_t j = 0; j < json_array_size(m); j++) {
             const char *name = json_string_value(json_array_get(m, j));
@@ -54,49 +52,49 @@ static void print_groups(const json_t *groups)
 
 static void print_cpc(const json_t *cpc)
 {
-    const json_t *p = get(cpc, "processors"), *m = get(cpc, "memory");
-    const json_t *parts = get(cpc, "partitions");
-    const char *uri = json_string_value(get(cpc, "uri"));
+    const json_t *p = reply_get(cpc, "processors"), *m = reply_get(cpc, "memory");
+    const json_t *parts = reply_get(cpc, "partitions");
+    const char *uri = json_string_value(reply_get(cpc, "uri"));
     struct table *t = table_new(2, 1);
     char a[64], b[64], c[64], d[64], cpus[256];
 
     printf("CPC %s (driver %s, backend %s)\n", uri ? uri : "-",
-           output_value(get(cpc, "driver"), a, sizeof(a)),
-           output_value(get(cpc, "backend"), b, sizeof(b)));
-    cpu_ranges(get(p, "pool_cpus"), cpus, sizeof(cpus));
+           output_value(reply_get(cpc, "driver"), a, sizeof(a)),
+           output_value(reply_get(cpc, "backend"), b, sizeof(b)));
+    cpu_ranges(reply_get(p, "pool_cpus"), cpus, sizeof(cpus));
     table_cell(t, "  processors:");
     table_cell(t, "%s host CPUs, %s reserved for the host, %s dedicated, shared pool %s%s%s%s",
-               output_value(get(p, "host"), a, sizeof(a)),
-               output_value(get(p, "host_reserved"), b, sizeof(b)),
-               output_value(get(p, "dedicated"), c, sizeof(c)),
-               output_value(get(p, "pool"), d, sizeof(d)), cpus[0] ? " (CPUs " : "", cpus,
+               output_value(reply_get(p, "host"), a, sizeof(a)),
+               output_value(reply_get(p, "host_reserved"), b, sizeof(b)),
+               output_value(reply_get(p, "dedicated"), c, sizeof(c)),
+               output_value(reply_get(p, "pool"), d, sizeof(d)), cpus[0] ? " (CPUs " : "", cpus,
                cpus[0] ? ")" : "");
     table_cell(t, "  memory:");
     table_cell(t, "%s, %s reserved for the host, %s to active partitions, %s free",
-               output_size(get(m, "host"), a, sizeof(a)),
-               output_size(get(m, "host_reserved"), b, sizeof(b)),
-               output_size(get(m, "active"), c, sizeof(c)),
-               output_size(get(m, "free"), d, sizeof(d)));
+               output_size(reply_get(m, "host"), a, sizeof(a)),
+               output_size(reply_get(m, "host_reserved"), b, sizeof(b)),
+               output_size(reply_get(m, "active"), c, sizeof(c)),
+               output_size(reply_get(m, "free"), d, sizeof(d)));
     table_cell(t, "  overcommit:");
     table_cell(t, "processors %s per pool CPU, memory %s",
-               output_value(get(p, "cpu_overcommit"), a, sizeof(a)),
-               output_value(get(m, "memory_overcommit"), b, sizeof(b)));
+               output_value(reply_get(p, "cpu_overcommit"), a, sizeof(a)),
+               output_value(reply_get(m, "memory_overcommit"), b, sizeof(b)));
     table_cell(t, "  weights:");
-    table_cell(t, "%s in the shared pool", output_value(get(p, "weight_total"), a, sizeof(a)));
+    table_cell(t, "%s in the shared pool", output_value(reply_get(p, "weight_total"), a, sizeof(a)));
     table_cell(t, "  partitions:");
-    table_cell(t, "%s defined, %s active", output_value(get(parts, "defined"), a, sizeof(a)),
-               output_value(get(parts, "active"), b, sizeof(b)));
-    if (json_is_object(get(cpc, "rebalancer"))) {
+    table_cell(t, "%s defined, %s active", output_value(reply_get(parts, "defined"), a, sizeof(a)),
+               output_value(reply_get(parts, "active"), b, sizeof(b)));
+    if (json_is_object(reply_get(cpc, "rebalancer"))) {
         table_cell(t, "  rebalancer:");
         table_cell(t, "policy %s, %s actions applied",
-                   output_value(get(get(cpc, "rebalancer"), "policy"), a, sizeof(a)),
-                   output_value(get(get(cpc, "rebalancer"), "actions_applied"), b, sizeof(b)));
+                   output_value(reply_get(cpc, "rebalancer.policy"), a, sizeof(a)),
+                   output_value(reply_get(cpc, "rebalancer.actions_applied"), b, sizeof(b)));
     }
     table_print(t, stdout);
     table_free(t);
-    if (json_array_size(get(cpc, "groups"))) {
+    if (json_array_size(reply_get(cpc, "groups"))) {
         putchar('\n');
-        print_groups(get(cpc, "groups"));
+        print_groups(reply_get(cpc, "groups"));
     }
 }
 
@@ -127,10 +125,10 @@ int cmd_version(struct partctl_ctx *ctx)
         output_json(reply, stdout);
     } else if (r == PARTCTL_OK) {
         printf("partd   %s (API %s, libvirt %s, driver %s)\n",
-               output_value(get(reply, "partd"), a, sizeof(a)),
-               output_value(get(reply, "api"), b, sizeof(b)),
-               output_value(get(reply, "libvirt"), c, sizeof(c)),
-               output_value(get(reply, "driver"), d, sizeof(d)));
+               output_value(reply_get(reply, "partd"), a, sizeof(a)),
+               output_value(reply_get(reply, "api"), b, sizeof(b)),
+               output_value(reply_get(reply, "libvirt"), c, sizeof(c)),
+               output_value(reply_get(reply, "driver"), d, sizeof(d)));
     } else if (json && reply) {
         output_json(reply, stdout);
     }
@@ -145,8 +143,8 @@ int cmd_health(struct partctl_ctx *ctx)
 
     int r = cli_call(ctx, "GET", "/v1/health", NULL, &reply);
     if (r == PARTCTL_OK && !ctx->json)
-        printf("%s (backend %s)\n", output_value(get(reply, "status"), a, sizeof(a)),
-               output_value(get(reply, "backend"), b, sizeof(b)));
+        printf("%s (backend %s)\n", output_value(reply_get(reply, "status"), a, sizeof(a)),
+               output_value(reply_get(reply, "backend"), b, sizeof(b)));
     json_decref(reply);
     return r;
 }

@@ -1,7 +1,6 @@
 /* The commands whose replies are not one JSON document: events (a list, or
- * followed as server-sent events) and metrics (Prometheus text). The
- * server-sent events are parsed as they come, a piece at a time: libcurl
- * cuts the stream anywhere, in the middle of a line or of a UTF-8 char. */
+ * followed as server-sent events, parsed by sse.c) and metrics (Prometheus
+ * text). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,126 +9,16 @@
 
 #include "output.h"
 #include "partctl.h"
+#include "sse.h"
 
-#define get json_object_get
-
-#define SSE_LINE_MAX  (1u << 20) /* partd's events are under 1 KiB */
-#define FOLLOW_IDLE_S 45L        /* partd sends a keep-alive every 15 s */
-
-/* A server-sent events parser (the WHATWG EventSource rules, less retry):
- * lines end with LF, CRLF or CR; "data:" lines accumulate, "event:" names
- * the event, ":" starts a comment, and an empty line dispatches. */
-struct sse {
-    char *line, *data;
-    size_t len, alloc, dlen, dalloc;
-    char event[64];
-    bool cr;       /* the last byte was a CR: a LF after it ends no other line */
-    bool has_data; /* a "data" field came since the last dispatch */
-    bool too_long;
-    /* gets each event; returns false to stop parsing */
-    bool (*dispatch)(const char *event, const char *data, void *opaque);
-    void *opaque;
-};
-
-static bool grow(char **buf, size_t *alloc, size_t need)
-{
-    if (need <= *alloc)
-        return true;
-    size_t n = *alloc ? *alloc : 256;
-    while (n < need)
-        n *= 2;
-    char *p = realloc(*buf, n);
-    if (!p)
-        return false;
-    *buf = p;
-    *alloc = n;
-    return true;
-}
-
-static void sse_clear(struct sse *p)
-{
-    free(p->line);
-    free(p->data);
-}
-
-/* Handles the complete line in p->line (NUL-terminated). */
-static bool sse_line(struct sse *p)
-{
-    char *line = p->line, *value;
-
-    if (!line[0]) {
-        bool go_on = true;
-        if (p->has_data) {
-            p->data[p->dlen > 0 ? p->dlen - 1 : 0] = '\0'; /* the last LF */
-            go_on = p->dispatch(p->event[0] ? p->event : "message", p->data, p->opaque);
-        }
-        p->dlen = 0;
-        p->has_data = false;
-        p->event[0] = '\0';
-        return go_on;
-    }
-    if (line[0] == ':')
-        return true; /* a comment: partd's keep-alive */
-    value = strchr(line, ':');
-    if (value) {
-        *value++ = '\0';
-        if (*value == ' ')
-            value++;
-    } else {
-        value = line + strlen(line);
-    }
-    if (strcmp(line, "data") == 0) {
-        size_t n = strlen(value);
-        if (!grow(&p->data, &p->dalloc, p->dlen + n + 2))
-            return false;
-        memcpy(p->data + p->dlen, value, n);
-        p->dlen += n;
-        p->data[p->dlen++] = '\n';
-        p->data[p->dlen] = '\0';
-        p->has_data = true;
-    } else if (strcmp(line, "event") == 0) {
-        snprintf(p->event, sizeof(p->event), "%s", value);
-    }
-    return true; /* "id" and "retry" matter to reconnecting clients only */
-}
-
-/* Feeds the next n bytes of the stream; returns false to stop (the
- * dispatcher said so, a line is over SSE_LINE_MAX, or ENOMEM). */
-static bool sse_feed(struct sse *p, const char *buf, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = buf[i];
-        if (p->cr && c == '\n') {
-            p->cr = false;
-            continue;
-        }
-        p->cr = c == '\r';
-        if (c == '\r' || c == '\n') {
-            if (!grow(&p->line, &p->alloc, p->len + 1))
-                return false;
-            p->line[p->len] = '\0';
-            p->len = 0;
-            if (!sse_line(p))
-                return false;
-            continue;
-        }
-        if (p->len + 1 >= SSE_LINE_MAX) {
-            p->too_long = true;
-            return false;
-        }
-        if (!grow(&p->line, &p->alloc, p->len + 2))
-            return false;
-        p->line[p->len++] = c;
-    }
-    return true;
-}
+#define FOLLOW_IDLE_S 45L /* partd sends a keep-alive every 15 s */
 
 /* "TIME BY KIND PARTITION MESSAGE", as wide as most values */
 #define EVENT_FORMAT "%-8s  %-7s  %-12s  %-10s  %s\n"
 
 static void print_event(const json_t *e)
 {
-    const json_t *t = get(e, "time");
+    const json_t *t = reply_get(e, "time");
     char when[16] = "-", by[32], kind[32], part[64], msg[400];
 
     if (json_is_number(t)) {
@@ -138,10 +27,10 @@ static void print_event(const json_t *e)
         if (localtime_r(&secs, &tm))
             strftime(when, sizeof(when), "%H:%M:%S", &tm);
     }
-    printf(EVENT_FORMAT, when, output_value(get(e, "by"), by, sizeof(by)),
-           output_value(get(e, "kind"), kind, sizeof(kind)),
-           output_value(get(e, "partition"), part, sizeof(part)),
-           output_value(get(e, "message"), msg, sizeof(msg)));
+    printf(EVENT_FORMAT, when, output_value(reply_get(e, "by"), by, sizeof(by)),
+           output_value(reply_get(e, "kind"), kind, sizeof(kind)),
+           output_value(reply_get(e, "partition"), part, sizeof(part)),
+           output_value(reply_get(e, "message"), msg, sizeof(msg)));
 }
 
 struct follow {
@@ -223,7 +112,19 @@ static int stream_call(struct partctl_ctx *ctx, const char *path, struct client_
     return PARTCTL_OK;
 }
 
-static int events_follow(struct partctl_ctx *ctx, const char *since)
+/* "/v1/events", with follow=1 and since=N as the options ask */
+static void events_path(const struct partctl_ctx *ctx, char *buf, size_t len)
+{
+    const struct opt_value *since = cli_opt(ctx, "since");
+    bool follow = cli_flag(ctx, "follow");
+    int n = snprintf(buf, len, "/v1/events%s", follow ? "?follow=1" : "");
+
+    if (since)
+        snprintf(buf + n, len - (size_t)n, "%csince=%llu", follow ? '&' : '?',
+                 (unsigned long long)since->n);
+}
+
+static int events_follow(struct partctl_ctx *ctx)
 {
     struct follow f = {.json = ctx->json};
     struct client_stream s = {.accept = "text/event-stream",
@@ -234,8 +135,7 @@ static int events_follow(struct partctl_ctx *ctx, const char *since)
     char path[128];
     bool interrupted;
 
-    snprintf(path, sizeof(path), "/v1/events?follow=1%s%s", since ? "&since=" : "",
-             since ? since : "");
+    events_path(ctx, path, sizeof(path));
     f.sse.dispatch = on_event;
     f.sse.opaque = &f;
     cli_catch_interrupts();
@@ -252,20 +152,15 @@ static int events_follow(struct partctl_ctx *ctx, const char *since)
 
 int cmd_events(struct partctl_ctx *ctx)
 {
-    const char *since = cli_opt(ctx, "since");
-    unsigned long long n;
     json_t *reply = NULL;
     char path[128];
 
-    if (since && !cli_uint(since, UINT64_MAX, &n))
-        return cli_usage_error(ctx->cmd, "invalid --since '%s' (an event number, 0 or more)",
-                               since);
-    if (cli_opt(ctx, "follow"))
-        return events_follow(ctx, since);
-    snprintf(path, sizeof(path), "/v1/events%s%s", since ? "?since=" : "", since ? since : "");
+    if (cli_flag(ctx, "follow"))
+        return events_follow(ctx);
+    events_path(ctx, path, sizeof(path));
     int r = cli_call(ctx, "GET", path, NULL, &reply);
     if (r == PARTCTL_OK && !ctx->json) {
-        const json_t *events = get(reply, "events");
+        const json_t *events = reply_get(reply, "events");
         printf(EVENT_FORMAT, "TIME", "BY", "KIND", "PARTITION", "MESSAGE");
         for (size_t i = 0; i < json_array_size(events); i++)
             print_event(json_array_get(events, i));
@@ -290,45 +185,4 @@ int cmd_metrics(struct partctl_ctx *ctx)
     if ((fflush(stdout) != 0 || ferror(stdout)) && r == PARTCTL_OK)
         r = cli_fail("cannot write the metrics: %s", strerror(errno));
     return r;
-}
-
-/* the self-test's dispatcher: appends "EVENT=DATA|" to a string */
-static bool collect(const char *event, const char *data, void *opaque)
-{
-    char *out = opaque;
-    snprintf(out + strlen(out), 512 - strlen(out), "%s=%s|", event, data);
-    return true;
-}
-
-int events_self_test(void)
-{
-    static const char stream[] = ": keep-alive\n\n"
-                                 "id: 1\nevent: policy\ndata: {\"seq\":1}\n\n"
-                                 "id: 2\r\nevent: resized\r\ndata: {\"a\":\r\ndata:1}\r\n\r\n"
-                                 ": x\rdata:  b\r\rdata\n\nevent: x\n: no data\n\n"
-                                 "data: {\"\xC3\xA9\"}\n\ndata: cut";
-    static const char want[] =
-        "policy={\"seq\":1}|resized={\"a\":\n1}|message= b|message=|message={\"\xC3\xA9\"}|";
-    const size_t len = sizeof(stream) - 1;
-    int problems = 0;
-
-    /* two pieces cut at every byte, then one byte at a time */
-    for (size_t cut = 0; cut <= len + 1; cut++) {
-        char out[512] = "";
-        struct sse p = {.dispatch = collect, .opaque = out};
-        if (cut <= len) {
-            sse_feed(&p, stream, cut);
-            sse_feed(&p, stream + cut, len - cut);
-        } else {
-            for (size_t i = 0; i < len; i++)
-                sse_feed(&p, stream + i, 1);
-        }
-        if (strcmp(out, want) != 0) {
-            fprintf(stderr, "self-test: events: stream cut at %zu: got '%s', expected '%s'\n", cut,
-                    out, want);
-            problems++;
-        }
-        sse_clear(&p);
-    }
-    return problems;
 }

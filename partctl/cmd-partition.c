@@ -1,7 +1,6 @@
 /* Commands on partitions: list, show, define, undefine, activate,
  * deactivate, resize. Each sends one request and prints the reply; the
  * shape of the replies is docs/api.md's. */
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,6 @@
 
 #include "output.h"
 #include "partctl.h"
-
-#define get json_object_get
 
 /* "/v1/partitions/NAME[/ACTION]" with NAME escaped: a name that is not a
  * partition's should reach partd as a 404, not as another route. */
@@ -29,13 +26,13 @@ static char *partition_path(const char *name, const char *action)
 
 static bool is_active(const json_t *p)
 {
-    const char *state = json_string_value(get(p, "state"));
+    const char *state = json_string_value(reply_get(p, "state"));
     return state && strcmp(state, "active") == 0;
 }
 
 static bool is_shared(const json_t *p)
 {
-    const char *mode = json_string_value(get(p, "mode"));
+    const char *mode = json_string_value(reply_get(p, "mode"));
     return !mode || strcmp(mode, "dedicated") != 0;
 }
 
@@ -44,22 +41,22 @@ static bool is_shared(const json_t *p)
 static void list_cell(struct table *t, const json_t *p, const char *field, const char *running,
                       const char *profile)
 {
-    const json_t *o = get(p, field);
+    const json_t *o = reply_get(p, field);
     bool active = is_active(p);
     char buf[64];
 
-    output_field(field, get(o, active ? running : profile), buf, sizeof(buf));
-    table_cell(t, "%s%s", buf, active && get(get(p, "pending"), field) ? "*" : "");
+    output_field(field, reply_get(o, active ? running : profile), buf, sizeof(buf));
+    table_cell(t, "%s%s", buf, active && reply_get(reply_get(p, "pending"), field) ? "*" : "");
 }
 
 static void list_row(struct table *t, const json_t *p)
 {
-    const json_t *ent = get(p, "entitlement");
+    const json_t *ent = reply_get(p, "entitlement");
     char a[64];
 
-    table_cell(t, "%s", output_value(get(p, "name"), a, sizeof(a)));
-    table_cell(t, "%s", output_value(get(p, "state"), a, sizeof(a)));
-    table_cell(t, "%s", output_value(get(p, "mode"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "name"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "state"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "mode"), a, sizeof(a)));
     list_cell(t, p, "processors", "online", "initial");
     if (is_shared(p)) {
         list_cell(t, p, "weight", "current", "initial");
@@ -73,7 +70,7 @@ static void list_row(struct table *t, const json_t *p)
     else
         table_cell(t, "-");
     list_cell(t, p, "memory", "target", "initial");
-    table_cell(t, "%s", output_value(get(p, "group"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "group"), a, sizeof(a)));
 }
 
 int cmd_list(struct partctl_ctx *ctx)
@@ -85,7 +82,7 @@ int cmd_list(struct partctl_ctx *ctx)
         struct table *t = table_new(9, 2);
         static const char *const head[] = {"NAME", "STATE",       "MODE",   "CPUS", "WEIGHT",
                                            "CAP",  "ENTITLEMENT", "MEMORY", "GROUP"};
-        const json_t *parts = get(reply, "partitions");
+        const json_t *parts = reply_get(reply, "partitions");
         for (size_t i = 0; i < 9; i++)
             table_cell(t, "%s", head[i]);
         /* plain loops: clang-format does not know jansson's foreach macros */
@@ -113,14 +110,14 @@ static void running_profile(struct table *t, const char *key, bool active, const
  * is on partd's clock, which means nothing here. */
 static void show_utilisation(struct table *t, const json_t *p)
 {
-    const json_t *u = get(p, "utilisation");
+    const json_t *u = reply_get(p, "utilisation");
     char a[64];
 
     table_cell(t, "utilisation:");
-    if (json_is_object(u) && json_is_number(get(u, "used")) && json_is_number(get(u, "of_online")))
+    if (json_is_object(u) && json_is_number(reply_get(u, "used")) && json_is_number(reply_get(u, "of_online")))
         table_cell(t, "%s processors (%.0f%% of online)",
-                   output_value(get(u, "used"), a, sizeof(a)),
-                   100 * json_number_value(get(u, "of_online")));
+                   output_value(reply_get(u, "used"), a, sizeof(a)),
+                   100 * json_number_value(reply_get(u, "of_online")));
     else if (json_is_number(u))
         table_cell(t, "%s processors", output_value(u, a, sizeof(a)));
     else
@@ -129,59 +126,59 @@ static void show_utilisation(struct table *t, const json_t *p)
 
 static void show_settings(struct table *t, const json_t *p)
 {
-    const json_t *pr = get(p, "processors"), *w = get(p, "weight"), *c = get(p, "cap");
-    const json_t *m = get(p, "memory");
+    const json_t *pr = reply_get(p, "processors"), *w = reply_get(p, "weight"), *c = reply_get(p, "cap");
+    const json_t *m = reply_get(p, "memory");
     bool active = is_active(p);
     char a[64], b[64], c1[64], d[64], run[160], prof[200];
 
-    output_value(get(pr, "online"), run, sizeof(run));
+    output_value(reply_get(pr, "online"), run, sizeof(run));
     strcat(run, " online");
     snprintf(prof, sizeof(prof), "initial %s, min %s, reserved %s",
-             output_value(get(pr, "initial"), a, sizeof(a)),
-             output_value(get(pr, "min"), b, sizeof(b)),
-             output_value(get(pr, "reserved"), c1, sizeof(c1)));
+             output_value(reply_get(pr, "initial"), a, sizeof(a)),
+             output_value(reply_get(pr, "min"), b, sizeof(b)),
+             output_value(reply_get(pr, "reserved"), c1, sizeof(c1)));
     running_profile(t, "processors:", active, run, prof);
     if (is_shared(p)) {
-        output_value(get(w, "current"), run, sizeof(run));
+        output_value(reply_get(w, "current"), run, sizeof(run));
         snprintf(prof, sizeof(prof), "initial %s, min %s, max %s",
-                 output_value(get(w, "initial"), a, sizeof(a)),
-                 output_value(get(w, "min"), b, sizeof(b)),
-                 output_value(get(w, "max"), c1, sizeof(c1)));
+                 output_value(reply_get(w, "initial"), a, sizeof(a)),
+                 output_value(reply_get(w, "min"), b, sizeof(b)),
+                 output_value(reply_get(w, "max"), c1, sizeof(c1)));
         running_profile(t, "weight:", active, run, prof);
-        output_cap(get(c, "current"), run, sizeof(run));
-        if (json_is_true(get(c, "by_defined_capacity")))
+        output_cap(reply_get(c, "current"), run, sizeof(run));
+        if (json_is_true(reply_get(c, "by_defined_capacity")))
             strcat(run, ", set by the defined capacity");
-        snprintf(prof, sizeof(prof), "initial %s", output_cap(get(c, "initial"), a, sizeof(a)));
+        snprintf(prof, sizeof(prof), "initial %s", output_cap(reply_get(c, "initial"), a, sizeof(a)));
         running_profile(t, "cap:", active, run, prof);
-        if (get(c, "defined_capacity")) {
+        if (reply_get(c, "defined_capacity")) {
             table_cell(t, "defined capacity:");
-            if (json_is_number(get(c, "defined_capacity")))
+            if (json_is_number(reply_get(c, "defined_capacity")))
                 table_cell(t, "%s processors (a limit on the rolling average)",
-                           output_value(get(c, "defined_capacity"), a, sizeof(a)));
+                           output_value(reply_get(c, "defined_capacity"), a, sizeof(a)));
             else
                 table_cell(t, "none");
         }
     }
     table_cell(t, "entitlement:");
-    if (active && json_is_number(get(p, "entitlement")))
-        table_cell(t, "%.2f processors", json_number_value(get(p, "entitlement")));
+    if (active && json_is_number(reply_get(p, "entitlement")))
+        table_cell(t, "%.2f processors", json_number_value(reply_get(p, "entitlement")));
     else
         table_cell(t, "-");
-    snprintf(run, sizeof(run), "%s target", output_size(get(m, "target"), a, sizeof(a)));
-    if (!json_is_null(get(m, "actual")) && get(m, "actual"))
+    snprintf(run, sizeof(run), "%s target", output_size(reply_get(m, "target"), a, sizeof(a)));
+    if (!json_is_null(reply_get(m, "actual")) && reply_get(m, "actual"))
         snprintf(run + strlen(run), sizeof(run) - strlen(run), ", %s actual",
-                 output_size(get(m, "actual"), a, sizeof(a)));
+                 output_size(reply_get(m, "actual"), a, sizeof(a)));
     snprintf(prof, sizeof(prof), "initial %s, min %s, reserved %s",
-             output_size(get(m, "initial"), b, sizeof(b)),
-             output_size(get(m, "min"), c1, sizeof(c1)),
-             output_size(get(m, "reserved"), d, sizeof(d)));
+             output_size(reply_get(m, "initial"), b, sizeof(b)),
+             output_size(reply_get(m, "min"), c1, sizeof(c1)),
+             output_size(reply_get(m, "reserved"), d, sizeof(d)));
     running_profile(t, "memory:", active, run, prof);
     show_utilisation(t, p);
 }
 
 static void show_pending(struct table *t, const json_t *p)
 {
-    json_t *pending = get(p, "pending");
+    json_t *pending = reply_get(p, "pending");
     char list[512] = "", a[64];
 
     for (void *it = json_object_iter(pending); it; it = json_object_iter_next(pending, it)) {
@@ -198,7 +195,7 @@ static void show_pending(struct table *t, const json_t *p)
 
 static void show_backend(struct table *t, const json_t *p)
 {
-    json_t *backend = get(p, "backend");
+    json_t *backend = reply_get(p, "backend");
     char buf[600];
 
     table_cell(t, "backend:");
@@ -214,27 +211,27 @@ static void show_partition(const json_t *p)
 {
     struct table *t = table_new(2, 1);
     char a[64];
-    const char *managed = json_string_value(get(p, "managed_domain"));
+    const char *managed = json_string_value(reply_get(p, "managed_domain"));
 
     table_cell(t, "name:");
-    table_cell(t, "%s", output_value(get(p, "name"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "name"), a, sizeof(a)));
     table_cell(t, "state:");
-    table_cell(t, "%s", output_value(get(p, "state"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "state"), a, sizeof(a)));
     table_cell(t, "mode:");
-    table_cell(t, "%s", output_value(get(p, "mode"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "mode"), a, sizeof(a)));
     table_cell(t, "group:");
-    table_cell(t, "%s", output_value(get(p, "group"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "group"), a, sizeof(a)));
     table_cell(t, "autostart:");
-    table_cell(t, "%s", output_value(get(p, "autostart"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "autostart"), a, sizeof(a)));
     table_cell(t, "domain:");
     /* not through a buffer: an adopted domain's name can be long */
-    const char *domain = json_string_value(get(p, "domain"));
+    const char *domain = json_string_value(reply_get(p, "domain"));
     table_cell(t, "%s%s%s%s", domain ? domain : "-", managed ? " (" : "", managed ? managed : "",
                managed ? ")" : "");
     table_cell(t, "managed:");
-    if (json_is_boolean(get(p, "managed")))
+    if (json_is_boolean(reply_get(p, "managed")))
         table_cell(t, "%s",
-                   json_is_true(get(p, "managed")) ? "yes (the rebalancer may change it)"
+                   json_is_true(reply_get(p, "managed")) ? "yes (the rebalancer may change it)"
                                                    : "no (the rebalancer leaves it alone)");
     else
         table_cell(t, "-");
@@ -267,7 +264,7 @@ static int partition_action(struct partctl_ctx *ctx, const char *method, const c
 
     int r = cli_call(ctx, method, path, body, &reply);
     if (r == PARTCTL_OK && !ctx->json) {
-        const char *name = json_string_value(get(reply, "name"));
+        const char *name = json_string_value(reply_get(reply, "name"));
         printf("partition %s %s\n", name ? name : ctx->args[0], done);
         if (json_is_object(reply)) {
             putchar('\n');
@@ -321,30 +318,28 @@ int cmd_activate(struct partctl_ctx *ctx)
     return r;
 }
 
+/* partd replies once the guest is down: the request waits for the
+ * shutdown and some more */
+#define DEACTIVATE_REPLY_S 30
+
 int cmd_deactivate(struct partctl_ctx *ctx)
 {
-    const char *timeout = cli_opt(ctx, "timeout");
+    const struct opt_value *timeout = cli_opt(ctx, "timeout");
+    bool force = cli_flag(ctx, "force");
     json_t *body = NULL;
-    double secs = 0;
-    char *end;
 
-    if (timeout) {
-        secs = strtod(timeout, &end);
-        if (end == timeout || *end || !isfinite(secs) || secs < 0)
-            return cli_usage_error(ctx->cmd, "invalid --timeout '%s' (seconds)", timeout);
-    }
-    if (cli_opt(ctx, "force") || timeout) {
+    if (force || timeout) {
         body = json_object();
-        if (cli_opt(ctx, "force"))
+        if (force)
             json_object_set_new(body, "force", json_true());
-        if (timeout && secs == floor(secs) && secs < 1e9)
-            json_object_set_new(body, "timeout", json_integer((json_int_t)secs));
+        /* seconds, whole ones as an integer as docs/api.md shows them */
+        if (timeout && timeout->x == floor(timeout->x))
+            json_object_set_new(body, "timeout", json_integer((json_int_t)timeout->x));
         else if (timeout)
-            json_object_set_new(body, "timeout", json_real(secs));
+            json_object_set_new(body, "timeout", json_real(timeout->x));
     }
-    /* partd replies once the guest is down: wait as long as it may take */
-    if (timeout && ctx->client.timeout_ms < (secs + 30) * 1000)
-        ctx->client.timeout_ms = secs < 86400 ? (long)((secs + 30) * 1000) : 86430000L;
+    if (timeout && ctx->client.timeout_ms < (timeout->x + DEACTIVATE_REPLY_S) * 1000)
+        ctx->client.timeout_ms = (long)ceil((timeout->x + DEACTIVATE_REPLY_S) * 1000);
     char *path = partition_path(ctx->args[0], "deactivate");
     int r = partition_action(ctx, "POST", path, body, "deactivated");
     free(path);
@@ -365,82 +360,60 @@ static void print_changes(const json_t *changes)
     table_cell(t, "STATUS");
     for (size_t i = 0; i < json_array_size(changes); i++) {
         const json_t *c = json_array_get(changes, i);
-        const char *field = json_string_value(get(c, "field"));
+        const char *field = json_string_value(reply_get(c, "field"));
         table_cell(t, "%s", field ? field : "-");
-        table_cell(t, "%s", output_value(get(c, "scope"), a, sizeof(a)));
-        table_cell(t, "%s", output_field(field ? field : "", get(c, "from"), a, sizeof(a)));
-        table_cell(t, "%s", output_field(field ? field : "", get(c, "to"), b, sizeof(b)));
+        table_cell(t, "%s", output_value(reply_get(c, "scope"), a, sizeof(a)));
+        table_cell(t, "%s", output_field(field ? field : "", reply_get(c, "from"), a, sizeof(a)));
+        table_cell(t, "%s", output_field(field ? field : "", reply_get(c, "to"), b, sizeof(b)));
         table_cell(t, "%s", output_status(c, st, sizeof(st)));
     }
     table_print(t, stdout);
     table_free(t);
 }
 
-/* Adds --OPT's value (a whole number) to body as key; returns false after
- * printing a usage error when it is not one. */
-static bool resize_uint(struct partctl_ctx *ctx, json_t *body, const char *opt, const char *key)
+/* "--cpus, --memory, ... or --cap": the options that are settings */
+static void setting_options(const struct partctl_cmd *cmd, char *buf, size_t len)
 {
-    const char *v = cli_opt(ctx, opt);
-    unsigned long long n;
+    const struct partctl_opt *o, *last = NULL;
 
-    if (!v)
-        return true;
-    if (!cli_uint(v, UINT_MAX, &n)) {
-        cli_usage_error(ctx->cmd, "invalid --%s '%s' (a whole number)", opt, v);
-        return false;
+    for (o = cmd->opts; o->name; o++)
+        if (o->type == OPT_SETTING)
+            last = o;
+    buf[0] = '\0';
+    for (o = cmd->opts; o->name; o++) {
+        const char *sep = !buf[0] ? "" : o == last ? " or " : ", ";
+        if (o->type == OPT_SETTING)
+            snprintf(buf + strlen(buf), len - strlen(buf), "%s--%s", sep, o->name);
     }
-    json_object_set_new(body, key, json_integer((json_int_t)n));
-    return true;
 }
 
-/* The PATCH body from the options, or NULL after a usage error. */
+/* The PATCH body from the options, or NULL after a usage error. Each
+ * option that is a setting gives a member named and written as libpart's
+ * settings table says (a cap of none as null); the values were checked
+ * against its ranges while parsing. */
 static json_t *resize_body(struct partctl_ctx *ctx)
 {
-    const char *memory = cli_opt(ctx, "memory"), *cap = cli_opt(ctx, "cap");
-    const char *scope = cli_opt(ctx, "scope");
+    const struct opt_value *scope = cli_opt(ctx, "scope");
     json_t *body = json_object();
-    uint64_t mib;
+    char list[256];
 
-    if (!resize_uint(ctx, body, "cpus", "processors") ||
-        !resize_uint(ctx, body, "weight", "weight") ||
-        !resize_uint(ctx, body, "weight-min", "weight_min") ||
-        !resize_uint(ctx, body, "weight-max", "weight_max"))
-        goto fail;
-    if (memory) {
-        /* checked here for a usage error, sent as given: partd parses it too */
-        if (part_size_parse(memory, &mib) < 0) {
-            cli_usage_error(ctx->cmd, "invalid --memory '%s' (a size: 8GiB, 512MiB, 1.5GiB)",
-                            memory);
-            goto fail;
-        }
-        /* a plain number is MiB, which the API takes as an integer only */
-        if (memory[strspn(memory, "0123456789")] == '\0')
-            json_object_set_new(body, "memory", json_integer((json_int_t)mib));
-        else
-            json_object_set_new(body, "memory", json_string(memory));
-    }
-    if (cap && strcmp(cap, "none") == 0) {
-        json_object_set_new(body, "cap", json_null());
-    } else if (cap) {
-        char *end;
-        double c = strtod(cap, &end);
-        if (end == cap || *end || !isfinite(c) || c <= 0) {
-            cli_usage_error(ctx->cmd, "invalid --cap '%s' (processors, e.g. 2.5, or none)", cap);
-            goto fail;
-        }
-        json_object_set_new(body, "cap", json_real(c));
+    for (size_t i = 0; ctx->cmd->opts[i].name; i++) {
+        const struct partctl_opt *o = &ctx->cmd->opts[i];
+        const struct opt_value *v = &ctx->values[i];
+        if (o->type != OPT_SETTING || !v->text)
+            continue;
+        json_object_set_new(body, part_setting_name(o->setting),
+                            part_setting_json(o->setting, v->none ? PART_CAP_NONE : v->x));
     }
     if (json_object_size(body) == 0) {
-        cli_usage_error(ctx->cmd, "nothing to change: give --cpus, --memory, --weight, "
-                                  "--weight-min, --weight-max or --cap");
-        goto fail;
+        json_decref(body);
+        setting_options(ctx->cmd, list, sizeof(list));
+        cli_usage_error(ctx->cmd, "nothing to change: give %s", list);
+        return NULL;
     }
     if (scope)
-        json_object_set_new(body, "scope", json_string(scope));
+        json_object_set_new(body, "scope", json_string(scope->text));
     return body;
-fail:
-    json_decref(body);
-    return NULL;
 }
 
 int cmd_resize(struct partctl_ctx *ctx)
@@ -452,11 +425,11 @@ int cmd_resize(struct partctl_ctx *ctx)
     char *path = partition_path(ctx->args[0], NULL);
     int r = cli_call(ctx, "PATCH", path, body, &reply);
     /* a 502 carries the changes too: what was applied before the failure */
-    if (!ctx->json && json_is_array(get(reply, "changes"))) {
-        print_changes(get(reply, "changes"));
-        if (json_is_object(get(reply, "partition"))) {
+    if (!ctx->json && json_is_array(reply_get(reply, "changes"))) {
+        print_changes(reply_get(reply, "changes"));
+        if (json_is_object(reply_get(reply, "partition"))) {
             putchar('\n');
-            show_partition(get(reply, "partition"));
+            show_partition(reply_get(reply, "partition"));
         }
     }
     json_decref(reply);

@@ -5,12 +5,10 @@
 #include "output.h"
 #include "partctl.h"
 
-#define get json_object_get
-
 /* "not tried" rather than the API's "not-tried" */
 static const char *short_status(const json_t *a)
 {
-    const char *status = json_string_value(get(a, "status"));
+    const char *status = json_string_value(reply_get(a, "status"));
 
     if (!status)
         return "-";
@@ -39,13 +37,13 @@ static size_t print_actions(const json_t *actions, bool with_status)
     table_cell(t, "REASON");
     for (size_t i = 0; i < n; i++) {
         const json_t *x = json_array_get(actions, i);
-        const char *setting = json_string_value(get(x, "setting"));
-        const char *detail = json_string_value(get(x, "detail"));
-        const char *reason = json_string_value(get(x, "reason"));
-        table_cell(t, "%s", output_value(get(x, "partition"), a, sizeof(a)));
+        const char *setting = json_string_value(reply_get(x, "setting"));
+        const char *detail = json_string_value(reply_get(x, "detail"));
+        const char *reason = json_string_value(reply_get(x, "reason"));
+        table_cell(t, "%s", output_value(reply_get(x, "partition"), a, sizeof(a)));
         table_cell(t, "%s", setting ? setting : "-");
-        table_cell(t, "%s", output_field(setting ? setting : "", get(x, "from"), a, sizeof(a)));
-        table_cell(t, "%s", output_field(setting ? setting : "", get(x, "to"), b, sizeof(b)));
+        table_cell(t, "%s", output_field(setting ? setting : "", reply_get(x, "from"), a, sizeof(a)));
+        table_cell(t, "%s", output_field(setting ? setting : "", reply_get(x, "to"), b, sizeof(b)));
         if (with_status)
             table_cell(t, "%s", short_status(x));
         table_cell(t, "%s", reason ? reason : "-");
@@ -60,10 +58,10 @@ static size_t print_actions(const json_t *actions, bool with_status)
     putchar('\n');
     for (size_t i = 0; i < n; i++) {
         const json_t *x = json_array_get(actions, i);
-        const char *detail = json_string_value(get(x, "detail"));
+        const char *detail = json_string_value(reply_get(x, "detail"));
         if (detail && detail[0])
-            printf("%s %s: %s: %s\n", output_value(get(x, "partition"), a, sizeof(a)),
-                   output_value(get(x, "setting"), b, sizeof(b)), short_status(x), detail);
+            printf("%s %s: %s: %s\n", output_value(reply_get(x, "partition"), a, sizeof(a)),
+                   output_value(reply_get(x, "setting"), b, sizeof(b)), short_status(x), detail);
     }
     return failed;
 }
@@ -74,7 +72,7 @@ int cmd_plan(struct partctl_ctx *ctx)
 
     int r = cli_call(ctx, "GET", "/v1/plan", NULL, &reply);
     if (r == PARTCTL_OK && !ctx->json)
-        print_actions(get(reply, "actions"), false);
+        print_actions(reply_get(reply, "actions"), false);
     json_decref(reply);
     return r;
 }
@@ -88,7 +86,7 @@ int cmd_rebalance(struct partctl_ctx *ctx)
         json_decref(reply);
         return r;
     }
-    actions = get(reply, "actions");
+    actions = reply_get(reply, "actions");
     size_t failed = 0;
     if (ctx->json) {
         for (size_t i = 0; i < json_array_size(actions); i++)
@@ -148,7 +146,7 @@ int cmd_policy(struct partctl_ctx *ctx)
         r = cli_call(ctx, "GET", "/v1/policy", NULL, &reply);
     }
     if (r == PARTCTL_OK && !ctx->json && json_is_object(reply)) {
-        const char *now = json_string_value(get(reply, "name"));
+        const char *now = json_string_value(reply_get(reply, "name"));
         if (name)
             printf("policy %s in force\n\n", now ? now : name);
         struct table *t = table_new(2, 1);

@@ -16,8 +16,6 @@
 #include "output.h"
 #include "partctl.h"
 
-#define get json_object_get
-
 #define TOP_INTERVAL_S 2.0
 #define CLEAR_SCREEN   "\033[H\033[2J"
 
@@ -39,10 +37,10 @@ static double now_s(void)
 /* Processors used, or -1 when not measured. */
 static double used(const json_t *p)
 {
-    const json_t *u = get(p, "utilisation");
+    const json_t *u = reply_get(p, "utilisation");
 
     if (json_is_object(u))
-        u = get(u, "used");
+        u = reply_get(u, "used");
     return json_is_number(u) ? json_number_value(u) : -1;
 }
 
@@ -51,7 +49,7 @@ static int by_used(const void *a, const void *b)
 {
     const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
     double ux = used(x), uy = used(y);
-    const char *nx = json_string_value(get(x, "name")), *ny = json_string_value(get(y, "name"));
+    const char *nx = json_string_value(reply_get(x, "name")), *ny = json_string_value(reply_get(y, "name"));
 
     if (ux != uy)
         return ux < uy ? 1 : -1;
@@ -60,7 +58,7 @@ static int by_used(const void *a, const void *b)
 
 static void header(const json_t *cpc, size_t active)
 {
-    const json_t *p = get(cpc, "processors"), *reb = get(cpc, "rebalancer");
+    const json_t *p = reply_get(cpc, "processors"), *reb = reply_get(cpc, "rebalancer");
     char a[64], b[64], c[64], d[64], e[64], when[16] = "";
     time_t t = time(NULL);
     struct tm tm;
@@ -69,21 +67,21 @@ static void header(const json_t *cpc, size_t active)
         strftime(when, sizeof(when), "%H:%M:%S", &tm);
     printf("CPC: pool %s CPUs, weight total %s, policy %s, %s actions applied, %zu of %s "
            "partitions active  %s\n",
-           output_value(get(p, "pool"), a, sizeof(a)),
-           output_value(get(p, "weight_total"), b, sizeof(b)),
-           output_value(get(reb, "policy"), c, sizeof(c)),
-           output_value(get(reb, "actions_applied"), d, sizeof(d)), active,
-           output_value(get(get(cpc, "partitions"), "defined"), e, sizeof(e)), when);
+           output_value(reply_get(p, "pool"), a, sizeof(a)),
+           output_value(reply_get(p, "weight_total"), b, sizeof(b)),
+           output_value(reply_get(reb, "policy"), c, sizeof(c)),
+           output_value(reply_get(reb, "actions_applied"), d, sizeof(d)), active,
+           output_value(reply_get(cpc, "partitions.defined"), e, sizeof(e)), when);
 }
 
 static void row(struct table *t, const json_t *p)
 {
-    const json_t *w = get(p, "weight"), *m = get(p, "memory"), *ent = get(p, "entitlement");
+    const json_t *w = reply_get(p, "weight"), *m = reply_get(p, "memory"), *ent = reply_get(p, "entitlement");
     double u = used(p);
     char a[64];
 
-    table_cell(t, "%s", output_value(get(p, "name"), a, sizeof(a)));
-    table_cell(t, "%s", output_value(get(w, "current"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "name"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(w, "current"), a, sizeof(a)));
     if (json_is_number(ent))
         table_cell(t, "%.2f", json_number_value(ent)); /* as list and show do */
     else
@@ -96,9 +94,9 @@ static void row(struct table *t, const json_t *p)
         table_cell(t, "%.0f%%", 100 * u / json_number_value(ent));
     else
         table_cell(t, "-");
-    table_cell(t, "%s", output_value(get(get(p, "processors"), "online"), a, sizeof(a)));
-    table_cell(t, "%s", output_size(get(m, "target"), a, sizeof(a)));
-    table_cell(t, "%s", output_size(get(m, "actual"), a, sizeof(a)));
+    table_cell(t, "%s", output_value(reply_get(p, "processors.online"), a, sizeof(a)));
+    table_cell(t, "%s", output_size(reply_get(m, "target"), a, sizeof(a)));
+    table_cell(t, "%s", output_size(reply_get(m, "actual"), a, sizeof(a)));
 }
 
 /* Prints frame n (from 0) from the CPC and the partition list. */
@@ -117,7 +115,7 @@ static void print_frame(const struct top *top, unsigned long long n, const json_
     }
     for (size_t i = 0; i < total; i++) {
         const json_t *p = json_array_get(parts, i);
-        const char *state = json_string_value(get(p, "state"));
+        const char *state = json_string_value(reply_get(p, "state"));
         if (state && strcmp(state, "active") == 0)
             list[active++] = p;
     }
@@ -155,7 +153,7 @@ static int frame(struct partctl_ctx *ctx, const struct top *top, unsigned long l
         r = cli_call(ctx, "GET", "/v1/partitions", NULL, &parts);
     ctx->json = json;
     if (r == PARTCTL_OK && json) {
-        json_t *both = json_pack("{s:O, s:O}", "cpc", cpc, "partitions", get(parts, "partitions"));
+        json_t *both = json_pack("{s:O, s:O}", "cpc", cpc, "partitions", reply_get(parts, "partitions"));
         char *s = both ? json_dumps(both, JSON_COMPACT) : NULL;
         if (s)
             puts(s);
@@ -163,7 +161,7 @@ static int frame(struct partctl_ctx *ctx, const struct top *top, unsigned long l
         free(s);
         json_decref(both);
     } else if (r == PARTCTL_OK) {
-        print_frame(top, n, cpc, get(parts, "partitions"));
+        print_frame(top, n, cpc, reply_get(parts, "partitions"));
     }
     json_decref(cpc);
     json_decref(parts);
@@ -216,15 +214,13 @@ static void keys_off(struct top *top)
 
 int cmd_top(struct partctl_ctx *ctx)
 {
-    const char *interval = cli_opt(ctx, "interval"), *iterations = cli_opt(ctx, "iterations");
-    struct top top = {.interval = TOP_INTERVAL_S, .tty = isatty(STDOUT_FILENO) && !ctx->json};
+    const struct opt_value *interval = cli_opt(ctx, "interval");
+    const struct opt_value *iterations = cli_opt(ctx, "iterations");
+    struct top top = {.interval = interval ? interval->x : TOP_INTERVAL_S,
+                      .iterations = iterations ? iterations->n : 0,
+                      .tty = isatty(STDOUT_FILENO) && !ctx->json};
     int r = PARTCTL_OK;
 
-    if (interval && !cli_seconds(interval, &top.interval))
-        return cli_usage_error(ctx->cmd, "invalid --interval '%s' (seconds, over 0)", interval);
-    if (iterations && (!cli_uint(iterations, UINT64_MAX, &top.iterations) || top.iterations == 0))
-        return cli_usage_error(ctx->cmd, "invalid --iterations '%s' (a whole number, 1 or more)",
-                               iterations);
     cli_catch_interrupts();
     keys_on(&top);
     double next = now_s();

@@ -1,11 +1,11 @@
 /* Help, generated from the command table: the overview (--help) and each
- * command's (help COMMAND, COMMAND --help). Nothing here names a particular
- * command, so a new table entry needs no change here. */
+ * command's (help COMMAND, COMMAND --help), with each option's range
+ * (opt.c). Nothing here names a particular command, so a new table entry
+ * needs no change here. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
 #include "partctl.h"
 
 #define HELP_WIDTH 80
@@ -51,15 +51,17 @@ static void opt_label(const struct partctl_opt *o, bool align, char *buf, size_t
         n = snprintf(buf, len, "-%c, ", o->short_name);
     else if (align)
         n = snprintf(buf, len, "    ");
-    snprintf(buf + n, len - (size_t)n, "--%s%s%s", o->name, o->has_arg ? " " : "",
-             o->has_arg ? o->metavar : "");
+    snprintf(buf + n, len - (size_t)n, "--%s%s%s", o->name, opt_takes_value(o) ? " " : "",
+             opt_takes_value(o) ? o->metavar : "");
 }
 
+/* "set the processing weight; 1 to 999" */
 static void opt_help(const struct partctl_opt *o, char *buf, size_t len)
 {
-    int n = snprintf(buf, len, "%s", o->help);
-    for (const char *const *c = o->choices; c && *c; c++)
-        n += snprintf(buf + n, len - (size_t)n, "%s%s", c == o->choices ? "; one of: " : ", ", *c);
+    char range[256];
+
+    opt_range(o, range, sizeof(range));
+    snprintf(buf, len, "%s%s%s", o->help, range[0] ? "; " : "", range);
 }
 
 static void print_opts(FILE *f, const struct partctl_opt *opts, const struct partctl_opt *extra)
@@ -96,7 +98,7 @@ static void synopsis(const struct partctl_cmd *c, char *buf, size_t len)
 static const struct partctl_opt help_opt = {
     .name = "help", .short_name = 'h', .help = "show this help"};
 
-static int print_overview(FILE *f)
+static int print_overview(const struct partctl_table *t, FILE *f)
 {
     char syn[128];
     size_t w = 0;
@@ -108,18 +110,18 @@ static int print_overview(FILE *f)
          "a mainframe.",
          0, 0);
     fputs("\nCommands:\n", f);
-    for (const struct partctl_cmd *c = partctl_commands; c->name; c++) {
+    for (const struct partctl_cmd *c = t->commands; c->name; c++) {
         synopsis(c, syn, sizeof(syn));
         if (strlen(syn) > w)
             w = strlen(syn);
     }
-    for (const struct partctl_cmd *c = partctl_commands; c->name; c++) {
+    for (const struct partctl_cmd *c = t->commands; c->name; c++) {
         synopsis(c, syn, sizeof(syn));
         fprintf(f, "  %-*s  ", (int)w, syn);
         wrap(f, c->summary, w + 4, w + 4);
     }
     fputs("\nOptions (before or after the command):\n", f);
-    print_opts(f, partctl_global_opts, NULL);
+    print_opts(f, t->globals, NULL);
     fputs("\nEnvironment:\n"
           "  PARTD_SERVER  partd's address when --server is not given\n"
           "  PARTD_TOKEN   the bearer token when --token-file is not given\n"
@@ -133,21 +135,21 @@ static int print_overview(FILE *f)
 #define GLUE '\x01'
 static const char glue[] = {GLUE, '\0'};
 
-int help_print(const struct partctl_cmd *c, FILE *f)
+int help_print(const struct partctl_table *t, const struct partctl_cmd *c, FILE *f)
 {
     char usage[1024], *wrapped = NULL;
     size_t len = 0;
     int n;
 
     if (!c)
-        return print_overview(f);
+        return print_overview(t, f);
     n = snprintf(usage, sizeof(usage), "%s", c->name);
     for (const struct partctl_arg *a = c->args; a && a->metavar; a++)
         n += snprintf(usage + n, sizeof(usage) - (size_t)n, a->optional ? " [%s]" : " %s",
                       a->metavar);
     for (const struct partctl_opt *o = c->opts; o && o->name; o++)
         n += snprintf(usage + n, sizeof(usage) - (size_t)n, " [--%s%s%s]", o->name,
-                      o->has_arg ? glue : "", o->has_arg ? o->metavar : "");
+                      opt_takes_value(o) ? glue : "", opt_takes_value(o) ? o->metavar : "");
     FILE *m = open_memstream(&wrapped, &len);
     if (!m)
         return PARTCTL_FAILED;
@@ -173,12 +175,7 @@ int cmd_help(struct partctl_ctx *ctx)
 {
     const struct partctl_cmd *c = NULL;
 
-    if (ctx->args[0]) {
-        for (c = partctl_commands; c->name; c++)
-            if (strcmp(c->name, ctx->args[0]) == 0)
-                break;
-        if (!c->name)
-            return cli_usage_error(ctx->cmd, "unknown command '%s'", ctx->args[0]);
-    }
-    return help_print(c, stdout);
+    if (ctx->args[0] && !(c = cli_find_command(ctx->table, ctx->args[0])))
+        return cli_usage_error(ctx->cmd, "unknown command '%s'", ctx->args[0]);
+    return help_print(ctx->table, c, stdout);
 }

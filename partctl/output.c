@@ -112,6 +112,14 @@ struct table *table_free(struct table *t)
     return NULL;
 }
 
+json_t *reply_get(const json_t *v, const char *path)
+{
+    size_t n = strcspn(path, ".");
+    json_t *m = json_object_getn(v, path, n);
+
+    return m && path[n] ? reply_get(m, path + n + 1) : m;
+}
+
 const char *output_value(const json_t *v, char *buf, size_t len)
 {
     if (json_is_integer(v)) {
@@ -166,8 +174,8 @@ const char *output_field(const char *field, const json_t *v, char *buf, size_t l
 
 const char *output_status(const json_t *s, char *buf, size_t len)
 {
-    const char *status = json_string_value(json_object_get(s, "status"));
-    const char *detail = json_string_value(json_object_get(s, "detail"));
+    const char *status = json_string_value(reply_get(s, "status"));
+    const char *detail = json_string_value(reply_get(s, "detail"));
     bool has_detail = detail && detail[0];
 
     if (!status)

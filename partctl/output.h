@@ -1,5 +1,5 @@
-/* partctl's output: aligned tables and "key: value" blocks, and the
- * formatting of reply values (sizes, processors, null) for them. */
+/* partctl's output: aligned tables and "key: value" blocks, and reading
+ * and formatting reply values (sizes, processors, null) for them. */
 #pragma once
 
 #include <stddef.h>
@@ -23,6 +23,11 @@ size_t table_print(const struct table *t, FILE *f);
 
 /* Frees t (which may be NULL) and returns NULL. */
 struct table *table_free(struct table *t);
+
+/* The member of reply v at path, keys joined by '.' ("processors.online"),
+ * or NULL when v or a member on the way is absent or not an object. The
+ * value is v's (borrowed). */
+json_t *reply_get(const json_t *v, const char *path);
 
 /* Formats a reply value for a table into buf and returns buf:
  * null and absent as "-", booleans as yes/no, integers as such, reals with

@@ -1,33 +1,44 @@
 /* partctl: the command-line client of partd. This file holds the command
  * table, from which parsing (cli.c), help (help.c), completion
- * (completion.c) and the self-test (selftest.c) are all derived, and main. */
-#include <stdlib.h>
+ * (completion.c) and the self-test (selftest.c) are all derived, and main.
+ * Option types and ranges are opt.h's; a partition setting's range is
+ * libpart's (part/setting.h), the deactivation timeout's partd's
+ * (part/manager.h). */
+#include <stdio.h>
 
 #include <curl/curl.h>
+#include <part/manager.h>
 
 #include "partctl.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 static const char *const output_formats[] = {"table", "json", NULL};
 static const char *const scopes[] = {"running", "profile", "both", NULL};
 static const char *const shells[] = {"bash", NULL};
 
-const struct partctl_opt partctl_global_opts[] = {
+/* the range of a wait partctl sets itself (a request, top's refresh):
+ * over 0, at most a day */
+#define WAIT_RANGE .type = OPT_DURATION, .min = 0, .over_min = true, .max = 86400
+
+static const struct partctl_opt global_opts[] = {
     {.name = "server",
-     .has_arg = true,
+     .type = OPT_STRING,
      .metavar = "URL",
      .help = "partd's address: http://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
              "http://127.0.0.1:7480)"},
     {.name = "token-file",
-     .has_arg = true,
+     .type = OPT_STRING,
      .metavar = "FILE",
      .help = "read the bearer token from FILE (default: $PARTD_TOKEN, else none)"},
     {.name = "timeout",
-     .has_arg = true,
+     WAIT_RANGE,
      .metavar = "S",
      .help = "give up on a request after S seconds (default: 120)"},
     {.name = "output",
      .short_name = 'o',
-     .has_arg = true,
+     .type = OPT_ENUM,
      .metavar = "FORMAT",
      .help = "print tables (the default) or partd's reply as it is",
      .choices = output_formats},
@@ -43,40 +54,39 @@ static const struct partctl_arg arg_command[] = {{.metavar = "COMMAND", .optiona
 static const struct partctl_arg arg_shell[] = {{.metavar = "SHELL", .choices = shells}, {0}};
 static const struct partctl_arg arg_policy[] = {{.metavar = "POLICY", .optional = true}, {0}};
 
+#define DEACTIVATE_DEFAULT STR(PART_DEACTIVATE_TIMEOUT_DEFAULT)
+
 static const struct partctl_opt deactivate_opts[] = {
     {.name = "force", .help = "destroy the domain when the guest does not shut down in time"},
     {.name = "timeout",
-     .has_arg = true,
+     .type = OPT_DURATION,
      .metavar = "S",
-     .help = "wait up to S seconds for the guest to shut down (default: partd's, 60); the "
-             "request waits as long"},
+     .help = "wait up to S seconds for the guest to shut down (default: partd's, "
+             DEACTIVATE_DEFAULT "); the request waits as long",
+     .min = 0,
+     .max = PART_DEACTIVATE_TIMEOUT_MAX},
     {0},
 };
 
+/* An option that is one of libpart's settings (PART_SET_s): the settings
+ * table gives its type, its range and its key in the request. */
+/* clang-format off */
+#define SETTING(n, s, ...) {.name = n, .type = OPT_SETTING, .setting = PART_SET_##s, __VA_ARGS__}
+/* clang-format on */
+
 static const struct partctl_opt resize_opts[] = {
-    {.name = "cpus", .has_arg = true, .metavar = "N", .help = "set the online logical processors"},
-    {.name = "memory",
-     .has_arg = true,
-     .metavar = "SIZE",
-     .help = "set the memory target, e.g. 8GiB (MiB without a unit)"},
-    {.name = "weight",
-     .has_arg = true,
-     .metavar = "W",
-     .help = "set the processing weight (1-999)"},
-    {.name = "weight-min",
-     .has_arg = true,
-     .metavar = "W",
-     .help = "set the weight's lower bound (a profile setting)"},
-    {.name = "weight-max",
-     .has_arg = true,
-     .metavar = "W",
-     .help = "set the weight's upper bound (a profile setting)"},
-    {.name = "cap",
-     .has_arg = true,
-     .metavar = "C",
-     .help = "cap the partition at C processors (e.g. 2.5), or remove the cap with none"},
+    SETTING("cpus", PROCESSORS, .metavar = "N", .help = "set the online logical processors"),
+    SETTING("memory", MEMORY, .metavar = "SIZE",
+            .help = "set the memory target, e.g. 8GiB (MiB without a unit)"),
+    SETTING("weight", WEIGHT, .metavar = "W", .help = "set the processing weight"),
+    SETTING("weight-min", WEIGHT_MIN, .metavar = "W",
+            .help = "set the weight's lower bound (a profile setting)"),
+    SETTING("weight-max", WEIGHT_MAX, .metavar = "W",
+            .help = "set the weight's upper bound (a profile setting)"),
+    SETTING("cap", CAP, .metavar = "C",
+            .help = "cap the partition at C processors (e.g. 2.5), or remove the cap with none"),
     {.name = "scope",
-     .has_arg = true,
+     .type = OPT_ENUM,
      .metavar = "SCOPE",
      .help = "where the changes apply: the running partition, its profile, or both (default)",
      .choices = scopes},
@@ -86,21 +96,25 @@ static const struct partctl_opt resize_opts[] = {
 static const struct partctl_opt events_opts[] = {
     {.name = "follow", .help = "keep printing events as they happen, until interrupted"},
     {.name = "since",
-     .has_arg = true,
+     .type = OPT_INTEGER,
      .metavar = "N",
-     .help = "only the events after event number N (their seq in -o json)"},
+     .help = "only the events after event number N (their seq in -o json)",
+     .what = "an event number",
+     .max = OPT_NO_MAX},
     {0},
 };
 
 static const struct partctl_opt top_opts[] = {
     {.name = "interval",
-     .has_arg = true,
+     WAIT_RANGE,
      .metavar = "S",
      .help = "refresh every S seconds (default: 2; may be a fraction)"},
     {.name = "iterations",
-     .has_arg = true,
+     .type = OPT_INTEGER,
      .metavar = "N",
-     .help = "stop after N frames (default: at q or ctrl-c)"},
+     .help = "stop after N frames (default: at q or ctrl-c)",
+     .min = 1,
+     .max = OPT_NO_MAX},
     {0},
 };
 
@@ -109,7 +123,7 @@ static const struct partctl_opt top_opts[] = {
 #define CMD(n, ...) {.name = #n, .run = cmd_##n, __VA_ARGS__}
 /* clang-format on */
 
-const struct partctl_cmd partctl_commands[] = {
+static const struct partctl_cmd commands[] = {
     CMD(cpc, .summary = "show the CPC: processors, memory, groups"),
     CMD(list, .summary = "list the partitions"),
     CMD(show, .args = arg_name, .summary = "show a partition, pending changes, backend status"),
@@ -133,21 +147,41 @@ const struct partctl_cmd partctl_commands[] = {
     {0},
 };
 
+static const struct partctl_table table = {.commands = commands, .globals = global_opts};
+
+static int run(struct partctl_ctx *ctx)
+{
+    if (ctx->cmd->local)
+        return ctx->cmd->run(ctx);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return cli_fail("cannot initialise libcurl");
+    int r = ctx->cmd->run(ctx);
+    curl_global_cleanup();
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     struct partctl_ctx ctx = {0};
-    bool done = false;
+    enum cli_action action = CLI_RUN;
 
-    int r = cli_parse(argc, argv, &ctx, &done);
-    if (r != PARTCTL_OK || done)
+    int r = cli_parse(&table, argc, argv, &ctx, &action);
+    if (r != PARTCTL_OK)
         goto out;
-    if (!ctx.cmd->local && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        r = cli_fail("cannot initialise libcurl");
-        goto out;
+    switch (action) {
+    case CLI_SELF_TEST:
+        r = self_test(&table);
+        break;
+    case CLI_HELP:
+        r = help_print(&table, ctx.cmd, stdout);
+        break;
+    case CLI_VERSION:
+        printf("partctl %s\n", PARTD_VERSION);
+        break;
+    case CLI_RUN:
+        r = run(&ctx);
+        break;
     }
-    r = ctx.cmd->run(&ctx);
-    if (!ctx.cmd->local)
-        curl_global_cleanup();
 out:
     client_clear(&ctx.client);
     return r;
