@@ -85,6 +85,104 @@ check "top --interval nan" 2 "invalid --interval 'nan'" "$partctl" top --interva
 check "top --interval over a day" 2 "invalid --interval '86401'" "$partctl" top --interval 86401
 check "top's --timeout is the global one" 2 "invalid --timeout '0'" "$partctl" top --timeout 0
 
+# typed options: every value is converted and checked against its range
+# (libpart's for the settings, partd's for the deactivation timeout) before
+# any request. A recorder stands in for partd to show what is sent, and
+# that nothing is for a bad value.
+: >"$tmp/requests"
+python3 "$(dirname "$0")/recorder.py" "$tmp/requests" "$tmp/port" &
+recorder=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+rec=http://127.0.0.1:$(cat "$tmp/port")
+# sent NAME REGEX: the last request the recorder got matches REGEX
+sent() {
+    tail -n 1 "$tmp/requests" >"$tmp/last"
+    ok "$1" grep -Eq -- "$2" "$tmp/last"
+}
+# refused NAME REGEX ARGS...: partctl ARGS exits with 2 and a message that
+# matches REGEX, and sends nothing
+refused() {
+    name=$1 regex=$2
+    shift 2
+    before=$(wc -l <"$tmp/requests")
+    check "$name" 2 "$regex" "$partctl" --server "$rec" "$@"
+    ok "$name: nothing sent" test "$(wc -l <"$tmp/requests")" = "$before"
+}
+refused "deactivate --timeout over partd's limit" \
+    "^partctl: invalid --timeout '3601' \(seconds\), at most 3600$" deactivate prod --timeout 3601
+refused "deactivate --timeout over the limit in minutes" \
+    "invalid --timeout '61m' \(seconds\), at most 3600" deactivate prod --timeout 61m
+refused "deactivate --timeout below 0" "invalid --timeout '-1' \(seconds\), at most 3600" \
+    deactivate prod --timeout -1
+refused "deactivate --timeout in days" "invalid --timeout '1d' \(seconds\), at most 3600" \
+    deactivate prod --timeout 1d
+refused "deactivate --timeout with an exponent" "invalid --timeout '1e3' \(seconds\)" \
+    deactivate prod --timeout 1e3
+refused "deactivate --timeout empty" "invalid --timeout '' \(seconds\)" deactivate prod --timeout=
+refused "resize --cpus 0" \
+    "^partctl: invalid --cpus '0' \(a whole number, 1 or more\), at most 1024$" \
+    resize prod --cpus 0
+refused "resize --cpus over libpart's maximum" "invalid --cpus '1025' .*, at most 1024$" \
+    resize prod --cpus 1025
+refused "resize --cpus negative" "invalid --cpus '-2' \(a whole number, 1 or more\)" \
+    resize prod --cpus -2
+refused "resize --cpus not a number" "invalid --cpus '4x' .*, at most 1024$" resize prod --cpus 4x
+refused "resize --weight 0" "invalid --weight '0' \(a whole number, 1 or more\), at most 999$" \
+    resize prod --weight 0
+refused "resize --weight 1000" "invalid --weight '1000' .*, at most 999$" resize prod --weight 1000
+refused "resize --weight not a number" "invalid --weight 'heavy' .*, at most 999$" \
+    resize prod --weight heavy
+refused "resize --weight-min 0" "invalid --weight-min '0' .*1 or more.*at most 999$" \
+    resize prod --weight-min 0
+refused "resize --weight-max 1000" "invalid --weight-max '1000' .*at most 999$" \
+    resize prod --weight-max 1000
+refused "resize --cap under 0.01" \
+    "^partctl: invalid --cap '0' \(processors, 0.01 or more\), at most 255, or none$" \
+    resize prod --cap 0
+refused "resize --cap over 255" "invalid --cap '255.5' .*, at most 255, or none$" \
+    resize prod --cap 255.5
+refused "resize --cap not a number" "invalid --cap 'nan' .*, or none$" resize prod --cap nan
+refused "resize --cap None" "invalid --cap 'None' .*, or none$" resize prod --cap None
+refused "resize --memory 0" \
+    "^partctl: invalid --memory '0' \(MiB, or a size with MiB, GiB or TiB, 1MiB or more\)$" \
+    resize prod --memory 0
+refused "resize --memory in half MiB" "invalid --memory '1.5MiB' .*1MiB or more" \
+    resize prod --memory 1.5MiB
+refused "resize --memory negative" "invalid --memory '-4GiB' .*1MiB or more" \
+    resize prod --memory -4GiB
+refused "resize --memory in GB" "invalid --memory '8GB' .*1MiB or more" resize prod --memory 8GB
+refused "a bad value among good ones" "invalid --weight '0'" \
+    resize prod --cpus 4 --memory 8GiB --weight 0
+refused "a bad value after a good one for the same option" "invalid --cpus '0'" \
+    resize prod --cpus 4 --cpus 0
+ok "resize --cap none is taken" "$partctl" --server "$rec" resize prod --cap none
+sent "resize --cap none is sent as null" '^PATCH /v1/partitions/prod \{"cap":null\}$'
+ok "resize at libpart's bounds" "$partctl" --server "$rec" resize prod \
+    --cpus 1024 --weight 999 --weight-min 1 --weight-max 999 --cap 0.01 --memory 1.5GiB
+sent "resize at the bounds: the body" \
+    '"processors":1024,"memory":1536,"weight":999,"weight_min":1,"weight_max":999,"cap":0.01\}$'
+ok "resize --cap 255 --scope running" "$partctl" --server "$rec" resize prod \
+    --cap 255 --scope running
+sent "resize --cap 255: the body" '\{"cap":255(\.0)?,"scope":"running"\}$'
+check "deactivate --timeout at partd's limit" 0 '^partition prod deactivated$' \
+    "$partctl" --server "$rec" deactivate prod --timeout 1h --force
+sent "deactivate --timeout 1h: the body" \
+    '^POST /v1/partitions/prod/deactivate \{"force":true,"timeout":3600\}$'
+check "deactivate --timeout 0" 0 '^partition prod deactivated$' "$partctl" --server "$rec" \
+    deactivate prod --timeout 0
+sent "deactivate --timeout 0: the body" '\{"timeout":0\}$'
+check "deactivate --timeout 1.5m" 0 '^partition prod deactivated$' "$partctl" --server "$rec" deactivate prod --timeout 1.5m
+sent "deactivate --timeout 1.5m: the body" '\{"timeout":90\}$'
+check "deactivate --timeout 2.5" 0 '^partition prod deactivated$' "$partctl" --server "$rec" deactivate prod --timeout 2.5
+sent "deactivate --timeout 2.5: the body" '\{"timeout":2.5\}$'
+check "events --since 007" 0 '^TIME +BY' "$partctl" --server "$rec" events --since 007
+sent "events --since: the query" '^GET /v1/events\?since=7 $'
+kill "$recorder"
+wait "$recorder" 2>/dev/null
+check "help resize shows libpart's ranges" 0 '--cpus N .*; 1 to 1024$' "$partctl" help resize
+check "help resize shows the cap's none" 0 '0.01 to 255, or none$' "$partctl" help resize
+check "help deactivate shows partd's limit" 0 '0 to 3600 seconds' "$partctl" help deactivate
+
 # validate: local, partd's messages
 check "validate a good profile" 0 \
     '^.*examples/test-cpc/partitions.d/prod.json: valid profile of partition prod' \
@@ -140,6 +238,7 @@ c "rebalance" partctl reb
 c "--follow" partctl events --fo
 c "--interval --iterations" partctl top --i
 c "" partctl top --interval ''
+c "none" partctl resize prod --cap ''
 EOF
 ok "completion bash completes" bash "$tmp/complete.bash" "$tmp/completion.bash"
 
