@@ -55,7 +55,7 @@ struct partctl_table {
 struct partctl_ctx {
     const struct partctl_table *table;
     const struct partctl_cmd *cmd;
-    const char *args[PARTCTL_ARGS_MAX];          /* NULL when an optional one is absent */
+    const char *args[PARTCTL_ARGS_MAX];         /* NULL when an optional one is absent */
     struct opt_value values[PARTCTL_OPTS_MAX];  /* by index in cmd->opts */
     struct opt_value globals[PARTCTL_OPTS_MAX]; /* by index in table->globals */
     bool json;                                  /* -o json */

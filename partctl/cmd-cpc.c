@@ -80,7 +80,8 @@ static void print_cpc(const json_t *cpc)
                output_value(reply_get(p, "cpu_overcommit"), a, sizeof(a)),
                output_value(reply_get(m, "memory_overcommit"), b, sizeof(b)));
     table_cell(t, "  weights:");
-    table_cell(t, "%s in the shared pool", output_value(reply_get(p, "weight_total"), a, sizeof(a)));
+    table_cell(t, "%s in the shared pool",
+               output_value(reply_get(p, "weight_total"), a, sizeof(a)));
     table_cell(t, "  partitions:");
     table_cell(t, "%s defined, %s active", output_value(reply_get(parts, "defined"), a, sizeof(a)),
                output_value(reply_get(parts, "active"), b, sizeof(b)));

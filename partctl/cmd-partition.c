@@ -114,7 +114,8 @@ static void show_utilisation(struct table *t, const json_t *p)
     char a[64];
 
     table_cell(t, "utilisation:");
-    if (json_is_object(u) && json_is_number(reply_get(u, "used")) && json_is_number(reply_get(u, "of_online")))
+    if (json_is_object(u) && json_is_number(reply_get(u, "used")) &&
+        json_is_number(reply_get(u, "of_online")))
         table_cell(t, "%s processors (%.0f%% of online)",
                    output_value(reply_get(u, "used"), a, sizeof(a)),
                    100 * json_number_value(reply_get(u, "of_online")));
@@ -126,7 +127,8 @@ static void show_utilisation(struct table *t, const json_t *p)
 
 static void show_settings(struct table *t, const json_t *p)
 {
-    const json_t *pr = reply_get(p, "processors"), *w = reply_get(p, "weight"), *c = reply_get(p, "cap");
+    const json_t *pr = reply_get(p, "processors"), *w = reply_get(p, "weight"),
+                 *c = reply_get(p, "cap");
     const json_t *m = reply_get(p, "memory");
     bool active = is_active(p);
     char a[64], b[64], c1[64], d[64], run[160], prof[200];
@@ -148,7 +150,8 @@ static void show_settings(struct table *t, const json_t *p)
         output_cap(reply_get(c, "current"), run, sizeof(run));
         if (json_is_true(reply_get(c, "by_defined_capacity")))
             strcat(run, ", set by the defined capacity");
-        snprintf(prof, sizeof(prof), "initial %s", output_cap(reply_get(c, "initial"), a, sizeof(a)));
+        snprintf(prof, sizeof(prof), "initial %s",
+                 output_cap(reply_get(c, "initial"), a, sizeof(a)));
         running_profile(t, "cap:", active, run, prof);
         if (reply_get(c, "defined_capacity")) {
             table_cell(t, "defined capacity:");
@@ -232,7 +235,7 @@ static void show_partition(const json_t *p)
     if (json_is_boolean(reply_get(p, "managed")))
         table_cell(t, "%s",
                    json_is_true(reply_get(p, "managed")) ? "yes (the rebalancer may change it)"
-                                                   : "no (the rebalancer leaves it alone)");
+                                                         : "no (the rebalancer leaves it alone)");
     else
         table_cell(t, "-");
     show_settings(t, p);

@@ -42,7 +42,8 @@ static size_t print_actions(const json_t *actions, bool with_status)
         const char *reason = json_string_value(reply_get(x, "reason"));
         table_cell(t, "%s", output_value(reply_get(x, "partition"), a, sizeof(a)));
         table_cell(t, "%s", setting ? setting : "-");
-        table_cell(t, "%s", output_field(setting ? setting : "", reply_get(x, "from"), a, sizeof(a)));
+        table_cell(t, "%s",
+                   output_field(setting ? setting : "", reply_get(x, "from"), a, sizeof(a)));
         table_cell(t, "%s", output_field(setting ? setting : "", reply_get(x, "to"), b, sizeof(b)));
         if (with_status)
             table_cell(t, "%s", short_status(x));

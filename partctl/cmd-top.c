@@ -49,7 +49,8 @@ static int by_used(const void *a, const void *b)
 {
     const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
     double ux = used(x), uy = used(y);
-    const char *nx = json_string_value(reply_get(x, "name")), *ny = json_string_value(reply_get(y, "name"));
+    const char *nx = json_string_value(reply_get(x, "name")),
+               *ny = json_string_value(reply_get(y, "name"));
 
     if (ux != uy)
         return ux < uy ? 1 : -1;
@@ -76,7 +77,8 @@ static void header(const json_t *cpc, size_t active)
 
 static void row(struct table *t, const json_t *p)
 {
-    const json_t *w = reply_get(p, "weight"), *m = reply_get(p, "memory"), *ent = reply_get(p, "entitlement");
+    const json_t *w = reply_get(p, "weight"), *m = reply_get(p, "memory"),
+                 *ent = reply_get(p, "entitlement");
     double u = used(p);
     char a[64];
 
@@ -153,7 +155,8 @@ static int frame(struct partctl_ctx *ctx, const struct top *top, unsigned long l
         r = cli_call(ctx, "GET", "/v1/partitions", NULL, &parts);
     ctx->json = json;
     if (r == PARTCTL_OK && json) {
-        json_t *both = json_pack("{s:O, s:O}", "cpc", cpc, "partitions", reply_get(parts, "partitions"));
+        json_t *both =
+            json_pack("{s:O, s:O}", "cpc", cpc, "partitions", reply_get(parts, "partitions"));
         char *s = both ? json_dumps(both, JSON_COMPACT) : NULL;
         if (s)
             puts(s);

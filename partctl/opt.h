@@ -32,8 +32,8 @@ struct partctl_opt {
     const char *name; /* long name without "--" */
     char short_name;  /* 0 when none */
     enum opt_type type;
-    const char *metavar; /* the value in help ("N", "FILE"); NULL for a flag */
-    const char *help;    /* lower case, no final period */
+    const char *metavar;        /* the value in help ("N", "FILE"); NULL for a flag */
+    const char *help;           /* lower case, no final period */
     const char *const *choices; /* OPT_ENUM: the words accepted, NULL-terminated */
     double min, max;            /* OPT_INTEGER, _NUMBER, _SIZE, _DURATION */
     bool over_min;              /* min itself is out of range ("over 0") */

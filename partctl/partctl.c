@@ -61,8 +61,9 @@ static const struct partctl_opt deactivate_opts[] = {
     {.name = "timeout",
      .type = OPT_DURATION,
      .metavar = "S",
-     .help = "wait up to S seconds for the guest to shut down (default: partd's, "
-             DEACTIVATE_DEFAULT "); the request waits as long",
+     .help =
+         "wait up to S seconds for the guest to shut down (default: partd's, " DEACTIVATE_DEFAULT
+         "); the request waits as long",
      .min = 0,
      .max = PART_DEACTIVATE_TIMEOUT_MAX},
     {0},
