@@ -4,6 +4,7 @@
  * no thread of libmicrohttpd's pool while it waits. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,9 @@ static bool start_seq(struct http_request *r, uint64_t *ret)
     *ret = 0;
     if (!since)
         return true;
+    errno = 0;
     *ret = strtoull(since, &end, 10);
-    return since[0] >= '0' && since[0] <= '9' && !*end;
+    return since[0] >= '0' && since[0] <= '9' && !*end && errno != ERANGE;
 }
 
 static enum MHD_Result events_list(struct http_request *r, struct part_events *ev, uint64_t after)
