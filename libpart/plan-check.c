@@ -10,11 +10,11 @@
 
 #include "plan-internal.h"
 
-/* The values of one partition that the plan changes, after the actions so
- * far, and which settings those changed. */
+/* The settings of one partition that the plan's actions so far changed,
+ * and the values they set. */
 struct check_change {
-    double after[PART_SET_N];
     bool done[PART_SET_N];
+    double after[PART_SET_N]; /* where done */
 };
 
 /* A partition's name, and its place in the CPC. */
@@ -36,13 +36,14 @@ struct check {
     struct check_named *names; /* sorted by name then place; made when first needed */
 };
 
-/* The values after the plan of partition i, NULL when the plan leaves it
- * as it runs. The checks that pass over every partition read the running
- * values of the others from their views, not through
+/* The value of setting s of partition i after the plan: what an action
+ * set, or running, the value it runs at. The checks that pass over every
+ * partition take running from the views, not from
  * part_setting_running(), which would read 10,000 partitions again. */
-static const struct check_change *check_changed(const struct check *c, size_t i)
+static double check_after(const struct check *c, size_t i, enum part_setting s, double running)
 {
-    return c->change_of[i] ? &c->changes[c->change_of[i] - 1] : NULL;
+    const struct check_change *x = c->change_of[i] ? &c->changes[c->change_of[i] - 1] : NULL;
+    return x && x->done[s] ? x->after[s] : running;
 }
 
 static bool check_is_whole(double v)
@@ -96,9 +97,8 @@ static int check_clusters(const struct check *c, struct clusters *cl, struct par
         size_t k = cl->of[i];
         if (k == NO_CLUSTER)
             continue;
-        const struct check_change *x = check_changed(c, i);
         before[k] += views[i].weight;
-        after[k] += x ? x->after[PART_SET_WEIGHT] : views[i].weight;
+        after[k] += check_after(c, i, PART_SET_WEIGHT, views[i].weight);
     }
     for (size_t k = 0; k < cl->n && r == 0; k++) {
         const char *group = views[cl->first[k]].p->profile->group;
@@ -135,9 +135,8 @@ static void check_sum_up(const struct check *c, struct check_totals *t)
         const struct plan_view *v = &c->views[i];
         if (!v->active)
             continue;
-        const struct check_change *x = check_changed(c, i);
-        double processors = x ? x->after[PART_SET_PROCESSORS] : v->processors;
-        t->memory += x ? x->after[PART_SET_MEMORY] : (double)v->memory;
+        double processors = check_after(c, i, PART_SET_PROCESSORS, v->processors);
+        t->memory += check_after(c, i, PART_SET_MEMORY, (double)v->memory);
         t->memory_before += (double)v->memory;
         if (v->mode == PART_MODE_DEDICATED) {
             t->dedicated += (unsigned)processors;
@@ -239,22 +238,20 @@ static int check_find(struct check *c, size_t i, const struct part_action *a, si
     return 0;
 }
 
-/* The values of partition k after the plan's actions so far: its running
- * ones until an action changes it. */
+/* The changes of partition k, none until an action changes it. */
 static struct check_change *check_change_of(struct check *c, size_t k)
 {
     if (!c->change_of[k]) {
         struct check_change *x = &c->changes[c->n_changes++];
-        for (int s = 0; s < PART_SET_N; s++) {
-            x->after[s] = part_setting_running(c->views[k].p, s);
+        for (int s = 0; s < PART_SET_N; s++)
             x->done[s] = false;
-        }
         c->change_of[k] = c->n_changes;
     }
     return &c->changes[c->change_of[k] - 1];
 }
 
-/* Checks action i (a) of the plan, and applies it to the values after. */
+/* Checks action i (a) of the plan: it changes the setting once, from the
+ * value it runs at, to one within its bounds. */
 static int check_action(struct check *c, size_t i, const struct part_action *a,
                         struct part_error *err)
 {
@@ -270,9 +267,10 @@ static int check_action(struct check *c, size_t i, const struct part_action *a,
     if (x->done[a->setting])
         return part_error_set(err, -EPROTO, what, "action %zu: %s: %s changes twice in one plan",
                               i, a->partition, what);
-    if (a->from != x->after[a->setting])
+    double running = part_setting_running(c->views[k].p, a->setting);
+    if (a->from != running)
         return part_error_set(err, -EPROTO, what, "action %zu: %s: %s from %g, but it runs at %g",
-                              i, a->partition, what, a->from, x->after[a->setting]);
+                              i, a->partition, what, a->from, running);
     if ((r = check_bounds(&c->views[k], a, i, err)) < 0)
         return r;
     x->done[a->setting] = true;
@@ -320,8 +318,7 @@ int part_plan_check(const struct part_cpc *cpc, const struct part_plan *plan,
     int r = -ENOMEM;
 
     if (views) {
-        for (size_t i = 0; i < cpc->n; i++)
-            plan_view_read(&views[i], cpc->parts[i]);
+        plan_views_read(views, cpc);
         r = check_plan(cpc, views, &cl, plan, false, err);
     }
     clusters_free(&cl);

@@ -16,7 +16,7 @@
 #define NO_CLUSTER SIZE_MAX
 
 /* One partition as the plan reads it, read in one pass (plan_view_read(),
- * plan_view_read_samples()): its running values and its profile's bounds,
+ * plan_view_read_samples() in plan.c): its running values and its profile's bounds,
  * what its samples say, and its values in the scratch CPC. The rules read
  * this, not the partition, which keeps their pass over 10,000 partitions
  * in the caches. */
@@ -137,9 +137,9 @@ static inline uint64_t plan_memory_limit(const struct part_cpc *cpc)
 
 /* plan.c: the views, the actions */
 
-/* Fills v from partition p: the plan's only read of the partition and its
- * profile, but for the groups of clusters and the actions' reasons. */
-void plan_view_read(struct plan_view *v, struct part_partition *p);
+/* Reads the partitions of cpc into views (room for cpc->n), their
+ * samples left out: what part_plan_check() needs. */
+void plan_views_read(struct plan_view *views, const struct part_cpc *cpc);
 
 /* Appends an action for the partition at index i of the CPC, with an
  * empty reason; NULL when out of memory. */

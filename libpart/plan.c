@@ -39,7 +39,9 @@ void part_plan_clear(struct part_plan *plan)
 
 /* Views */
 
-void plan_view_read(struct plan_view *v, struct part_partition *p)
+/* Fills v from partition p: the plan's only read of the partition and its
+ * profile, but for the groups of clusters and the actions' reasons. */
+static void plan_view_read(struct plan_view *v, struct part_partition *p)
 {
     const struct part_profile *pp = p->profile;
     *v = (struct plan_view){
@@ -65,6 +67,12 @@ void plan_view_read(struct plan_view *v, struct part_partition *p)
         .scratch_weight = p->weight,
         .scratch_memory = p->memory,
     };
+}
+
+void plan_views_read(struct plan_view *views, const struct part_cpc *cpc)
+{
+    for (size_t i = 0; i < cpc->n; i++)
+        plan_view_read(&views[i], cpc->parts[i]);
 }
 
 /* Whether setting s of p may change now: its cooldown has passed and the
