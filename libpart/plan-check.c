@@ -66,8 +66,8 @@ static int check_bounds(const struct plan_view *v, const struct part_action *a, 
     if (a->setting == PART_SET_CAP) {
         if (a->to == PART_CAP_NONE || (a->to >= desc->min && a->to <= desc->max))
             return 0;
-        return part_error_set(err, -EPROTO, what, "action %zu: %s: %s %g is outside %g-%g", i,
-                              name, what, a->to, desc->min, desc->max);
+        return part_error_set(err, -EPROTO, what, "action %zu: %s: %s %g is outside %g-%g", i, name,
+                              what, a->to, desc->min, desc->max);
     }
     if (!check_is_whole(a->to))
         return part_error_set(err, -EPROTO, what, "action %zu: %s: %s %g is not a whole number", i,
@@ -121,10 +121,10 @@ static int check_clusters(const struct check *c, struct clusters *cl, struct par
 /* The totals of the active partitions after the plan (and before, where a
  * total was over already). */
 struct check_totals {
-    unsigned dedicated, shared;    /* processors of dedicated partitions; shared partitions */
-    double online, online_before;  /* processors of shared partitions */
-    double memory, memory_before;  /* MiB */
-    double widest;                 /* the most processors a shared partition grows to */
+    unsigned dedicated, shared;   /* processors of dedicated partitions; shared partitions */
+    double online, online_before; /* processors of shared partitions */
+    double memory, memory_before; /* MiB */
+    double widest;                /* the most processors a shared partition grows to */
     const char *widest_name;
 };
 
@@ -265,8 +265,8 @@ static int check_action(struct check *c, size_t i, const struct part_action *a,
     struct check_change *x = check_change_of(c, k);
     const char *what = part_setting_name(a->setting);
     if (x->done[a->setting])
-        return part_error_set(err, -EPROTO, what, "action %zu: %s: %s changes twice in one plan",
-                              i, a->partition, what);
+        return part_error_set(err, -EPROTO, what, "action %zu: %s: %s changes twice in one plan", i,
+                              a->partition, what);
     double running = part_setting_running(c->views[k].p, a->setting);
     if (a->from != running)
         return part_error_set(err, -EPROTO, what, "action %zu: %s: %s from %g, but it runs at %g",

@@ -26,8 +26,7 @@ int plan_defined_capacity(struct planner *pl)
             ret = plan_add(pl, p, i, PART_SET_CAP, p->cap, dc, true,
                            "%s: rolling average %.2f over %.0f s (of a %.0f s window) > defined "
                            "capacity %.2f; cap %s -> %.2f",
-                           plan_name(p), avg, seen, window, dc, text_cap(p->cap, a, sizeof(a)),
-                           dc);
+                           plan_name(p), avg, seen, window, dc, text_cap(p->cap, a, sizeof(a)), dc);
         else if (p->dc_capped && avg < dc * (1 - pol->deadband))
             ret = plan_add(pl, p, i, PART_SET_CAP, p->cap, p->profile->cap, true,
                            "%s: rolling average %.2f over %.0f s (of a %.0f s window) < defined "

@@ -172,8 +172,7 @@ void clusters_free(struct clusters *cl);
  * and text_append() write what vsnprintf() would */
 
 int text_vformat(char *buf, size_t len, const char *fmt, va_list ap);
-__attribute__((format(printf, 3, 4))) int text_format(char *buf, size_t len, const char *fmt,
-                                                      ...);
+__attribute__((format(printf, 3, 4))) int text_format(char *buf, size_t len, const char *fmt, ...);
 __attribute__((format(printf, 4, 5))) void text_append(char *buf, size_t len, size_t *at,
                                                        const char *fmt, ...);
 const char *text_size(struct text_sizes *sizes, uint64_t mib, char *buf);

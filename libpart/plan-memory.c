@@ -44,12 +44,12 @@ static int memory_action(struct planner *pl, const struct plan_view *v, size_t i
     char a[24], c[24], d[24];
     int ret;
     if (pressure)
-        ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
-                       "%s: the guest has at most %s of %s free (under pressure for %u "
-                       "samples); memory %s -> %s (twice the headroom %s, at most %s a step)",
-                       plan_name(p), text_size(sizes, v->free_max, a),
-                       text_size(sizes, p->memory, c), pol->samples, c, text_size(sizes, to, d),
-                       pl->headroom, pl->step);
+        ret =
+            plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
+                     "%s: the guest has at most %s of %s free (under pressure for %u "
+                     "samples); memory %s -> %s (twice the headroom %s, at most %s a step)",
+                     plan_name(p), text_size(sizes, v->free_max, a), text_size(sizes, p->memory, c),
+                     pol->samples, c, text_size(sizes, to, d), pl->headroom, pl->step);
     else
         ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
                        "%s: the guest uses %s (%s of %u samples) + headroom %s; memory %s -> %s "

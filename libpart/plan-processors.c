@@ -93,11 +93,10 @@ static int processors_find_carry(struct planner *pl)
         struct plan_view *v = &pl->views[i];
         v->entitlement_at_reserved = 0;
         /* not one this plan removes a processor from */
-        v->carry_candidate =
-            processors_uses_all(pl, v) && processors_may_add(v) &&
-            v->scratch_processors == v->processors &&
-            (v->entitlement > v->processors * pl->pol->processors_high - EPS ||
-             v->scratch_weight > v->weight);
+        v->carry_candidate = processors_uses_all(pl, v) && processors_may_add(v) &&
+                             v->scratch_processors == v->processors &&
+                             (v->entitlement > v->processors * pl->pol->processors_high - EPS ||
+                              v->scratch_weight > v->weight);
         nc += v->carry_candidate;
     }
     return nc ? scratch_entitlements_at_reserved(pl) : 0;
@@ -150,12 +149,12 @@ static int processors_add(struct planner *pl, size_t i, const struct plan_view *
         return 0;
     bool busy = v->util_min >= (1 + pol->processors_high) / 2;
     if (by_carry)
-        ret = plan_add(pl, p, i, PART_SET_PROCESSORS, n, to, false,
-                       "%s: demand %.2f uses all of entitlement %.2f for %u samples, "
-                       "and is entitled to %.2f at the weights of this plan: more "
-                       "than %u online processors run at %.2f; processors %u -> %u",
-                       plan_name(p), v->demand, v->entitlement, k, e, n, pol->processors_high, n,
-                       to);
+        ret =
+            plan_add(pl, p, i, PART_SET_PROCESSORS, n, to, false,
+                     "%s: demand %.2f uses all of entitlement %.2f for %u samples, "
+                     "and is entitled to %.2f at the weights of this plan: more "
+                     "than %u online processors run at %.2f; processors %u -> %u",
+                     plan_name(p), v->demand, v->entitlement, k, e, n, pol->processors_high, n, to);
     else
         ret = plan_add(pl, p, i, PART_SET_PROCESSORS, n, to, false,
                        "%s: utilisation %.2f >= %.2f of %u online processors for %u "

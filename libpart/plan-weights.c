@@ -160,9 +160,8 @@ static void weights_describe(char *buf, size_t len, enum weights_kind kind, bool
 
 /* The first part of the reason of one side of a transfer, up to the
  * partitions on the other side; returns where it ends. */
-static size_t weights_reason_start(const struct planner *pl, enum weights_kind kind,
-                                   bool taker, const struct weights_side *s, char *reason,
-                                   size_t len)
+static size_t weights_reason_start(const struct planner *pl, enum weights_kind kind, bool taker,
+                                   const struct weights_side *s, char *reason, size_t len)
 {
     const struct part_partition *p = s->v->p;
     unsigned k = pl->pol->samples, to = weights_to(taker, s);
@@ -220,8 +219,8 @@ static void weights_reason_partners(const struct weights_transfer *x, bool taker
 }
 
 /* The action of one side (s) of transfer x, and its scratch weight. */
-static int weights_transfer_action(struct planner *pl, const struct weights_transfer *x,
-                                   bool taker, const struct weights_side *s)
+static int weights_transfer_action(struct planner *pl, const struct weights_transfer *x, bool taker,
+                                   const struct weights_side *s)
 {
     const struct part_partition *p = s->v->p;
     size_t i = plan_view_index(pl, s->v);
@@ -271,7 +270,7 @@ static void weights_flows(struct weights_transfer *x)
 /* Apportions, then adds the actions of every side that moved: takers
  * first. */
 static int weights_move(struct planner *pl, enum weights_kind kind, struct weights_side *t,
-                            size_t nt, struct weights_side *g, size_t ng)
+                        size_t nt, struct weights_side *g, size_t ng)
 {
     int ret = -ENOMEM;
     if (nt == 0 || ng == 0 || weights_apportion(t, nt, g, ng) == 0)
@@ -370,8 +369,8 @@ static int weights_cluster(struct planner *pl, const size_t *members, size_t m, 
                            struct weights_side *r, struct weights_side *d)
 {
     const struct part_policy *pol = pl->pol;
-    struct weights_sides s = {.of = {[RECEIVER] = r, [DONOR] = d, [LENDER] = r + most,
-                                     [HOLDER] = d + most}};
+    struct weights_sides s = {
+        .of = {[RECEIVER] = r, [DONOR] = d, [LENDER] = r + most, [HOLDER] = d + most}};
     struct weights_side *c = s.of[LENDER], *h = s.of[HOLDER];
     int ret;
 

@@ -247,10 +247,10 @@ json_t *part_plan_to_json(const struct part_plan *plan)
         return NULL;
     for (size_t i = 0; i < plan->n; i++) {
         const struct part_action *a = &plan->actions[i];
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s}", "partition", a->partition, "setting",
-                              part_setting_name(a->setting), "from",
-                              part_setting_json(a->setting, a->from), "to",
-                              part_setting_json(a->setting, a->to), "reason", a->reason);
+        json_t *o =
+            json_pack("{s:s, s:s, s:o, s:o, s:s}", "partition", a->partition, "setting",
+                      part_setting_name(a->setting), "from", part_setting_json(a->setting, a->from),
+                      "to", part_setting_json(a->setting, a->to), "reason", a->reason);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;
