@@ -42,7 +42,6 @@ struct plan_view {
     unsigned processors_saved;
     double entitlement_at_reserved;
     /* what the samples say */
-    bool fresh;                  /* K samples, the newest one recent */
     bool changeable[PART_SET_N]; /* weight, processors, memory: cooldown over, K samples since */
     bool cpu_valid;              /* the K samples have valid processor figures */
     double demand;               /* mean processors used over them */
@@ -85,7 +84,6 @@ struct text_sizes {
 struct planner {
     const struct part_cpc *cpc;
     const struct part_policy *pol;
-    double now;
     struct plan_view *views; /* one per partition, in CPC order */
     struct part_plan *plan;
     struct clusters clusters;

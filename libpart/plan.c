@@ -135,7 +135,6 @@ static void plan_view_read_samples(const struct part_policy *pol, double now, st
     double gap = s1 ? s0->t - s1->t : 0;
     if (s0->t > now + EPS || now - s0->t > 2 * fmax(pol->interval, gap))
         return;
-    v->fresh = true;
     double t_oldest = part_history_get(h, k - 1)->t;
     v->changeable[PART_SET_WEIGHT] =
         plan_may_change(p, now, t_oldest, PART_SET_WEIGHT, pol->cooldown_weight);
@@ -208,7 +207,7 @@ int part_plan_make(const struct part_cpc *cpc, const struct part_policy *policy,
                    struct part_plan *ret, struct part_error *err)
 {
     struct part_plan plan = {0};
-    struct planner pl = {.cpc = cpc, .pol = policy, .now = now, .plan = &plan};
+    struct planner pl = {.cpc = cpc, .pol = policy, .plan = &plan};
     int r = -ENOMEM;
 
     part_error_clear(err);
