@@ -597,18 +597,3 @@ int part_json_parse(const char *text, size_t len, const char *file, json_t **ret
     *ret = root;
     return 0;
 }
-
-int part_json_get_object(json_t *obj, const char *parent, const char *key, json_t **ret,
-                         struct part_error *err)
-{
-    char path[128];
-    json_t *v = json_object_get(obj, key);
-    *ret = NULL;
-    if (!v)
-        return 0;
-    if (!json_is_object(v))
-        return part_error_set(err, -EINVAL, part_json_path(path, sizeof(path), parent, key),
-                              "%s: expected an object, got %s", path, part_json_type_name(v));
-    *ret = v;
-    return 0;
-}

@@ -146,8 +146,6 @@ int part_json_get_string(json_t *obj, const char *parent, const char *key, const
 /* A size: an integer of MiB or a string with a unit ("4GiB"). */
 int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_t *out,
                        struct part_error *err);
-int part_json_get_object(json_t *obj, const char *parent, const char *key, json_t **ret,
-                         struct part_error *err);
 int part_json_get_bool(json_t *obj, const char *parent, const char *key, bool *out,
                        struct part_error *err);
 /* Checks that root is an object whose keys are all in allowed, and reads its
