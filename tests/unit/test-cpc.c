@@ -23,20 +23,17 @@ static struct part_cpc_config default_cfg(void)
     };
 }
 
-/* A shared profile: n processors online (reserved 2n), weight w, cap, 1 GiB. */
+/* A shared profile: n processors online (min 1, reserved 2n), weight w, cap,
+ * 1 GiB (min 1 GiB, reserved 4 GiB). */
 static struct part_profile *shared(const char *name, unsigned n, unsigned w, double cap)
 {
-    struct part_profile *p = calloc(1, sizeof(*p));
-    strcpy(p->name, name);
-    p->mode = PART_MODE_SHARED;
+    struct part_profile *p = part_profile_new(name);
+    assert_non_null(p);
     p->proc_initial = n;
-    p->proc_min = 1;
     p->proc_reserved = 2 * n;
     p->weight_initial = p->weight_min = p->weight_max = w;
     p->cap = cap;
-    p->mem_initial = p->mem_min = 1024;
     p->mem_reserved = 4096;
-    p->domain_name = strdup(name);
     return p;
 }
 
