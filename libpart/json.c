@@ -33,7 +33,7 @@ int part_json_check_keys(json_t *obj, const char *parent, const char *const *all
     json_t *v;
     char path[128], list[256];
 
-    json_object_foreach(obj, key, v) {
+    json_object_foreach (obj, key, v) {
         size_t i;
         for (i = 0; allowed[i]; i++)
             if (strcmp(key, allowed[i]) == 0)

@@ -15,7 +15,6 @@
 #include "file.h"
 #include "json.h"
 
-
 #define PROFILE_NSTRINGS 8
 
 /* The owned strings of p, for freeing and copying them in one loop. */
@@ -630,16 +629,13 @@ json_t *part_profile_to_json(const struct part_profile *p)
             o, "weight",
             json_pack("{s:I, s:I, s:I}", "initial", (json_int_t)p->weight_initial, "min",
                       (json_int_t)p->weight_min, "max", (json_int_t)p->weight_max));
-        r |= json_object_set_new(o, "cap",
-                                 part_cap_json(p->cap));
+        r |= json_object_set_new(o, "cap", part_cap_json(p->cap));
     }
     if (p->group[0])
         r |= json_object_set_new(o, "group", json_string(p->group));
     r |= json_object_set_new(o, "managed", json_boolean(p->managed));
     if (p->mode == PART_MODE_SHARED)
-        r |= json_object_set_new(
-            o, "defined_capacity",
-            part_cap_json(p->defined_capacity));
+        r |= json_object_set_new(o, "defined_capacity", part_cap_json(p->defined_capacity));
     if (p->adopt)
         r |= json_object_set_new(o, "domain", json_pack("{s:s}", "adopt", p->domain_name));
     else if (p->domain_template)

@@ -185,8 +185,8 @@ static double median(double *v, size_t n)
 }
 
 enum what { RAW, STATS, SAMPLE, SAMPLE_INDEXED, SNAPSHOT, CYCLE, N_WHAT };
-static const char *const names[] = {"raw",    "stats",    "sample",
-                                    "sample-indexed", "snapshot", "cycle"};
+static const char *const names[] = {"raw",      "stats", "sample", "sample-indexed",
+                                    "snapshot", "cycle"};
 
 static void on_virt_error(void *opaque, virErrorPtr e)
 {
@@ -250,8 +250,11 @@ int main(int argc, char **argv)
         c.sorted[i] = c.cpc->parts[i];
     }
     qsort(c.sorted, n, sizeof(*c.sorted), cmp_part);
-    struct part_snapshot_info info = {.uri = uri, .driver = host.driver, .version = host.version,
-                                      .connected = true, .policy = "static"};
+    struct part_snapshot_info info = {.uri = uri,
+                                      .driver = host.driver,
+                                      .version = host.version,
+                                      .connected = true,
+                                      .policy = "static"};
 
     double *cpu[N_WHAT], *wall[N_WHAT];
     size_t seen[N_WHAT] = {0};

@@ -34,10 +34,10 @@
 #include <part/plan.h>
 #include <part/policy.h>
 
-#define GROUP    10
-#define DT       2.0 /* seconds between samples */
-#define SAMPLES  8   /* samples per history */
-#define NS       1e9
+#define GROUP   10
+#define DT      2.0 /* seconds between samples */
+#define SAMPLES 8   /* samples per history */
+#define NS      1e9
 
 static double mono(void)
 {
@@ -179,11 +179,18 @@ int main(int argc, char **argv)
 
     while ((c = getopt(argc, argv, "p:P:b:")) != -1) {
         switch (c) {
-        case 'p': dir = optarg; break;
-        case 'P': name = optarg; break;
-        case 'b': budget = atof(optarg); break;
+        case 'p':
+            dir = optarg;
+            break;
+        case 'P':
+            name = optarg;
+            break;
+        case 'b':
+            budget = atof(optarg);
+            break;
         default:
-            fprintf(stderr, "usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]\n");
+            fprintf(stderr,
+                    "usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]\n");
             return 2;
         }
     }
@@ -262,8 +269,8 @@ int main(int argc, char **argv)
             v[r] = mono() - t0;
         }
         double med = median(v, runs);
-        printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs,
-               med * 1e9, med * 1e9 / (double)n);
+        printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs, med * 1e9,
+               med * 1e9 / (double)n);
         fflush(stdout);
         free(v);
         free(vc);

@@ -448,8 +448,8 @@ static void test_new_refuses_reserve_of_everything(void **state)
     struct part_error err = {0};
     cfg.host_reserved_cpus = 16;
     assert_int_equal(part_cpc_new(16, 65536, &cfg, &cpc, &err), -EINVAL);
-    assert_string_equal(err.message,
-                        "cpc.host_reserved_cpus (16) leaves no CPU of the host's 16 for partitions");
+    assert_string_equal(
+        err.message, "cpc.host_reserved_cpus (16) leaves no CPU of the host's 16 for partitions");
     cfg.host_reserved_cpus = 1;
     cfg.host_reserved_memory = 65536;
     assert_int_equal(part_cpc_new(16, 65536, &cfg, &cpc, &err), -EINVAL);

@@ -10,7 +10,6 @@
 #include "part/name.h"
 #include "part/setting.h"
 
-
 enum part_mode {
     PART_MODE_SHARED,    /* logical processors dispatched on the shared pool */
     PART_MODE_DEDICATED, /* each logical processor owns one host CPU */
