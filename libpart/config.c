@@ -183,178 +183,159 @@ static int set_uri(struct part_config *c, const char *dir, const char *uri)
     return 0;
 }
 
-static int config_groups(struct part_config *c, json_t *groups, struct part_error *err)
+/* partd.json as read: its numbers, and the strings that become the config's
+ * own once the whole file is read (paths resolved against its directory). */
+struct config_doc {
+    const char *uri, *token_file, *state_dir, *partitions_dir, *policies_dir;
+    const char *listen[LISTEN_MAX];
+    size_t n_listen;
+    char policy[PART_NAME_MAX]; /* "" when not given */
+    double interval;
+    struct part_cpc_config cpc;
+};
+
+#define AT(field) offsetof(struct config_doc, field)
+
+static int config_uri(json_t *v, const char *path, void *out, struct part_error *err)
 {
-    const char *name;
-    json_t *g;
-    char path[128];
+    const char *s = json_string_value(v);
+    if (strchr(s, ':'))
+        return 0;
+    return part_error_set(err, -EINVAL, "uri",
+                          "uri: \"%s\" is not a libvirt URI (e.g. qemu:///system)", s);
+}
+
+/* "listen": an address or a list of 1 to LISTEN_MAX of them */
+static int config_listen(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct config_doc *d = out;
+    char field[32];
+    json_t *a;
+    size_t i;
     int r;
 
-    c->cpc.groups = calloc(json_object_size(groups) + 1, sizeof(*c->cpc.groups));
-    if (!c->cpc.groups)
-        return -ENOMEM;
-    json_object_foreach(groups, name, g) {
-        static const char *const group_keys[] = {"cap", NULL};
-        struct part_group_config *gc = &c->cpc.groups[c->cpc.n_groups++];
-        part_json_path(path, sizeof(path), "cpc.groups", name);
-        if ((r = part_name_check(name, "cpc.groups", "group name", err)) < 0) {
+    if (json_is_string(v)) {
+        if ((r = listen_check(json_string_value(v), "listen", err)) < 0)
+            return r;
+        d->listen[d->n_listen++] = json_string_value(v);
+    } else if (!json_is_array(v)) {
+        return part_json_expected("listen", "an address or a list of addresses", v, err);
+    } else if (json_array_size(v) == 0) {
+        return part_error_set(err, -EINVAL, "listen",
+                              "listen: the list is empty (give 1 to %d addresses)", LISTEN_MAX);
+    } else if (json_array_size(v) > LISTEN_MAX) {
+        return part_error_set(err, -EINVAL, "listen",
+                              "listen: %zu addresses, at most %d are allowed", json_array_size(v),
+                              LISTEN_MAX);
+    }
+    json_array_foreach (v, i, a) {
+        snprintf(field, sizeof(field), "listen[%zu]", i);
+        if (!json_is_string(a))
+            return part_error_set(err, -EINVAL, field,
+                                  "listen: entry %zu: expected a string, got %s", i + 1,
+                                  part_json_type_name(a));
+        if ((r = listen_check(json_string_value(a), field, err)) < 0)
+            return r;
+        d->listen[d->n_listen++] = json_string_value(a);
+    }
+    return 0;
+}
+
+static const struct part_json_member group_members[] = {
+    {"cap", PART_JSON_CAP, .offset = offsetof(struct part_group_config, cap), .lo = PART_CAP_MIN,
+     .hi = PART_CAP_MAX * 64, .none = PART_CAP_NONE},
+    {NULL},
+};
+
+/* "cpc.groups": {NAME: {"cap": ...}, ...} */
+static int config_groups(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct part_cpc_config *cpc = &((struct config_doc *)out)->cpc;
+    const char *name;
+    json_t *g;
+    char field[128];
+    int r;
+
+    if (!json_is_object(v))
+        return part_json_expected(path, "an object", v, err);
+    cpc->groups = calloc(json_object_size(v) + 1, sizeof(*cpc->groups));
+    if (!cpc->groups)
+        return part_error_oom(err);
+    json_object_foreach (v, name, g) {
+        struct part_group_config *gc = &cpc->groups[cpc->n_groups++];
+        part_json_path(field, sizeof(field), path, name);
+        if ((r = part_name_check(name, path, "group name", err)) < 0) {
             if (err)
-                snprintf(err->field, sizeof(err->field), "%s", path);
+                snprintf(err->field, sizeof(err->field), "%s", field);
             return r;
         }
-        if (!json_is_object(g))
-            return part_error_set(err, -EINVAL, path, "%s: expected an object, got %s", path,
-                                  part_json_type_name(g));
         snprintf(gc->name, sizeof(gc->name), "%s", name);
         gc->cap = PART_CAP_NONE;
-        if ((r = part_json_check_keys(g, path, group_keys, err)) < 0)
-            return r;
-        json_t *cap = json_object_get(g, "cap");
-        if (cap && !json_is_null(cap) &&
-            (r = part_json_get_number(g, path, "cap", PART_CAP_MIN, PART_CAP_MAX * 64, &gc->cap,
-                                      err)) < 0)
+        if ((r = part_json_read(g, field, group_members, gc, err)) < 0)
             return r;
     }
     return 0;
 }
 
-/* Whether s is a zero size with a unit ("0GiB", "0.0 TiB"), spelled as
- * part_json_get_size() wants sizes spelled. */
-static bool zero_size_text(const char *s)
-{
-    size_t n = strspn(s, "0");
-    if (n == 0)
-        return false;
-    if (s[n] == '.') {
-        size_t f = strspn(s + n + 1, "0");
-        if (f == 0)
-            return false;
-        n += 1 + f;
-    }
-    if (s[n] == ' ')
-        n++;
-    return strcmp(s + n, "MiB") == 0 || strcmp(s + n, "GiB") == 0 || strcmp(s + n, "TiB") == 0;
-}
+/* host_reserved_memory and groups are read last, as they always were */
+static const struct part_json_member cpc_members[] = {
+    {"host_reserved_cpus", PART_JSON_UINT, .offset = AT(cpc.host_reserved_cpus), .lo = 0,
+     .hi = 4096},
+    /* zero allowed, unlike in profiles: "reserve nothing for the host" */
+    {"host_reserved_memory", PART_JSON_SIZE, .offset = AT(cpc.host_reserved_memory),
+     .flags = PART_JSON_ZERO | PART_JSON_LATE},
+    {"cpu_overcommit", PART_JSON_NUMBER, .offset = AT(cpc.cpu_overcommit), .lo = 1.0, .hi = 100.0},
+    {"memory_overcommit", PART_JSON_NUMBER, .offset = AT(cpc.memory_overcommit), .lo = 1.0,
+     .hi = 10.0},
+    {"groups", PART_JSON_CUSTOM, .flags = PART_JSON_LATE, .read = config_groups},
+    {NULL},
+};
 
-/* cpc.host_reserved_memory: a size, where (unlike in profiles) zero is
- * allowed, in either spelling: "reserve nothing for the host". */
-static int host_reserved_memory(struct part_config *c, json_t *cpc, struct part_error *err)
-{
-    json_t *v = json_object_get(cpc, "host_reserved_memory");
+static const struct part_json_member config_members[] = {
+    {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
+    {"listen", PART_JSON_CUSTOM, .read = config_listen},
+    {"token_file", PART_JSON_STRING, .offset = AT(token_file)},
+    {"state_dir", PART_JSON_STRING, .offset = AT(state_dir)},
+    {"partitions_dir", PART_JSON_STRING, .offset = AT(partitions_dir)},
+    {"policies_dir", PART_JSON_STRING, .offset = AT(policies_dir)},
+    {"policy", PART_JSON_NAME, .offset = AT(policy), .what = "policy name"},
+    {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
+    {"cpc", PART_JSON_OBJECT, .members = cpc_members},
+    {NULL},
+};
 
-    if ((json_is_number(v) && json_number_value(v) == 0) ||
-        (json_is_string(v) && zero_size_text(json_string_value(v)))) {
-        c->cpc.host_reserved_memory = 0;
-        return 0;
-    }
-    if (json_is_number(v) && json_number_value(v) < 0)
-        return part_error_set(err, -EINVAL, "cpc.host_reserved_memory",
-                              "cpc.host_reserved_memory: %g MiB is negative", json_number_value(v));
-    return part_json_get_size(cpc, "cpc", "host_reserved_memory", &c->cpc.host_reserved_memory,
-                              err);
+/* Makes the strings d read c's own, relative paths resolved against dir. */
+static int config_take_strings(struct part_config *c, const struct config_doc *d, const char *dir,
+                               struct part_error *err)
+{
+    const char *paths[] = {d->token_file, d->state_dir, d->partitions_dir, d->policies_dir};
+    char **slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir, &c->policies_dir};
+
+    if ((d->uri && set_uri(c, dir, d->uri) < 0) ||
+        (d->n_listen && set_listen(c, d->listen, d->n_listen) < 0) ||
+        (d->policy[0] && set_string(&c->policy, d->policy) < 0))
+        return part_error_oom(err);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        if (paths[i] && set_path(slots[i], dir, paths[i]) < 0)
+            return part_error_oom(err);
+    return 0;
 }
 
 static int config_from_json(struct part_config *c, json_t *root, const char *dir,
                             struct part_error *err)
 {
-    static const char *const top_keys[] = {"uri",      "listen",         "token_file",
-                                           "state_dir", "partitions_dir", "policies_dir", "policy",
-                                           "interval",  "cpc",            NULL};
-    static const char *const cpc_keys[] = {"host_reserved_cpus", "host_reserved_memory",
-                                           "cpu_overcommit",     "memory_overcommit",
-                                           "groups",             NULL};
-    const char *s;
-    json_t *cpc, *groups;
+    struct config_doc d = {.interval = c->interval, .cpc = c->cpc};
     int r;
 
     if (!json_is_object(root))
         return part_error_set(err, -EINVAL, "", "partd.json must be a JSON object, got %s",
                               part_json_type_name(root));
-    if ((r = part_json_check_keys(root, "", top_keys, err)) < 0)
+    r = part_json_read(root, "", config_members, &d, err);
+    c->cpc = d.cpc; /* its groups are c's to free, read or not */
+    if (r < 0)
         return r;
-
-    s = NULL;
-    if ((r = part_json_get_string(root, "", "uri", &s, err)) < 0)
-        return r;
-    if (s && (!strchr(s, ':') || (r = set_uri(c, dir, s)) < 0))
-        return r < 0 ? r
-                     : part_error_set(err, -EINVAL, "uri",
-                                      "uri: \"%s\" is not a libvirt URI (e.g. qemu:///system)", s);
-
-    json_t *listen = json_object_get(root, "listen");
-    if (listen) {
-        const char *values[LISTEN_MAX];
-        char field[32];
-        size_t n = 0, i;
-        json_t *v;
-        if (json_is_string(listen)) {
-            if ((r = listen_check(json_string_value(listen), "listen", err)) < 0)
-                return r;
-            values[n++] = json_string_value(listen);
-        } else if (!json_is_array(listen)) {
-            return part_error_set(err, -EINVAL, "listen",
-                                  "listen: expected an address or a list of addresses, got %s",
-                                  part_json_type_name(listen));
-        } else if (json_array_size(listen) == 0) {
-            return part_error_set(err, -EINVAL, "listen",
-                                  "listen: the list is empty (give 1 to %d addresses)", LISTEN_MAX);
-        } else if (json_array_size(listen) > LISTEN_MAX) {
-            return part_error_set(err, -EINVAL, "listen",
-                                  "listen: %zu addresses, at most %d are allowed",
-                                  json_array_size(listen), LISTEN_MAX);
-        }
-        json_array_foreach(listen, i, v) {
-            snprintf(field, sizeof(field), "listen[%zu]", i);
-            if (!json_is_string(v))
-                return part_error_set(err, -EINVAL, field,
-                                      "listen: entry %zu: expected a string, got %s", i + 1,
-                                      part_json_type_name(v));
-            if ((r = listen_check(json_string_value(v), field, err)) < 0)
-                return r;
-            values[n++] = json_string_value(v);
-        }
-        if ((r = set_listen(c, values, n)) < 0)
-            return r;
-    }
-
-    static const char *const path_keys[] = {"token_file", "state_dir", "partitions_dir",
-                                            "policies_dir"};
-    char **path_slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir, &c->policies_dir};
-    for (size_t i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++) {
-        s = NULL;
-        if ((r = part_json_get_string(root, "", path_keys[i], &s, err)) < 0)
-            return r;
-        if (s && (r = set_path(path_slots[i], dir, s)) < 0)
-            return r;
-    }
-
-    s = NULL;
-    if ((r = part_json_get_string(root, "", "policy", &s, err)) < 0)
-        return r;
-    if (s && (r = part_name_check(s, "policy", "policy name", err)) < 0)
-        return r;
-    if (s && (r = set_string(&c->policy, s)) < 0)
-        return r;
-    if ((r = part_json_get_number(root, "", "interval", 0.1, 3600, &c->interval, err)) < 0)
-        return r;
-
-    if ((r = part_json_get_object(root, "", "cpc", &cpc, err)) < 0)
-        return r;
-    if (!cpc)
-        return 0;
-    if ((r = part_json_check_keys(cpc, "cpc", cpc_keys, err)) < 0 ||
-        (r = part_json_get_uint(cpc, "cpc", "host_reserved_cpus", 0, 4096,
-                                &c->cpc.host_reserved_cpus, err)) < 0 ||
-        (r = part_json_get_number(cpc, "cpc", "cpu_overcommit", 1.0, 100.0, &c->cpc.cpu_overcommit,
-                                  err)) < 0 ||
-        (r = part_json_get_number(cpc, "cpc", "memory_overcommit", 1.0, 10.0,
-                                  &c->cpc.memory_overcommit, err)) < 0)
-        return r;
-    if ((r = host_reserved_memory(c, cpc, err)) < 0)
-        return r;
-    if ((r = part_json_get_object(cpc, "cpc", "groups", &groups, err)) < 0)
-        return r;
-    if (groups && (r = config_groups(c, groups, err)) < 0)
+    c->interval = d.interval;
+    if ((r = config_take_strings(c, &d, dir, err)) < 0)
         return r;
     part_config_sort_groups(&c->cpc);
     return 0;
@@ -375,7 +356,7 @@ int part_config_load(const char *path, struct part_config **ret, struct part_err
         goto out;
     if (!(dir = part_path_dirname(path)) || (r = part_config_default(dir, &c)) < 0 ||
         (r = set_string(&c->path, path)) < 0) {
-        r = -ENOMEM;
+        r = part_error_oom(err);
         goto out;
     }
     r = config_from_json(c, root, dir, err);
@@ -415,7 +396,7 @@ static int profile_load_named(const char *dir, const char *file, struct part_pro
     int r;
 
     if (!path)
-        return -ENOMEM;
+        return part_error_oom(err);
     if ((r = part_file_read(path, &text, &len, err)) < 0 ||
         (r = part_profile_parse(text, len, path, &p, err)) < 0)
         goto out;
@@ -455,14 +436,16 @@ int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *
     list = calloc((size_t)count + 1, sizeof(*list));
     errors = calloc((size_t)count + 1, sizeof(*errors));
     if (!list || !errors) {
-        r = -ENOMEM;
+        r = part_error_oom(err);
         goto out;
     }
     for (int i = 0; i < count; i++) {
         part_error_clear(&errors[n_errors]); /* a good file may have left its name there */
         r = profile_load_named(dir, names[i]->d_name, &list[n], &errors[n_errors]);
-        if (r == -ENOMEM)
+        if (r == -ENOMEM) {
+            r = part_error_oom(err); /* errors[n_errors] says so, err must too */
             goto out;
+        }
         if (r < 0)
             n_errors++;
         else

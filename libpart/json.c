@@ -1,6 +1,7 @@
-/* Reading JSON configuration: typed getters that name the field path in
- * their errors, unknown-key checks, and error positions. Shared by the
- * profile and partd.json parsers. */
+/* Reading JSON configuration: objects read member by member from a table
+ * (json.h), each member checked by its type with the field path in every
+ * error, unknown keys refused, and errors located in the text. Shared by
+ * the profile, partd.json, policy and request readers. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ int part_json_check_keys(json_t *obj, const char *parent, const char *const *all
     json_t *v;
     char path[128], list[256];
 
-    json_object_foreach(obj, key, v) {
+    json_object_foreach (obj, key, v) {
         size_t i;
         for (i = 0; allowed[i]; i++)
             if (strcmp(key, allowed[i]) == 0)
@@ -77,6 +78,12 @@ const char *part_json_type_name(const json_t *v)
     }
 }
 
+int part_json_expected(const char *path, const char *what, const json_t *v, struct part_error *err)
+{
+    return part_error_set(err, -EINVAL, path, "%s: expected %s, got %s", path, what,
+                          part_json_type_name(v));
+}
+
 /* Writes the number v as the file most likely spelled it: the shortest
  * text that reads back as the same value (0.1, not 0.10000000000000001). */
 static const char *number_text(const json_t *v, char *buf, size_t len)
@@ -108,100 +115,57 @@ static bool whole_number(const json_t *v, double *ret)
     return true;
 }
 
-int part_json_get_object(json_t *obj, const char *parent, const char *key, json_t **ret,
-                         struct part_error *err)
+/* m's own "expected X", or its type's. */
+static const char *expected(const struct part_json_member *m, const char *type_own)
 {
-    char path[128];
-    json_t *v = json_object_get(obj, key);
-    *ret = NULL;
-    if (!v)
-        return 0;
-    if (!json_is_object(v))
-        return part_error_set(err, -EINVAL, part_json_path(path, sizeof(path), parent, key),
-                              "%s: expected an object, got %s", path, part_json_type_name(v));
-    *ret = v;
-    return 0;
+    return m->expected ? m->expected : type_own;
 }
 
-int part_json_get_uint(json_t *obj, const char *parent, const char *key, unsigned lo, unsigned hi,
-                       unsigned *out, struct part_error *err)
+static int read_uint(json_t *v, const char *path, const struct part_json_member *m, unsigned *out,
+                     struct part_error *err)
 {
-    char path[128], num[32];
-    json_t *v = json_object_get(obj, key);
+    char num[32];
     double d;
-    if (!v)
-        return 0;
-    part_json_path(path, sizeof(path), parent, key);
+
     if (json_is_real(v) && !whole_number(v, &d))
-        return part_error_set(err, -EINVAL, path, "%s: expected an integer, got %s", path,
-                              number_text(v, num, sizeof(num)));
+        return part_error_set(err, -EINVAL, path, "%s: expected %s, got %s", path,
+                              expected(m, "an integer"), number_text(v, num, sizeof(num)));
     if (!whole_number(v, &d))
-        return part_error_set(err, -EINVAL, path, "%s: expected an integer, got %s", path,
-                              part_json_type_name(v));
-    if (d < lo || d > hi)
+        return part_json_expected(path, expected(m, "an integer"), v, err);
+    if (d < m->lo || d > m->hi)
         return part_error_set(err, -EINVAL, path, "%s: %s is out of range %u-%u", path,
-                              number_text(v, num, sizeof(num)), lo, hi);
+                              number_text(v, num, sizeof(num)), (unsigned)m->lo, (unsigned)m->hi);
     *out = (unsigned)d;
     return 0;
 }
 
-int part_json_get_number(json_t *obj, const char *parent, const char *key, double lo, double hi,
-                         double *out, struct part_error *err)
+/* A number, or with PART_JSON_CAP null too (.none): the one place a cap's
+ * "none" is read. */
+static int read_number(json_t *v, const char *path, const struct part_json_member *m, double *out,
+                       struct part_error *err)
 {
-    char path[128], num[32];
-    json_t *v = json_object_get(obj, key);
-    if (!v)
+    char num[32];
+
+    if (m->type == PART_JSON_CAP && json_is_null(v)) {
+        *out = m->none;
         return 0;
-    part_json_path(path, sizeof(path), parent, key);
+    }
     if (!json_is_number(v))
-        return part_error_set(err, -EINVAL, path, "%s: expected a number, got %s", path,
-                              part_json_type_name(v));
+        return part_json_expected(path, expected(m, "a number"), v, err);
     double d = json_number_value(v);
-    if (!(d >= lo && d <= hi))
+    if (!(d >= m->lo && d <= m->hi))
         return part_error_set(err, -EINVAL, path, "%s: %s is out of range %g-%g", path,
-                              number_text(v, num, sizeof(num)), lo, hi);
+                              number_text(v, num, sizeof(num)), m->lo, m->hi);
     *out = d;
     return 0;
 }
 
-int part_json_get_bool(json_t *obj, const char *parent, const char *key, bool *out,
-                       struct part_error *err)
-{
-    char path[128];
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return 0;
-    if (!json_is_boolean(v))
-        return part_error_set(err, -EINVAL, part_json_path(path, sizeof(path), parent, key),
-                              "%s: expected true or false, got %s", path, part_json_type_name(v));
-    *out = json_is_true(v);
-    return 0;
-}
-
-int part_json_get_string(json_t *obj, const char *parent, const char *key, const char **out,
-                         struct part_error *err)
-{
-    char path[128];
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return 0;
-    part_json_path(path, sizeof(path), parent, key);
-    if (!json_is_string(v))
-        return part_error_set(err, -EINVAL, path, "%s: expected a string, got %s", path,
-                              part_json_type_name(v));
-    if (json_string_length(v) == 0)
-        return part_error_set(err, -EINVAL, path, "%s: must be a non-empty string", path);
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return part_error_set(err, -EINVAL, path, "%s: must not contain NUL characters", path);
-    *out = json_string_value(v);
-    return 0;
-}
-
 /* Whether s is a size as JSON files write it: DIGITS[.DIGITS][ ]UNIT, the
- * pattern of the schemas (a plain number of MiB is written as a number). */
-static bool size_text_valid(const char *s)
+ * pattern of the schemas (a plain number of MiB is written as a number).
+ * With zero, whether it is that and zero ("0GiB", "0.0 TiB"). */
+static bool size_text_valid(const char *s, bool zero)
 {
-    static const char digits[] = "0123456789";
+    const char *digits = zero ? "0" : "0123456789";
     size_t n = strspn(s, digits);
     if (n == 0)
         return false;
@@ -217,42 +181,52 @@ static bool size_text_valid(const char *s)
     return strcmp(s, "MiB") == 0 || strcmp(s, "GiB") == 0 || strcmp(s, "TiB") == 0;
 }
 
-int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_t *out,
-                       struct part_error *err)
+/* A size given as a number of MiB. */
+static int read_size_number(json_t *v, const char *path, uint64_t *out, struct part_error *err)
 {
-    char path[128], num[32];
-    json_t *v = json_object_get(obj, key);
+    char num[32];
     double d;
-    if (!v)
-        return 0;
-    part_json_path(path, sizeof(path), parent, key);
-    if (whole_number(v, &d)) {
-        if (d <= 0)
-            return part_error_set(err, -EINVAL, path, "%s: %s MiB is not a positive size", path,
-                                  number_text(v, num, sizeof(num)));
-        if (d >= 18446744073709551616.0) /* 2^64 */
-            return part_error_set(err, -EINVAL, path, "%s: %s MiB is too large", path,
-                                  number_text(v, num, sizeof(num)));
-        *out = json_is_integer(v) ? (uint64_t)json_integer_value(v) : (uint64_t)d;
-        return 0;
-    }
-    if (json_is_real(v))
+
+    if (!whole_number(v, &d))
         return part_error_set(err, -EINVAL, path, "%s: %s is not a whole number of MiB", path,
                               number_text(v, num, sizeof(num)));
-    if (!json_is_string(v))
-        return part_error_set(err, -EINVAL, path,
-                              "%s: expected a size (MiB as an integer, or a string such as "
-                              "\"4GiB\"), got %s",
-                              path, part_json_type_name(v));
-    const char *s = json_string_value(v);
+    if (d <= 0)
+        return part_error_set(err, -EINVAL, path, "%s: %s MiB is not a positive size", path,
+                              number_text(v, num, sizeof(num)));
+    if (d >= 18446744073709551616.0) /* 2^64 */
+        return part_error_set(err, -EINVAL, path, "%s: %s MiB is too large", path,
+                              number_text(v, num, sizeof(num)));
+    *out = json_is_integer(v) ? (uint64_t)json_integer_value(v) : (uint64_t)d;
+    return 0;
+}
+
+static int read_size(json_t *v, const char *path, const struct part_json_member *m, uint64_t *out,
+                     struct part_error *err)
+{
+    bool zero = m->flags & PART_JSON_ZERO;
     uint64_t mib;
-    if (s[0] == '-' && size_text_valid(s + 1))
+
+    if (zero && ((json_is_number(v) && json_number_value(v) == 0) ||
+                 (json_is_string(v) && size_text_valid(json_string_value(v), true)))) {
+        *out = 0;
+        return 0;
+    }
+    if (zero && json_is_number(v) && json_number_value(v) < 0)
+        return part_error_set(err, -EINVAL, path, "%s: %g MiB is negative", path,
+                              json_number_value(v));
+    if (json_is_number(v))
+        return read_size_number(v, path, out, err);
+    if (!json_is_string(v))
+        return part_json_expected(
+            path, expected(m, "a size (MiB as an integer, or a string such as \"4GiB\")"), v, err);
+    const char *s = json_string_value(v);
+    if (s[0] == '-' && size_text_valid(s + 1, false))
         return part_error_set(err, -EINVAL, path, "%s: \"%s\" is not a positive size", path, s);
     if (s[0] && strspn(s, "0123456789") == strlen(s))
         return part_error_set(err, -EINVAL, path,
                               "%s: \"%s\" has no unit (write \"%sMiB\", or %s as a number of MiB)",
                               path, s, s, s);
-    if (!size_text_valid(s))
+    if (!size_text_valid(s, false))
         return part_error_set(err, -EINVAL, path,
                               "%s: \"%s\" is not a size (use MiB, GiB or TiB, e.g. \"4GiB\")", path,
                               s);
@@ -266,6 +240,203 @@ int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_
         return part_error_set(err, -EINVAL, path, "%s: \"%s\" is not a positive size", path, s);
     *out = mib;
     return 0;
+}
+
+static int read_string(json_t *v, const char *path, const struct part_json_member *m,
+                       const char **out, struct part_error *err)
+{
+    if (!json_is_string(v))
+        return part_json_expected(path, expected(m, "a string"), v, err);
+    if (json_string_length(v) == 0)
+        return part_error_set(err, -EINVAL, path, "%s: must be a non-empty string", path);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return part_error_set(err, -EINVAL, path, "%s: must not contain NUL characters", path);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* The value of the choice s names, or an error saying what s is not. */
+static int read_choice(const char *s, const char *path, const struct part_json_member *m, int *out,
+                       struct part_error *err)
+{
+    const struct part_json_choice *c;
+    char list[256] = "";
+
+    for (c = m->choices; c->name; c++) {
+        if (strcmp(s, c->name) == 0) {
+            *out = c->value;
+            return 0;
+        }
+    }
+    if (!m->what && m->choices[0].name && m->choices[1].name && !m->choices[2].name)
+        snprintf(list, sizeof(list), "neither \"%s\" nor \"%s\"", m->choices[0].name,
+                 m->choices[1].name);
+    for (c = m->choices; !m->what && !list[0] && c->name; c++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+                 c == m->choices ? "not one of " : ", ", c->name);
+    return part_error_set(err, -EINVAL, path, "%s: \"%s\" is %s", path, s,
+                          m->what ? m->what : list);
+}
+
+/* The types whose value is a string: stored as it is, copied, or mapped. */
+static int read_text(json_t *v, const char *path, const struct part_json_member *m, void *out,
+                     struct part_error *err)
+{
+    const char *s = NULL;
+    int r;
+
+    if ((r = read_string(v, path, m, &s, err)) < 0)
+        return r;
+    switch (m->type) {
+    case PART_JSON_TEXT:
+        if (strlen(s) >= m->size)
+            return part_error_set(err, -EINVAL, path, "%s: longer than %zu bytes", path,
+                                  m->size - 1);
+        snprintf(out, m->size, "%s", s);
+        return 0;
+    case PART_JSON_NAME:
+        if ((r = part_name_check(s, path, m->what, err)) < 0)
+            return r;
+        snprintf(out, PART_NAME_MAX, "%s", s);
+        return 0;
+    case PART_JSON_ENUM:
+        return read_choice(s, path, m, out, err);
+    default:
+        *(const char **)out = s;
+        return 0;
+    }
+}
+
+/* Reads v, the value of member m at path, into out. */
+static int read_value(json_t *v, const char *path, const struct part_json_member *m, void *out,
+                      struct part_error *err)
+{
+    void *at = (char *)out + m->offset;
+
+    switch (m->type) {
+    case PART_JSON_OBJECT:
+        return part_json_read(v, path, m->members, out, err);
+    case PART_JSON_UINT:
+        return read_uint(v, path, m, at, err);
+    case PART_JSON_NUMBER:
+    case PART_JSON_CAP:
+        return read_number(v, path, m, at, err);
+    case PART_JSON_SIZE:
+        return read_size(v, path, m, at, err);
+    case PART_JSON_BOOL:
+        if (!json_is_boolean(v))
+            return part_json_expected(path, expected(m, "true or false"), v, err);
+        *(bool *)at = json_is_true(v);
+        return 0;
+    case PART_JSON_CUSTOM:
+        return m->read(v, path, out, err);
+    default:
+        return read_text(v, path, m, at, err);
+    }
+}
+
+/* Reads member m of obj (at parent) into out, hooks included. */
+static int read_member(json_t *obj, const char *parent, const struct part_json_member *m, void *out,
+                       struct part_error *err)
+{
+    json_t *v = json_object_get(obj, m->key);
+    char path[128];
+    int r;
+
+    part_json_path(path, sizeof(path), parent, m->key);
+    if (!v && (m->flags & PART_JSON_REQUIRED))
+        return part_error_set(err, -EINVAL, path, "%s: required field missing", path);
+    if (!v)
+        return 0;
+    if (m->type == PART_JSON_OBJECT && !json_is_object(v))
+        return part_json_expected(path, expected(m, "an object"), v, err);
+    if ((m->before && (r = m->before(v, path, out, err)) < 0) ||
+        (r = read_value(v, path, m, out, err)) < 0 ||
+        (m->after && (r = m->after(v, path, out, err)) < 0))
+        return r;
+    return 0;
+}
+
+int part_json_read(json_t *obj, const char *path, const struct part_json_member *members, void *out,
+                   struct part_error *err)
+{
+    const char *keys[PART_JSON_MEMBERS_MAX + 1];
+    const struct part_json_member *m;
+    size_t n = 0;
+    int r;
+
+    if (!json_is_object(obj) && !*path)
+        return part_error_set(err, -EINVAL, "", "expected a JSON object, got %s",
+                              part_json_type_name(obj));
+    if (!json_is_object(obj))
+        return part_json_expected(path, "an object", obj, err);
+    for (m = members; m->key && n < PART_JSON_MEMBERS_MAX; m++)
+        keys[n++] = m->key;
+    keys[n] = NULL;
+    if ((r = part_json_check_keys(obj, path, keys, err)) < 0)
+        return r;
+    for (int late = 0; late <= 1; late++) {
+        for (m = members; m->key; m++) {
+            if (!(m->flags & PART_JSON_LATE) != !late)
+                continue;
+            if ((r = read_member(obj, path, m, out, err)) < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+int part_json_get_uint(json_t *obj, const char *parent, const char *key, unsigned lo, unsigned hi,
+                       unsigned *out, struct part_error *err)
+{
+    const struct part_json_member m = {.key = key, .type = PART_JSON_UINT, .lo = lo, .hi = hi};
+    return read_member(obj, parent, &m, out, err);
+}
+
+int part_json_get_number(json_t *obj, const char *parent, const char *key, double lo, double hi,
+                         double *out, struct part_error *err)
+{
+    const struct part_json_member m = {.key = key, .type = PART_JSON_NUMBER, .lo = lo, .hi = hi};
+    return read_member(obj, parent, &m, out, err);
+}
+
+int part_json_get_string(json_t *obj, const char *parent, const char *key, const char **out,
+                         struct part_error *err)
+{
+    const struct part_json_member m = {.key = key, .type = PART_JSON_STRING};
+    return read_member(obj, parent, &m, out, err);
+}
+
+int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_t *out,
+                       struct part_error *err)
+{
+    const struct part_json_member m = {.key = key, .type = PART_JSON_SIZE};
+    return read_member(obj, parent, &m, out, err);
+}
+
+int part_json_get_bool(json_t *obj, const char *parent, const char *key, bool *out,
+                       struct part_error *err)
+{
+    const struct part_json_member m = {.key = key, .type = PART_JSON_BOOL};
+    return read_member(obj, parent, &m, out, err);
+}
+
+int part_json_get_named_object(json_t *root, const char *what, const char *const *allowed,
+                               char name[PART_NAME_MAX], struct part_error *err)
+{
+    const bool profile = strcmp(what, "profile") == 0;
+    char kind[64];
+    int r;
+
+    if (!json_is_object(root))
+        return part_error_set(err, -EINVAL, "", "a %s must be a JSON object, got %s", what,
+                              part_json_type_name(root));
+    if ((r = part_json_check_keys(root, "", allowed, err)) < 0)
+        return r;
+    snprintf(kind, sizeof(kind), "%s%sname", profile ? "" : what, profile ? "" : " ");
+    const struct part_json_member m = {
+        .key = "name", .type = PART_JSON_NAME, .flags = PART_JSON_REQUIRED, .what = kind};
+    return read_member(root, "", &m, name, err);
 }
 
 /* The 1-based line and column of byte off in text, counted as jsonpos.c
@@ -424,28 +595,5 @@ int part_json_parse(const char *text, size_t len, const char *file, json_t **ret
         return r;
     }
     *ret = root;
-    return 0;
-}
-
-int part_json_get_named_object(json_t *root, const char *what, const char *const *allowed,
-                               char name[PART_NAME_MAX], struct part_error *err)
-{
-    const char *s = NULL;
-    int r;
-
-    if (!json_is_object(root))
-        return part_error_set(err, -EINVAL, "", "a %s must be a JSON object, got %s", what,
-                              part_json_type_name(root));
-    if ((r = part_json_check_keys(root, "", allowed, err)) < 0 ||
-        (r = part_json_get_string(root, "", "name", &s, err)) < 0)
-        return r;
-    if (!s)
-        return part_error_set(err, -EINVAL, "name", "name: required field missing");
-    char kind[64];
-    snprintf(kind, sizeof(kind), "%s%sname", strcmp(what, "profile") ? what : "",
-             strcmp(what, "profile") ? " " : "");
-    if ((r = part_name_check(s, "name", kind, err)) < 0)
-        return r;
-    snprintf(name, PART_NAME_MAX, "%s", s);
     return 0;
 }

@@ -12,8 +12,6 @@
 #include "file.h"
 #include "json.h"
 
-#define DESCRIPTION_MAX (sizeof(((struct part_policy *)0)->description) - 1)
-
 void part_policy_default(struct part_policy *ret)
 {
     *ret = (struct part_policy){
@@ -35,99 +33,70 @@ void part_policy_default(struct part_policy *ret)
     };
 }
 
-static int policy_from_json(json_t *root, struct part_policy *p, struct part_error *err)
+#define AT(field) offsetof(struct part_policy, field)
+
+/* what the policy may change: nothing unless said (observe only) */
+static const struct part_json_member manage_members[] = {
+    {"weights", PART_JSON_BOOL, .offset = AT(weights)},
+    {"processors", PART_JSON_BOOL, .offset = AT(processors)},
+    {"memory", PART_JSON_BOOL, .offset = AT(memory)},
+    {"defined_capacity", PART_JSON_BOOL, .offset = AT(defined_capacity)},
+    {NULL},
+};
+
+static const struct part_json_member cooldown_members[] = {
+    {"weight", PART_JSON_NUMBER, .offset = AT(cooldown_weight), .hi = 86400},
+    {"processors", PART_JSON_NUMBER, .offset = AT(cooldown_processors), .hi = 86400},
+    {"memory", PART_JSON_NUMBER, .offset = AT(cooldown_memory), .hi = 86400},
+    {NULL},
+};
+
+/* low < high (so high > 0 and low < 1): a utilisation that both adds and
+ * removes a processor would flip it every cooldown */
+static int policy_processors(json_t *v, const char *path, void *out, struct part_error *err)
 {
-    static const char *const top_keys[] = {"name",
-                                           "description",
-                                           "manage",
-                                           "interval",
-                                           "samples",
-                                           "deadband",
-                                           "weight_step",
-                                           "cooldown",
-                                           "processors",
-                                           "memory",
-                                           "defined_capacity_window",
-                                           NULL};
-    static const char *const manage_keys[] = {"weights", "processors", "memory", "defined_capacity",
-                                              NULL};
-    static const char *const cooldown_keys[] = {"weight", "processors", "memory", NULL};
-    static const char *const proc_keys[] = {"high", "low", NULL};
-    static const char *const mem_keys[] = {"headroom", "step", "deadband", NULL};
-    json_t *manage, *cooldown, *proc, *mem;
-    const char *s = NULL;
-    int r;
+    const struct part_policy *p = out;
+    const char *field = json_object_get(v, "low") ? "processors.low" : "processors.high";
 
-    if ((r = part_json_get_named_object(root, "policy", top_keys, p->name, err)) < 0)
-        return r;
-    s = NULL;
-    if ((r = part_json_get_string(root, "", "description", &s, err)) < 0)
-        return r;
-    if (s && strlen(s) > DESCRIPTION_MAX)
-        return part_error_set(err, -EINVAL, "description", "description: longer than %zu bytes",
-                              DESCRIPTION_MAX);
-    if (s)
-        snprintf(p->description, sizeof(p->description), "%s", s);
-
-    /* what the policy may change: nothing unless said (observe only) */
-    p->weights = p->processors = p->memory = p->defined_capacity = false;
-    if ((r = part_json_get_object(root, "", "manage", &manage, err)) < 0)
-        return r;
-    if (manage &&
-        ((r = part_json_check_keys(manage, "manage", manage_keys, err)) < 0 ||
-         (r = part_json_get_bool(manage, "manage", "weights", &p->weights, err)) < 0 ||
-         (r = part_json_get_bool(manage, "manage", "processors", &p->processors, err)) < 0 ||
-         (r = part_json_get_bool(manage, "manage", "memory", &p->memory, err)) < 0 ||
-         (r = part_json_get_bool(manage, "manage", "defined_capacity", &p->defined_capacity, err)) <
-             0))
-        return r;
-
-    if ((r = part_json_get_number(root, "", "interval", 0.1, 3600, &p->interval, err)) < 0 ||
-        (r = part_json_get_uint(root, "", "samples", 1, PART_HISTORY_MAX, &p->samples, err)) < 0 ||
-        (r = part_json_get_number(root, "", "deadband", 0, 1, &p->deadband, err)) < 0 ||
-        (r = part_json_get_uint(root, "", "weight_step", 1, PART_WEIGHT_MAX - 1, &p->weight_step,
-                                err)) < 0 ||
-        (r = part_json_get_number(root, "", "defined_capacity_window", 1, 86400, &p->dc_window,
-                                  err)) < 0)
-        return r;
-
-    if ((r = part_json_get_object(root, "", "cooldown", &cooldown, err)) < 0)
-        return r;
-    if (cooldown && ((r = part_json_check_keys(cooldown, "cooldown", cooldown_keys, err)) < 0 ||
-                     (r = part_json_get_number(cooldown, "cooldown", "weight", 0, 86400,
-                                               &p->cooldown_weight, err)) < 0 ||
-                     (r = part_json_get_number(cooldown, "cooldown", "processors", 0, 86400,
-                                               &p->cooldown_processors, err)) < 0 ||
-                     (r = part_json_get_number(cooldown, "cooldown", "memory", 0, 86400,
-                                               &p->cooldown_memory, err)) < 0))
-        return r;
-
-    if ((r = part_json_get_object(root, "", "processors", &proc, err)) < 0)
-        return r;
-    if (proc &&
-        ((r = part_json_check_keys(proc, "processors", proc_keys, err)) < 0 ||
-         (r = part_json_get_number(proc, "processors", "high", 0, 1, &p->processors_high, err)) <
-             0 ||
-         (r = part_json_get_number(proc, "processors", "low", 0, 1, &p->processors_low, err)) < 0))
-        return r;
-    /* low < high (so high > 0 and low < 1): a utilisation that both adds
-     * and removes a processor would flip it every cooldown */
     if (p->processors_low >= p->processors_high)
-        return part_error_set(err, -EINVAL,
-                              json_object_get(proc, "low") ? "processors.low" : "processors.high",
-                              "%s: processors.low (%g) must be below processors.high (%g)",
-                              json_object_get(proc, "low") ? "processors.low" : "processors.high",
+        return part_error_set(err, -EINVAL, field,
+                              "%s: processors.low (%g) must be below processors.high (%g)", field,
                               p->processors_low, p->processors_high);
-
-    if ((r = part_json_get_object(root, "", "memory", &mem, err)) < 0)
-        return r;
-    if (mem && ((r = part_json_check_keys(mem, "memory", mem_keys, err)) < 0 ||
-                (r = part_json_get_size(mem, "memory", "headroom", &p->memory_headroom, err)) < 0 ||
-                (r = part_json_get_size(mem, "memory", "step", &p->memory_step, err)) < 0 ||
-                (r = part_json_get_size(mem, "memory", "deadband", &p->memory_deadband, err)) < 0))
-        return r;
     return 0;
 }
+
+static const struct part_json_member processors_members[] = {
+    {"high", PART_JSON_NUMBER, .offset = AT(processors_high), .hi = 1},
+    {"low", PART_JSON_NUMBER, .offset = AT(processors_low), .hi = 1},
+    {NULL},
+};
+
+static const struct part_json_member memory_members[] = {
+    {"headroom", PART_JSON_SIZE, .offset = AT(memory_headroom)},
+    {"step", PART_JSON_SIZE, .offset = AT(memory_step)},
+    {"deadband", PART_JSON_SIZE, .offset = AT(memory_deadband)},
+    {NULL},
+};
+
+/* A policy file; the objects are read after defined_capacity_window, as
+ * they always were. */
+static const struct part_json_member policy_members[] = {
+    {"name", PART_JSON_NAME, .offset = AT(name), .flags = PART_JSON_REQUIRED,
+     .what = "policy name"},
+    {"description", PART_JSON_TEXT, .offset = AT(description),
+     .size = sizeof(((struct part_policy *)0)->description)},
+    {"manage", PART_JSON_OBJECT, .members = manage_members},
+    {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
+    {"samples", PART_JSON_UINT, .offset = AT(samples), .lo = 1, .hi = PART_HISTORY_MAX},
+    {"deadband", PART_JSON_NUMBER, .offset = AT(deadband), .hi = 1},
+    {"weight_step", PART_JSON_UINT, .offset = AT(weight_step), .lo = 1, .hi = PART_WEIGHT_MAX - 1},
+    {"cooldown", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = cooldown_members},
+    {"processors", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = processors_members,
+     .after = policy_processors},
+    {"memory", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = memory_members},
+    {"defined_capacity_window", PART_JSON_NUMBER, .offset = AT(dc_window), .lo = 1, .hi = 86400},
+    {NULL},
+};
 
 int part_policy_parse(const char *text, size_t len, const char *file, struct part_policy *ret,
                       struct part_error *err)
@@ -141,7 +110,11 @@ int part_policy_parse(const char *text, size_t len, const char *file, struct par
         return r;
     part_policy_default(&p);
     p.description[0] = '\0';
-    r = policy_from_json(root, &p, err);
+    if (!json_is_object(root))
+        r = part_error_set(err, -EINVAL, "", "a policy must be a JSON object, got %s",
+                           part_json_type_name(root));
+    else
+        r = part_json_read(root, "", policy_members, &p, err);
     if (r == -EINVAL)
         part_error_locate(err, text, len);
     json_decref(root);
@@ -163,7 +136,7 @@ int part_policy_load(const char *dir, const char *name, struct part_policy *ret,
     if ((r = part_name_check(name, "policy", "policy name", err)) < 0)
         return r;
     if (asprintf(&path, "%s/%s.json", dir, name) < 0)
-        return -ENOMEM;
+        return part_error_oom(err);
     r = part_file_read(path, &text, &len, err);
     if (r == -ENOENT) {
         r = part_error_set(err, -ENOENT, "policy", "no policy named %s (%s does not exist)", name,

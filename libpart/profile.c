@@ -15,7 +15,6 @@
 #include "file.h"
 #include "json.h"
 
-
 #define PROFILE_NSTRINGS 8
 
 /* The owned strings of p, for freeing and copying them in one loop. */
@@ -39,6 +38,41 @@ struct part_profile *part_profile_free(struct part_profile *p)
         free(p);
     }
     return NULL;
+}
+
+void part_profile_init(struct part_profile *p)
+{
+    *p = (struct part_profile){
+        .mode = PART_MODE_SHARED,
+        .proc_initial = 1,
+        .proc_min = 1,
+        .proc_reserved = 1,
+        .weight_initial = PART_PROFILE_WEIGHT_DEFAULT,
+        .weight_min = PART_PROFILE_WEIGHT_DEFAULT,
+        .weight_max = PART_PROFILE_WEIGHT_DEFAULT,
+        .cap = PART_CAP_NONE,
+        .mem_initial = PART_PROFILE_MEMORY_DEFAULT,
+        .mem_min = PART_PROFILE_MEMORY_DEFAULT,
+        .mem_reserved = PART_PROFILE_MEMORY_DEFAULT,
+        .managed = true,
+        .defined_capacity = PART_CAP_NONE,
+        .boot = PART_BOOT_NONE,
+        .boot_disk_format = PART_DISK_RAW,
+        .net = PART_NET_NONE,
+    };
+}
+
+struct part_profile *part_profile_new(const char *name)
+{
+    struct part_profile *p = malloc(sizeof(*p));
+
+    if (!p)
+        return NULL;
+    part_profile_init(p);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    if (!(p->domain_name = strdup(name)))
+        return part_profile_free(p);
+    return p;
 }
 
 struct part_profile *part_profile_dup(const struct part_profile *p)
@@ -82,14 +116,68 @@ int part_profile_resolve_paths(struct part_profile *p, const char *dir)
     return 0;
 }
 
-/* Sets *ret to a copy of s (NULL when s is), or to s resolved against dir
- * when path. */
-static int profile_set_string(char **ret, const char *s, const char *dir, bool path)
+/* A profile being read: the profile, and the members that become fields of
+ * it only through the rules between them (one key of two, paths resolved
+ * against the file's directory once the whole profile is read). */
+struct profile_doc {
+    struct part_profile p;
+    const char *tmpl, *adopt;                     /* domain */
+    const char *kernel, *initrd, *cmdline, *disk; /* boot */
+    const char *format;
+    const char *network, *bridge; /* network */
+    const char *serial_log;
+    const char *type, *machine; /* machine */
+};
+
+#define AT(field) offsetof(struct profile_doc, field)
+
+_Static_assert(sizeof(enum part_mode) == sizeof(int), "PART_JSON_ENUM stores an int");
+
+/* "weight", "cap", "defined_capacity": shared partitions only. */
+static int profile_shared_only(json_t *v, const char *path, void *out, struct part_error *err)
 {
-    if (!s)
-        return 0;
-    *ret = path ? part_path_join(dir, s) : strdup(s);
-    return *ret ? 0 : -ENOMEM;
+    const struct profile_doc *d = out;
+    if (d->p.mode == PART_MODE_DEDICATED)
+        return part_error_set(err, -EINVAL, path, "%s: does not apply to dedicated partitions",
+                              path);
+    return 0;
+}
+
+/* The defaults that depend on other fields: a bound not given is the initial
+ * value (processors.reserved, weight.min and .max, memory.min and .reserved;
+ * processors.min is 1). */
+static int profile_processors(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct part_profile *p = &((struct profile_doc *)out)->p;
+    if (!json_object_get(v, "reserved"))
+        p->proc_reserved = p->proc_initial;
+    return 0;
+}
+
+static int profile_weight(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct part_profile *p = &((struct profile_doc *)out)->p;
+    p->weight_min = json_object_get(v, "min") ? p->weight_min : p->weight_initial;
+    p->weight_max = json_object_get(v, "max") ? p->weight_max : p->weight_initial;
+    return 0;
+}
+
+static int profile_memory(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct part_profile *p = &((struct profile_doc *)out)->p;
+    p->mem_min = json_object_get(v, "min") ? p->mem_min : p->mem_initial;
+    p->mem_reserved = json_object_get(v, "reserved") ? p->mem_reserved : p->mem_initial;
+    return 0;
+}
+
+static int profile_domain(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    const struct profile_doc *d = out;
+    if (d->tmpl && d->adopt)
+        return part_error_set(err, -EINVAL, "domain.adopt",
+                              "domain.adopt: give either domain.template or domain.adopt, "
+                              "not both");
+    return 0;
 }
 
 /* Whether the file name s ends with suffix, in any case. */
@@ -99,56 +187,20 @@ static bool profile_has_suffix(const char *s, const char *suffix)
     return n > m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* "boot": {"kernel", "initrd", "cmdline"} or {"disk", "format"} */
-static int profile_boot(json_t *root, const char *dir, struct part_profile *p,
-                        struct part_error *err)
+/* boot.format, or the format boot.disk's name says. */
+static int profile_disk_format(struct profile_doc *d, struct part_error *err)
 {
-    static const char *const keys[] = {"kernel", "initrd", "cmdline", "disk", "format", NULL};
-    const char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *disk = NULL, *format = NULL;
-    json_t *boot;
-    int r;
-
-    if ((r = part_json_get_object(root, "", "boot", &boot, err)) < 0 || !boot)
-        return r;
-    if ((r = part_json_check_keys(boot, "boot", keys, err)) < 0 ||
-        (r = part_json_get_string(boot, "boot", "kernel", &kernel, err)) < 0 ||
-        (r = part_json_get_string(boot, "boot", "initrd", &initrd, err)) < 0 ||
-        (r = part_json_get_string(boot, "boot", "cmdline", &cmdline, err)) < 0 ||
-        (r = part_json_get_string(boot, "boot", "disk", &disk, err)) < 0 ||
-        (r = part_json_get_string(boot, "boot", "format", &format, err)) < 0)
-        return r;
-    if (kernel && disk)
-        return part_error_set(err, -EINVAL, "boot.disk",
-                              "boot.disk: give either boot.kernel or boot.disk, not both");
-    if (!kernel && !disk)
-        return part_error_set(err, -EINVAL, "boot",
-                              "boot: needs kernel (direct kernel boot) or disk (a disk image)");
-    if (kernel) {
-        if (format)
-            return part_error_set(err, -EINVAL, "boot.format",
-                                  "boot.format: applies to boot.disk only");
-        p->boot = PART_BOOT_KERNEL;
-        if (profile_set_string(&p->boot_kernel, kernel, dir, true) < 0 ||
-            profile_set_string(&p->boot_initrd, initrd, dir, true) < 0 ||
-            profile_set_string(&p->boot_cmdline, cmdline, dir, false) < 0)
-            return -ENOMEM;
-        return 0;
-    }
-    if (initrd || cmdline)
-        return part_error_set(err, -EINVAL, initrd ? "boot.initrd" : "boot.cmdline",
-                              "boot.%s: applies to boot.kernel only",
-                              initrd ? "initrd" : "cmdline");
-    if (format && strcmp(format, "qcow2") == 0)
-        p->boot_disk_format = PART_DISK_QCOW2;
-    else if (format && strcmp(format, "raw") == 0)
-        p->boot_disk_format = PART_DISK_RAW;
-    else if (format)
+    if (d->format && strcmp(d->format, "qcow2") == 0)
+        d->p.boot_disk_format = PART_DISK_QCOW2;
+    else if (d->format && strcmp(d->format, "raw") == 0)
+        d->p.boot_disk_format = PART_DISK_RAW;
+    else if (d->format)
         return part_error_set(err, -EINVAL, "boot.format",
-                              "boot.format: \"%s\" is neither \"qcow2\" nor \"raw\"", format);
-    else if (profile_has_suffix(disk, ".qcow2"))
-        p->boot_disk_format = PART_DISK_QCOW2;
-    else if (profile_has_suffix(disk, ".raw") || profile_has_suffix(disk, ".img"))
-        p->boot_disk_format = PART_DISK_RAW;
+                              "boot.format: \"%s\" is neither \"qcow2\" nor \"raw\"", d->format);
+    else if (profile_has_suffix(d->disk, ".qcow2"))
+        d->p.boot_disk_format = PART_DISK_QCOW2;
+    else if (profile_has_suffix(d->disk, ".raw") || profile_has_suffix(d->disk, ".img"))
+        d->p.boot_disk_format = PART_DISK_RAW;
     else
         /* guessing wrong either way is worse than asking: a qcow2 image
          * read as raw does not boot, a raw one read as qcow2 lets the guest
@@ -156,9 +208,30 @@ static int profile_boot(json_t *root, const char *dir, struct part_profile *p,
         return part_error_set(err, -EINVAL, "boot.disk",
                               "boot.disk: cannot tell the format of \"%s\" from its name "
                               "(.qcow2, .raw or .img): give boot.format",
-                              disk);
-    p->boot = PART_BOOT_DISK;
-    return profile_set_string(&p->boot_disk, disk, dir, true);
+                              d->disk);
+    return 0;
+}
+
+/* "boot": {"kernel", "initrd", "cmdline"} or {"disk", "format"} */
+static int profile_boot(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct profile_doc *d = out;
+
+    if (d->kernel && d->disk)
+        return part_error_set(err, -EINVAL, "boot.disk",
+                              "boot.disk: give either boot.kernel or boot.disk, not both");
+    if (!d->kernel && !d->disk)
+        return part_error_set(err, -EINVAL, "boot",
+                              "boot: needs kernel (direct kernel boot) or disk (a disk image)");
+    if (d->kernel && d->format)
+        return part_error_set(err, -EINVAL, "boot.format",
+                              "boot.format: applies to boot.disk only");
+    if (d->disk && (d->initrd || d->cmdline))
+        return part_error_set(err, -EINVAL, d->initrd ? "boot.initrd" : "boot.cmdline",
+                              "boot.%s: applies to boot.kernel only",
+                              d->initrd ? "initrd" : "cmdline");
+    d->p.boot = d->kernel ? PART_BOOT_KERNEL : PART_BOOT_DISK;
+    return d->disk ? profile_disk_format(d, err) : 0;
 }
 
 /* Whether s is a Linux network interface name, as the kernel's
@@ -174,248 +247,216 @@ static bool profile_ifname_valid(const char *s)
     return true;
 }
 
+static const struct part_json_member network_members[] = {
+    {"network", PART_JSON_STRING, .offset = AT(network)},
+    {"bridge", PART_JSON_STRING, .offset = AT(bridge)},
+    {NULL},
+};
+
 /* "network": "none", {"network": NAME} or {"bridge": NAME} */
-static int profile_network(json_t *root, struct part_profile *p, struct part_error *err)
+static int profile_network(json_t *v, const char *path, void *out, struct part_error *err)
 {
-    static const char *const keys[] = {"network", "bridge", NULL};
-    json_t *net = json_object_get(root, "network");
-    const char *network = NULL, *bridge = NULL;
+    struct profile_doc *d = out;
     int r;
 
-    p->net = PART_NET_NONE;
-    if (!net)
+    if (json_is_string(v) && strcmp(json_string_value(v), "none") == 0)
         return 0;
-    if (json_is_string(net)) {
-        if (strcmp(json_string_value(net), "none") == 0)
-            return 0;
+    if (json_is_string(v))
         return part_error_set(err, -EINVAL, "network",
                               "network: \"%s\" is not \"none\" (give \"none\", "
                               "{\"network\": NAME} or {\"bridge\": NAME})",
-                              json_string_value(net));
-    }
-    if (!json_is_object(net))
-        return part_error_set(err, -EINVAL, "network",
-                              "network: expected \"none\" or an object, got %s",
-                              part_json_type_name(net));
-    if ((r = part_json_check_keys(net, "network", keys, err)) < 0 ||
-        (r = part_json_get_string(net, "network", "network", &network, err)) < 0 ||
-        (r = part_json_get_string(net, "network", "bridge", &bridge, err)) < 0)
+                              json_string_value(v));
+    if (!json_is_object(v))
+        return part_json_expected(path, "\"none\" or an object", v, err);
+    if ((r = part_json_read(v, path, network_members, out, err)) < 0)
         return r;
-    if (network && bridge)
+    if (d->network && d->bridge)
         return part_error_set(err, -EINVAL, "network.bridge",
                               "network.bridge: give either network.network or network.bridge, "
                               "not both");
-    if (!network && !bridge)
+    if (!d->network && !d->bridge)
         return part_error_set(err, -EINVAL, "network",
                               "network: needs network (a libvirt network) or bridge (a host "
                               "bridge)");
-    if (network && strchr(network, '/'))
+    if (d->network && strchr(d->network, '/'))
         return part_error_set(err, -EINVAL, "network.network",
                               "network.network: \"%s\" is not a libvirt network name (it has a /)",
-                              network);
-    if (bridge && !profile_ifname_valid(bridge))
+                              d->network);
+    if (d->bridge && !profile_ifname_valid(d->bridge))
         return part_error_set(err, -EINVAL, "network.bridge",
                               "network.bridge: \"%s\" is not a bridge name (1-15 characters, "
                               "no space, / or :)",
-                              bridge);
-    p->net = network ? PART_NET_NETWORK : PART_NET_BRIDGE;
-    return profile_set_string(&p->net_source, network ? network : bridge, NULL, false);
-}
-
-/* "machine": {"type": "kvm" | "qemu", "machine": "q35"} */
-static int profile_machine(json_t *root, struct part_profile *p, struct part_error *err)
-{
-    static const char *const keys[] = {"type", "machine", NULL};
-    const char *type = NULL, *machine = NULL;
-    json_t *m;
-    int r;
-
-    if ((r = part_json_get_object(root, "", "machine", &m, err)) < 0 || !m)
-        return r;
-    if ((r = part_json_check_keys(m, "machine", keys, err)) < 0 ||
-        (r = part_json_get_string(m, "machine", "type", &type, err)) < 0 ||
-        (r = part_json_get_string(m, "machine", "machine", &machine, err)) < 0)
-        return r;
-    if (type && strcmp(type, "kvm") != 0 && strcmp(type, "qemu") != 0)
-        return part_error_set(err, -EINVAL, "machine.type",
-                              "machine.type: \"%s\" is neither \"kvm\" nor \"qemu\"", type);
-    if (machine && (strlen(machine) >= PART_MACHINE_MAX ||
-                    strspn(machine, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                    "0123456789_.-") != strlen(machine)))
-        return part_error_set(err, -EINVAL, "machine.machine",
-                              "machine.machine: \"%s\" is not a machine type (1-63 of A-Z a-z "
-                              "0-9 _ . -)",
-                              machine);
-    snprintf(p->domain_type, sizeof(p->domain_type), "%s", type ? type : "");
-    snprintf(p->machine, sizeof(p->machine), "%s", machine ? machine : "");
+                              d->bridge);
+    d->p.net = d->network ? PART_NET_NETWORK : PART_NET_BRIDGE;
     return 0;
 }
 
-/* The keys of a domain partd generates whole: boot, and what needs it. */
-static int profile_generated(json_t *root, const char *dir, struct part_profile *p,
-                             struct part_error *err)
+/* "machine": {"type": "kvm" | "qemu", "machine": "q35"} */
+static int profile_machine(json_t *v, const char *path, void *out, struct part_error *err)
 {
-    const char *log = NULL;
-    int r;
+    struct profile_doc *d = out;
 
-    if ((r = profile_boot(root, dir, p, err)) < 0 || (r = profile_network(root, p, err)) < 0 ||
-        (r = part_json_get_string(root, "", "serial_log", &log, err)) < 0 ||
-        (r = profile_machine(root, p, err)) < 0 ||
-        (r = part_json_get_bool(root, "", "guest_agent", &p->guest_agent, err)) < 0)
-        return r;
-    return profile_set_string(&p->serial_log, log, dir, true);
+    if (d->type && strcmp(d->type, "kvm") != 0 && strcmp(d->type, "qemu") != 0)
+        return part_error_set(err, -EINVAL, "machine.type",
+                              "machine.type: \"%s\" is neither \"kvm\" nor \"qemu\"", d->type);
+    if (d->machine && (strlen(d->machine) >= PART_MACHINE_MAX ||
+                       strspn(d->machine, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_.-") != strlen(d->machine)))
+        return part_error_set(err, -EINVAL, "machine.machine",
+                              "machine.machine: \"%s\" is not a machine type (1-63 of A-Z a-z "
+                              "0-9 _ . -)",
+                              d->machine);
+    snprintf(d->p.domain_type, sizeof(d->p.domain_type), "%s", d->type ? d->type : "");
+    snprintf(d->p.machine, sizeof(d->p.machine), "%s", d->machine ? d->machine : "");
+    return 0;
 }
 
-static int profile_from_json(json_t *root, const char *dir, struct part_profile *p,
+static const struct part_json_choice profile_modes[] = {
+    {"shared", PART_MODE_SHARED},
+    {"dedicated", PART_MODE_DEDICATED},
+    {NULL, 0},
+};
+
+static const struct part_json_member processors_members[] = {
+    {"mode", PART_JSON_ENUM, .offset = AT(p.mode), .choices = profile_modes},
+    {"initial", PART_JSON_UINT, .offset = AT(p.proc_initial), .flags = PART_JSON_REQUIRED, .lo = 1,
+     .hi = PART_PROCESSORS_MAX},
+    {"min", PART_JSON_UINT, .offset = AT(p.proc_min), .lo = 1, .hi = PART_PROCESSORS_MAX},
+    {"reserved", PART_JSON_UINT, .offset = AT(p.proc_reserved), .lo = 1, .hi = PART_PROCESSORS_MAX},
+    {NULL},
+};
+
+static const struct part_json_member weight_members[] = {
+    {"initial", PART_JSON_UINT, .offset = AT(p.weight_initial), .lo = PART_WEIGHT_MIN,
+     .hi = PART_WEIGHT_MAX},
+    {"min", PART_JSON_UINT, .offset = AT(p.weight_min), .lo = PART_WEIGHT_MIN,
+     .hi = PART_WEIGHT_MAX},
+    {"max", PART_JSON_UINT, .offset = AT(p.weight_max), .lo = PART_WEIGHT_MIN,
+     .hi = PART_WEIGHT_MAX},
+    {NULL},
+};
+
+static const struct part_json_member memory_members[] = {
+    {"initial", PART_JSON_SIZE, .offset = AT(p.mem_initial), .flags = PART_JSON_REQUIRED},
+    {"min", PART_JSON_SIZE, .offset = AT(p.mem_min)},
+    {"reserved", PART_JSON_SIZE, .offset = AT(p.mem_reserved)},
+    {NULL},
+};
+
+/* define from a template (or a skeleton), or adopt */
+static const struct part_json_member domain_members[] = {
+    {"template", PART_JSON_STRING, .offset = AT(tmpl)},
+    {"adopt", PART_JSON_STRING, .offset = AT(adopt)},
+    {NULL},
+};
+
+static const struct part_json_member boot_members[] = {
+    {"kernel", PART_JSON_STRING, .offset = AT(kernel)},
+    {"initrd", PART_JSON_STRING, .offset = AT(initrd)},
+    {"cmdline", PART_JSON_STRING, .offset = AT(cmdline)},
+    {"disk", PART_JSON_STRING, .offset = AT(disk)},
+    {"format", PART_JSON_STRING, .offset = AT(format)},
+    {NULL},
+};
+
+static const struct part_json_member machine_members[] = {
+    {"type", PART_JSON_STRING, .offset = AT(type)},
+    {"machine", PART_JSON_STRING, .offset = AT(machine)},
+    {NULL},
+};
+
+/* A profile file. The keys after domain are those of a domain partd
+ * generates whole: boot, and what needs it; guest_agent is read last. */
+static const struct part_json_member profile_members[] = {
+    {"name", PART_JSON_NAME, .offset = AT(p.name), .flags = PART_JSON_REQUIRED, .what = "name"},
+    {"processors", PART_JSON_OBJECT, .flags = PART_JSON_REQUIRED, .members = processors_members,
+     .after = profile_processors},
+    /* weight and cap: claims on the shared pool */
+    {"weight", PART_JSON_OBJECT, .members = weight_members, .before = profile_shared_only,
+     .after = profile_weight},
+    {"cap", PART_JSON_CAP, .offset = AT(p.cap), .lo = PART_CAP_MIN, .hi = PART_CAP_MAX,
+     .none = PART_CAP_NONE, .expected = "a number of processors or null",
+     .before = profile_shared_only},
+    {"memory", PART_JSON_OBJECT, .flags = PART_JSON_REQUIRED, .members = memory_members,
+     .after = profile_memory},
+    {"group", PART_JSON_NAME, .offset = AT(p.group), .what = "group name"},
+    {"autostart", PART_JSON_BOOL, .offset = AT(p.autostart)},
+    {"managed", PART_JSON_BOOL, .offset = AT(p.managed)},
+    {"defined_capacity", PART_JSON_CAP, .offset = AT(p.defined_capacity), .lo = PART_CAP_MIN,
+     .hi = PART_CAP_MAX, .none = PART_CAP_NONE, .before = profile_shared_only},
+    {"domain", PART_JSON_OBJECT, .members = domain_members, .after = profile_domain},
+    {"boot", PART_JSON_OBJECT, .members = boot_members, .after = profile_boot},
+    {"network", PART_JSON_CUSTOM, .read = profile_network},
+    {"serial_log", PART_JSON_STRING, .offset = AT(serial_log)},
+    {"guest_agent", PART_JSON_BOOL, .offset = AT(p.guest_agent), .flags = PART_JSON_LATE},
+    {"machine", PART_JSON_OBJECT, .members = machine_members, .after = profile_machine},
+    {NULL},
+};
+
+/* Sets *ret to a copy of s (NULL when s is), or to s resolved against dir
+ * when path. */
+static int profile_set_string(char **ret, const char *s, const char *dir, bool path)
+{
+    if (!s)
+        return 0;
+    *ret = path ? part_path_join(dir, s) : strdup(s);
+    return *ret ? 0 : -ENOMEM;
+}
+
+/* Makes the strings d read p's own: the paths resolved against dir, the
+ * domain named after the partition unless adopted. Returns 0 or -ENOMEM. */
+static int profile_take_strings(struct part_profile *p, const struct profile_doc *d,
+                                const char *dir)
+{
+    const struct {
+        char **to;
+        const char *from;
+        bool path;
+    } s[] = {
+        {&p->domain_template, d->tmpl, true},
+        {&p->domain_name, d->adopt ? d->adopt : p->name, false},
+        {&p->boot_kernel, d->kernel, true},
+        {&p->boot_initrd, d->initrd, true},
+        {&p->boot_cmdline, d->cmdline, false},
+        {&p->boot_disk, d->disk, true},
+        {&p->net_source, d->network ? d->network : d->bridge, false},
+        {&p->serial_log, d->serial_log, true},
+    };
+
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+        if (profile_set_string(s[i].to, s[i].from, dir, s[i].path) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* Reads root into a new profile *ret: the table, then what needs the whole
+ * profile. */
+static int profile_from_json(json_t *root, const char *dir, struct part_profile **ret,
                              struct part_error *err)
 {
-    static const char *const top_keys[] = {
-        "name",       "processors",  "weight",           "cap",    "memory", "group",
-        "autostart",  "managed",     "defined_capacity", "domain", "boot",   "network",
-        "serial_log", "guest_agent", "machine",          NULL};
-    static const char *const proc_keys[] = {"mode", "initial", "min", "reserved", NULL};
-    static const char *const weight_keys[] = {"initial", "min", "max", NULL};
-    static const char *const mem_keys[] = {"initial", "min", "reserved", NULL};
-    static const char *const domain_keys[] = {"template", "adopt", NULL};
-    json_t *proc, *weight, *mem, *domain;
-    const char *s = NULL;
+    struct profile_doc d = {0};
+    struct part_profile *p;
     int r;
 
-    if ((r = part_json_get_named_object(root, "profile", top_keys, p->name, err)) < 0)
+    part_profile_init(&d.p);
+    if (!json_is_object(root))
+        return part_error_set(err, -EINVAL, "", "a profile must be a JSON object, got %s",
+                              part_json_type_name(root));
+    if ((r = part_json_read(root, "", profile_members, &d, err)) < 0)
         return r;
-
-    /* processors */
-    if ((r = part_json_get_object(root, "", "processors", &proc, err)) < 0)
-        return r;
-    if (!proc)
-        return part_error_set(err, -EINVAL, "processors", "processors: required field missing");
-    if ((r = part_json_check_keys(proc, "processors", proc_keys, err)) < 0)
-        return r;
-    s = NULL;
-    if ((r = part_json_get_string(proc, "processors", "mode", &s, err)) < 0)
-        return r;
-    if (!s || strcmp(s, "shared") == 0)
-        p->mode = PART_MODE_SHARED;
-    else if (strcmp(s, "dedicated") == 0)
-        p->mode = PART_MODE_DEDICATED;
+    d.p.adopt = d.adopt != NULL;
+    if (!(p = malloc(sizeof(*p))))
+        return part_error_oom(err);
+    *p = d.p;
+    if (profile_take_strings(p, &d, dir) < 0)
+        r = part_error_oom(err);
     else
-        return part_error_set(err, -EINVAL, "processors.mode",
-                              "processors.mode: \"%s\" is neither \"shared\" nor \"dedicated\"", s);
-    p->proc_initial = 0;
-    if ((r = part_json_get_uint(proc, "processors", "initial", 1, PART_PROCESSORS_MAX, &p->proc_initial,
-                                err)) < 0)
-        return r;
-    if (!p->proc_initial)
-        return part_error_set(err, -EINVAL, "processors.initial",
-                              "processors.initial: required field missing");
-    p->proc_min = 1;
-    p->proc_reserved = p->proc_initial;
-    if ((r = part_json_get_uint(proc, "processors", "min", 1, PART_PROCESSORS_MAX, &p->proc_min, err)) < 0 ||
-        (r = part_json_get_uint(proc, "processors", "reserved", 1, PART_PROCESSORS_MAX, &p->proc_reserved,
-                                err)) < 0)
-        return r;
-
-    /* weight and cap: claims on the shared pool */
-    if ((r = part_json_get_object(root, "", "weight", &weight, err)) < 0)
-        return r;
-    if (weight && p->mode == PART_MODE_DEDICATED)
-        return part_error_set(err, -EINVAL, "weight",
-                              "weight: does not apply to dedicated partitions");
-    p->weight_initial = 100;
-    if (weight) {
-        if ((r = part_json_check_keys(weight, "weight", weight_keys, err)) < 0 ||
-            (r = part_json_get_uint(weight, "weight", "initial", PART_WEIGHT_MIN, PART_WEIGHT_MAX,
-                                    &p->weight_initial, err)) < 0)
-            return r;
-    }
-    p->weight_min = p->weight_max = p->weight_initial;
-    if (weight) {
-        if ((r = part_json_get_uint(weight, "weight", "min", PART_WEIGHT_MIN, PART_WEIGHT_MAX,
-                                    &p->weight_min, err)) < 0 ||
-            (r = part_json_get_uint(weight, "weight", "max", PART_WEIGHT_MIN, PART_WEIGHT_MAX,
-                                    &p->weight_max, err)) < 0)
-            return r;
-    }
-    p->cap = PART_CAP_NONE;
-    json_t *cap = json_object_get(root, "cap");
-    if (cap && p->mode == PART_MODE_DEDICATED)
-        return part_error_set(err, -EINVAL, "cap", "cap: does not apply to dedicated partitions");
-    if (cap && !json_is_null(cap)) {
-        if (!json_is_number(cap))
-            return part_error_set(err, -EINVAL, "cap",
-                                  "cap: expected a number of processors or null, got %s",
-                                  part_json_type_name(cap));
-        r = part_json_get_number(root, "", "cap", PART_CAP_MIN, PART_CAP_MAX, &p->cap, err);
-        if (r < 0)
-            return r;
-    }
-
-    /* memory */
-    if ((r = part_json_get_object(root, "", "memory", &mem, err)) < 0)
-        return r;
-    if (!mem)
-        return part_error_set(err, -EINVAL, "memory", "memory: required field missing");
-    if ((r = part_json_check_keys(mem, "memory", mem_keys, err)) < 0)
-        return r;
-    p->mem_initial = 0;
-    if ((r = part_json_get_size(mem, "memory", "initial", &p->mem_initial, err)) < 0)
-        return r;
-    if (!p->mem_initial)
-        return part_error_set(err, -EINVAL, "memory.initial",
-                              "memory.initial: required field missing");
-    p->mem_min = p->mem_reserved = p->mem_initial;
-    if ((r = part_json_get_size(mem, "memory", "min", &p->mem_min, err)) < 0 ||
-        (r = part_json_get_size(mem, "memory", "reserved", &p->mem_reserved, err)) < 0)
-        return r;
-
-    s = NULL;
-    if ((r = part_json_get_string(root, "", "group", &s, err)) < 0)
-        return r;
-    if (s && (r = part_name_check(s, "group", "group name", err)) < 0)
-        return r;
-    snprintf(p->group, sizeof(p->group), "%s", s ? s : "");
-    if ((r = part_json_get_bool(root, "", "autostart", &p->autostart, err)) < 0)
-        return r;
-    p->managed = true;
-    if ((r = part_json_get_bool(root, "", "managed", &p->managed, err)) < 0)
-        return r;
-    p->defined_capacity = PART_CAP_NONE;
-    json_t *dc = json_object_get(root, "defined_capacity");
-    if (dc && p->mode == PART_MODE_DEDICATED)
-        return part_error_set(err, -EINVAL, "defined_capacity",
-                              "defined_capacity: does not apply to dedicated partitions");
-    if (dc && !json_is_null(dc) &&
-        (r = part_json_get_number(root, "", "defined_capacity", PART_CAP_MIN, PART_CAP_MAX,
-                                  &p->defined_capacity, err)) < 0)
-        return r;
-
-    /* domain: define from a template (or a skeleton), or adopt */
-    if ((r = part_json_get_object(root, "", "domain", &domain, err)) < 0)
-        return r;
-    const char *tmpl = NULL, *adopt = NULL;
-    if (domain) {
-        if ((r = part_json_check_keys(domain, "domain", domain_keys, err)) < 0 ||
-            (r = part_json_get_string(domain, "domain", "template", &tmpl, err)) < 0 ||
-            (r = part_json_get_string(domain, "domain", "adopt", &adopt, err)) < 0)
-            return r;
-        if (tmpl && adopt)
-            return part_error_set(err, -EINVAL, "domain.adopt",
-                                  "domain.adopt: give either domain.template or domain.adopt, "
-                                  "not both");
-    }
-    if (tmpl) {
-        p->domain_template = part_path_join(dir, tmpl);
-        if (!p->domain_template)
-            return -ENOMEM;
-    }
-    p->adopt = adopt != NULL;
-    p->domain_name = strdup(adopt ? adopt : p->name);
-    if (!p->domain_name)
-        return -ENOMEM;
-    if ((r = profile_generated(root, dir, p, err)) < 0)
-        return r;
-
-    return part_profile_validate(p, err);
+        r = part_profile_validate(p, err);
+    if (r < 0)
+        part_profile_free(p);
+    else
+        *ret = p;
+    return r;
 }
 
 int part_profile_validate(const struct part_profile *p, struct part_error *err)
@@ -497,21 +538,14 @@ int part_profile_parse(const char *text, size_t len, const char *file, struct pa
     part_error_clear(err);
     if ((r = part_json_parse(text, len, file, &root, err)) < 0)
         return r;
-    struct part_profile *p = calloc(1, sizeof(*p));
-    if (!p || (file && !(dir = absolute_dirname(file)))) {
-        r = -ENOMEM;
-        goto out;
-    }
-    r = profile_from_json(root, dir, p, err);
+    if (file && !(dir = absolute_dirname(file)))
+        r = part_error_oom(err);
+    else
+        r = profile_from_json(root, dir, ret, err);
     if (r == -EINVAL)
         part_error_locate(err, text, len);
-out:
     json_decref(root);
     free(dir);
-    if (r < 0)
-        part_profile_free(p);
-    else
-        *ret = p;
     return r;
 }
 
@@ -595,16 +629,13 @@ json_t *part_profile_to_json(const struct part_profile *p)
             o, "weight",
             json_pack("{s:I, s:I, s:I}", "initial", (json_int_t)p->weight_initial, "min",
                       (json_int_t)p->weight_min, "max", (json_int_t)p->weight_max));
-        r |= json_object_set_new(o, "cap",
-                                 part_cap_json(p->cap));
+        r |= json_object_set_new(o, "cap", part_cap_json(p->cap));
     }
     if (p->group[0])
         r |= json_object_set_new(o, "group", json_string(p->group));
     r |= json_object_set_new(o, "managed", json_boolean(p->managed));
     if (p->mode == PART_MODE_SHARED)
-        r |= json_object_set_new(
-            o, "defined_capacity",
-            part_cap_json(p->defined_capacity));
+        r |= json_object_set_new(o, "defined_capacity", part_cap_json(p->defined_capacity));
     if (p->adopt)
         r |= json_object_set_new(o, "domain", json_pack("{s:s}", "adopt", p->domain_name));
     else if (p->domain_template)

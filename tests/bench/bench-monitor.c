@@ -150,17 +150,16 @@ static struct part_cpc *build(size_t n)
     }
     cpc->parts = xcalloc(n, sizeof(*cpc->parts));
     for (size_t i = 0; i < n; i++) {
-        struct part_profile *pp = xcalloc(1, sizeof(*pp));
-        snprintf(pp->name, sizeof(pp->name), "p%04zu", i);
-        pp->mode = PART_MODE_SHARED;
-        pp->proc_initial = pp->proc_min = 1;
+        char name[PART_NAME_MAX];
+        snprintf(name, sizeof(name), "p%04zu", i);
+        struct part_profile *pp = part_profile_new(name);
+        if (!pp) {
+            fprintf(stderr, "bench-monitor: out of memory\n");
+            exit(1);
+        }
         pp->proc_reserved = 2;
-        pp->weight_initial = pp->weight_min = pp->weight_max = 100;
-        pp->cap = pp->defined_capacity = PART_CAP_NONE;
         pp->mem_initial = pp->mem_min = 256;
         pp->mem_reserved = 512;
-        pp->managed = true;
-        pp->domain_name = strdup(pp->name);
         struct part_partition *p = xcalloc(1, sizeof(*p));
         p->profile = pp;
         p->active = true;
@@ -186,8 +185,8 @@ static double median(double *v, size_t n)
 }
 
 enum what { RAW, STATS, SAMPLE, SAMPLE_INDEXED, SNAPSHOT, CYCLE, N_WHAT };
-static const char *const names[] = {"raw",    "stats",    "sample",
-                                    "sample-indexed", "snapshot", "cycle"};
+static const char *const names[] = {"raw",      "stats", "sample", "sample-indexed",
+                                    "snapshot", "cycle"};
 
 static void on_virt_error(void *opaque, virErrorPtr e)
 {
@@ -251,8 +250,11 @@ int main(int argc, char **argv)
         c.sorted[i] = c.cpc->parts[i];
     }
     qsort(c.sorted, n, sizeof(*c.sorted), cmp_part);
-    struct part_snapshot_info info = {.uri = uri, .driver = host.driver, .version = host.version,
-                                      .connected = true, .policy = "static"};
+    struct part_snapshot_info info = {.uri = uri,
+                                      .driver = host.driver,
+                                      .version = host.version,
+                                      .connected = true,
+                                      .policy = "static"};
 
     double *cpu[N_WHAT], *wall[N_WHAT];
     size_t seen[N_WHAT] = {0};

@@ -34,10 +34,10 @@
 #include <part/plan.h>
 #include <part/policy.h>
 
-#define GROUP    10
-#define DT       2.0 /* seconds between samples */
-#define SAMPLES  8   /* samples per history */
-#define NS       1e9
+#define GROUP   10
+#define DT      2.0 /* seconds between samples */
+#define SAMPLES 8   /* samples per history */
+#define NS      1e9
 
 static double mono(void)
 {
@@ -101,23 +101,20 @@ static struct part_cpc *build(size_t n, bool steady)
     free(cfg.groups);
     cpc->parts = xcalloc(n, sizeof(*cpc->parts));
     for (size_t i = 0; i < n; i++) {
-        struct part_profile *pp = xcalloc(1, sizeof(*pp));
-        snprintf(pp->name, sizeof(pp->name), "p%05zu", i);
-        pp->mode = PART_MODE_SHARED;
+        char name[PART_NAME_MAX];
+        snprintf(name, sizeof(name), "p%05zu", i);
+        struct part_profile *pp = part_profile_new(name);
+        if (!pp) {
+            fprintf(stderr, "bench-plan: out of memory\n");
+            exit(1);
+        }
         pp->proc_initial = 2;
-        pp->proc_min = 1;
         pp->proc_reserved = 4;
-        pp->weight_initial = 100;
         pp->weight_min = 20;
         pp->weight_max = 300;
-        pp->cap = PART_CAP_NONE;
-        pp->defined_capacity = PART_CAP_NONE;
         pp->mem_initial = 2048;
-        pp->mem_min = 1024;
         pp->mem_reserved = 8192;
-        pp->managed = true;
         snprintf(pp->group, sizeof(pp->group), "g%zu", i / GROUP);
-        pp->domain_name = strdup(pp->name);
         struct part_partition *p = xcalloc(1, sizeof(*p));
         p->profile = pp;
         p->active = true;
@@ -182,11 +179,18 @@ int main(int argc, char **argv)
 
     while ((c = getopt(argc, argv, "p:P:b:")) != -1) {
         switch (c) {
-        case 'p': dir = optarg; break;
-        case 'P': name = optarg; break;
-        case 'b': budget = atof(optarg); break;
+        case 'p':
+            dir = optarg;
+            break;
+        case 'P':
+            name = optarg;
+            break;
+        case 'b':
+            budget = atof(optarg);
+            break;
         default:
-            fprintf(stderr, "usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]\n");
+            fprintf(stderr,
+                    "usage: bench-plan [-p POLICIES_DIR] [-P POLICY] [-b BUDGET_S] [N ...]\n");
             return 2;
         }
     }
@@ -265,8 +269,8 @@ int main(int argc, char **argv)
             v[r] = mono() - t0;
         }
         double med = median(v, runs);
-        printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs,
-               med * 1e9, med * 1e9 / (double)n);
+        printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs, med * 1e9,
+               med * 1e9 / (double)n);
         fflush(stdout);
         free(v);
         free(vc);

@@ -23,20 +23,17 @@ static struct part_cpc_config default_cfg(void)
     };
 }
 
-/* A shared profile: n processors online (reserved 2n), weight w, cap, 1 GiB. */
+/* A shared profile: n processors online (min 1, reserved 2n), weight w, cap,
+ * 1 GiB (min 1 GiB, reserved 4 GiB). */
 static struct part_profile *shared(const char *name, unsigned n, unsigned w, double cap)
 {
-    struct part_profile *p = calloc(1, sizeof(*p));
-    strcpy(p->name, name);
-    p->mode = PART_MODE_SHARED;
+    struct part_profile *p = part_profile_new(name);
+    assert_non_null(p);
     p->proc_initial = n;
-    p->proc_min = 1;
     p->proc_reserved = 2 * n;
     p->weight_initial = p->weight_min = p->weight_max = w;
     p->cap = cap;
-    p->mem_initial = p->mem_min = 1024;
     p->mem_reserved = 4096;
-    p->domain_name = strdup(name);
     return p;
 }
 
@@ -451,8 +448,8 @@ static void test_new_refuses_reserve_of_everything(void **state)
     struct part_error err = {0};
     cfg.host_reserved_cpus = 16;
     assert_int_equal(part_cpc_new(16, 65536, &cfg, &cpc, &err), -EINVAL);
-    assert_string_equal(err.message,
-                        "cpc.host_reserved_cpus (16) leaves no CPU of the host's 16 for partitions");
+    assert_string_equal(
+        err.message, "cpc.host_reserved_cpus (16) leaves no CPU of the host's 16 for partitions");
     cfg.host_reserved_cpus = 1;
     cfg.host_reserved_memory = 65536;
     assert_int_equal(part_cpc_new(16, 65536, &cfg, &cpc, &err), -EINVAL);

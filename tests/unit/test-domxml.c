@@ -32,21 +32,19 @@ static char *fixture(const char *name)
 
 static struct part_profile *profile_new(enum part_mode mode, const char *template)
 {
-    struct part_profile *p = calloc(1, sizeof(*p));
+    struct part_profile *p = part_profile_new("prod");
 
     assert_non_null(p);
-    snprintf(p->name, sizeof(p->name), "prod");
     p->mode = mode;
     p->proc_initial = 2;
-    p->proc_min = 1;
     p->proc_reserved = 8;
     p->weight_initial = 300;
     p->weight_min = 100;
     p->weight_max = 600;
-    p->cap = PART_CAP_NONE;
     p->mem_initial = 4096;
     p->mem_min = 2048;
     p->mem_reserved = 16384;
+    free(p->domain_name);
     p->domain_name = strdup("prod-vm");
     assert_non_null(p->domain_name);
     if (template) {

@@ -52,23 +52,15 @@ static int teardown(void **state)
 
 static struct part_profile *profile_new(const char *name)
 {
-    struct part_profile *p = calloc(1, sizeof(*p));
+    struct part_profile *p = part_profile_new(name);
 
     assert_non_null(p);
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    p->mode = PART_MODE_SHARED;
     p->proc_initial = 2;
-    p->proc_min = 1;
     p->proc_reserved = 8;
-    p->weight_initial = 100;
     p->weight_min = 1;
     p->weight_max = 999;
-    p->cap = PART_CAP_NONE;
-    p->mem_initial = 1024;
     p->mem_min = 512;
     p->mem_reserved = 4096;
-    p->domain_name = strdup(name);
-    assert_non_null(p->domain_name);
     return p;
 }
 

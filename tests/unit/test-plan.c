@@ -40,23 +40,15 @@ static struct part_cpc *cpc_make(double cpu_overcommit, uint64_t memory)
  * [100, 600], memory 2 GiB in [1 GiB, 8 GiB]. */
 static struct part_profile *shared(const char *name, unsigned n, unsigned w)
 {
-    struct part_profile *p = calloc(1, sizeof(*p));
+    struct part_profile *p = part_profile_new(name);
     assert_non_null(p);
-    strcpy(p->name, name);
-    p->mode = PART_MODE_SHARED;
     p->proc_initial = n;
-    p->proc_min = 1;
     p->proc_reserved = 2 * n;
     p->weight_initial = w;
     p->weight_min = 100;
     p->weight_max = 600;
-    p->cap = PART_CAP_NONE;
-    p->defined_capacity = PART_CAP_NONE;
     p->mem_initial = 2048;
-    p->mem_min = 1024;
     p->mem_reserved = 8192;
-    p->managed = true;
-    p->domain_name = strdup(name);
     return p;
 }
 

@@ -10,7 +10,6 @@
 #include "part/name.h"
 #include "part/setting.h"
 
-
 enum part_mode {
     PART_MODE_SHARED,    /* logical processors dispatched on the shared pool */
     PART_MODE_DEDICATED, /* each logical processor owns one host CPU */
@@ -37,6 +36,9 @@ enum part_net {
 
 #define PART_DOMAIN_TYPE_MAX 16 /* "kvm", "qemu", including the NUL */
 #define PART_MACHINE_MAX     64 /* "q35", "pc-q35-7.2", including the NUL */
+
+#define PART_PROFILE_WEIGHT_DEFAULT 100  /* weight.initial when not given */
+#define PART_PROFILE_MEMORY_DEFAULT 1024 /* MiB, of part_profile_init() (files give it) */
 
 struct part_profile {
     char name[PART_NAME_MAX];
@@ -82,6 +84,24 @@ struct part_profile {
      * adopted ones included; default false) */
     bool guest_agent;
 };
+
+/* Sets every field of p to its default, as part_profile_parse() starts
+ * from it: what a profile file means by leaving a field out (shared,
+ * weight PART_PROFILE_WEIGHT_DEFAULT with min = max = it, no cap, no defined
+ * capacity, managed, not autostarted, in no group, no template, not adopted,
+ * no boot, no network, the default machine, no guest agent) and, for the
+ * fields a file must give, 1 processor (min 1, reserved 1) and
+ * PART_PROFILE_MEMORY_DEFAULT MiB (min = reserved = that). The name is ""
+ * and every owned string NULL, domain_name included: p owns nothing
+ * afterwards (nothing of what it held is freed), and is a whole profile only
+ * once it has a name and a domain_name, as part_profile_new() gives it. */
+void part_profile_init(struct part_profile *p);
+
+/* Returns a new profile with the defaults of part_profile_init(), named
+ * name (at most PART_NAME_MAX - 1 bytes of it), whose domain is named name
+ * too: domain_name is a copy, the only string it owns. The caller changes
+ * what it needs and frees it with part_profile_free(). NULL on ENOMEM. */
+struct part_profile *part_profile_new(const char *name);
 
 /* Parses and validates a profile from text (len bytes). file is used in
  * errors and to resolve a relative template path (its directory); it may be
