@@ -647,3 +647,64 @@ json_t *part_profile_to_json(const struct part_profile *p)
     }
     return o;
 }
+
+double part_setting_profile(const struct part_profile *p, enum part_setting s)
+{
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        return p->proc_initial;
+    case PART_SET_MEMORY:
+        return (double)p->mem_initial;
+    case PART_SET_WEIGHT:
+        return p->weight_initial;
+    case PART_SET_CAP:
+        return p->cap;
+    case PART_SET_WEIGHT_MIN:
+        return p->weight_min;
+    default:
+        return p->weight_max;
+    }
+}
+
+void part_setting_set_profile(struct part_profile *p, enum part_setting s, double v)
+{
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        p->proc_initial = (unsigned)v;
+        break;
+    case PART_SET_MEMORY:
+        p->mem_initial = (uint64_t)v;
+        break;
+    case PART_SET_WEIGHT:
+        p->weight_initial = (unsigned)v;
+        break;
+    case PART_SET_CAP:
+        p->cap = v;
+        break;
+    case PART_SET_WEIGHT_MIN:
+        p->weight_min = (unsigned)v;
+        break;
+    default:
+        p->weight_max = (unsigned)v;
+        break;
+    }
+}
+
+void part_setting_bounds(const struct part_profile *p, enum part_setting s, double *ret_lo,
+                         double *ret_hi)
+{
+    switch (s) {
+    case PART_SET_PROCESSORS:
+        *ret_lo = p->proc_min, *ret_hi = p->proc_reserved;
+        break;
+    case PART_SET_MEMORY:
+        *ret_lo = (double)p->mem_min, *ret_hi = (double)p->mem_reserved;
+        break;
+    case PART_SET_WEIGHT:
+        *ret_lo = p->weight_min, *ret_hi = p->weight_max;
+        break;
+    default:
+        *ret_lo = part_setting_desc(s)->min, *ret_hi = part_setting_desc(s)->max;
+        break;
+    }
+}

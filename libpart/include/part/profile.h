@@ -132,5 +132,17 @@ json_t *part_profile_to_json(const struct part_profile *p);
 /* Returns a deep copy of p, or NULL on ENOMEM. */
 struct part_profile *part_profile_dup(const struct part_profile *p);
 
+/* The settings table's accessors of profiles (setting.h). */
+/* The profile's value of s: the initial value of a running setting, or the
+ * weight bound. */
+double part_setting_profile(const struct part_profile *p, enum part_setting s);
+void part_setting_set_profile(struct part_profile *p, enum part_setting s, double v);
+
+/* The range the profile allows a running value of s within (processors:
+ * min-reserved, memory: min-reserved, weight: min-max; cap: the cap's
+ * range). */
+void part_setting_bounds(const struct part_profile *p, enum part_setting s, double *ret_lo,
+                         double *ret_hi);
+
 /* Frees p (which may be NULL) and returns NULL. */
 struct part_profile *part_profile_free(struct part_profile *p);

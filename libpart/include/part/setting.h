@@ -17,8 +17,6 @@
 #define PART_CAP_MAX        255.0
 #define PART_CAP_NONE       0.0 /* a cap (or defined capacity) of none: uncapped */
 
-struct part_profile;
-
 enum part_setting {
     PART_SET_PROCESSORS,
     PART_SET_MEMORY,
@@ -55,17 +53,6 @@ const char *part_setting_name(enum part_setting s);
 
 /* The setting named name, or -1. */
 int part_setting_by_name(const char *name);
-
-/* The profile's value of s: the initial value of a running setting, or the
- * weight bound. */
-double part_setting_profile(const struct part_profile *p, enum part_setting s);
-void part_setting_set_profile(struct part_profile *p, enum part_setting s, double v);
-
-/* The range the profile allows a running value of s within (processors:
- * min-reserved, memory: min-reserved, weight: min-max; cap: the cap's
- * range). */
-void part_setting_bounds(const struct part_profile *p, enum part_setting s, double *ret_lo,
-                         double *ret_hi);
 
 /* v as JSON: null for a cap of none, a real for a cap, an integer
  * otherwise. NULL on ENOMEM. */
