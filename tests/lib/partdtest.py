@@ -56,19 +56,18 @@ class Results:
     def check(self, label, ok, detail="", group=None):
         """Counts and prints one check; detail is printed for a failure only.
         Returns ok, so that a caller can stop at a failed check."""
-        g = self._group(group)
         if ok:
             self.passed += 1
-            if g:
-                g[0] += 1
-            print("ok   %s%s" % (self._tag(group), label), flush=True)
+            line = "ok   %s%s" % (self._tag(group), label)
         else:
             self.failed += 1
-            if g:
-                g[1] += 1
-            print("FAIL %s%s%s" % (self._tag(group), label,
-                                   (": " + str(detail)) if detail not in ("", None) else ""),
-                  flush=True)
+            line = "FAIL %s%s" % (self._tag(group), label)
+            if detail not in ("", None):
+                line += ": " + str(detail)
+        g = self._group(group)
+        if g is not None:
+            g[0 if ok else 1] += 1
+        print(line, flush=True)
         return ok
 
     def skip(self, label, why, group=None):
