@@ -29,124 +29,26 @@ partd is stopped (by its PID) whatever happens.
 """
 
 import glob
-import http.client
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import stat
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import urllib.parse
 
 import jsonschema
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdtest import ANY, Partd, Results, check_stop, session  # noqa: E402
+
 TOKEN = "api-test-token-5f1c9e0a"
 PROBLEM_BASE = "https://partd.dev/problems/"
-ANY = object()  # "don't check" marker
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-
-# -- results -----------------------------------------------------------------
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print("ok   %s" % name)
-        else:
-            self.failed += 1
-            print("FAIL %s%s" % (name, (": " + detail) if detail else ""))
-        sys.stdout.flush()
-        return ok
-
-
 R = Results()
-
-
-# -- HTTP ----------------------------------------------------------------------
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over a UNIX stream socket."""
-
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
-
-
-class Reply:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.header_list = headers
-        self.headers = {k.lower(): v for k, v in headers}
-        self.body = body
-        self.json = None
-        self.json_error = None
-        if body:
-            try:
-                self.json = json.loads(body)
-            except ValueError as e:
-                self.json_error = str(e)
-
-    def __repr__(self):
-        return "%d %s" % (self.status, self.body[:300].decode("utf-8", "replace"))
-
-
-class Client:
-    def __init__(self, port, unix_path):
-        self.port = port
-        self.unix_path = unix_path
-
-    def connection(self, unix=False):
-        if unix:
-            return UnixHTTPConnection(self.unix_path)
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-
-    def request(self, method, path, body=None, auth=True, ctype=ANY, headers=None, conn=None):
-        """auth: True (the right token), None (no Authorization header) or a
-        header value. ctype: ANY (application/json when there is a body), None
-        (no Content-Type) or a value. body: dict/list (sent as JSON), str or
-        bytes."""
-        h = {}
-        if auth is True:
-            h["Authorization"] = "Bearer " + TOKEN
-        elif auth is not None:
-            h["Authorization"] = auth
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode()
-        if ctype is ANY:
-            if body is not None:
-                h["Content-Type"] = "application/json"
-        elif ctype is not None:
-            h["Content-Type"] = ctype
-        h.update(headers or {})
-        own = conn is None
-        c = conn or self.connection()
-        try:
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            data = r.read()
-            return Reply(r.status, r.getheaders(), data)
-        finally:
-            if own:
-                c.close()
 
 
 # -- OpenAPI -------------------------------------------------------------------
@@ -248,89 +150,18 @@ class OpenAPI:
         return probs + self.errors(schema, rep.json)
 
 
-# -- partd -------------------------------------------------------------------
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Partd:
-    def __init__(self, binary, config, log):
-        self.binary = binary
-        self.config = config
-        self.log = log
-        self.proc = None
-
-    def start(self, client, timeout=15):
-        try:
-            with open(self.log, "ab") as logf:
-                self.proc = subprocess.Popen([self.binary, "-c", self.config, "-f"],
-                                             stdout=logf, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL)
-        except OSError as e:
-            return "cannot run %s: %s" % (self.binary, e)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return "partd exited with %d" % self.proc.returncode
-            try:
-                r = client.request("GET", "/v1/health", auth=None)
-                if r.status == 200:
-                    return None
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return "no 200 from /v1/health within %ds" % timeout
-
-    def stop(self, timeout=15):
-        """SIGTERM, then SIGKILL; returns the exit status (None if killed)."""
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def sanitizer_report(self, n=30):
-        """The first lines of an AddressSanitizer/UBSan report in the log."""
-        try:
-            with open(self.log, errors="replace") as f:
-                lines = f.readlines()
-        except OSError:
-            return ""
-        for i, line in enumerate(lines):
-            if "ERROR: AddressSanitizer" in line or "runtime error:" in line:
-                return "".join(lines[i:i + n])
-        return ""
-
-    def log_tail(self, n=20):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
-
-
 # -- checks ------------------------------------------------------------------
 
 class Env:
     """What every section needs."""
 
-    def __init__(self, src, tmp, client, api, partd):
+    def __init__(self, src, api, partd):
         self.src = src
-        self.tmp = tmp
-        self.client = client
         self.api = api
         self.partd = partd
-        self.parts_dir = os.path.join(tmp, "cpc", "partitions.d")
-        self.state_dir = os.path.join(tmp, "state")
+        self.client = partd.client
+        self.parts_dir = partd.parts_dir
+        self.state_dir = partd.state_dir
 
     def ok(self, label, method, path, status, body=None, **kw):
         """A good request: status as given, reply valid against openapi.json,
@@ -490,7 +321,6 @@ def section_openapi(env):
 
 
 def section_good(env):
-    c = env.client
     rep = env.ok("good: GET /v1/health without a token", "GET", "/v1/health", 200, auth=None)
     R.check("good: health says ok, backend connected",
             rep.json == {"status": "ok", "backend": "connected"}, repr(rep.json))
@@ -691,9 +521,8 @@ def section_rebalancer(env):
             json.dumps(new)[:400])
 
     # the event stream: the events after since first, as SSE frames
-    conn = c.connection()
+    conn = c.connection(timeout=10)
     try:
-        conn.timeout = 10
         conn.request("GET", "/v1/events?follow=1&since=%d" % max(last - 1, 0),
                      headers={"Authorization": "Bearer " + TOKEN})
         resp = conn.getresponse()
@@ -1098,8 +927,7 @@ def section_restart(env):
     except (OSError, ValueError) as e:
         R.check("restart: the state file is JSON", False, str(e))
 
-    code = env.partd.stop()
-    R.check("restart: SIGTERM stops partd with status 0", code == 0, repr(code))
+    check_stop(R, env.partd, "restart: SIGTERM stops partd with status 0")
     R.check("restart: the UNIX socket is removed at exit",
             not os.path.exists(env.client.unix_path))
     try:
@@ -1109,9 +937,8 @@ def section_restart(env):
     except (OSError, ValueError) as e:
         R.check("restart: the state file is valid JSON after the stop", False, str(e))
 
-    err = env.partd.start(env.client)
-    if not R.check("restart: partd starts again on the same directory", err is None,
-                   "%s\n%s" % (err, env.partd.log_tail())):
+    err = env.partd.start(timeout=15)
+    if not R.check("restart: partd starts again on the same directory", err is None, err):
         return
     prod = env.get("prod") or {}
     R.check("restart: prod's running change is restored (online 10, weight 550)",
@@ -1145,13 +972,13 @@ def section_restart(env):
     hup = {"name": "hup", "processors": {"initial": 1}, "memory": {"initial": "1GiB"}}
     with open(os.path.join(env.parts_dir, "hup.json"), "w") as f:
         json.dump(hup, f)
-    env.partd.proc.send_signal(signal.SIGHUP)
+    env.partd.signal(signal.SIGHUP)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and env.get("hup") is None:
         time.sleep(0.1)
     env.ok("restart: SIGHUP defines a profile added to partitions.d", "GET",
            "/v1/partitions/hup", 200)
-    R.check("restart: partd still runs after SIGHUP", env.partd.proc.poll() is None)
+    R.check("restart: partd still runs after SIGHUP", env.partd.running())
 
     bad = []
     for name, text in env.profiles().items():
@@ -1164,6 +991,15 @@ def section_restart(env):
             "; ".join(bad))
 
 
+def run_section(section, env):
+    """Runs one section; a broken section is a failed check and must not
+    hide the others."""
+    try:
+        section(env)
+    except Exception:
+        R.check("%s ran to the end" % section.__name__, False, traceback.format_exc(limit=-3))
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: test_api.py PARTD [PROJECT_SOURCE_DIR]", file=sys.stderr)
@@ -1171,70 +1007,22 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     src = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else
                           os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    # a short directory: the UNIX socket path must fit in 107 bytes
-    tmp = tempfile.mkdtemp(prefix="partd-api-", dir="/tmp")
-    partd = None
-    try:
-        shutil.copytree(os.path.join(src, "examples", "test-cpc"), os.path.join(tmp, "cpc"))
-        token_file = os.path.join(tmp, "token")
-        with open(token_file, "w") as f:
-            f.write(TOKEN + "\n")
-        os.chmod(token_file, 0o600)
-        port = free_port()
-        sock = os.path.join(tmp, "partd.sock")
-        config = os.path.join(tmp, "cpc", "partd.json")
-        with open(config) as f:
-            cfg = json.load(f)
-        # other relative paths (policies_dir, ...) keep pointing where the
-        # example's point, in the source tree
-        example = os.path.join(src, "examples", "test-cpc")
-        for k, v in cfg.items():
-            if (k.endswith(("_dir", "_file")) and k != "partitions_dir" and
-                    isinstance(v, str) and not os.path.isabs(v)):
-                cfg[k] = os.path.normpath(os.path.join(example, v))
-        cfg.update({
-            "uri": "test://" + os.path.join(tmp, "cpc", "cpc.xml"),
-            "listen": ["127.0.0.1:%d" % port, "unix:" + sock],
-            "state_dir": os.path.join(tmp, "state"),
-            "token_file": token_file,
-        })
-        with open(config, "w") as f:
-            json.dump(cfg, f, indent=2)
+    api = OpenAPI(os.path.join(src, "schemas", "openapi.json"))
+    partd = Partd(binary, src=src, token=TOKEN)
+    env = Env(src, api, partd)
+    run_section(section_openapi, env)
 
-        api = OpenAPI(os.path.join(src, "schemas", "openapi.json"))
-        client = Client(port, sock)
-        partd = Partd(binary, config, os.path.join(tmp, "partd.log"))
-        env = Env(src, tmp, client, api, partd)
-
-        section_openapi(env)
-        err = partd.start(client)
-        if not R.check("partd starts and answers /v1/health", err is None,
-                       "%s\n%s" % (err, partd.log_tail())):
-            return 1
+    def sections():
         for section in (section_good, section_rebalancer, section_bad, section_keepalive,
                         section_unix, section_restart):
-            try:
-                section(env)
-            except Exception:  # a broken section must not hide the others
-                R.check("%s ran to the end" % section.__name__, False,
-                        traceback.format_exc(limit=-3))
-            if partd.proc.poll() is not None:
+            run_section(section, env)
+            if not partd.running():
                 R.check("partd is still running after %s" % section.__name__, False,
                         "exit status %s\n%s" % (partd.proc.returncode, partd.log_tail()))
                 break
-    finally:
-        if partd is not None:
-            partd.stop()
-        if R.failed and partd is not None:
-            print("--- partd log (last lines) ---")
-            print(partd.log_tail(30), end="")
-            report = partd.sanitizer_report()
-            if report:
-                print("--- sanitizer report ---")
-                print(report, end="")
-        shutil.rmtree(tmp, ignore_errors=True)
-        print("%d passed, %d failed" % (R.passed, R.failed))
-    return 1 if R.failed else 0
+
+    return session(R, partd, sections, "partd starts and answers /v1/health",
+                   "partd stops with status 0 at the end", timeout=15)
 
 
 if __name__ == "__main__":

@@ -62,17 +62,19 @@ time of each stage, and "N passed, M failed" last.
 
 import fcntl
 import hashlib
-import http.client
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdtest import (Partd, Results, check_stop, log_if_failed, read_lines,  # noqa: E402
+                       skip, write_json)
 
 LOCK = "/run/lock/partd-integration.lock"
 BUDGET = 600          # seconds: abort what is left beyond this
@@ -80,6 +82,17 @@ BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
 CPUS_TIMEOUT = 10     # the guest shows a processor change within this
 MEM_TIMEOUT = 15      # the balloon reaches its target within this
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
+ITEST_POLICY = {
+    "name": "itest",
+    "description": "balanced, fast, for the real-guest integration test",
+    "manage": {"weights": True, "processors": True, "memory": True,
+               "defined_capacity": True},
+    "interval": 1, "samples": 2, "deadband": 0.1, "weight_step": 300,
+    "cooldown": {"weight": 2, "processors": 3, "memory": 3},
+    # below 0.9: other processes on a shared machine take their part
+    "processors": {"high": 0.8, "low": 0.3},
+    "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
+    "defined_capacity_window": 14400}
 
 T0 = time.monotonic()
 
@@ -97,36 +110,6 @@ class Abort(Exception):
 
 
 # -- results -------------------------------------------------------------------
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.skipped = 0
-        self.by_check = {}  # "4" -> [passed, failed, seconds]
-
-    def check(self, num, name, ok, detail=""):
-        """detail is printed for a failure only."""
-        c = self.by_check.setdefault(num, [0, 0, 0.0])
-        if ok:
-            self.passed += 1
-            c[0] += 1
-            out("ok   [%s] %s" % (num, name))
-        else:
-            self.failed += 1
-            c[1] += 1
-            out("FAIL [%s] %s%s" % (num, name, (": " + detail) if detail else ""))
-        return ok
-
-    def skip(self, num, name, why):
-        """A check this machine cannot make now; neither passed nor failed."""
-        self.skipped += 1
-        self.by_check.setdefault(num, [0, 0, 0.0])
-        out("SKIP [%s] %s: %s" % (num, name, why))
-
-    def timed(self, num, seconds):
-        self.by_check.setdefault(num, [0, 0, 0.0])[2] += seconds
-
 
 R = Results()
 
@@ -337,14 +320,6 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 # -- the run ---------------------------------------------------------------------
 
 class Run:
@@ -360,14 +335,11 @@ class Run:
         self.work = os.path.join(self.root, "run")
         self.cpc = os.path.join(self.work, "cpc")
         self.parts_dir = os.path.join(self.cpc, "partitions.d")
-        self.config = os.path.join(self.cpc, "partd.json")
-        self.log = os.path.join(self.work, "partd.log")
         self.prefix = "partd-it%d-" % os.getpid()
         self.A = self.prefix + "a"
         self.B = self.prefix + "b"
         self.doms = [self.A, self.B]
-        self.proc = None
-        self.port = None
+        self.partd = None
         self.defined = False
         self.libvirtd_up = False
         self.con = {}
@@ -422,39 +394,15 @@ class Run:
         # QEMU runs as libvirt-qemu: it must reach the kernel and the initrd
         for d in (self.root, self.work):
             os.chmod(d, 0o755)
-        shutil.copytree(os.path.join(self.src, "examples", "qemu-cpc"), self.cpc)
+        # the example, with our listeners, state and policies: the shipped
+        # ones and a fast test policy
+        self.partd = Partd(self.partd_bin, example="qemu-cpc", tmp=self.work, src=self.src,
+                           interval=1, policies=[ITEST_POLICY],
+                           pidfile=os.path.join(self.root, "partd.pid"))
         os.makedirs(os.path.join(self.cpc, "guest"))
         os.makedirs(os.path.join(self.cpc, "log"))
         for f in ("vmlinuz", "initrd.img"):
             shutil.copy(os.path.join(self.guest_cache, f), os.path.join(self.cpc, "guest", f))
-        # a policies directory with a fast test policy besides the shipped ones
-        pol = os.path.join(self.work, "policies")
-        shutil.copytree(os.path.join(self.src, "policies"), pol)
-        with open(os.path.join(pol, "itest.json"), "w") as f:
-            json.dump({
-                "name": "itest",
-                "description": "balanced, fast, for the real-guest integration test",
-                "manage": {"weights": True, "processors": True, "memory": True,
-                           "defined_capacity": True},
-                "interval": 1, "samples": 2, "deadband": 0.1, "weight_step": 300,
-                "cooldown": {"weight": 2, "processors": 3, "memory": 3},
-                # below 0.9: other processes on a shared machine take their part
-                "processors": {"high": 0.8, "low": 0.3},
-                "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
-                "defined_capacity_window": 14400}, f, indent=2)
-        # partd.json: our listeners, state and policies
-        self.port = free_port()
-        sock = os.path.join(self.work, "partd.sock")
-        if len(sock) > 100:
-            sock = "/tmp/partd-it%d.sock" % os.getpid()
-        self.sock = sock
-        with open(self.config) as f:
-            cfg = json.load(f)
-        cfg["listen"] = ["127.0.0.1:%d" % self.port, "unix:" + sock]
-        cfg["state_dir"] = os.path.join(self.work, "state")
-        cfg["policies_dir"] = pol
-        cfg["interval"] = 1
-        self.write_json(self.config, cfg)
         # the profiles: this run's names, its accelerator, b burning for now
         for x in ("a", "b"):
             src = os.path.join(self.parts_dir, x + ".json")
@@ -467,32 +415,24 @@ class Run:
             p["machine"]["type"] = self.accel
             if x == "b":
                 p["boot"]["cmdline"] += " burn=1"
-            self.write_json(os.path.join(self.parts_dir, name + ".json"), p)
+            write_json(os.path.join(self.parts_dir, name + ".json"), p)
             self.con[name] = Console(os.path.join(self.cpc, "log", name + ".log"))
         # partd defines every profile's domain at start: from now on they are ours
         with open(os.path.join(self.root, "domains"), "w") as f:
             f.write("\n".join(self.doms) + "\n")
         self.defined = True
-        self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.port)
+        self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.partd.port)
         self.env.pop("PARTD_TOKEN", None)
 
-    @staticmethod
-    def write_json(path, obj):
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-        os.rename(tmp, path)
-
     def set_reserved_cpus(self, n):
-        with open(self.config) as f:
-            cfg = json.load(f)
-        cfg["cpc"]["host_reserved_cpus"] = n
-        self.write_json(self.config, cfg)
+        def edit(cfg):
+            cfg["cpc"]["host_reserved_cpus"] = n
+        self.partd.edit_config(edit)
 
     def cleanup(self):
         out("--- cleanup")
-        self.stop_partd()
+        if self.partd and self.partd.running():
+            check_stop(R, self.partd, "partd stops with status 0 at the end", group="-")
         if self.defined:
             for d in self.doms:
                 virsh("destroy", d)
@@ -509,52 +449,13 @@ class Run:
 
     # -- partd --
 
-    def health(self):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            c.request("GET", "/v1/health")
-            ok = c.getresponse().status == 200
-            c.close()
-            return ok
-        except OSError:
-            return False
-
     def start_partd(self, timeout=60):
+        """Starts partd; returns the seconds it took to answer /v1/health."""
         t = now()
-        logf = open(self.log, "ab")
-        logf.write(b"==== partd started by the test ====\n")
-        logf.flush()
-        self.proc = subprocess.Popen([self.partd_bin, "-c", self.config, "-f"], stdout=logf,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        logf.close()
-        with open(os.path.join(self.root, "partd.pid"), "w") as f:
-            f.write("%d\n" % self.proc.pid)
-        while now() - t < timeout:
-            if self.proc.poll() is not None:
-                raise Abort("partd exited with %s at start:\n%s" % (self.proc.returncode,
-                                                                    self.log_tail()))
-            if self.health():
-                return now() - t
-            time.sleep(0.1)
-        raise Abort("partd not answering /v1/health after %d s:\n%s" % (timeout, self.log_tail()))
-
-    def stop_partd(self, sig=signal.SIGTERM):
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def log_tail(self, n=25):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
+        err = self.partd.start(timeout=timeout)
+        if err:
+            raise Abort("partd did not start: %s" % err)
+        return now() - t
 
     def partctl(self, *args, timeout=120):
         r = run([self.partctl_bin] + list(args), timeout=timeout, env=self.env)
@@ -580,8 +481,8 @@ class Run:
     def resize(self, num, name, *args, expect_rc=0):
         r = self.partctl("resize", name, *args)
         ok = r.rc == expect_rc
-        R.check(num, "partctl resize %s %s -> exit %s (%.2fs)" % (
-            name, " ".join(args), r.rc, r.secs), ok, "" if ok else repr(r))
+        R.check("partctl resize %s %s -> exit %s (%.2fs)" % (
+            name, " ".join(args), r.rc, r.secs), ok, "" if ok else repr(r), group=num)
         return r
 
 
@@ -602,26 +503,27 @@ def check1_activate(t):
     with Stage("1", "activate two partitions"):
         for d in t.doms:
             r = t.partctl("activate", d)
-            R.check("1", "partctl activate %s (%.2fs)" % (d, r.secs), r.rc == 0,
-                    "" if r.rc == 0 else repr(r))
+            R.check("partctl activate %s (%.2fs)" % (d, r.secs), r.rc == 0,
+                    "" if r.rc == 0 else repr(r), group="1")
         if any(domstate(d) != "running" for d in t.doms):
             raise Abort("a domain is not running after activation: %s" %
                         {d: domstate(d) for d in t.doms})
         for d in t.doms:
             r = t.partctl("show", d)
-            R.check("1", "partctl show %s says active" % d,
-                    re.search(r"^state:\s+active\b", r.out, re.M) is not None, r.out[:200])
+            R.check("partctl show %s says active" % d,
+                    re.search(r"^state:\s+active\b", r.out, re.M) is not None, r.out[:200],
+                    group="1")
         t0 = now()
         for d in t.doms:
             ln = wait_for(lambda: t.con[d].last(), BOOT_TIMEOUT)
-            R.check("1", "%s console prints (%.1fs after activation)" % (d, now() - t0),
-                    ln is not None, "" if ln else t.con[d].tail())
+            R.check("%s console prints (%.1fs after activation)" % (d, now() - t0),
+                    ln is not None, "" if ln else t.con[d].tail(), group="1")
             if not ln:
                 raise Abort("%s did not boot" % d)
         for d in t.doms:
             ok = wait_for(lambda: agent_up(d), 30, 0.5)
-            R.check("1", "%s guest agent answers (%.1fs after activation)" % (d, now() - t0),
-                    bool(ok))
+            R.check("%s guest agent answers (%.1fs after activation)" % (d, now() - t0),
+                    bool(ok), group="1")
         # partd's running memory is what the domain was started with
         # (the profile's initial, 512MiB), not the balloon on its way there
         time.sleep(1)
@@ -629,10 +531,10 @@ def check1_activate(t):
             p = t.part(d)
             mem = p.get("memory", {})
             bal = balloon_kib(d)
-            R.check("1", "%s memory target in partd is the profile's initial after activation"
+            R.check("%s memory target in partd is the profile's initial after activation"
                     % d, mem.get("target") == mem.get("initial"),
                     "partd memory %s (pending %s); libvirt balloon %s MiB [BUG: see report]"
-                    % (mem, p.get("pending"), bal // 1024 if bal else None))
+                    % (mem, p.get("pending"), bal // 1024 if bal else None), group="1")
 
 
 def check4_weights(t):
@@ -640,53 +542,54 @@ def check4_weights(t):
     with Stage("4", "weights and caps reach the cgroups"):
         for d in t.doms:
             pins, emu = vcpupins(d), emulatorpin(d)
-            R.check("4", "%s pinned to the pool CPU 1: vcpupin %s, emulatorpin %s" % (d, pins, emu),
-                    pins and all(x == "1" for x in pins) and emu == "1")
+            R.check("%s pinned to the pool CPU 1: vcpupin %s, emulatorpin %s" % (d, pins, emu),
+                    pins and all(x == "1" for x in pins) and emu == "1", group="4")
         t.resize("4", A, "--weight", "300", "--scope", "running")
         t.resize("4", B, "--weight", "100", "--scope", "running")
         for d, w in ((A, 300), (B, 100)):
             s = schedinfo(d)
             p = t.part(d)
-            R.check("4", "%s: virsh schedinfo cpu_shares %s = 10 x weight %d; partd weight %s %s"
+            R.check("%s: virsh schedinfo cpu_shares %s = 10 x weight %d; partd weight %s %s"
                     % (d, s.get("cpu_shares"), w, p.get("weight", {}).get("current"),
                        p.get("backend", {}).get("weight", {}).get("status")),
                     s.get("cpu_shares") == str(10 * w) and
                     p.get("weight", {}).get("current") == w and
-                    p.get("backend", {}).get("weight", {}).get("status") == "applied")
+                    p.get("backend", {}).get("weight", {}).get("status") == "applied", group="4")
         la, lb = t.con[A].last(), t.con[B].last()
-        R.check("4", "both guests burn one vCPU: a busy=%s cpus=%s, b busy=%s cpus=%s" % (
+        R.check("both guests burn one vCPU: a busy=%s cpus=%s, b busy=%s cpus=%s" % (
             la and la["busy"], la and la["cpus"], lb and lb["busy"], lb and lb["cpus"]),
-            la and lb and la["busy"] == 1 and lb["busy"] == 1 and la["cpus"] == lb["cpus"] == 1)
+            la and lb and la["busy"] == 1 and lb["busy"] == 1 and la["cpus"] == lb["cpus"] == 1,
+            group="4")
         time.sleep(2)
         m = measure(t.doms, 10, pool=[1])
         ratio = m[A] / m[B] if m[B] > 0 else float("inf")
-        R.check("4", "weights 300:100 deliver %.2f:%.2f cores = %.2f:1 (want >= 2:1; other "
+        R.check("weights 300:100 deliver %.2f:%.2f cores = %.2f:1 (want >= 2:1; other "
                 "processes on the pool CPU %.2f)" % (m[A], m[B], ratio, m["other"]),
-                ratio >= 2.0)
+                ratio >= 2.0, group="4")
 
         t.resize("4", A, "--cap", "0.5", "--scope", "running")
         s = schedinfo(A)
         p = t.part(A)
-        R.check("4", "%s cap 0.5: global_period %s global_quota %s; partd cap %s %s" % (
+        R.check("%s cap 0.5: global_period %s global_quota %s; partd cap %s %s" % (
             A, s.get("global_period"), s.get("global_quota"), p.get("cap", {}).get("current"),
             p.get("backend", {}).get("cap", {}).get("status")),
             s.get("global_quota") == "50000" and s.get("global_period") == "100000" and
             p.get("cap", {}).get("current") == 0.5 and
-            p.get("backend", {}).get("cap", {}).get("status") == "applied")
+            p.get("backend", {}).get("cap", {}).get("status") == "applied", group="4")
         time.sleep(1.5)
         m = measure(t.doms, 10, pool=[1])
         what = "cap 0.5 holds %s to %.2f cores (want 0.5 +- 0.1; %s %.2f; other %.2f)" % (
             A, m[A], B, m[B], m["other"])
         if m[A] < 0.4 and m["other"] > 0.15:
-            R.skip("4", what, "other processes of the host took the pool CPU")
+            R.skip(what, "other processes of the host took the pool CPU", group="4")
         else:
-            R.check("4", what, abs(m[A] - 0.5) <= 0.1)
+            R.check(what, abs(m[A] - 0.5) <= 0.1, group="4")
         t.resize("4", A, "--cap", "none", "--scope", "running")
         s = schedinfo(A)
         q = s.get("global_quota", "")
-        R.check("4", "cap removed: global_quota %s (no quota)" % q,
+        R.check("cap removed: global_quota %s (no quota)" % q,
                 re.fullmatch(r"-?\d+", q) is not None and
-                (int(q) < 0 or int(q) >= 17592186044415))
+                (int(q) < 0 or int(q) >= 17592186044415), group="4")
 
 
 def check6_demo(t):
@@ -700,12 +603,12 @@ def check6_demo(t):
         with open(path) as f:
             p = json.load(f)
         p["boot"]["cmdline"] = p["boot"]["cmdline"].replace(" burn=1", "")
-        t.write_json(path, p)
-        t.proc.send_signal(signal.SIGHUP)
-        ok = wait_for(lambda: "%s: profile changed" % B in open(t.log, errors="replace").read(),
+        write_json(path, p)
+        t.partd.signal(signal.SIGHUP)
+        ok = wait_for(lambda: "%s: profile changed" % B in "".join(read_lines(t.partd.log)),
                       5)
-        R.check("6", "SIGHUP: partd took b's changed profile (pending until the next "
-                "activation)", bool(ok), t.log_tail(5))
+        R.check("SIGHUP: partd took b's changed profile (pending until the next "
+                "activation)", bool(ok), t.partd.log_tail(5), group="6")
 
         # Each second: the cores a used, and what everything else but the
         # two guests used of the pool CPU. A second in which other processes
@@ -738,15 +641,15 @@ def check6_demo(t):
         t_down = now()
         r = t.partctl("deactivate", B, "--timeout", "30")
         graceful = "asked by the guest agent" in t.con[B].text()
-        R.check("6", "partctl deactivate %s (%.2fs; %s)" % (
+        R.check("partctl deactivate %s (%.2fs; %s)" % (
             B, r.secs, "the guest powered off through its agent" if graceful else
             "not through the agent"), r.rc == 0 and domstate(B) == "shut off",
-            "" if r.rc == 0 else repr(r))
+            "" if r.rc == 0 else repr(r), group="6")
         time.sleep(1)
         r = t.partctl("activate", B)
         t_up = now()
-        R.check("6", "partctl activate %s (%.2fs)" % (B, r.secs), r.rc == 0,
-                "" if r.rc == 0 else repr(r))
+        R.check("partctl activate %s (%.2fs)" % (B, r.secs), r.rc == 0,
+                "" if r.rc == 0 else repr(r), group="6")
         ln = wait_for(lambda: t.con[B].last(), BOOT_TIMEOUT)
         t_boot = now()
         time.sleep(3)
@@ -765,14 +668,14 @@ def check6_demo(t):
                     "%.2f" % base if base is not None else "-",
                     "%.2f" % min(judged) if judged else "-", QUIET, series))
         if base is None or len(judged) < len(during) / 2:
-            R.skip("6", what, "other processes of the host used the pool CPU in most seconds")
+            R.skip(what, "other processes of the host used the pool CPU in most seconds", group="6")
         else:
-            R.check("6", what, min(judged) >= base - 0.1)
-        R.check("6", "b back up: console %.1fs after activate, %.1fs down in all" % (
-            t_boot - t_up, t_boot - t_down), ln is not None, t.con[B].tail())
+            R.check(what, min(judged) >= base - 0.1, group="6")
+        R.check("b back up: console %.1fs after activate, %.1fs down in all" % (
+            t_boot - t_up, t_boot - t_down), ln is not None, t.con[B].tail(), group="6")
         ok = wait_for(lambda: t.con[B].fresh(pred=lambda l: l["t"] > 3), 10)
-        R.check("6", "b runs its changed profile: idle (%s)" % fmt_line(t.con[B].last()),
-                ok and ok["busy"] == 0)
+        R.check("b runs its changed profile: idle (%s)" % fmt_line(t.con[B].last()),
+                ok and ok["busy"] == 0, group="6")
         wait_for(lambda: agent_up(B), 30, 0.5)
 
 
@@ -786,60 +689,57 @@ def check7_crash(t):
         before = {d: state_of(p) for d, p in t.parts().items()}
         profiles = {f: sha(os.path.join(t.parts_dir, f)) for f in os.listdir(t.parts_dir)}
         lines = {d: t.con[d].last() for d in t.doms}
-        t.proc.send_signal(signal.SIGKILL)
-        t.proc.wait()
+        rc = t.partd.kill9()
         t_kill = now()
-        R.check("7", "partd killed with SIGKILL (exit %s)" % t.proc.returncode,
-                t.proc.returncode == -signal.SIGKILL)
+        R.check("partd killed with SIGKILL (exit %s)" % rc, rc == -signal.SIGKILL, group="7")
         time.sleep(3)
         for d in t.doms:
             ln = wait_for(lambda: t.con[d].fresh(after_t=lines[d]["t"] + 2), 5)
-            R.check("7", "%s keeps running without partd: %s, console t %.1f -> %s" % (
+            R.check("%s keeps running without partd: %s, console t %.1f -> %s" % (
                 d, domstate(d), lines[d]["t"], ln and "%.1f" % ln["t"]),
-                ln is not None and domstate(d) == "running")
+                ln is not None and domstate(d) == "running", group="7")
         secs = t.start_partd()
-        R.check("7", "partd restarted on the same directory, answering after %.2fs (%.1fs "
-                "after the kill)" % (secs, now() - t_kill), True)
+        R.check("partd restarted on the same directory, answering after %.2fs (%.1fs "
+                "after the kill)" % (secs, now() - t_kill), True, group="7")
         after = {d: state_of(p) for d, p in t.parts().items()}
         for d in t.doms:
-            R.check("7", "%s adopted with the same state: %s" % (d, after.get(d)),
+            R.check("%s adopted with the same state: %s" % (d, after.get(d)),
                     after.get(d) == before.get(d),
-                    "before the crash: %s" % before.get(d))
+                    "before the crash: %s" % before.get(d), group="7")
         prof_after = {f: sha(os.path.join(t.parts_dir, f)) for f in os.listdir(t.parts_dir)}
-        R.check("7", "profiles unchanged by the crash (%d files)" % len(profiles),
-                prof_after == profiles)
+        R.check("profiles unchanged by the crash (%d files)" % len(profiles),
+                prof_after == profiles, group="7")
         pb = t.part(B)
-        R.check("7", "b's acknowledged profile change kept: weight.initial %s, pending %s" % (
+        R.check("b's acknowledged profile change kept: weight.initial %s, pending %s" % (
             pb.get("weight", {}).get("initial"), pb.get("pending")),
-            pb.get("weight", {}).get("initial") == 150)
+            pb.get("weight", {}).get("initial") == 150, group="7")
         s = schedinfo(A)
-        R.check("7", "a's running weight and cap still in the cgroup: cpu_shares %s "
+        R.check("a's running weight and cap still in the cgroup: cpu_shares %s "
                 "global_quota %s" % (s.get("cpu_shares"), s.get("global_quota")),
-                s.get("cpu_shares") == "3000" and s.get("global_quota") == "90000")
+                s.get("cpu_shares") == "3000" and s.get("global_quota") == "90000", group="7")
         bal = balloon_kib(A)
-        R.check("7", "a's balloon still at its acknowledged 448MiB: %s KiB" % bal,
-                bal == 448 * 1024)
+        R.check("a's balloon still at its acknowledged 448MiB: %s KiB" % bal,
+                bal == 448 * 1024, group="7")
         t.resize("7", A, "--cap", "none", "--scope", "running")
 
 
 def phase2_switch(t):
     with Stage("P", "partd restarted with host_reserved_cpus 0 (pool of 2)"):
-        rc = t.stop_partd()
-        R.check("P", "partd stopped by SIGTERM (exit %s)" % rc, rc == 0)
+        check_stop(R, t.partd, "partd stopped by SIGTERM with status 0", group="P")
         t.set_reserved_cpus(0)
         secs = t.start_partd()
         cpc = t.pjson("cpc") or {}
         pool = cpc.get("processors", {}).get("pool_cpus")
-        R.check("P", "partd restarted (%.2fs): pool CPUs %s" % (secs, pool), pool == [0, 1])
+        R.check("partd restarted (%.2fs): pool CPUs %s" % (secs, pool), pool == [0, 1], group="P")
         for d in t.doms:
             p = t.part(d)
-            R.check("P", "%s adopted, active" % d, p.get("state") == "active")
+            R.check("%s adopted, active" % d, p.get("state") == "active", group="P")
         repin = []
         for d in t.doms:
             pins, emu = vcpupins(d), emulatorpin(d)
-            ok = R.check("P", "%s follows the new pool: vcpupin %s, emulatorpin %s (want 0-1)" % (
+            ok = R.check("%s follows the new pool: vcpupin %s, emulatorpin %s (want 0-1)" % (
                 d, pins, emu), pins and all(x == "0-1" for x in pins) and emu == "0-1",
-                "[BUG: adopted partitions are not re-pinned; see report]")
+                "[BUG: adopted partitions are not re-pinned; see report]", group="P")
             if not ok:
                 repin.append(d)
         for d in repin:
@@ -871,8 +771,8 @@ def check5_rebalance(t):
         ev0 = (t.pjson("events") or {}).get("events", [])
         seq0 = max((e["seq"] for e in ev0), default=0)
         r = t.partctl("policy", "itest")
-        R.check("5", "partctl policy itest (%.2fs)" % r.secs, r.rc == 0,
-                "" if r.rc == 0 else repr(r))
+        R.check("partctl policy itest (%.2fs)" % r.secs, r.rc == 0,
+                "" if r.rc == 0 else repr(r), group="5")
         t0 = now()
         seen = {}
 
@@ -904,10 +804,11 @@ def check5_rebalance(t):
             # a that other processes keep under the policy's threshold shows
             # no demand for more: the policy rightly does nothing
             if ok or not busy:
-                R.check("5", name, ok)
+                R.check(name, ok, group="5")
             else:
-                R.skip("5", name, "other processes of the host used %.2f of the pool's 2 CPUs, "
-                       "a got %.2f: no demand for the policy to answer" % (other, a_used))
+                R.skip(name, "other processes of the host used %.2f of the pool's 2 CPUs, "
+                       "a got %.2f: no demand for the policy to answer" % (other, a_used),
+                       group="5")
 
         a, b = res if res else (t.part(A), t.part(B))
         verdict("a gains processors (%s -> %s) and weight (%s -> %s) in %.1fs" % (
@@ -925,8 +826,8 @@ def check5_rebalance(t):
         n = a["processors"]["online"]
         ln = wait_for(lambda: t.con[A].fresh(pred=lambda l: l["cpus"] == n and l["busy"] == n),
                       CPUS_TIMEOUT)
-        R.check("5", "a's guest has the processors partd gave it: %s" % fmt_line(t.con[A].last()),
-                ln is not None)
+        R.check("a's guest has the processors partd gave it: %s" % fmt_line(t.con[A].last()),
+                ln is not None, group="5")
         time.sleep(1)
         m1 = measure(t.doms, 6, pool=[0, 1])
         share1 = m1[A] / 2
@@ -936,12 +837,12 @@ def check5_rebalance(t):
         if max(m0["other"], m1["other"]) > 0.5:
             # the host's own busy processes compete with the whole of
             # libvirt's machine cgroup: what a could gain is theirs
-            R.skip("5", what, "other processes on the host used up to %.2f of the pool's 2 "
-                   "CPUs: no room to measure a rise" % max(m0["other"], m1["other"]))
+            R.skip(what, "other processes on the host used up to %.2f of the pool's 2 "
+                   "CPUs: no room to measure a rise" % max(m0["other"], m1["other"]), group="5")
         else:
-            R.check("5", what, share1 >= share0 * 1.3 and m1[A] >= m0[A] + 0.3)
+            R.check(what, share1 >= share0 * 1.3 and m1[A] >= m0[A] + 0.3, group="5")
         r = t.partctl("policy", "static")
-        R.check("5", "partctl policy static (%.2fs)" % r.secs, r.rc == 0)
+        R.check("partctl policy static (%.2fs)" % r.secs, r.rc == 0, group="5")
         ev = [e for e in (t.pjson("events") or {}).get("events", []) if e["seq"] > seq0]
         pol = [e for e in ev if e.get("kind") == "rebalanced" and e.get("by") == "policy"]
         for e in pol:
@@ -987,23 +888,23 @@ def check2_cpus(t):
             t0 = now()
             r = t.partctl("resize", A, "--cpus", str(n), "--scope", "running")
             status = re.search(r"processors\s+running\s+\d+\s+\d+\s+(\S+)", r.out)
-            R.check("2", "partctl resize %s --cpus %d -> exit %s, %s (%.2fs)" % (
+            R.check("partctl resize %s --cpus %d -> exit %s, %s (%.2fs)" % (
                 A, n, r.rc, status and status.group(1), r.secs), r.rc == 0,
-                "" if r.rc == 0 else repr(r))
+                "" if r.rc == 0 else repr(r), group="2")
             ln = wait_for(lambda: agree(n), CPUS_TIMEOUT, 0.3)
             plugged = vcpus_plugged(A) or 0
             plugged0 = plugged0 or 0
             how = ("hot-plug" if plugged > plugged0 else
                    "the guest agent (vCPUs plugged %d, %d online)" % (plugged, n))
-            R.check("2", "guest reports cpus=%d %.1fs after the request, through %s; partd "
+            R.check("guest reports cpus=%d %.1fs after the request, through %s; partd "
                     "says %d applied" % (n, now() - t0, how, n), ln is not None,
                     "guest %s; partd %s" % (fmt_line(t.con[A].last()),
-                                            t.part(A).get("processors")))
+                                            t.part(A).get("processors")), group="2")
             if n < plugged0:
-                R.check("2", "a removal went through the agent: still %s vCPUs plugged" % plugged,
-                        plugged == plugged0)
-        R.check("2", "partd's status agreed with the guest at every poll",
-                not disagree, "; ".join(disagree[:5]))
+                R.check("a removal went through the agent: still %s vCPUs plugged" % plugged,
+                        plugged == plugged0, group="2")
+        R.check("partd's status agreed with the guest at every poll",
+                not disagree, "; ".join(disagree[:5]), group="2")
         # utilisation is per processor online in the guest, not per vCPU
         # plugged: judged on a fresh sample of a busy guest
         t_req = time.time()
@@ -1019,10 +920,10 @@ def check2_cpus(t):
                 "(%s vCPUs plugged)" % (u.get("used", -1), u.get("of_online", -1), online,
                                         vcpus_plugged(A)))
         if u.get("used", 0) < 0.3:
-            R.skip("2", what, "a got too little CPU to tell")
+            R.skip(what, "a got too little CPU to tell", group="2")
         else:
-            R.check("2", what, online and abs(u["of_online"] - u["used"] / online) < 0.05,
-                    "[BUG: of_online divides by the plugged vCPUs; see report]")
+            R.check(what, online and abs(u["of_online"] - u["used"] / online) < 0.05,
+                    "[BUG: of_online divides by the plugged vCPUs; see report]", group="2")
 
 
 def check3_memory(t):
@@ -1044,11 +945,11 @@ def check3_memory(t):
             before = wait_for(lambda: t.con[A].fresh(), 3) or t.con[A].last()
             t0 = now()
             r = t.partctl("resize", A, "--memory", "%dMiB" % target, "--scope", "running")
-            R.check("3", "partctl resize %s --memory %dMiB -> exit %s (%.2fs)" % (
-                A, target, r.rc, r.secs), r.rc == 0, "" if r.rc == 0 else repr(r))
+            R.check("partctl resize %s --memory %dMiB -> exit %s (%.2fs)" % (
+                A, target, r.rc, r.secs), r.rc == 0, "" if r.rc == 0 else repr(r), group="3")
             ok = wait_for(lambda: balloon_kib(A) == target * 1024, MEM_TIMEOUT)
-            R.check("3", "balloon at %dMiB after %.1fs (domstats balloon.current %s KiB)" % (
-                target, now() - t0, balloon_kib(A)), bool(ok))
+            R.check("balloon at %dMiB after %.1fs (domstats balloon.current %s KiB)" % (
+                target, now() - t0, balloon_kib(A)), bool(ok), group="3")
             diff = abs(cur - target) * 1024
 
             def moved(l):
@@ -1058,16 +959,16 @@ def check3_memory(t):
                 return (l["memtotal"] >= before["memtotal"] + 0.8 * diff and
                         l["memavail"] > before["memavail"])
             ln = wait_for(lambda: t.con[A].fresh(after_t=before["t"], pred=moved), MEM_TIMEOUT)
-            R.check("3", "guest memory %s: memtotal %d -> %s KiB, memavail %d -> %s KiB "
+            R.check("guest memory %s: memtotal %d -> %s KiB, memavail %d -> %s KiB "
                     "(%.1fs)" % ("drops" if down else "rises", before["memtotal"],
                                  ln and ln["memtotal"], before["memavail"],
                                  ln and ln["memavail"], now() - t0), ln is not None,
-                    fmt_line(t.con[A].last()))
+                    fmt_line(t.con[A].last()), group="3")
             ok = wait_for(lambda: (lambda m: m.get("target") == target and
                                    t.part(A)["backend"]["memory"]["status"] == "applied" and m)(
                                        t.part(A).get("memory", {})), 5, 0.5)
-            R.check("3", "partd: memory target %s applied, actual %s" % (
-                target, ok and ok.get("actual")), bool(ok), str(t.part(A).get("memory")))
+            R.check("partd: memory target %s applied, actual %s" % (
+                target, ok and ok.get("actual")), bool(ok), str(t.part(A).get("memory")), group="3")
             cur = target
 
 
@@ -1094,31 +995,31 @@ def check8_refused(t):
         ]
         for args, status, msg, what in bad:
             r = t.partctl("resize", A, *args)
-            R.check("8", "%s: partctl resize %s %s -> exit %s: %s" % (
+            R.check("%s: partctl resize %s %s -> exit %s: %s" % (
                 what, A, " ".join(args), r.rc, r.err.strip().splitlines()[0] if r.err else ""),
-                r.rc == 1 and ("(HTTP %s)" % status) in r.err and msg in r.err, repr(r))
+                r.rc == 1 and ("(HTTP %s)" % status) in r.err and msg in r.err, repr(r), group="8")
         # an inactive partition with scope running
         r = t.partctl("deactivate", B, "--timeout", "30")
-        R.check("8", "partctl deactivate %s (%.2fs)" % (B, r.secs),
-                r.rc == 0 and domstate(B) == "shut off", "" if r.rc == 0 else repr(r))
+        R.check("partctl deactivate %s (%.2fs)" % (B, r.secs),
+                r.rc == 0 and domstate(B) == "shut off", "" if r.rc == 0 else repr(r), group="8")
         cfg0 = virsh("vcpucount", B, "--config", "--current").out.strip()
         prof0 = sha(os.path.join(t.parts_dir, B + ".json"))
         r = t.partctl("resize", B, "--cpus", "2", "--scope", "running")
-        R.check("8", "inactive, scope running: partctl resize %s --cpus 2 --scope running -> "
+        R.check("inactive, scope running: partctl resize %s --cpus 2 --scope running -> "
                 "exit %s: %s" % (B, r.rc, r.err.strip().splitlines()[0] if r.err else ""),
-                r.rc == 1 and "(HTTP 409)" in r.err and "inactive" in r.err, repr(r))
+                r.rc == 1 and "(HTTP 409)" in r.err and "inactive" in r.err, repr(r), group="8")
         cfg1 = virsh("vcpucount", B, "--config", "--current").out.strip()
-        R.check("8", "%s untouched: %s, config vCPUs %s -> %s, profile unchanged" % (
+        R.check("%s untouched: %s, config vCPUs %s -> %s, profile unchanged" % (
             B, domstate(B), cfg0, cfg1),
             domstate(B) == "shut off" and cfg0 == cfg1 and
-            sha(os.path.join(t.parts_dir, B + ".json")) == prof0)
+            sha(os.path.join(t.parts_dir, B + ".json")) == prof0, group="8")
         ln = wait_for(lambda: t.con[A].fresh(after_t=t_line + 2), 5)
         s1 = snapshot()
         diff = {k: (s0[k], s1[k]) for k in s0 if s0[k] != s1[k]}
-        R.check("8", "%s untouched by the refused requests: libvirt vCPUs %s, agent %s, console "
+        R.check("%s untouched by the refused requests: libvirt vCPUs %s, agent %s, console "
                 "cpus %s, balloon %s KiB, cpu_shares %s, partd and profile unchanged" % (
                     A, s1["plugged"], s1["agent"], s1["console_cpus"], s1["balloon"],
-                    s1["shares"]), not diff and ln is not None, "changed: %s" % diff)
+                    s1["shares"]), not diff and ln is not None, "changed: %s" % diff, group="8")
 
 
 # -- main -----------------------------------------------------------------------------
@@ -1129,8 +1030,7 @@ def main():
         print(__doc__)
         return 2
     if os.geteuid() != 0:
-        out("partd-guests: needs root (starts libvirtd, changes /dev/kvm): skipped")
-        return 77
+        return skip("partd-guests: needs root (starts libvirtd, changes /dev/kvm): skipped")
     build, src = (os.path.abspath(a) for a in sys.argv[1:3])
     t = Run(build, src)
     os.makedirs(t.root, exist_ok=True)
@@ -1144,9 +1044,8 @@ def main():
             break
         except BlockingIOError:
             if now() >= end:
-                out("FAIL another integration run held %s for 300 s" % LOCK)
-                out("0 passed, 1 failed")
-                return 1
+                R.check("another integration run held %s for 300 s" % LOCK, False)
+                return R.finish()
             time.sleep(1)
 
     def on_signal(sig, frame):
@@ -1158,7 +1057,8 @@ def main():
         t.setup()
         with Stage("0", "partd start"):
             secs = t.start_partd()
-            out("partd %s -c %s -f: answering after %.2fs" % (t.partd_bin, t.config, secs))
+            out("partd %s -c %s -f: answering after %.2fs" % (t.partd_bin, t.partd.config,
+                                                                secs))
         check1_activate(t)
         for fn in (check4_weights, check6_demo, check7_crash, phase2_switch, check5_rebalance,
                    check2_cpus, check3_memory, check8_refused):
@@ -1169,14 +1069,15 @@ def main():
             except Exception as e:  # a broken check must not stop the others
                 import traceback
                 traceback.print_exc()
-                R.check(fn.__name__[5:6] if fn.__name__.startswith("check") else "P",
-                        "%s raised %s: %s" % (fn.__name__, type(e).__name__, e), False)
-            if t.proc.poll() is not None:
-                raise Abort("partd exited (%s):\n%s" % (t.proc.returncode, t.log_tail()))
+                R.check("%s raised %s: %s" % (fn.__name__, type(e).__name__, e), False,
+                        group=fn.__name__[5:6] if fn.__name__.startswith("check") else "P")
+            if not t.partd.running():
+                raise Abort("partd exited (%s):\n%s" % (t.partd.proc.returncode,
+                                                        t.partd.log_tail()))
     except Abort as e:
-        R.check("-", "aborted: %s" % e, False)
+        R.check("aborted: %s" % e, False, group="-")
     except KeyboardInterrupt as e:
-        R.check("-", "interrupted (%s)" % e, False)
+        R.check("interrupted (%s)" % e, False, group="-")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -1185,20 +1086,14 @@ def main():
                 if d in t.con:
                     out("--- last console lines of %s" % d)
                     out(t.con[d].tail(6))
-            out("--- partd's log (%s), last lines" % t.log)
-            out(t.log_tail(30))
+        if t.partd:
+            log_if_failed(R, t.partd)
         try:
             t.cleanup()
         except Exception as e:
             out("cleanup: %s" % e)
-    out("--- per check (passed/failed, seconds):")
-    for num in sorted(R.by_check):
-        p, f, s = R.by_check[num]
-        out("  [%s] %d passed, %d failed, %.1fs" % (num, p, f, s))
-    out("accelerator %s; total %.1fs; %d skipped" % (getattr(t, "accel", "?"), now() - T0,
-                                                    R.skipped))
-    out("%d passed, %d failed" % (R.passed, R.failed))
-    return 0 if R.failed == 0 else 1
+    return R.finish("accelerator %s; total %.1fs; %d skipped" % (getattr(t, "accel", "?"),
+                                                                now() - T0, R.skipped))
 
 
 if __name__ == "__main__":

@@ -26,20 +26,19 @@ is not checked. Needs root and /usr/sbin/libvirtd; exits 77 (skipped)
 without them.
 """
 
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import (SRC, Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
-                      log_if_failed, main_wrapper, skip)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdlib import Partd, arg_parser  # noqa: E402
+from partdtest import SRC, Results, main_wrapper, session, skip, stop_process  # noqa: E402
 
 LIBVIRTD = "/usr/sbin/libvirtd"
+INTERVAL = 0.5  # partd's monitor interval, seconds
 
 
 class Libvirtd:
@@ -79,13 +78,7 @@ class Libvirtd:
         return "libvirtd made no socket within %d s" % timeout
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 15)
 
 
 def run(args):
@@ -99,92 +92,91 @@ def run(args):
     shutil.copy(os.path.join(SRC, "examples", "test-cpc", "cpc.xml"), node)
     os.chmod(node, 0o644)
     uri = "test+unix://%s?socket=%s" % (node, lv.sock)
-    interval = 0.5
-    partd = Partd(args.partd, interval=interval, extra={"uri": uri})
     try:
         err = lv.start()
         if not R.check("a private libvirtd serves the test driver", err is None,
                        "%s\n%s" % (err, open(lv.log, errors="replace").read()[-1500:])):
             return R.finish()
-        if not check_start(R, partd, "partd starts on %s" % uri, timeout=60):
-            return R.finish()
-        R.check("the backend is connected", partd.get("/v1/cpc")["backend"] == "connected")
-        before = partd.get("/v1/partitions/prod")
-
-        lv.stop()
-        t_down = time.monotonic()
-        reads, slow, marked_at, early_502, mut = 0, [], None, [], {}
-        mutations = [
-            ("PATCH", "/v1/partitions/prod", {"processors": 6}),
-            ("POST", "/v1/partitions/dev/activate", None),
-            ("POST", "/v1/rebalance", None),
-            ("POST", "/v1/partitions", {"name": "x1", "processors": {"initial": 1},
-                                        "weight": {"initial": 10},
-                                        "memory": {"initial": "1GiB"}}),
-        ]
-        i = 0
-        while time.monotonic() - t_down < args.outage:
-            for path in ("/v1/partitions", "/v1/partitions/prod", "/v1/cpc"):
-                t = time.monotonic()
-                rep = partd.request("GET", path, timeout=5)
-                dt = time.monotonic() - t
-                reads += 1
-                if rep.status != 200 or dt > 1.0:
-                    slow.append("%s -> %d in %.2f s" % (path, rep.status, dt))
-            backend = partd.get("/v1/cpc")["backend"]
-            if backend == "disconnected" and marked_at is None:
-                marked_at = time.monotonic() - t_down
-            m = mutations[i % len(mutations)]
-            i += 1
-            rep = partd.request(*m, timeout=10)
-            if marked_at is None:
-                if rep.status != 503:
-                    early_502.append("%s %s -> %d" % (m[0], m[1], rep.status))
-            else:
-                mut.setdefault(rep.status, []).append("%s %s" % (m[0], m[1]))
-            time.sleep(0.1)
-        R.check("while libvirtd is down, status GETs answer 200 within 1 s (%d made)" % reads,
-                not slow, "; ".join(slow[:5]))
-        R.check("partd marks the backend disconnected within 2 intervals",
-                marked_at is not None and marked_at <= 2 * interval + 0.5,
-                "after %s s" % marked_at)
-        R.note("backend marked disconnected %.2f s after libvirtd stopped" % (marked_at or -1))
-        health = partd.get("/v1/health")
-        R.check("/v1/health says the backend is disconnected",
-                health.get("backend") == "disconnected", health)
-        R.check("GET /v1/partitions/prod serves the last snapshot",
-                partd.get("/v1/partitions/prod")["name"] == before["name"])
-        R.check("mutations get 503 once the backend is marked disconnected",
-                list(mut) == [503], {k: v[:3] for k, v in mut.items()})
-        if early_502:
-            R.note("before partd noticed the loss: %s" % "; ".join(early_502))
-
-        err = lv.start()
-        R.check("libvirtd starts again", err is None, err)
-        t_up = time.monotonic()
-        back = None
-        while time.monotonic() - t_up < 30:
-            if partd.get("/v1/cpc")["backend"] == "connected":
-                back = time.monotonic() - t_up
-                break
-            time.sleep(0.1)
-        R.check("partd reconnects by itself", back is not None, "not within 30 s")
-        R.note("reconnected %.2f s after libvirtd came back (outage %.1f s)" %
-               (back or -1, args.outage))
-        rep = partd.request("PATCH", "/v1/partitions/web", {"processors": 3, "scope": "profile"})
-        R.check("a profile change works again", rep.status == 200, repr(rep))
-        rep = partd.request("POST", "/v1/partitions/dev/activate")
-        R.check("an activation works again", rep.status == 200, repr(rep))
-        rep = partd.request("PATCH", "/v1/partitions/dev", {"processors": 2, "scope": "running"})
-        R.check("a running change works again", rep.status == 200, repr(rep))
-        R.check("partd is still running", partd.running(), partd.log_tail())
-        check_stop(R, partd)
+        partd = Partd(args.partd, interval=INTERVAL, extra={"uri": uri})
+        return session(R, partd, lambda: outage(R, args, partd, lv), "partd starts on %s" % uri,
+                       timeout=60)
     finally:
-        log_if_failed(R, partd)
-        partd.cleanup()
         lv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    return R.finish()
+
+
+def outage(R, args, partd, lv):
+    """libvirtd stopped for args.outage seconds, then started again."""
+    R.check("the backend is connected", partd.get("/v1/cpc")["backend"] == "connected")
+    before = partd.get("/v1/partitions/prod")
+
+    lv.stop()
+    t_down = time.monotonic()
+    reads, slow, marked_at, early_502, mut = 0, [], None, [], {}
+    mutations = [
+        ("PATCH", "/v1/partitions/prod", {"processors": 6}),
+        ("POST", "/v1/partitions/dev/activate", None),
+        ("POST", "/v1/rebalance", None),
+        ("POST", "/v1/partitions", {"name": "x1", "processors": {"initial": 1},
+                                    "weight": {"initial": 10},
+                                    "memory": {"initial": "1GiB"}}),
+    ]
+    i = 0
+    while time.monotonic() - t_down < args.outage:
+        for path in ("/v1/partitions", "/v1/partitions/prod", "/v1/cpc"):
+            t = time.monotonic()
+            rep = partd.request("GET", path, timeout=5)
+            dt = time.monotonic() - t
+            reads += 1
+            if rep.status != 200 or dt > 1.0:
+                slow.append("%s -> %d in %.2f s" % (path, rep.status, dt))
+        backend = partd.get("/v1/cpc")["backend"]
+        if backend == "disconnected" and marked_at is None:
+            marked_at = time.monotonic() - t_down
+        m = mutations[i % len(mutations)]
+        i += 1
+        rep = partd.request(*m, timeout=10)
+        if marked_at is None:
+            if rep.status != 503:
+                early_502.append("%s %s -> %d" % (m[0], m[1], rep.status))
+        else:
+            mut.setdefault(rep.status, []).append("%s %s" % (m[0], m[1]))
+        time.sleep(0.1)
+    R.check("while libvirtd is down, status GETs answer 200 within 1 s (%d made)" % reads,
+            not slow, "; ".join(slow[:5]))
+    R.check("partd marks the backend disconnected within 2 intervals",
+            marked_at is not None and marked_at <= 2 * INTERVAL + 0.5,
+            "after %s s" % marked_at)
+    R.note("backend marked disconnected %.2f s after libvirtd stopped" % (marked_at or -1))
+    health = partd.get("/v1/health")
+    R.check("/v1/health says the backend is disconnected",
+            health.get("backend") == "disconnected", health)
+    R.check("GET /v1/partitions/prod serves the last snapshot",
+            partd.get("/v1/partitions/prod")["name"] == before["name"])
+    R.check("mutations get 503 once the backend is marked disconnected",
+            list(mut) == [503], {k: v[:3] for k, v in mut.items()})
+    if early_502:
+        R.note("before partd noticed the loss: %s" % "; ".join(early_502))
+
+    err = lv.start()
+    R.check("libvirtd starts again", err is None, err)
+    t_up = time.monotonic()
+    back = None
+    while time.monotonic() - t_up < 30:
+        if partd.get("/v1/cpc")["backend"] == "connected":
+            back = time.monotonic() - t_up
+            break
+        time.sleep(0.1)
+    R.check("partd reconnects by itself", back is not None, "not within 30 s")
+    R.note("reconnected %.2f s after libvirtd came back (outage %.1f s)" %
+           (back or -1, args.outage))
+    rep = partd.request("PATCH", "/v1/partitions/web", {"processors": 3, "scope": "profile"})
+    R.check("a profile change works again", rep.status == 200, repr(rep))
+    rep = partd.request("POST", "/v1/partitions/dev/activate")
+    R.check("an activation works again", rep.status == 200, repr(rep))
+    rep = partd.request("PATCH", "/v1/partitions/dev", {"processors": 2, "scope": "running"})
+    R.check("a running change works again", rep.status == 200, repr(rep))
+    R.check("partd is still running", partd.running(), partd.log_tail())
 
 
 def main():

@@ -33,9 +33,9 @@ import random
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import (FAST_POLICY, Partd, Results, arg_parser, check_bounds,  # noqa: E402
-                      check_start, check_stop, log_if_failed, main_wrapper, shim_env)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdlib import FAST_POLICY, Partd, arg_parser, check_bounds, shim_env  # noqa: E402
+from partdtest import Results, main_wrapper, session  # noqa: E402
 
 EPS = 1e-6
 
@@ -175,10 +175,8 @@ def run(args):
     new_demand()
     known = set() if args.known_weight_bounds_bug else None
     stats = {"steps": 0, "refused": 0, "applied": 0, "rebalances": 0, "rebalancer_actions": 0}
-    try:
-        if not check_start(R, partd, "partd starts (policy fast, demand shim)",
-                           env=shim_env(args.shim, demand, args.sanitized), timeout=60):
-            return R.finish()
+
+    def body():
         parts, cpc = observe(partd)
         check_state(C, 0, parts, cpc)
         events0 = partd.get("/v1/cpc")["rebalancer"]["actions_applied"]
@@ -285,11 +283,9 @@ def run(args):
                "actions applied in all" % stats)
         R.check("the rebalancer acted (the demand shim works)", stats["rebalancer_actions"] > 0,
                 "no rebalancer action in %d steps" % args.steps)
-        check_stop(R, partd)
-    finally:
-        log_if_failed(R, partd)
-        partd.cleanup()
-    return R.finish()
+
+    return session(R, partd, body, "partd starts (policy fast, demand shim)",
+                   env=shim_env(args.shim, demand, args.sanitized), timeout=60)
 
 
 def main():

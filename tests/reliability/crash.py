@@ -41,9 +41,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import (Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
-                      log_if_failed, main_wrapper)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdlib import Partd, arg_parser  # noqa: E402
+from partdtest import Results, main_wrapper, session  # noqa: E402
 
 SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(MiB|GiB|TiB)?\s*$")
 
@@ -295,15 +295,14 @@ def check_files(R, partd, args, rnd, expected_alts):
 
 def run(args):
     R = Results("crash")
-    rng = random.Random(args.seed)
     partd = Partd(args.partd)
-    stray_total = set()
-    kills_in_flight = 0
-    acked = 0
-    known_restore = 0
-    try:
-        if not check_start(R, partd, timeout=60):
-            return R.finish()
+
+    def body():
+        rng = random.Random(args.seed)
+        stray_total = set()
+        kills_in_flight = 0
+        acked = 0
+        known_restore = 0
         model = normal(observe(partd))
         facts = info(partd)
         counter = [0]
@@ -396,15 +395,9 @@ def run(args):
                    known_restore)
         R.note("temporary files left by kills (invisible to the loader): %d %s" %
                (len(stray_total), " ".join(sorted(stray_total))[:300]))
-        check_stop(R, partd, "partd stops with status 0 at the end")
-    finally:
-        log_if_failed(R, partd)
-        if args.keep:
-            partd.stop()
-            print("kept %s" % partd.tmp)
-        else:
-            partd.cleanup()
-    return R.finish()
+
+    return session(R, partd, body, stop_label="partd stops with status 0 at the end",
+                   keep=args.keep, timeout=60)
 
 
 def main():

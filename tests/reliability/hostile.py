@@ -37,9 +37,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import (Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
-                      log_if_failed, main_wrapper, skip)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdlib import Partd, arg_parser  # noqa: E402
+from partdtest import Results, main_wrapper, session, skip  # noqa: E402
 
 GOOD_SRC = "127.0.0.2"
 IDLE_ADDRS = tuple("127.0.0.%d" % i for i in range(12, 19))
@@ -322,9 +322,8 @@ def run(args):
         return skip("the open-file limit (%d) is too low for 900 idle connections: skipped"
                     % hard)
     partd = Partd(args.partd)
-    try:
-        if not check_start(R, partd, timeout=60):
-            return R.finish()
+
+    def body():
         per_ip_limit(R, partd, args)
         idle = Idle(partd)
         try:
@@ -337,11 +336,8 @@ def run(args):
                 idle.check(R, args)
         finally:
             idle.close()
-        check_stop(R, partd)
-    finally:
-        log_if_failed(R, partd)
-        partd.cleanup()
-    return R.finish()
+
+    return session(R, partd, body, timeout=60)
 
 
 def main():

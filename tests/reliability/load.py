@@ -37,9 +37,10 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from partdlib import (HERE, Partd, Results, arg_parser, check_start, check_stop,  # noqa: E402
-                      log_if_failed, main_wrapper, shim_env, skip)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from partdlib import Partd, arg_parser, shim_env  # noqa: E402
+from partdtest import Results, main_wrapper, session, skip  # noqa: E402
 
 
 class Patcher(threading.Thread):
@@ -109,82 +110,83 @@ def run(args):
     demand = os.path.join(partd.tmp, "demand")
     with open(demand, "w") as f:
         f.write("prod 7.5 3000\nweb 0.3 1000\nbatch 2.5 2000\n")
-    patcher = None
-    try:
-        if not check_start(R, partd, "partd starts (policy balanced, demand shim)",
-                           env=shim_env(args.shim, demand, args.sanitized), timeout=60):
-            return R.finish()
+
+    def body():
         actions0 = partd.get("/v1/cpc")["rebalancer"]["actions_applied"]
         patcher = Patcher(partd, args.seed)
         patcher.start()
-        warm = wrk(args, partd, args.warmup)
-        R.note("warm-up %ds: %s req/s" % (args.warmup, warm["rps"]))
-        rss0 = partd.rss_kib()
-        samples = []
-        sampling = threading.Event()
-
-        def sampler():
-            while not sampling.wait(0.25):
-                try:
-                    samples.append(partd.rss_kib())
-                except OSError:
-                    break
-
-        st = threading.Thread(target=sampler, daemon=True)
-        st.start()
-        n0 = sum(patcher.counts.values())
-        t0 = time.monotonic()
-        res = wrk(args, partd, args.seconds)
-        elapsed = time.monotonic() - t0
-        n1 = sum(patcher.counts.values())
-        sampling.set()
-        st.join()
-        rss1 = partd.rss_kib() if partd.running() else None
-        patcher.stop.set()
-        patcher.join(30)
-        actions = partd.get("/v1/cpc")["rebalancer"]["actions_applied"] - actions0 \
-            if partd.running() else 0
-        R.note("wrk -t%d -c%d %ds: %s req/s, p50 %s us, p99 %s us, 2xx %s, 4xx %s, 5xx %s" %
-               (args.threads, args.connections, args.seconds, res["rps"], res["p50_us"],
-                res["p99_us"], res["2xx"], res["4xx"], res["5xx"]))
-        R.note("PATCH loop: %.0f PATCH/s during the run, statuses %s" %
-               ((n1 - n0) / elapsed, dict(sorted(patcher.counts.items()))))
-        R.note("rebalancer: %d actions applied during warm-up and run" % actions)
-        R.note("VmRSS: %s KiB after warm-up, %s KiB after the run (%+d KiB); during the run "
-               "(every 0.25 s): min %s, max %s KiB" %
-               (rss0, rss1, (rss1 or 0) - (rss0 or 0), min(samples or [0]), max(samples or [0])))
-        q = max(1, len(samples) // 4)
-        first = sorted(samples[:q])[q // 2] if samples else None
-        last = sorted(samples[-q:])[q // 2] if samples else None
-        R.note("VmRSS trend: median of the first quarter %s KiB, of the last quarter %s KiB" %
-               (first, last))
-        if os.environ.get("PARTD_LOAD_RSS_SERIES"):
-            R.note("series: %s" % " ".join(map(str, samples)))
-        R.check("wrk ran", res["rc"] == 0 and res["rps"] is not None and res["2xx"] is not None,
-                res["out"][-800:])
-        R.check("0 5xx from the status routes", res["5xx"] == 0, res["5xx"])
-        R.check("every status GET is a 2xx", res["4xx"] == 0 and res["other"] == 0,
-                "4xx %s, other %s" % (res["4xx"], res["other"]))
-        R.check("no socket errors", not res["socket_errors"], res["socket_errors"])
-        R.check("0 5xx and no failure in the PATCH loop", not patcher.bad,
-                "%d: %s" % (len(patcher.bad), "; ".join(patcher.bad[:3])))
-        R.check("the PATCH loop ran (> 10 PATCH/s)", (n1 - n0) / elapsed > 10, n1 - n0)
-        R.check("partd is alive after the load", partd.running(), partd.log_tail())
-        if args.sanitized:
-            R.note("RSS growth not checked: sanitized build")
-        else:
-            # Under load, from the first to the last quarter of the run: idle
-            # figures move by a few MiB with when glibc gives memory back
-            R.check("RSS growth < 1 MiB under load (first to last quarter of the run)",
-                    first is not None and last - first < 1024,
-                    "%s -> %s KiB" % (first, last))
-        check_stop(R, partd)
-    finally:
-        if patcher:
+        try:
+            measure(R, args, partd, patcher, actions0)
+        finally:
             patcher.stop.set()
-        log_if_failed(R, partd)
-        partd.cleanup()
-    return R.finish()
+
+    return session(R, partd, body, "partd starts (policy balanced, demand shim)",
+                   env=shim_env(args.shim, demand, args.sanitized), timeout=60)
+
+
+def measure(R, args, partd, patcher, actions0):
+    """The measured run, after a warm-up, and its checks."""
+    warm = wrk(args, partd, args.warmup)
+    R.note("warm-up %ds: %s req/s" % (args.warmup, warm["rps"]))
+    rss0 = partd.rss_kib()
+    samples = []
+    sampling = threading.Event()
+
+    def sampler():
+        while not sampling.wait(0.25):
+            try:
+                samples.append(partd.rss_kib())
+            except OSError:
+                break
+
+    st = threading.Thread(target=sampler, daemon=True)
+    st.start()
+    n0 = sum(patcher.counts.values())
+    t0 = time.monotonic()
+    res = wrk(args, partd, args.seconds)
+    elapsed = time.monotonic() - t0
+    n1 = sum(patcher.counts.values())
+    sampling.set()
+    st.join()
+    rss1 = partd.rss_kib() if partd.running() else None
+    patcher.stop.set()
+    patcher.join(30)
+    actions = partd.get("/v1/cpc")["rebalancer"]["actions_applied"] - actions0 \
+        if partd.running() else 0
+    R.note("wrk -t%d -c%d %ds: %s req/s, p50 %s us, p99 %s us, 2xx %s, 4xx %s, 5xx %s" %
+           (args.threads, args.connections, args.seconds, res["rps"], res["p50_us"],
+            res["p99_us"], res["2xx"], res["4xx"], res["5xx"]))
+    R.note("PATCH loop: %.0f PATCH/s during the run, statuses %s" %
+           ((n1 - n0) / elapsed, dict(sorted(patcher.counts.items()))))
+    R.note("rebalancer: %d actions applied during warm-up and run" % actions)
+    R.note("VmRSS: %s KiB after warm-up, %s KiB after the run (%+d KiB); during the run "
+           "(every 0.25 s): min %s, max %s KiB" %
+           (rss0, rss1, (rss1 or 0) - (rss0 or 0), min(samples or [0]), max(samples or [0])))
+    q = max(1, len(samples) // 4)
+    first = sorted(samples[:q])[q // 2] if samples else None
+    last = sorted(samples[-q:])[q // 2] if samples else None
+    R.note("VmRSS trend: median of the first quarter %s KiB, of the last quarter %s KiB" %
+           (first, last))
+    if os.environ.get("PARTD_LOAD_RSS_SERIES"):
+        R.note("series: %s" % " ".join(map(str, samples)))
+    R.check("wrk ran", res["rc"] == 0 and res["rps"] is not None and res["2xx"] is not None,
+            res["out"][-800:])
+    R.check("0 5xx from the status routes", res["5xx"] == 0, res["5xx"])
+    R.check("every status GET is a 2xx", res["4xx"] == 0 and res["other"] == 0,
+            "4xx %s, other %s" % (res["4xx"], res["other"]))
+    R.check("no socket errors", not res["socket_errors"], res["socket_errors"])
+    R.check("0 5xx and no failure in the PATCH loop", not patcher.bad,
+            "%d: %s" % (len(patcher.bad), "; ".join(patcher.bad[:3])))
+    R.check("the PATCH loop ran (> 10 PATCH/s)", (n1 - n0) / elapsed > 10, n1 - n0)
+    R.check("partd is alive after the load", partd.running(), partd.log_tail())
+    if args.sanitized:
+        R.note("RSS growth not checked: sanitized build")
+    else:
+        # Under load, from the first to the last quarter of the run: idle
+        # figures move by a few MiB with when glibc gives memory back
+        R.check("RSS growth < 1 MiB under load (first to last quarter of the run)",
+                first is not None and last - first < 1024,
+                "%s -> %s KiB" % (first, last))
 
 
 def main():

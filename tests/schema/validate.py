@@ -28,6 +28,9 @@ import sys
 
 import jsonschema
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdtest import Results  # noqa: E402
+
 # Fixture directory under tests/unit/config -> schema file under schemas/.
 FIXTURE_SCHEMAS = {
     "profile": "profile.schema.json",
@@ -93,8 +96,7 @@ def error_text(error):
 class Run:
     def __init__(self, root):
         self.root = root
-        self.passed = 0
-        self.failed = 0
+        self.R = Results()
         self.validators = {}
 
     def rel(self, path):
@@ -108,12 +110,11 @@ class Run:
             self.validators[name] = jsonschema.Draft202012Validator(schema)
         return self.validators[name]
 
-    def ok(self):
-        self.passed += 1
+    def ok(self, path):
+        self.R.check(self.rel(path), True)
 
     def fail(self, path, why):
-        self.failed += 1
-        print(f"FAIL {self.rel(path)}: {why}")
+        self.R.check(self.rel(path), False, why)
 
     def must_pass(self, path, schema):
         try:
@@ -125,7 +126,7 @@ class Run:
         if error:
             self.fail(path, f"rejected by {schema}: {error_text(error)}")
         else:
-            self.ok()
+            self.ok(path)
 
     def must_fail(self, path, schema, key):
         reason = NOT_EXPRESSIBLE.get(key)
@@ -133,7 +134,7 @@ class Run:
             value = load_json(path)
         except ValueError as e:
             if reason:
-                self.ok()
+                self.ok(path)
             else:
                 self.fail(path, f"not valid JSON ({e}); list it in NOT_EXPRESSIBLE")
             return
@@ -144,7 +145,7 @@ class Run:
             self.fail(path, f"{schema} accepts what the parser refuses "
                             "(fix the schema, or list it in NOT_EXPRESSIBLE with why)")
         else:
-            self.ok()
+            self.ok(path)
 
 
 def main():
@@ -180,10 +181,9 @@ def main():
     for key in sorted(set(NOT_EXPRESSIBLE) - seen):
         run.fail(os.path.join(fixtures, key), "listed in NOT_EXPRESSIBLE but does not exist")
 
-    if run.passed + run.failed == 0:
+    if run.R.passed + run.R.failed == 0:
         run.fail(root, "nothing to check")
-    print(f"{run.passed} passed, {run.failed} failed")
-    return 1 if run.failed else 0
+    return run.R.finish()
 
 
 if __name__ == "__main__":
