@@ -26,7 +26,7 @@ const char *part_json_path(char *buf, size_t len, const char *parent, const char
     return buf;
 }
 
-int part_json_check_keys(json_t *obj, const char *parent, const char *const *allowed,
+static int json_check_keys(json_t *obj, const char *parent, const char *const *allowed,
                          struct part_error *err)
 {
     const char *key;
@@ -373,7 +373,7 @@ int part_json_read(json_t *obj, const char *path, const struct part_json_member 
     for (m = members; m->key && n < PART_JSON_MEMBERS_MAX; m++)
         keys[n++] = m->key;
     keys[n] = NULL;
-    if ((r = part_json_check_keys(obj, path, keys, err)) < 0)
+    if ((r = json_check_keys(obj, path, keys, err)) < 0)
         return r;
     for (int late = 0; late <= 1; late++) {
         for (m = members; m->key; m++) {
@@ -386,57 +386,17 @@ int part_json_read(json_t *obj, const char *path, const struct part_json_member 
     return 0;
 }
 
-int part_json_get_uint(json_t *obj, const char *parent, const char *key, unsigned lo, unsigned hi,
-                       unsigned *out, struct part_error *err)
+int part_json_read_text(const char *text, size_t len, const struct part_json_member *members,
+                        void *out, struct part_error *err)
 {
-    const struct part_json_member m = {.key = key, .type = PART_JSON_UINT, .lo = lo, .hi = hi};
-    return read_member(obj, parent, &m, out, err);
-}
-
-int part_json_get_number(json_t *obj, const char *parent, const char *key, double lo, double hi,
-                         double *out, struct part_error *err)
-{
-    const struct part_json_member m = {.key = key, .type = PART_JSON_NUMBER, .lo = lo, .hi = hi};
-    return read_member(obj, parent, &m, out, err);
-}
-
-int part_json_get_string(json_t *obj, const char *parent, const char *key, const char **out,
-                         struct part_error *err)
-{
-    const struct part_json_member m = {.key = key, .type = PART_JSON_STRING};
-    return read_member(obj, parent, &m, out, err);
-}
-
-int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_t *out,
-                       struct part_error *err)
-{
-    const struct part_json_member m = {.key = key, .type = PART_JSON_SIZE};
-    return read_member(obj, parent, &m, out, err);
-}
-
-int part_json_get_bool(json_t *obj, const char *parent, const char *key, bool *out,
-                       struct part_error *err)
-{
-    const struct part_json_member m = {.key = key, .type = PART_JSON_BOOL};
-    return read_member(obj, parent, &m, out, err);
-}
-
-int part_json_get_named_object(json_t *root, const char *what, const char *const *allowed,
-                               char name[PART_NAME_MAX], struct part_error *err)
-{
-    const bool profile = strcmp(what, "profile") == 0;
-    char kind[64];
-    int r;
-
-    if (!json_is_object(root))
-        return part_error_set(err, -EINVAL, "", "a %s must be a JSON object, got %s", what,
-                              part_json_type_name(root));
-    if ((r = part_json_check_keys(root, "", allowed, err)) < 0)
+    json_t *root;
+    int r = part_json_parse(text ? text : "", text ? len : 0, NULL, &root, err);
+    if (r < 0)
         return r;
-    snprintf(kind, sizeof(kind), "%s%sname", profile ? "" : what, profile ? "" : " ");
-    const struct part_json_member m = {
-        .key = "name", .type = PART_JSON_NAME, .flags = PART_JSON_REQUIRED, .what = kind};
-    return read_member(root, "", &m, name, err);
+    if ((r = part_json_read(root, "", members, out, err)) == -EINVAL)
+        part_error_locate(err, text, len);
+    json_decref(root);
+    return r;
 }
 
 /* The 1-based line and column of byte off in text, counted as jsonpos.c

@@ -123,37 +123,18 @@ struct part_json_member {
 int part_json_read(json_t *obj, const char *path, const struct part_json_member *members, void *out,
                    struct part_error *err);
 
+/* Parses text (len bytes; NULL for no body) and reads it as part_json_read()
+ * reads a top-level object, adding the position of any error in the text:
+ * the readers of API request bodies. A missing body is -ENODATA. */
+int part_json_read_text(const char *text, size_t len, const struct part_json_member *members,
+                        void *out, struct part_error *err);
+
 /* Writes "parent.key" (or "key" at the top) into buf and returns buf. */
 const char *part_json_path(char *buf, size_t len, const char *parent, const char *key);
 /* "an object", "a string", ...: for "expected X, got Y" messages. */
 const char *part_json_type_name(const json_t *v);
 /* Sets err to "PATH: expected WHAT, got TYPE-OF-v" and returns -EINVAL. */
 int part_json_expected(const char *path, const char *what, const json_t *v, struct part_error *err);
-
-/* One member at a time, for readers without a table (request bodies): the
- * same checks and messages as part_json_read() gives a member of that type;
- * *out is untouched when the key is absent. */
-/* Fails on the first member of obj not in the NULL-terminated allowed list. */
-int part_json_check_keys(json_t *obj, const char *parent, const char *const *allowed,
-                         struct part_error *err);
-int part_json_get_uint(json_t *obj, const char *parent, const char *key, unsigned lo, unsigned hi,
-                       unsigned *out, struct part_error *err);
-int part_json_get_number(json_t *obj, const char *parent, const char *key, double lo, double hi,
-                         double *out, struct part_error *err);
-/* *out points into obj: valid while obj lives. Empty strings are refused. */
-int part_json_get_string(json_t *obj, const char *parent, const char *key, const char **out,
-                         struct part_error *err);
-/* A size: an integer of MiB or a string with a unit ("4GiB"). */
-int part_json_get_size(json_t *obj, const char *parent, const char *key, uint64_t *out,
-                       struct part_error *err);
-int part_json_get_bool(json_t *obj, const char *parent, const char *key, bool *out,
-                       struct part_error *err);
-/* Checks that root is an object whose keys are all in allowed, and reads its
- * required "name" (a valid name) into name. what names the document in
- * messages ("profile", "policy": "a policy must be a JSON object", "policy
- * name"). */
-int part_json_get_named_object(json_t *root, const char *what, const char *const *allowed,
-                               char name[PART_NAME_MAX], struct part_error *err);
 
 /* Parses text (len bytes) from file (may be NULL) into *ret (caller
  * json_decref()s). Empty text is -ENODATA; a syntax error is -EINVAL with

@@ -4,6 +4,7 @@
  * listed as changes with what the backend said of each. Every step reads
  * the settings table (setting.h) instead of naming the settings again. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,56 +24,59 @@ const char *part_change_status_name(enum part_change_status s)
 
 /* The request */
 
-/* Reads setting s, when the body has it, into req. */
-static int resize_read_setting(json_t *root, enum part_setting s, struct part_resize *req,
-                               struct part_error *err)
-{
-    const struct part_setting_desc *d = part_setting_desc(s);
-    json_t *v = json_object_get(root, d->name);
-    double to = PART_CAP_NONE;
-    uint64_t mib = 0;
-    unsigned n = 0;
-    int r = 0;
+/* A resize body as the table reader stores it: each setting in the C type
+ * of its JSON type (setting.h), whether it was given, and the scope. */
+struct resize_body {
+    union {
+        unsigned count;
+        uint64_t mib;
+        double cap;
+    } v[PART_SET_ALL];
+    bool given[PART_SET_ALL];
+    int scope;
+};
 
-    if (!v)
-        return 0;
-    switch (d->type) {
-    case PART_SETTING_COUNT:
-        r = part_json_get_uint(root, "", d->name, (unsigned)d->min, (unsigned)d->max, &n, err);
-        to = n;
-        break;
-    case PART_SETTING_SIZE:
-        r = part_json_get_size(root, "", d->name, &mib, err);
-        to = (double)mib;
-        break;
-    case PART_SETTING_CAP:
-        if (!json_is_null(v))
-            r = part_json_get_number(root, "", d->name, d->min, d->max, &to, err);
-        break;
-    }
-    req->has[s] = r == 0;
-    req->to[s] = to;
-    return r;
+/* Marks the setting at path as given (a member's .after). */
+static int resize_given(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct resize_body *b = out;
+    b->given[part_setting_by_name(path)] = true;
+    return 0;
 }
 
-static int resize_read_scope(json_t *root, enum part_scope *ret, struct part_error *err)
-{
-    static const char *const names[] = {
-        [PART_SCOPE_RUNNING] = "running", [PART_SCOPE_PROFILE] = "profile",
-        [PART_SCOPE_BOTH] = "both"};
-    const char *scope = NULL;
-    int r = part_json_get_string(root, "", "scope", &scope, err);
+/* The body's members, made from the settings table once: one per setting,
+ * then scope. */
+static struct part_json_member resize_members[PART_SET_ALL + 2];
+static pthread_once_t resize_members_once = PTHREAD_ONCE_INIT;
 
-    *ret = PART_SCOPE_BOTH;
-    if (r < 0 || !scope)
-        return r;
-    for (enum part_scope s = PART_SCOPE_RUNNING; s <= PART_SCOPE_BOTH; s++)
-        if (strcmp(scope, names[s]) == 0) {
-            *ret = s;
-            return 0;
-        }
-    return part_error_set(err, -EINVAL, "scope", "scope: \"%s\" is not running, profile or both",
-                          scope);
+static void resize_members_fill(void)
+{
+    static const struct part_json_choice scopes[] = {
+        {"running", PART_SCOPE_RUNNING},
+        {"profile", PART_SCOPE_PROFILE},
+        {"both", PART_SCOPE_BOTH},
+        {NULL, 0},
+    };
+    static const enum part_json_type types[] = {
+        [PART_SETTING_COUNT] = PART_JSON_UINT,
+        [PART_SETTING_SIZE] = PART_JSON_SIZE,
+        [PART_SETTING_CAP] = PART_JSON_CAP,
+    };
+    for (enum part_setting s = 0; s < PART_SET_ALL; s++) {
+        const struct part_setting_desc *d = part_setting_desc(s);
+        resize_members[s] = (struct part_json_member){
+            .key = d->name,
+            .type = types[d->type],
+            .offset = offsetof(struct resize_body, v) + s * sizeof(((struct resize_body *)0)->v[0]),
+            .lo = d->min,
+            .hi = d->max,
+            .none = PART_CAP_NONE,
+            .after = resize_given,
+        };
+    }
+    resize_members[PART_SET_ALL] = (struct part_json_member){
+        "scope", PART_JSON_ENUM, .offset = offsetof(struct resize_body, scope), .choices = scopes,
+        .what = "not running, profile or both"};
 }
 
 /* "processors, memory, ... or weight_max": the settings a request may give. */
@@ -88,42 +92,29 @@ static const char *resize_settings_text(char *buf, size_t len)
 int part_resize_parse(const char *text, size_t len, struct part_resize *ret,
                       struct part_error *err)
 {
-    const char *keys[PART_SET_ALL + 2] = {[PART_SET_ALL] = "scope"};
-    struct part_resize req = {.scope = PART_SCOPE_BOTH};
+    struct resize_body b = {.scope = PART_SCOPE_BOTH};
+    struct part_resize req = {0};
     bool any = false;
-    json_t *root;
     char list[128];
     int r;
 
-    for (enum part_setting s = 0; s < PART_SET_ALL; s++)
-        keys[s] = part_setting_name(s);
-    if ((r = part_json_parse(text, len, NULL, &root, err)) < 0)
+    pthread_once(&resize_members_once, resize_members_fill);
+    if ((r = part_json_read_text(text, len, resize_members, &b, err)) < 0)
         return r;
-    if (!json_is_object(root)) {
-        r = part_error_set(err, -EINVAL, "", "expected a JSON object, got %s",
-                           part_json_type_name(root));
-        goto out;
-    }
-    if ((r = part_json_check_keys(root, "", keys, err)) < 0)
-        goto out;
     for (enum part_setting s = 0; s < PART_SET_ALL; s++) {
-        if ((r = resize_read_setting(root, s, &req, err)) < 0)
-            goto out;
+        enum part_setting_type t = part_setting_desc(s)->type;
+        req.has[s] = b.given[s];
+        req.to[s] = t == PART_SETTING_COUNT  ? b.v[s].count
+                    : t == PART_SETTING_SIZE ? (double)b.v[s].mib
+                                             : b.v[s].cap;
         any |= req.has[s];
     }
-    if ((r = resize_read_scope(root, &req.scope, err)) < 0)
-        goto out;
-    if (!any) {
-        r = part_error_set(err, -ENODATA, "", "nothing to change: give %s",
-                           resize_settings_text(list, sizeof(list)));
-        goto out;
-    }
+    if (!any)
+        return part_error_set(err, -ENODATA, "", "nothing to change: give %s",
+                              resize_settings_text(list, sizeof(list)));
+    req.scope = b.scope;
     *ret = req;
-out:
-    if (r == -EINVAL)
-        part_error_locate(err, text, len);
-    json_decref(root);
-    return r;
+    return 0;
 }
 
 /* The check */
