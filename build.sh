@@ -13,12 +13,13 @@ BUILD_PACKAGES="cmake gcc make pkg-config libvirt-dev libjansson-dev libmicrohtt
 libcmocka-dev libcurl4-openssl-dev libxml2-dev"
 # examples/demo.sh: python3 for a free port, curl to wait for partd
 DEMO_PACKAGES="python3 curl"
-# The tests only: the Python tests (python3-jsonschema), the reliability
+# The tests only: the Python tests (python3-jsonschema), the format check
+# (clang-format-14), the reliability
 # suite (valgrind for memcheck, wrk for load, libvirtd for backend loss) and
 # the libFuzzer harnesses (tests/reliability, tests/fuzz). The real-guest
 # tests install libvirtd and QEMU themselves (tests/integration/libvirtd-up.sh,
 # which keeps the packages from starting daemons of their own).
-TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev
+TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14
 libvirt-daemon"
 BUILD_DIR=${BUILD_DIR:-build}
 # -Werror in CI only (CI=true): a warning that a user's newer compiler adds

@@ -7,7 +7,7 @@ set -eu
 build=$(cd "${1:-build}" && pwd)
 src=$(cd "$(dirname "$0")/test-cpc" && pwd)
 work=$(mktemp -d /tmp/partd-demo.XXXXXX)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cp -r "$src/." "$work/"
 sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$work/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/../../policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$port\", \"unix:$work/partd.sock\"]|" "$work/partd.json"
 

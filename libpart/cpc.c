@@ -121,8 +121,7 @@ static int admit_verdict(const struct part_cpc *cpc, const struct part_partition
         return part_error_set(err, -ENOSPC, "processors",
                               "cannot %s %s: %u shared logical processors exceed %g (pool of %u "
                               "CPUs x cpu_overcommit %g)",
-                              what, pp->name, shared_online, limit, pool,
-                              cpc->cfg.cpu_overcommit);
+                              what, pp->name, shared_online, limit, pool, cpc->cfg.cpu_overcommit);
     uint64_t avail = memory_available(cpc);
     if (mem_min > avail)
         return part_error_set(err, -ENOSPC, "memory",
@@ -147,8 +146,7 @@ static int admit_verdict(const struct part_cpc *cpc, const struct part_partition
 
 /* Admission control over the whole CPC (see admit_verdict()). */
 static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
-                     unsigned processors, uint64_t memory, const char *what,
-                     struct part_error *err)
+                     unsigned processors, uint64_t memory, const char *what, struct part_error *err)
 {
     struct admit_sum s = {0};
 
@@ -584,8 +582,8 @@ static int member_cmp(const void *a, const void *b, void *opaque)
 void part_cpc_compute(struct part_cpc *cpc)
 {
     size_t n = cpc->n, m = 0, k = 0;
-    size_t *idx = calloc(n + 1, sizeof(*idx));        /* active shared, grouped runs */
-    size_t *first = calloc(n + 1, sizeof(*first));    /* claimant -> its first idx slot */
+    size_t *idx = calloc(n + 1, sizeof(*idx));         /* active shared, grouped runs */
+    size_t *first = calloc(n + 1, sizeof(*first));     /* claimant -> its first idx slot */
     double *buf = calloc(4 * (n + 1), sizeof(double)); /* w, limit, out, group out */
     double *w = buf, *limit = w + n + 1, *out = limit + n + 1, *mo = out + n + 1;
 

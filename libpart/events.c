@@ -70,8 +70,7 @@ void part_events_add(struct part_events *ev, const char *kind, const char *parti
     pthread_mutex_unlock(&ev->lock);
 }
 
-size_t part_events_since(struct part_events *ev, uint64_t after, struct part_event *out,
-                         size_t max)
+size_t part_events_since(struct part_events *ev, uint64_t after, struct part_event *out, size_t max)
 {
     size_t n = 0;
     pthread_mutex_lock(&ev->lock);

@@ -164,7 +164,7 @@ static bool lv_domain_is_test(virDomainPtr dom)
 }
 
 int lv_set_processors(struct part_hv *hv, const char *domain, unsigned n, unsigned flags,
-                             struct part_error *err)
+                      struct part_error *err)
 {
     struct part_hv_libvirt *lv = lv_cast(hv);
     virDomainPtr dom = NULL;
@@ -218,7 +218,7 @@ static int lv_memory_wait(virDomainPtr dom, const char *domain, unsigned long ki
 }
 
 int lv_set_memory(struct part_hv *hv, const char *domain, uint64_t mib, unsigned flags,
-                         struct part_error *err)
+                  struct part_error *err)
 {
     struct part_hv_libvirt *lv = lv_cast(hv);
     virDomainPtr dom = NULL;
@@ -323,7 +323,7 @@ out:
 }
 
 int lv_pin(struct part_hv *hv, const char *domain, const struct part_placement *placement,
-                  unsigned flags, struct part_error *err)
+           unsigned flags, struct part_error *err)
 {
     struct part_hv_libvirt *lv = lv_cast(hv);
     virDomainPtr dom = NULL;
@@ -386,7 +386,7 @@ out:
 }
 
 int lv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, unsigned flags,
-                         struct part_error *err)
+                  struct part_error *err)
 {
     virTypedParameter params[1];
 
@@ -398,7 +398,7 @@ int lv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, unsig
 }
 
 int lv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
-                      struct part_error *err)
+               struct part_error *err)
 {
     virTypedParameter params[2];
 

@@ -25,7 +25,6 @@
 static pthread_once_t lv_once = PTHREAD_ONCE_INIT;
 static int lv_once_error;
 
-
 static void lv_error_silent(void *opaque, virErrorPtr e)
 {
 }
@@ -143,8 +142,8 @@ struct part_hv_libvirt *lv_cast(struct part_hv *hv)
  * disagree on the code (QEMU says "operation invalid", the test driver
  * "internal error"), so the state decides. busy_when_active tells which
  * state makes the operation impossible. */
-int lv_fail_state(struct part_error *err, virDomainPtr dom, const char *domain,
-                         const char *what, bool busy_when_active)
+int lv_fail_state(struct part_error *err, virDomainPtr dom, const char *domain, const char *what,
+                  bool busy_when_active)
 {
     int r = lv_fail(err, domain, what), active = virDomainIsActive(dom);
 
@@ -155,8 +154,8 @@ int lv_fail_state(struct part_error *err, virDomainPtr dom, const char *domain,
     return r;
 }
 
-int lv_domain(struct part_hv_libvirt *lv, const char *name, const char *what,
-                     virDomainPtr *ret, struct part_error *err)
+int lv_domain(struct part_hv_libvirt *lv, const char *name, const char *what, virDomainPtr *ret,
+              struct part_error *err)
 {
     *ret = virDomainLookupByName(lv->conn, name);
     return *ret ? 0 : lv_fail(err, name, what);
@@ -520,7 +519,6 @@ out:
         virDomainFree(dom);
     return r;
 }
-
 
 /* Finds the integer parameter name, whatever integer type the driver chose. */
 static bool lv_param_u64(const virTypedParameter *params, int n, const char *name, uint64_t *ret)

@@ -41,7 +41,6 @@ struct part_hv_libvirt {
     unsigned stats_types; /* the stats groups this driver accepted last */
 };
 
-
 /* Maps the calling thread's last libvirt error to a negative errno. */
 int lv_errno(void);
 /* Records the last libvirt error in err as "DOMAIN: cannot WHAT: message"

@@ -27,7 +27,7 @@ const char *part_json_path(char *buf, size_t len, const char *parent, const char
 }
 
 static int json_check_keys(json_t *obj, const char *parent, const char *const *allowed,
-                         struct part_error *err)
+                           struct part_error *err)
 {
     const char *key;
     json_t *v;

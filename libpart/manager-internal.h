@@ -44,9 +44,9 @@ struct part_mgr {
     double retry_at, backoff;      /* while disconnected: next attempt, its delay */
     struct part_events *events;
     struct part_policy policy;
-    double last_plan;      /* monotonic seconds */
+    double last_plan;         /* monotonic seconds */
     uint64_t actions_applied; /* rebalancer actions the backend took (or recorded) */
-    bool stats_failing;    /* to log a failing bulk-stats call once */
+    bool stats_failing;       /* to log a failing bulk-stats call once */
 
     pthread_mutex_t ev_lock; /* the event queue and the thread's life */
     pthread_cond_t ev_cond;

@@ -47,9 +47,8 @@ static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
     /* online is partd's count: vCPUs the guest offlined stay plugged */
     part_history_add(p->history, ctx->t, st->active && st->has_cpu_time, st->cpu_time_ns,
                      st->vcpus && st->vcpus < p->processors ? st->vcpus : p->processors,
-                     st->has_balloon_guest,
-                     st->balloon_current / 1024, st->balloon_available / 1024,
-                     st->balloon_unused / 1024);
+                     st->has_balloon_guest, st->balloon_current / 1024,
+                     st->balloon_available / 1024, st->balloon_unused / 1024);
 }
 
 static void mgr_sample(struct part_mgr *mgr, double now)

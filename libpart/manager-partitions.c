@@ -10,7 +10,7 @@
 #include "manager-internal.h"
 
 int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
-                        struct part_error *err)
+                 struct part_error *err)
 {
     const struct part_profile *pp = p->profile;
     int r;
@@ -22,11 +22,9 @@ int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
     if (!pp->adopt) {
         r = mgr_define_domain(mgr, p, err);
     } else {
-        r = part_hv_set_processors(mgr->hv, pp->domain_name, pp->proc_initial, PART_HV_CONFIG,
-                                   err);
+        r = part_hv_set_processors(mgr->hv, pp->domain_name, pp->proc_initial, PART_HV_CONFIG, err);
         if (r == 0)
-            r = part_hv_set_memory(mgr->hv, pp->domain_name, pp->mem_initial, PART_HV_CONFIG,
-                                   err);
+            r = part_hv_set_memory(mgr->hv, pp->domain_name, pp->mem_initial, PART_HV_CONFIG, err);
     }
     if (r == 0)
         r = part_hv_activate(mgr->hv, pp->domain_name, err);
@@ -99,8 +97,7 @@ static char *mgr_profile_path(struct part_mgr *mgr, const char *name)
     return path;
 }
 
-int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p,
-                             struct part_error *err)
+int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p, struct part_error *err)
 {
     json_t *j = part_profile_to_json(p);
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL, *path = mgr_profile_path(mgr, p->name);
@@ -121,8 +118,8 @@ int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p,
     return r;
 }
 
-int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[PART_NAME_MAX],
-                    struct part_error *err)
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
+                    char ret_name[PART_NAME_MAX], struct part_error *err)
 {
     struct part_profile *p = NULL;
     struct part_hv_domain d;

@@ -29,9 +29,9 @@ static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, c
             if (status != PART_CHANGE_FAILED)
                 mgr->actions_applied++;
         }
-        mgr_note(mgr, status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO,
-                 "rebalanced", a->partition, by, "%s [%s%s%s]", a->reason,
-                 part_change_status_name(status), detail[0] ? ": " : "", detail);
+        mgr_note(mgr, status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO, "rebalanced",
+                 a->partition, by, "%s [%s%s%s]", a->reason, part_change_status_name(status),
+                 detail[0] ? ": " : "", detail);
         json_t *j = json_array_get(described, i); /* the plan's own rendering */
         if (j) {
             json_object_set_new(j, "status", json_string(part_change_status_name(status)));
@@ -108,8 +108,8 @@ int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *er
 
 /* Loads policy name: NAME.json in the policies directory; "static" needs
  * no file (observe only). */
-int mgr_policy_load(const struct part_config *cfg, const char *name,
-                           struct part_policy *ret, struct part_error *err)
+int mgr_policy_load(const struct part_config *cfg, const char *name, struct part_policy *ret,
+                    struct part_error *err)
 {
     int r = part_policy_load(cfg->policies_dir, name, ret, err);
     if (r == -ENOENT && strcmp(name, "static") == 0) {

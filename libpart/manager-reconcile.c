@@ -44,8 +44,8 @@ void mgr_repin_shared(struct part_mgr *mgr)
         if (!p->active || p->profile->mode != PART_MODE_SHARED)
             continue;
         struct part_placement pl = mgr_placement(mgr, p, buf);
-        int r = part_hv_pin(mgr->hv, p->profile->domain_name, &pl, PART_HV_LIVE | PART_HV_CONFIG,
-                            &err);
+        int r =
+            part_hv_pin(mgr->hv, p->profile->domain_name, &pl, PART_HV_LIVE | PART_HV_CONFIG, &err);
         if (r == -ENOTSUP)
             break; /* the same for every domain of this backend */
         if (r < 0)
@@ -75,7 +75,7 @@ void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p)
  * balloon is still at the domain's maximum and reaches the target later, so
  * the target stands, unconfirmed until the domain reports it (mgr_confirm). */
 int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, uint64_t target,
-                         struct part_error *err)
+                  struct part_error *err)
 {
     struct part_hv_domain d;
     int r = part_hv_lookup(mgr->hv, p->profile->domain_name, &d, err);
@@ -114,15 +114,13 @@ void mgr_confirm(struct part_mgr *mgr)
             mgr_note(mgr, PART_LOG_INFO, "confirmed", p->profile->name, "backend",
                      "%u processors online", seen);
         }
-        if (p->backend[PART_SET_MEMORY].status == PART_APPLY_UNCONFIRMED &&
-            d.memory == p->memory) {
+        if (p->backend[PART_SET_MEMORY].status == PART_APPLY_UNCONFIRMED && d.memory == p->memory) {
             mgr_record(p, PART_SET_MEMORY, 0, NULL);
             mgr_note(mgr, PART_LOG_INFO, "confirmed", p->profile->name, "backend",
                      "memory at %llu MiB", (unsigned long long)d.memory);
         }
     }
 }
-
 
 /* The backend stopped answering: drop the connection, keep serving the last
  * snapshot (marked disconnected), and retry with backoff. */
@@ -181,15 +179,14 @@ void mgr_reconnect(struct part_mgr *mgr, double now)
     part_state_clear(&st);
     mgr_repin_shared(mgr);
     mgr_save_state(mgr);
-    mgr_note(mgr, PART_LOG_INFO, "connected", NULL, "backend", "backend %s is back",
-             mgr->cfg->uri);
+    mgr_note(mgr, PART_LOG_INFO, "connected", NULL, "backend", "backend %s is back", mgr->cfg->uri);
 }
 
 /* Brings one partition in line with its domain: a running domain is
  * adopted as it runs, a missing one defined. Returns 1 when the partition
  * is now active, 0 when inactive with its domain ready, -1 when not ready. */
 int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
-                                const struct part_state *st)
+                         const struct part_state *st)
 {
     const struct part_profile *pp = p->profile;
     const struct part_state_entry *e = part_state_find(st, pp->name);
@@ -230,8 +227,7 @@ int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
 /* At start: the domain, then activation of what partd kept active (the host
  * or the backend lost it) or, on first start, of autostart partitions, with
  * the saved running values. */
-void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p,
-                          const struct part_state *st)
+void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p, const struct part_state *st)
 {
     const struct part_profile *pp = p->profile;
     const struct part_state_entry *e = part_state_find(st, pp->name);

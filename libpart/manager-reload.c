@@ -23,8 +23,8 @@ int part_mgr_reload(struct part_mgr *mgr, struct part_error *err)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
-    int r = part_profiles_load_dir(mgr->cfg->partitions_dir, &profiles, &n, &errors, &n_errors,
-                                   err);
+    int r =
+        part_profiles_load_dir(mgr->cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
     if (r < 0 && r != -EINVAL)
         return r;
     pthread_mutex_lock(&mgr->lock);
@@ -63,8 +63,8 @@ int part_mgr_reload(struct part_mgr *mgr, struct part_error *err)
             }
             profiles[i] = NULL;
             if (!p->active && !p->profile->adopt && mgr_define_domain(mgr, p, &e) < 0)
-                mgr_log(mgr, PART_LOG_ERROR, "%s: cannot redefine its domain: %s",
-                        p->profile->name, e.message);
+                mgr_log(mgr, PART_LOG_ERROR, "%s: cannot redefine its domain: %s", p->profile->name,
+                        e.message);
             mgr_log(mgr, PART_LOG_INFO, "%s: profile changed%s", p->profile->name,
                     p->active ? "; pending until the next activation" : "");
             continue;

@@ -85,12 +85,14 @@ static const char *resize_settings_text(char *buf, size_t len)
     buf[0] = '\0';
     for (enum part_setting s = 0; s < PART_SET_ALL; s++)
         snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
-                 s == 0 ? "" : s + 1 == PART_SET_ALL ? " or " : ", ", part_setting_name(s));
+                 s == 0                  ? ""
+                 : s + 1 == PART_SET_ALL ? " or "
+                                         : ", ",
+                 part_setting_name(s));
     return buf;
 }
 
-int part_resize_parse(const char *text, size_t len, struct part_resize *ret,
-                      struct part_error *err)
+int part_resize_parse(const char *text, size_t len, struct part_resize *ret, struct part_error *err)
 {
     struct resize_body b = {.scope = PART_SCOPE_BOTH};
     struct part_resize req = {0};
@@ -297,7 +299,8 @@ int mgr_resize_apply(struct part_mgr *mgr, struct part_partition *p, enum part_s
     /* Accepted but not yet seen done counts as the new running value,
      * marked unconfirmed until the monitor sees it (mgr_confirm). A weight
      * or cap the backend cannot enforce stands as partd's value, shown so. */
-    bool taken = r == 0 || (r == -EINPROGRESS && (s == PART_SET_PROCESSORS || s == PART_SET_MEMORY)) ||
+    bool taken = r == 0 ||
+                 (r == -EINPROGRESS && (s == PART_SET_PROCESSORS || s == PART_SET_MEMORY)) ||
                  (r == -ENOTSUP && (s == PART_SET_WEIGHT || s == PART_SET_CAP));
     if (taken) {
         part_cpc_set_setting(mgr->cpc, p, s, to);
@@ -385,8 +388,8 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
                        name);
     }
     if (r < 0 && c->n)
-        part_error_set(err, r, err ? err->field : "", "%s: not every change was applied; see changes",
-                       name);
+        part_error_set(err, r, err ? err->field : "",
+                       "%s: not every change was applied; see changes", name);
     if (c->n) /* a request that changed nothing is no event */
         mgr_note(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, "api", "%s",
                  part_changes_text(c, what, sizeof(what)));

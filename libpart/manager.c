@@ -26,7 +26,7 @@ void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, .
 }
 
 void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
-                     const char *partition, const char *by, const char *fmt, ...)
+              const char *partition, const char *by, const char *fmt, ...)
 {
     char buf[320];
     va_list ap;
@@ -57,14 +57,13 @@ double mgr_mono_now(void)
 /* Publishes a new snapshot of the model; called with mgr->lock held. */
 void mgr_publish(struct part_mgr *mgr)
 {
-    struct part_snapshot_info info = {
-        .uri = mgr->cfg->uri,
-        .driver = mgr->host.driver,
-        .version = mgr->host.version,
-        .connected = mgr->hv != NULL,
-        .policy = mgr->policy.name,
-        .actions_applied = mgr->actions_applied,
-        .clock_offset = mgr_wall_now() - mgr_mono_now()};
+    struct part_snapshot_info info = {.uri = mgr->cfg->uri,
+                                      .driver = mgr->host.driver,
+                                      .version = mgr->host.version,
+                                      .connected = mgr->hv != NULL,
+                                      .policy = mgr->policy.name,
+                                      .actions_applied = mgr->actions_applied,
+                                      .clock_offset = mgr_wall_now() - mgr_mono_now()};
     struct part_snapshot *s = part_snapshot_new(mgr->cpc, &info), *old;
     if (!s) {
         mgr_log(mgr, PART_LOG_ERROR, "out of memory: status not refreshed");
@@ -93,7 +92,7 @@ int mgr_lock_connected(struct part_mgr *mgr, struct part_error *err)
 /* mgr_lock_connected(), then finds the partition named name into *ret:
  * -ENOENT (lock not held) when there is none. */
 int mgr_lock_partition(struct part_mgr *mgr, const char *name, struct part_partition **ret,
-                              struct part_error *err)
+                       struct part_error *err)
 {
     int r = mgr_lock_connected(mgr, err);
     if (r < 0)
@@ -116,7 +115,8 @@ json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name)
 {
     pthread_mutex_lock(&mgr->lock);
     struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    json_t *j = p ? part_snapshot_partition_json(mgr->cpc, p, mgr_wall_now() - mgr_mono_now()) : NULL;
+    json_t *j =
+        p ? part_snapshot_partition_json(mgr->cpc, p, mgr_wall_now() - mgr_mono_now()) : NULL;
     pthread_mutex_unlock(&mgr->lock);
     return j;
 }
@@ -147,8 +147,8 @@ static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
 
     if (part_mkdir_p(cfg->partitions_dir, 0755) < 0)
         mgr_log(mgr, PART_LOG_WARNING, "cannot create %s", cfg->partitions_dir);
-    int stale = part_dir_remove_stale_tmp(cfg->partitions_dir) +
-                part_dir_remove_stale_tmp(cfg->state_dir);
+    int stale =
+        part_dir_remove_stale_tmp(cfg->partitions_dir) + part_dir_remove_stale_tmp(cfg->state_dir);
     if (stale)
         mgr_log(mgr, PART_LOG_INFO, "removed %d temporary files of an interrupted write", stale);
     int r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
@@ -160,8 +160,8 @@ static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
     for (size_t i = 0; i < n; i++) {
         struct part_error de = {0};
         if (part_cpc_define(mgr->cpc, profiles[i], &de) < 0) {
-            mgr_log(mgr, PART_LOG_ERROR, "%s/%s.json: %s (partition left out)",
-                    cfg->partitions_dir, profiles[i]->name, de.message);
+            mgr_log(mgr, PART_LOG_ERROR, "%s/%s.json: %s (partition left out)", cfg->partitions_dir,
+                    profiles[i]->name, de.message);
             part_profile_free(profiles[i]);
         }
         profiles[i] = NULL;
@@ -216,8 +216,7 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
         goto fail;
     }
     /* the policy switched at run time outlives a restart */
-    if ((r = mgr_policy_load(cfg, st.policy[0] ? st.policy : cfg->policy, &mgr->policy, err)) <
-            0 ||
+    if ((r = mgr_policy_load(cfg, st.policy[0] ? st.policy : cfg->policy, &mgr->policy, err)) < 0 ||
         (r = mgr_load_profiles(mgr, err)) < 0)
         goto fail;
     mgr_restore(mgr, &st);

@@ -12,8 +12,7 @@ bool part_name_valid(const char *name)
     return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
-int part_name_check(const char *name, const char *field, const char *what,
-                    struct part_error *err)
+int part_name_check(const char *name, const char *field, const char *what, struct part_error *err)
 {
     if (part_name_valid(name))
         return 0;

@@ -12,13 +12,13 @@ struct deactivate_body {
     double timeout; /* seconds */
 };
 
-int part_request_deactivate(const char *text, size_t len, bool *ret_force,
-                            unsigned *ret_timeout_ms, struct part_error *err)
+int part_request_deactivate(const char *text, size_t len, bool *ret_force, unsigned *ret_timeout_ms,
+                            struct part_error *err)
 {
     static const struct part_json_member members[] = {
         {"force", PART_JSON_BOOL, .offset = offsetof(struct deactivate_body, force)},
-        {"timeout", PART_JSON_NUMBER, .offset = offsetof(struct deactivate_body, timeout),
-         .lo = 0, .hi = PART_DEACTIVATE_TIMEOUT_MAX},
+        {"timeout", PART_JSON_NUMBER, .offset = offsetof(struct deactivate_body, timeout), .lo = 0,
+         .hi = PART_DEACTIVATE_TIMEOUT_MAX},
         {NULL},
     };
     struct deactivate_body b = {.timeout = PART_DEACTIVATE_TIMEOUT_DEFAULT};

@@ -66,8 +66,7 @@ const char *part_size_format(uint64_t mib, char *buf, size_t len)
 {
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (mib != 0 && mib % units[i].mib == 0) {
-            snprintf(buf, len, "%llu%s", (unsigned long long)(mib / units[i].mib),
-                     units[i].suffix);
+            snprintf(buf, len, "%llu%s", (unsigned long long)(mib / units[i].mib), units[i].suffix);
             return buf;
         }
     snprintf(buf, len, "%lluMiB", (unsigned long long)mib);

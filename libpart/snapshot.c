@@ -86,9 +86,9 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         " s:{s:o, s:o, s:I, s:I, s:I},"
         " s:o, s:o, s:o, s:b}",
         "name", pp->name, "state", on ? "active" : "inactive", "mode",
-        shared ? "shared" : "dedicated", "group", pp->group[0] ? json_string(pp->group) : json_null(),
-        "autostart", pp->autostart, "domain", pp->domain_name, "managed_domain",
-        pp->adopt ? "adopted" : "defined",
+        shared ? "shared" : "dedicated", "group",
+        pp->group[0] ? json_string(pp->group) : json_null(), "autostart", pp->autostart, "domain",
+        pp->domain_name, "managed_domain", pp->adopt ? "adopted" : "defined",
         /* processors */
         "processors", "online", on ? json_integer(p->processors) : json_null(), "initial",
         (json_int_t)pp->proc_initial, "min", (json_int_t)pp->proc_min, "reserved",
@@ -97,19 +97,20 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         "weight",
         shared ? json_pack("{s:o, s:I, s:I, s:I}", "current",
                            on ? json_integer(p->weight) : json_null(), "initial",
-                           (json_int_t)pp->weight_initial, "min", (json_int_t)pp->weight_min,
-                           "max", (json_int_t)pp->weight_max)
+                           (json_int_t)pp->weight_initial, "min", (json_int_t)pp->weight_min, "max",
+                           (json_int_t)pp->weight_max)
                : json_null(),
         "cap",
-        shared ? json_pack("{s:o, s:o, s:o, s:b}", "current", on ? part_cap_json(p->cap) : json_null(),
-                           "initial", part_cap_json(pp->cap), "defined_capacity",
-                           part_cap_json(pp->defined_capacity), "by_defined_capacity",
-                           on && p->dc_capped)
+        shared ? json_pack(
+                     "{s:o, s:o, s:o, s:b}", "current", on ? part_cap_json(p->cap) : json_null(),
+                     "initial", part_cap_json(pp->cap), "defined_capacity",
+                     part_cap_json(pp->defined_capacity), "by_defined_capacity", on && p->dc_capped)
                : json_null(),
         "entitlement", p->entitlement,
         /* memory */
         "memory", "target", on ? json_integer((json_int_t)p->memory) : json_null(), "actual",
-        mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial", (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
+        mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial",
+        (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
         (json_int_t)pp->mem_reserved,
         /* */
         "utilisation", utilisation_json(cpu, clock_offset), "pending", pending_json(p), "backend",
@@ -157,8 +158,8 @@ static json_t *groups_json(const struct part_cpc *cpc)
                 wsum += q->weight;
         }
         json_array_append_new(groups, json_pack("{s:s, s:o, s:o, s:I}", "name", g, "cap",
-                                                part_cap_json(gc ? gc->cap : PART_CAP_NONE), "members",
-                                                members, "weight_total", wsum));
+                                                part_cap_json(gc ? gc->cap : PART_CAP_NONE),
+                                                "members", members, "weight_total", wsum));
     }
     free(idx);
     return groups;
@@ -187,16 +188,15 @@ static json_t *cpc_json(const struct part_cpc *cpc, const struct part_snapshot_i
         " s:{s:I, s:I, s:I, s:I, s:f},"
         " s:o, s:{s:I, s:I}, s:{s:s, s:I}}",
         "uri", info->uri, "driver", info->driver, "version", info->version ? info->version : "",
-        "backend",
-        info->connected ? "connected" : "disconnected", "processors", "host",
+        "backend", info->connected ? "connected" : "disconnected", "processors", "host",
         (json_int_t)cpc->cpus, "host_reserved", (json_int_t)cpc->cfg.host_reserved_cpus,
         "dedicated", (json_int_t)cpc->dedicated, "pool", (json_int_t)cpc->pool, "pool_cpus", pool,
         "weight_total", (json_int_t)cpc->weight_total, "cpu_overcommit", cpc->cfg.cpu_overcommit,
         "memory", "host", (json_int_t)cpc->memory, "host_reserved",
-        (json_int_t)cpc->cfg.host_reserved_memory, "active", (json_int_t)cpc->memory_active,
-        "free", (json_int_t)(cpc->memory_active < avail ? avail - cpc->memory_active : 0),
-        "memory_overcommit", cpc->cfg.memory_overcommit, "groups", groups, "partitions",
-        "defined", (json_int_t)cpc->n, "active", (json_int_t)active, "rebalancer", "policy",
+        (json_int_t)cpc->cfg.host_reserved_memory, "active", (json_int_t)cpc->memory_active, "free",
+        (json_int_t)(cpc->memory_active < avail ? avail - cpc->memory_active : 0),
+        "memory_overcommit", cpc->cfg.memory_overcommit, "groups", groups, "partitions", "defined",
+        (json_int_t)cpc->n, "active", (json_int_t)active, "rebalancer", "policy",
         info->policy ? info->policy : "static", "actions_applied",
         (json_int_t)info->actions_applied);
     free(cpus);
@@ -271,8 +271,7 @@ static bool metric_memory_actual(const struct metric_input *in, double *v)
 static bool metric_setting(const struct metric_input *in, enum part_setting s, double *v)
 {
     const struct part_partition *p = in->p;
-    if (!p->active ||
-        (part_setting_desc(s)->shared_only && p->profile->mode != PART_MODE_SHARED))
+    if (!p->active || (part_setting_desc(s)->shared_only && p->profile->mode != PART_MODE_SHARED))
         return false;
     *v = part_setting_running(p, s);
     if (s == PART_SET_CAP && *v == PART_CAP_NONE)
@@ -291,8 +290,7 @@ static const struct part_metric {
 } part_metrics[] = {
     {"partd_partition_active", "1 when the partition is active", metric_active, 0},
     {"partd_partition_weight", "current processing weight", NULL, PART_SET_WEIGHT},
-    {"partd_partition_entitlement_processors", "entitlement in processors", metric_entitlement,
-     0},
+    {"partd_partition_entitlement_processors", "entitlement in processors", metric_entitlement, 0},
     {"partd_partition_used_processors", "processors used over the last interval", metric_used, 0},
     {"partd_partition_online_processors", "logical processors online", NULL, PART_SET_PROCESSORS},
     {"partd_partition_cap_processors", "current cap in processors (absent when uncapped)", NULL,
@@ -337,8 +335,7 @@ static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot
             struct metric_input in = {cpc->parts[i], cpu[i], mem[i]};
             double v;
             if (pm->value ? pm->value(&in, &v) : metric_setting(&in, pm->setting, &v))
-                ok = text_add(&t, "%s{partition=\"%s\"} %.17g\n", pm->name,
-                              in.p->profile->name, v);
+                ok = text_add(&t, "%s{partition=\"%s\"} %.17g\n", pm->name, in.p->profile->name, v);
         }
     }
     if (!ok) {
@@ -498,8 +495,7 @@ static const char *snap_part_text(struct part_snapshot *s, size_t i, size_t *ret
     return text;
 }
 
-const char *part_snapshot_partition_text(struct part_snapshot *s, const char *name,
-                                         size_t *ret_len)
+const char *part_snapshot_partition_text(struct part_snapshot *s, const char *name, size_t *ret_len)
 {
     size_t lo = 0, hi = s->cpc.n;
     while (lo < hi) { /* binary search over the names */

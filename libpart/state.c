@@ -59,7 +59,7 @@ int part_state_load(const char *dir, struct part_state *ret, struct part_error *
         r = -ENOMEM;
         goto out;
     }
-    json_object_foreach(parts, name, v) {
+    json_object_foreach (parts, name, v) {
         struct part_state_entry *e = &ret->entries[ret->n];
         json_t *cap = json_object_get(v, "cap");
         if (!part_name_valid(name) || !json_is_object(v)) {
@@ -89,7 +89,8 @@ int part_file_write_atomic(const char *path, const char *data, size_t len, unsig
     char *tmp = NULL, *dir = NULL;
     int fd = -1, r = 0;
 
-    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0 || !(dir = part_path_dirname(path))) {
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0 ||
+        !(dir = part_path_dirname(path))) {
         r = -ENOMEM;
         goto out;
     }
@@ -149,9 +150,8 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, const char *pol
     for (size_t i = 0; i < cpc->n; i++) {
         const struct part_partition *p = cpc->parts[i];
         json_t *e = json_pack("{s:b, s:I, s:I, s:I, s:o}", "active", p->active, "processors",
-                              (json_int_t)p->processors, "weight", (json_int_t)p->weight,
-                              "memory", (json_int_t)p->memory, "cap",
-                              part_cap_json(p->cap));
+                              (json_int_t)p->processors, "weight", (json_int_t)p->weight, "memory",
+                              (json_int_t)p->memory, "cap", part_cap_json(p->cap));
         if (!e || json_object_set_new(parts, p->profile->name, e) < 0)
             goto out;
     }

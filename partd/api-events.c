@@ -16,10 +16,10 @@
 struct follower {
     struct MHD_Connection *conn;
     struct part_events *events;
-    uint64_t seq;              /* last event sent */
-    atomic_bool suspended;     /* true while parked: whoever clears it resumes */
-    atomic_bool keepalive;     /* send a comment line on the next call */
-    atomic_bool closing;       /* partd stops: end the stream */
+    uint64_t seq;          /* last event sent */
+    atomic_bool suspended; /* true while parked: whoever clears it resumes */
+    atomic_bool keepalive; /* send a comment line on the next call */
+    atomic_bool closing;   /* partd stops: end the stream */
     int sub;
     struct follower *next;
 };

@@ -8,8 +8,9 @@ enum MHD_Result api_health(struct http_request *r)
     struct part_snapshot *s = part_mgr_snapshot(r->mgr);
     bool up = part_snapshot_info(s)->connected;
     part_snapshot_put(s);
-    return http_reply_json(r, 200, json_pack("{s:s, s:s}", "status", "ok", "backend",
-                                             up ? "connected" : "disconnected"));
+    return http_reply_json(
+        r, 200,
+        json_pack("{s:s, s:s}", "status", "ok", "backend", up ? "connected" : "disconnected"));
 }
 
 enum MHD_Result api_version(struct http_request *r)
@@ -29,5 +30,6 @@ enum MHD_Result api_cpc(struct http_request *r)
 
 enum MHD_Result api_metrics(struct http_request *r)
 {
-    return http_reply_view(r, "text/plain; version=0.0.4; charset=utf-8", part_snapshot_metrics_text);
+    return http_reply_view(r, "text/plain; version=0.0.4; charset=utf-8",
+                           part_snapshot_metrics_text);
 }

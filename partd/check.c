@@ -58,8 +58,9 @@ static void print_cpc(const struct part_cpc *cpc, const char *uri, FILE *out)
     char a[32], b[32], c[32], buf[64];
 
     fprintf(out, "CPC %s\n", uri);
-    fprintf(out, "  processors: %u host CPUs, %u reserved for the host, %u dedicated, shared pool "
-                 "%u\n",
+    fprintf(out,
+            "  processors: %u host CPUs, %u reserved for the host, %u dedicated, shared pool "
+            "%u\n",
             cpc->cpus, cpc->cfg.host_reserved_cpus, cpc->dedicated, cpc->pool);
     fprintf(out, "  memory:     %s, %s reserved for the host, %s to active partitions\n",
             part_size_format(cpc->memory, a, sizeof(a)),
@@ -89,7 +90,8 @@ static void print_cpc(const struct part_cpc *cpc, const char *uri, FILE *out)
         if (pp->mem_min == pp->mem_initial && pp->mem_initial == pp->mem_reserved)
             snprintf(mem, sizeof(mem), "%s", part_size_format(pp->mem_initial, a, sizeof(a)));
         else
-            snprintf(mem, sizeof(mem), "%s (%s-%s)", part_size_format(pp->mem_initial, a, sizeof(a)),
+            snprintf(mem, sizeof(mem), "%s (%s-%s)",
+                     part_size_format(pp->mem_initial, a, sizeof(a)),
                      part_size_format(pp->mem_min, b, sizeof(b)),
                      part_size_format(pp->mem_reserved, c, sizeof(c)));
         fprintf(out, "%-16s %-9s %-10s %-12s %-16s %-6s %-11s %-22s %s\n", pp->name,
@@ -114,8 +116,9 @@ static int check_cpc(const struct part_config *cfg, struct part_profile **profil
 
     if (part_hv_open(&part_hv_libvirt_ops, cfg->uri, true, &hv, &e) < 0 ||
         part_hv_host(hv, &host, &e) < 0) {
-        fprintf(err, "warning: cannot ask %s for the host's size (%s); the partitions were "
-                     "checked one by one, not against the CPC\n",
+        fprintf(err,
+                "warning: cannot ask %s for the host's size (%s); the partitions were "
+                "checked one by one, not against the CPC\n",
                 cfg->uri, e.message);
         part_hv_close(hv);
         return 0;
@@ -131,8 +134,7 @@ static int check_cpc(const struct part_config *cfg, struct part_profile **profil
         struct part_profile *p = part_profile_dup(profiles[i]);
         if (!p || part_cpc_define(cpc, p, &pe) < 0) {
             part_profile_free(p);
-            fprintf(err, "%s/%s.json: %s\n", cfg->partitions_dir, profiles[i]->name,
-                    pe.message);
+            fprintf(err, "%s/%s.json: %s\n", cfg->partitions_dir, profiles[i]->name, pe.message);
             bad = 1;
         }
     }

@@ -21,8 +21,8 @@
 
 struct http_server {
     struct MHD_Daemon *daemons[16];
-    int fds[16];       /* listening sockets not yet handed to a daemon, or -1 */
-    char *addrs[16];   /* as configured, for the log */
+    int fds[16];     /* listening sockets not yet handed to a daemon, or -1 */
+    char *addrs[16]; /* as configured, for the log */
     char *unix_paths[16];
     size_t n;
     char *token; /* NULL: no authentication */
@@ -56,8 +56,9 @@ enum MHD_Result http_reply_view(struct http_request *r, const char *type,
     struct part_snapshot *s = part_mgr_snapshot(r->mgr);
     size_t len;
     const char *text = view(s, &len);
-    enum MHD_Result ret = text ? http_reply_text(r, 200, type, text, len)
-                               : http_reply_problem(r, 500, "internal", "out of memory", NULL, NULL);
+    enum MHD_Result ret = text
+                              ? http_reply_text(r, 200, type, text, len)
+                              : http_reply_problem(r, 500, "internal", "out of memory", NULL, NULL);
     part_snapshot_put(s);
     return ret;
 }
@@ -76,18 +77,30 @@ enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t 
 static const char *status_title(unsigned status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -137,12 +150,12 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
         unsigned status;
         const char *type;
     } map[] = {
-        {-EINVAL, 422, "validation"},        {-ERANGE, 422, "validation"},
-        {-ENOENT, 404, "not-found"},         {-EEXIST, 409, "conflict"},
-        {-EBUSY, 409, "conflict"},           {-ENOSPC, 409, "conflict"},
-        {-ETIMEDOUT, 409, "conflict"},       {-ENODATA, 422, "validation"},
-        {-ENOTSUP, 501, "unsupported"},      {-ENOTCONN, 503, "backend-unavailable"},
-        {-ENOMEM, 500, "internal"},          {-EPROTO, 500, "internal"},
+        {-EINVAL, 422, "validation"},   {-ERANGE, 422, "validation"},
+        {-ENOENT, 404, "not-found"},    {-EEXIST, 409, "conflict"},
+        {-EBUSY, 409, "conflict"},      {-ENOSPC, 409, "conflict"},
+        {-ETIMEDOUT, 409, "conflict"},  {-ENODATA, 422, "validation"},
+        {-ENOTSUP, 501, "unsupported"}, {-ENOTCONN, 503, "backend-unavailable"},
+        {-ENOMEM, 500, "internal"},     {-EPROTO, 500, "internal"},
     };
     unsigned status = 502;
     const char *type = "backend-failed";
@@ -163,8 +176,8 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
         err = &located;
     }
     char buf[1024];
-    const char *detail = err && err->message[0] ? part_error_format(err, buf, sizeof(buf))
-                                                : strerror(-error);
+    const char *detail =
+        err && err->message[0] ? part_error_format(err, buf, sizeof(buf)) : strerror(-error);
     return http_reply_problem(r, status, type, detail, err ? err->field : NULL, extra);
 }
 
@@ -251,15 +264,15 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
         path_public |= rt->public;
         if (strcmp(rt->method, r->method) == 0 && !found)
             found = rt;
-        snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
-                 allow[0] ? ", " : "", rt->method);
+        snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                 rt->method);
     }
     if (!path_known)
         return http_reply_problem(r, 404, "not-found", "no such route", NULL, NULL);
     if (!found) {
         if (!path_public && !authorised(s, r->conn))
-            return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token",
-                                      NULL, NULL);
+            return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL,
+                                      NULL);
         char detail[160];
         snprintf(detail, sizeof(detail), "%s is not allowed on %s", r->method, r->url);
         return reply_problem(r, 405, "method-not-allowed", detail, NULL, NULL, allow);
@@ -268,8 +281,8 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
         return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL,
                                   NULL);
     if (p->too_large)
-        return http_reply_problem(r, 413, "payload-too-large", "request bodies are limited to 64 KiB",
-                                  NULL, NULL);
+        return http_reply_problem(r, 413, "payload-too-large",
+                                  "request bodies are limited to 64 KiB", NULL, NULL);
     if (p->len && !body_is_json(r->conn))
         return http_reply_problem(r, 415, "unsupported-media-type",
                                   "request bodies must be application/json", NULL, NULL);
@@ -345,8 +358,8 @@ static int listen_socket(const char *addr, bool *loopback, struct part_error *er
         snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
         *loopback = true;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        unlink(sun.sun_path); /* a stale socket from an earlier run */
-        mode_t old = umask(0177);  /* created 0600: only the owner may talk to partd */
+        unlink(sun.sun_path);     /* a stale socket from an earlier run */
+        mode_t old = umask(0177); /* created 0600: only the owner may talk to partd */
         int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
         umask(old);
         if (r < 0 || listen(fd, 128) < 0)

@@ -56,7 +56,7 @@ finish() {
 
 # the configuration: the example's, on a free port, with absolute paths
 cp -R "$src/examples/test-cpc" "$tmp/cpc"
-port=$(/usr/bin/python3 - "$tmp" "$src" <<'EOF'
+port=$(python3 - "$tmp" "$src" <<'EOF'
 import json, os, socket, sys
 tmp, src = sys.argv[1], sys.argv[2]
 s = socket.socket()

@@ -69,8 +69,8 @@ int main(int argc, char **argv)
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (r != CURLE_OK || status / 100 != 2) {
-            fprintf(stderr, "bench-http: %s %s: %s, HTTP %ld\n", method, url,
-                    curl_easy_strerror(r), status);
+            fprintf(stderr, "bench-http: %s %s: %s, HTTP %ld\n", method, url, curl_easy_strerror(r),
+                    status);
             return 1;
         }
         if (i)

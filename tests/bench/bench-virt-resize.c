@@ -48,8 +48,7 @@ int main(int argc, char **argv)
     double *v = calloc(n, sizeof(*v)), t0;
 
     if (!dom || !v) {
-        fprintf(stderr, "bench-virt-resize: %s: %s\n", argv[1],
-                virGetLastErrorMessage());
+        fprintf(stderr, "bench-virt-resize: %s: %s\n", argv[1], virGetLastErrorMessage());
         return 1;
     }
     for (size_t i = 0; i < 10; i++) /* warm-up */

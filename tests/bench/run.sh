@@ -24,7 +24,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$build/tests/bench
 partd=$build/partd/partd
 partctl=$build/partctl/partctl
-PY=/usr/bin/python3
+PY=$(command -v python3)
 WRK_SECONDS=${BENCH_WRK_SECONDS:-6}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
 

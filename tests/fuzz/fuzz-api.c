@@ -43,8 +43,8 @@
 #include "http.c" /* partd/: the static on_request() and on_completed() */
 
 #define MAX_REQUESTS 8
-#define MAX_HEADERS 16
-#define TOKEN "fuzz-token"
+#define MAX_HEADERS  16
+#define TOKEN        "fuzz-token"
 
 /* -- a fake libmicrohttpd ------------------------------------------------- */
 
@@ -99,8 +99,7 @@ struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer,
 }
 
 struct MHD_Response *MHD_create_response_from_callback(uint64_t size, size_t block_size,
-                                                       MHD_ContentReaderCallback crc,
-                                                       void *crc_cls,
+                                                       MHD_ContentReaderCallback crc, void *crc_cls,
                                                        MHD_ContentReaderFreeCallback crfc)
 {
     struct MHD_Response *r = calloc(1, sizeof(*r));
@@ -173,11 +172,12 @@ const char *MHD_lookup_connection_value(struct MHD_Connection *c, enum MHD_Value
                                         const char *key)
 {
     const struct kv *v = kind == MHD_HEADER_KIND ? c->headers : c->args;
-    size_t n = kind == MHD_HEADER_KIND ? c->n_headers
+    size_t n = kind == MHD_HEADER_KIND         ? c->n_headers
                : kind == MHD_GET_ARGUMENT_KIND ? c->n_args
                                                : 0;
     for (size_t i = 0; i < n; i++)
-        if (key && (kind == MHD_HEADER_KIND ? strcasecmp(v[i].key, key) : strcmp(v[i].key, key)) == 0)
+        if (key &&
+            (kind == MHD_HEADER_KIND ? strcasecmp(v[i].key, key) : strcmp(v[i].key, key)) == 0)
             return v[i].value;
     return NULL;
 }
@@ -192,9 +192,8 @@ void MHD_resume_connection(struct MHD_Connection *c)
     c->suspended = false;
 }
 
-struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port,
-                                    MHD_AcceptPolicyCallback apc, void *apc_cls,
-                                    MHD_AccessHandlerCallback dh, void *dh_cls, ...)
+struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
+                                    void *apc_cls, MHD_AccessHandlerCallback dh, void *dh_cls, ...)
 {
     (void)flags, (void)port, (void)apc, (void)apc_cls, (void)dh, (void)dh_cls;
     return NULL; /* never called: the harness has no listener */
@@ -315,8 +314,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     verbose = getenv("PARTD_FUZZ_VERBOSE") != NULL;
     close_race = getenv("PARTD_FUZZ_CLOSE_RACE") != NULL;
     snprintf(example, sizeof(example), "%s/examples/test-cpc", src);
-    strcpy(work, access("/dev/shm", W_OK) == 0 ? "/dev/shm/partd-fuzz-XXXXXX"
-                                                : "/tmp/partd-fuzz-XXXXXX");
+    strcpy(work,
+           access("/dev/shm", W_OK) == 0 ? "/dev/shm/partd-fuzz-XXXXXX" : "/tmp/partd-fuzz-XXXXXX");
     if (!mkdtemp(work))
         abort();
     snprintf(path, sizeof(path), "%s/partitions.d", work);
@@ -420,7 +419,8 @@ static bool parse_request(char *text, size_t len, struct request *rq)
             return true;
         }
         *e = '\0';
-        if (rq->conn.n_headers < MAX_HEADERS && parse_header(p, &rq->conn.headers[rq->conn.n_headers]))
+        if (rq->conn.n_headers < MAX_HEADERS &&
+            parse_header(p, &rq->conn.headers[rq->conn.n_headers]))
             rq->conn.n_headers++;
         p = e + 1;
     }
@@ -487,16 +487,16 @@ static bool run_request(struct request *rq)
     ret = on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", NULL, &zero, &con_cls);
     for (size_t off = 0; ret == MHD_YES && off < rq->body_len;) {
         size_t chunk = rq->body_len - off > 4096 ? 4096 : rq->body_len - off, left = chunk;
-        ret = on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", rq->body + off,
-                         &left, &con_cls);
+        ret = on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", rq->body + off, &left,
+                         &con_cls);
         if (left != 0)
             abort(); /* the handler must consume every upload byte */
         off += chunk;
     }
     if (ret == MHD_YES) {
         zero = 0;
-        ret = on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", NULL, &zero,
-                         &con_cls);
+        ret =
+            on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", NULL, &zero, &con_cls);
         if (ret == MHD_YES && !rq->conn.queued)
             abort(); /* complete request, no reply: the client would hang */
     }
@@ -513,8 +513,8 @@ static bool run_request(struct request *rq)
         abort(); /* on_completed must free the per-request state */
     MHD_destroy_response(rq->conn.resp);
     /* a refused request (4xx) changes nothing; anything else may have */
-    return ret != MHD_YES || (strcmp(rq->method, "GET") != 0 &&
-                              (rq->conn.status < 400 || rq->conn.status >= 500));
+    return ret != MHD_YES ||
+           (strcmp(rq->method, "GET") != 0 && (rq->conn.status < 400 || rq->conn.status >= 500));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -108,11 +108,20 @@ static bool get_u64(virDomainStatsRecordPtr r, const char *field, unsigned long 
     for (int i = 0; i < r->nparams; i++)
         if (strcmp(r->params[i].field, field) == 0) {
             switch (r->params[i].type) {
-            case VIR_TYPED_PARAM_ULLONG: *v = r->params[i].value.ul; return true;
-            case VIR_TYPED_PARAM_UINT: *v = r->params[i].value.ui; return true;
-            case VIR_TYPED_PARAM_LLONG: *v = (unsigned long long)r->params[i].value.l; return true;
-            case VIR_TYPED_PARAM_INT: *v = (unsigned long long)r->params[i].value.i; return true;
-            default: return false;
+            case VIR_TYPED_PARAM_ULLONG:
+                *v = r->params[i].value.ul;
+                return true;
+            case VIR_TYPED_PARAM_UINT:
+                *v = r->params[i].value.ui;
+                return true;
+            case VIR_TYPED_PARAM_LLONG:
+                *v = (unsigned long long)r->params[i].value.l;
+                return true;
+            case VIR_TYPED_PARAM_INT:
+                *v = (unsigned long long)r->params[i].value.i;
+                return true;
+            default:
+                return false;
             }
         }
     return false;

@@ -236,8 +236,11 @@ static void test_resize_checked_before_applied(void **state)
     struct part_changes c;
     struct part_error err = {0};
     /* processors over reserved, together with a valid memory change: neither applied */
-    struct part_resize req = {.scope = PART_SCOPE_BOTH, .has[PART_SET_PROCESSORS] = true, .to[PART_SET_PROCESSORS] = 5,
-                              .has[PART_SET_MEMORY] = true, .to[PART_SET_MEMORY] = 3072};
+    struct part_resize req = {.scope = PART_SCOPE_BOTH,
+                              .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 5,
+                              .has[PART_SET_MEMORY] = true,
+                              .to[PART_SET_MEMORY] = 3072};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), -ERANGE);
     assert_string_equal(err.message, "processors (5) exceeds processors.reserved (4)");
     assert_int_equal(c.n, 0);
@@ -245,14 +248,17 @@ static void test_resize_checked_before_applied(void **state)
     assert_int_equal(geti(prod, "memory", "target"), 2048);
     json_decref(prod);
 
-    struct part_resize w = {.scope = PART_SCOPE_BOTH, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 600};
+    struct part_resize w = {
+        .scope = PART_SCOPE_BOTH, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 600};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, &c, &err), -ERANGE);
     assert_string_equal(err.field, "weight");
 
-    struct part_resize run = {.scope = PART_SCOPE_RUNNING, .has[PART_SET_PROCESSORS] = true,
+    struct part_resize run = {.scope = PART_SCOPE_RUNNING,
+                              .has[PART_SET_PROCESSORS] = true,
                               .to[PART_SET_PROCESSORS] = 2};
     assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, &c, &err), -EBUSY);
-    struct part_resize bounds = {.scope = PART_SCOPE_RUNNING, .has[PART_SET_WEIGHT_MIN] = true,
+    struct part_resize bounds = {.scope = PART_SCOPE_RUNNING,
+                                 .has[PART_SET_WEIGHT_MIN] = true,
                                  .to[PART_SET_WEIGHT_MIN] = 10};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, &c, &err), -EINVAL);
     assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, &c, &err), -ENOENT);
@@ -261,8 +267,11 @@ static void test_resize_checked_before_applied(void **state)
 static void test_resize_profile_writes_file(void **state)
 {
     struct fixture *fx = *state;
-    struct part_resize req = {.scope = PART_SCOPE_PROFILE, .has[PART_SET_PROCESSORS] = true,
-                              .to[PART_SET_PROCESSORS] = 3, .has[PART_SET_WEIGHT_MAX] = true, .to[PART_SET_WEIGHT_MAX] = 700};
+    struct part_resize req = {.scope = PART_SCOPE_PROFILE,
+                              .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 3,
+                              .has[PART_SET_WEIGHT_MAX] = true,
+                              .to[PART_SET_WEIGHT_MAX] = 700};
     struct part_changes c;
     struct part_error err = {0};
     char path[128];
@@ -329,9 +338,13 @@ static void test_define(void **state)
 static void test_restart_restores_running_values(void **state)
 {
     struct fixture *fx = *state;
-    struct part_resize req = {.scope = PART_SCOPE_RUNNING, .has[PART_SET_PROCESSORS] = true,
-                              .to[PART_SET_PROCESSORS] = 3, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 450,
-                              .has[PART_SET_CAP] = true, .to[PART_SET_CAP] = 1.5};
+    struct part_resize req = {.scope = PART_SCOPE_RUNNING,
+                              .has[PART_SET_PROCESSORS] = true,
+                              .to[PART_SET_PROCESSORS] = 3,
+                              .has[PART_SET_WEIGHT] = true,
+                              .to[PART_SET_WEIGHT] = 450,
+                              .has[PART_SET_CAP] = true,
+                              .to[PART_SET_CAP] = 1.5};
     struct part_changes c;
     struct part_error err = {0};
     assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
@@ -582,8 +595,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_activate_deactivate_undefine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_define, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_restores_running_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporary_files_removed, setup, teardown),
         cmocka_unit_test(test_resize_parse),

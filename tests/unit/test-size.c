@@ -14,8 +14,8 @@ static void test_parse_valid(void **state)
         const char *text;
         uint64_t mib;
     } cases[] = {
-        {"1", 1},           {"512", 512},        {"512MiB", 512},    {"4GiB", 4096},
-        {"1.5GiB", 1536},   {"0.25GiB", 256},    {"2TiB", 2097152},  {"16 GiB", 16384},
+        {"1", 1},           {"512", 512},      {"512MiB", 512},   {"4GiB", 4096},
+        {"1.5GiB", 1536},   {"0.25GiB", 256},  {"2TiB", 2097152}, {"16 GiB", 16384},
         {"0.5TiB", 524288}, {"1024MiB", 1024},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -27,8 +27,8 @@ static void test_parse_valid(void **state)
 
 static void test_parse_invalid(void **state)
 {
-    static const char *const bad[] = {"", "GiB", "4GB", "4gib", "-1GiB", "1.5MiB",
-                                      "4 GiB extra", "1e3", ".", "4KiB", "0x10"};
+    static const char *const bad[] = {
+        "", "GiB", "4GB", "4gib", "-1GiB", "1.5MiB", "4 GiB extra", "1e3", ".", "4KiB", "0x10"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t mib = 77;
         assert_int_equal(part_size_parse(bad[i], &mib), -EINVAL);

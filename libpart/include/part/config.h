@@ -14,24 +14,24 @@ struct part_group_config {
 };
 
 struct part_cpc_config {
-    unsigned host_reserved_cpus;   /* the lowest-numbered host CPUs, kept for the host */
-    uint64_t host_reserved_memory; /* MiB kept for the host */
-    double cpu_overcommit;    /* online shared logical processors per pool CPU, at most */
-    double memory_overcommit; /* memory targets of active partitions per available MiB */
+    unsigned host_reserved_cpus;      /* the lowest-numbered host CPUs, kept for the host */
+    uint64_t host_reserved_memory;    /* MiB kept for the host */
+    double cpu_overcommit;            /* online shared logical processors per pool CPU, at most */
+    double memory_overcommit;         /* memory targets of active partitions per available MiB */
     struct part_group_config *groups; /* owned */
     size_t n_groups;
 };
 
 struct part_config {
-    char *path;           /* the partd.json read, as given */
-    char *uri;            /* libvirt URI, with a relative test: path resolved */
-    char **listen;        /* "unix:/path" or "ADDRESS:PORT", NULL-terminated */
-    char *token_file;     /* NULL when none */
+    char *path;       /* the partd.json read, as given */
+    char *uri;        /* libvirt URI, with a relative test: path resolved */
+    char **listen;    /* "unix:/path" or "ADDRESS:PORT", NULL-terminated */
+    char *token_file; /* NULL when none */
     char *state_dir;
     char *partitions_dir;
-    char *policies_dir;   /* where policy NAME is NAME.json */
-    char *policy;         /* policy name */
-    double interval;      /* monitor interval in seconds */
+    char *policies_dir; /* where policy NAME is NAME.json */
+    char *policy;       /* policy name */
+    double interval;    /* monitor interval in seconds */
     struct part_cpc_config cpc;
 };
 

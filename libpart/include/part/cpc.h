@@ -38,17 +38,17 @@ struct part_partition {
     unsigned *cpus;  /* dedicated: the host CPUs owned, one per online processor; owned */
     struct part_backend_status backend[PART_SET_N];
     /* for the planner */
-    struct part_history *history; /* owned; NULL until the first sample */
+    struct part_history *history;  /* owned; NULL until the first sample */
     double changed_at[PART_SET_N]; /* when each setting last changed (monitor clock) */
-    bool dc_capped; /* the running cap is defined capacity's, not the user's */
+    bool dc_capped;                /* the running cap is defined capacity's, not the user's */
     /* computed by part_cpc_compute() */
     double entitlement; /* processors */
 };
 
 struct part_cpc {
-    unsigned cpus;   /* host CPUs */
-    uint64_t memory; /* host memory, MiB */
-    struct part_cpc_config cfg; /* owned copy */
+    unsigned cpus;                 /* host CPUs */
+    uint64_t memory;               /* host memory, MiB */
+    struct part_cpc_config cfg;    /* owned copy */
     struct part_partition **parts; /* owned, in definition order */
     size_t n;
     /* computed by part_cpc_compute() */

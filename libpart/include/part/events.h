@@ -10,11 +10,11 @@
 #include "part/profile.h"
 
 struct part_event {
-    uint64_t seq;     /* 1, 2, ...: increases by one per event */
-    double time;      /* seconds since the epoch */
-    char kind[24];    /* "activated", "resized", "rebalanced", "stopped", ... */
+    uint64_t seq;                  /* 1, 2, ...: increases by one per event */
+    double time;                   /* seconds since the epoch */
+    char kind[24];                 /* "activated", "resized", "rebalanced", "stopped", ... */
     char partition[PART_NAME_MAX]; /* "" for CPC-wide events */
-    char by[16];      /* "api", "policy", "backend", "partd" */
+    char by[16];                   /* "api", "policy", "backend", "partd" */
     char message[320];
 };
 

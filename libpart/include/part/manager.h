@@ -42,8 +42,8 @@ struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr);
  * give line and column in text), admitted, its domain defined, its file
  * written to the partitions directory. *ret_name (may be NULL) receives the
  * name. -EEXIST when taken. */
-int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len, char ret_name[PART_NAME_MAX],
-                    struct part_error *err);
+int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
+                    char ret_name[PART_NAME_MAX], struct part_error *err);
 
 /* Undefines an inactive partition: its domain (unless adopted) and its
  * profile file are removed. -EBUSY when active, -ENOENT when unknown. */
@@ -52,7 +52,7 @@ int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error 
 int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err);
 
 /* The longest graceful shutdown a deactivation may wait for, seconds. */
-#define PART_DEACTIVATE_TIMEOUT_MAX 3600
+#define PART_DEACTIVATE_TIMEOUT_MAX     3600
 #define PART_DEACTIVATE_TIMEOUT_DEFAULT 60
 
 /* Graceful shutdown within timeout_ms, then destroy when force; without

@@ -18,5 +18,4 @@ bool part_name_valid(const char *name);
 
 /* Returns 0 when name is valid, else -EINVAL with err (field set) saying
  * `FIELD: "NAME" is not a valid WHAT (RULE)`; what is e.g. "group name". */
-int part_name_check(const char *name, const char *field, const char *what,
-                    struct part_error *err);
+int part_name_check(const char *name, const char *field, const char *what, struct part_error *err);

@@ -12,21 +12,21 @@
 struct part_policy {
     char name[PART_NAME_MAX];
     char description[256];
-    bool weights;    /* move weight inside groups (IRD) */
-    bool processors; /* vary logical processors online */
-    bool memory;     /* balloon memory toward need */
+    bool weights;          /* move weight inside groups (IRD) */
+    bool processors;       /* vary logical processors online */
+    bool memory;           /* balloon memory toward need */
     bool defined_capacity; /* enforce profiles' defined_capacity */
-    double interval;  /* seconds between plans */
-    unsigned samples; /* K: consecutive valid samples a condition must hold */
-    double deadband;  /* demand within entitlement x (1 +- deadband) is balanced */
-    unsigned weight_step; /* most weight moved to or from a partition per interval */
+    double interval;       /* seconds between plans */
+    unsigned samples;      /* K: consecutive valid samples a condition must hold */
+    double deadband;       /* demand within entitlement x (1 +- deadband) is balanced */
+    unsigned weight_step;  /* most weight moved to or from a partition per interval */
     double cooldown_weight, cooldown_processors, cooldown_memory; /* seconds */
-    double processors_high; /* utilisation of online processors that adds one */
-    double processors_low;  /* utilisation under which one is removed */
+    double processors_high;   /* utilisation of online processors that adds one */
+    double processors_low;    /* utilisation under which one is removed */
     uint64_t memory_headroom; /* MiB kept above what the guest uses */
     uint64_t memory_step;     /* most MiB moved per change */
     uint64_t memory_deadband; /* MiB: smaller differences are left alone */
-    double dc_window; /* seconds of the defined-capacity rolling average */
+    double dc_window;         /* seconds of the defined-capacity rolling average */
 };
 
 /* Parses and validates a policy from text; file is for errors (may be

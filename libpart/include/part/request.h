@@ -14,8 +14,8 @@
  * both optional; text may be NULL (no body). Defaults: no force,
  * PART_DEACTIVATE_TIMEOUT_DEFAULT; the timeout is at most
  * PART_DEACTIVATE_TIMEOUT_MAX (manager.h). Returns 0 or -EINVAL. */
-int part_request_deactivate(const char *text, size_t len, bool *ret_force,
-                            unsigned *ret_timeout_ms, struct part_error *err);
+int part_request_deactivate(const char *text, size_t len, bool *ret_force, unsigned *ret_timeout_ms,
+                            struct part_error *err);
 
 /* The body of PUT /v1/policy: {"name": POLICY}, a valid policy name.
  * Returns 0 or -EINVAL. */

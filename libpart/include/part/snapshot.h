@@ -21,9 +21,9 @@ struct part_snapshot_info {
     const char *driver;
     const char *version; /* the backend library's */
     bool connected;
-    const char *policy;        /* the policy in force */
-    uint64_t actions_applied;  /* rebalancer actions carried out so far */
-    double clock_offset;       /* wall clock minus the samples' monotonic clock */
+    const char *policy;       /* the policy in force */
+    uint64_t actions_applied; /* rebalancer actions carried out so far */
+    double clock_offset;      /* wall clock minus the samples' monotonic clock */
 };
 
 /* Copies cpc (and info) into a new snapshot with one reference. NULL on
