@@ -260,19 +260,34 @@ out:
     return r;
 }
 
-static int domxml_skeleton(const char *type, xmlDoc **ret)
+/* A new document holding <domain type='TYPE'/>, its root element in
+ * *ret_root; NULL when out of memory. */
+static xmlDoc *domxml_new_domain(const char *type, xmlNode **ret_root)
 {
     xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNode *root = NULL, *os;
+    xmlNode *root = doc ? xmlNewNode(NULL, BAD_CAST "domain") : NULL;
+
+    if (!root) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlDocSetRootElement(doc, root);
+    if (domxml_set_prop(root, "type", type) < 0) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    *ret_root = root;
+    return doc;
+}
+
+static int domxml_skeleton(const char *type, xmlDoc **ret)
+{
+    xmlNode *root, *os;
+    xmlDoc *doc = domxml_new_domain(type, &root);
 
     if (!doc)
         return -ENOMEM;
-    root = xmlNewNode(NULL, BAD_CAST "domain");
-    if (!root)
-        goto fail;
-    xmlDocSetRootElement(doc, root);
-    if (domxml_set_prop(root, "type", type) < 0 ||
-        !xmlNewChild(root, NULL, BAD_CAST "name", NULL) ||
+    if (!xmlNewChild(root, NULL, BAD_CAST "name", NULL) ||
         !(os = xmlNewChild(root, NULL, BAD_CAST "os", NULL)) ||
         !xmlNewChild(os, NULL, BAD_CAST "type", BAD_CAST "hvm"))
         goto fail;
@@ -376,17 +391,13 @@ static int domxml_gen_devices(xmlNode *root, const struct part_profile *p)
  * template. */
 static int domxml_generate(const struct part_profile *p, const char *type, xmlDoc **ret)
 {
-    xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNode *root = NULL, *features;
+    xmlNode *root, *features;
+    xmlDoc *doc = domxml_new_domain(type, &root);
 
     if (!doc)
         return -ENOMEM;
-    root = xmlNewNode(NULL, BAD_CAST "domain");
-    if (!root)
-        goto fail;
-    xmlDocSetRootElement(doc, root);
-    if (domxml_set_prop(root, "type", type) < 0 || !domxml_add_text(root, "name", NULL) ||
-        domxml_gen_os(root, p) < 0 || !(features = domxml_add_text(root, "features", NULL)) ||
+    if (!domxml_add_text(root, "name", NULL) || domxml_gen_os(root, p) < 0 ||
+        !(features = domxml_add_text(root, "features", NULL)) ||
         !domxml_add_text(features, "acpi", NULL) || !domxml_add_text(features, "apic", NULL))
         goto fail;
     /* host-passthrough needs KVM; TCG runs its own default model */
