@@ -385,30 +385,37 @@ out:
     return r;
 }
 
+/* lv_set_sched() of parameters built with libvirt's virTypedParamsAdd*():
+ * n_added is how many were added (fewer: out of memory). */
+static int lv_set_params(struct part_hv *hv, const char *domain, virTypedParameterPtr params, int n,
+                         int n_wanted, unsigned flags, const char *what, struct part_error *err)
+{
+    int r = n == n_wanted ? lv_set_sched(lv_cast(hv), domain, params, n, flags, what, err)
+                          : part_error_oom(err);
+    virTypedParamsFree(params, n);
+    return r;
+}
+
 int lv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, unsigned flags,
                   struct part_error *err)
 {
-    virTypedParameter params[1];
+    virTypedParameterPtr params = NULL;
+    int n = 0, max = 0;
 
-    memset(params, 0, sizeof(params));
-    snprintf(params[0].field, sizeof(params[0].field), "%s", VIR_DOMAIN_SCHEDULER_CPU_SHARES);
-    params[0].type = VIR_TYPED_PARAM_ULLONG;
-    params[0].value.ul = 10ULL * weight;
-    return lv_set_sched(lv_cast(hv), domain, params, 1, flags, "cpu_shares", err);
+    virTypedParamsAddULLong(&params, &n, &max, VIR_DOMAIN_SCHEDULER_CPU_SHARES, 10ULL * weight);
+    return lv_set_params(hv, domain, params, n, 1, flags, "cpu_shares", err);
 }
 
 int lv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
                struct part_error *err)
 {
-    virTypedParameter params[2];
+    virTypedParameterPtr params = NULL;
+    int n = 0, max = 0;
 
-    memset(params, 0, sizeof(params));
-    snprintf(params[0].field, sizeof(params[0].field), "%s", VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD);
-    params[0].type = VIR_TYPED_PARAM_ULLONG;
-    params[0].value.ul = LV_CAP_PERIOD;
-    snprintf(params[1].field, sizeof(params[1].field), "%s", VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA);
-    params[1].type = VIR_TYPED_PARAM_LLONG;
-    /* -1 is libvirt's "no quota" */
-    params[1].value.l = cap == PART_CAP_NONE ? -1 : llround(cap * (double)LV_CAP_PERIOD);
-    return lv_set_sched(lv_cast(hv), domain, params, 2, flags, "global_quota", err);
+    /* a quota of this many periods; -1 is libvirt's "no quota" */
+    if (virTypedParamsAddULLong(&params, &n, &max, VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD,
+                                LV_CAP_PERIOD) == 0)
+        virTypedParamsAddLLong(&params, &n, &max, VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA,
+                               cap == PART_CAP_NONE ? -1 : llround(cap * (double)LV_CAP_PERIOD));
+    return lv_set_params(hv, domain, params, n, 2, flags, "global_quota", err);
 }
