@@ -13,18 +13,7 @@
 
 #include <curl/curl.h>
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 static size_t sink(char *p, size_t size, size_t n, void *opaque)
 {
@@ -63,9 +52,9 @@ int main(int argc, char **argv)
         const char *body = bodies[i % 2];
         if (strcmp(body, "-") != 0)
             curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        double t0 = mono();
+        double t0 = bench_mono();
         CURLcode r = curl_easy_perform(c);
-        double dt = mono() - t0;
+        double dt = bench_mono() - t0;
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (r != CURLE_OK || status / 100 != 2) {
@@ -76,9 +65,7 @@ int main(int argc, char **argv)
         if (i)
             v[i - 1] = dt;
     }
-    qsort(v, n, sizeof(*v), cmp_double);
-    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    printf("%s n=%zu median_us=%.1f p90_us=%.1f\n", method, n, med * 1e6, v[n * 9 / 10] * 1e6);
+    bench_report_us(method, v, n);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     curl_global_cleanup();

@@ -37,12 +37,7 @@
 #include <part/monitor.h>
 #include <part/snapshot.h>
 
-static double clk(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "bench.h"
 
 /* Prints the process's resident memory (VmRSS, and its anonymous part:
  * heap and stacks, not the libraries) at a stage. */
@@ -172,18 +167,6 @@ static struct part_cpc *build(size_t n)
     return cpc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 enum what { RAW, STATS, SAMPLE, SAMPLE_INDEXED, SNAPSHOT, CYCLE, N_WHAT };
 static const char *const names[] = {"raw",      "stats", "sample", "sample-indexed",
                                     "snapshot", "cycle"};
@@ -221,13 +204,13 @@ int main(int argc, char **argv)
     struct part_hv_host host;
 
     memory("start");
-    double t0 = clk(CLOCK_MONOTONIC);
+    double t0 = bench_clock(CLOCK_MONOTONIC);
     if (part_hv_open(&part_hv_libvirt_ops, uri, false, &hv, &err) < 0 ||
         part_hv_host(hv, &host, &err) < 0) {
         fprintf(stderr, "bench-monitor: %s: %s\n", uri, err.message);
         return 1;
     }
-    printf("# open %s: %.1f ms (driver %s %s)\n", uri, (clk(CLOCK_MONOTONIC) - t0) * 1e3,
+    printf("# open %s: %.1f ms (driver %s %s)\n", uri, (bench_clock(CLOCK_MONOTONIC) - t0) * 1e3,
            host.driver, host.version);
 
     memory("test driver open (its domains live in this process)");
@@ -265,7 +248,7 @@ int main(int argc, char **argv)
     /* one warm-up round, then RUNS measured ones, the kinds interleaved */
     for (size_t r = 0; r <= runs; r++) {
         for (int w = 0; w < N_WHAT; w++) {
-            double c0 = clk(CLOCK_PROCESS_CPUTIME_ID), w0 = clk(CLOCK_MONOTONIC);
+            double c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID), w0 = bench_clock(CLOCK_MONOTONIC);
             int ret = 0;
             c.seen = 0;
             c.t += 1;
@@ -301,15 +284,15 @@ int main(int argc, char **argv)
                 memory(stage);
                 continue;
             }
-            cpu[w][r - 1] = clk(CLOCK_PROCESS_CPUTIME_ID) - c0;
-            wall[w][r - 1] = clk(CLOCK_MONOTONIC) - w0;
+            cpu[w][r - 1] = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
+            wall[w][r - 1] = bench_clock(CLOCK_MONOTONIC) - w0;
             seen[w] = c.seen;
         }
     }
     memory("after every cycle");
     for (int w = 0; w < N_WHAT; w++)
         printf("%s N=%zu runs=%zu cpu_ms=%.3f wall_ms=%.3f samples=%zu\n", names[w], n, runs,
-               median(cpu[w], runs) * 1e3, median(wall[w], runs) * 1e3, seen[w]);
+               bench_median(cpu[w], runs) * 1e3, bench_median(wall[w], runs) * 1e3, seen[w]);
     printf("# stats groups the driver accepted: %s\n",
            types == VIR_DOMAIN_STATS_STATE ? "state only" : "state, cpu, vcpu, balloon");
     virConnectClose(conn);

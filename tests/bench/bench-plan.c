@@ -34,25 +34,18 @@
 #include <part/plan.h>
 #include <part/policy.h>
 
+#include "bench.h"
+
 #define GROUP   10
 #define DT      2.0 /* seconds between samples */
 #define SAMPLES 8   /* samples per history */
 #define NS      1e9
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* This thread's CPU time: on a shared machine, what the plan cost without
  * the time other processes had the CPU. */
 static double cpu(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return bench_clock(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void *xcalloc(size_t n, size_t size)
@@ -150,18 +143,6 @@ static struct part_cpc *build(size_t n, bool steady)
     return cpc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Runs between 5 (3 when one takes over half a second) and 101, within
  * budget seconds, after one warm-up. */
 static size_t runs_for(double one, double budget)
@@ -223,12 +204,12 @@ int main(int argc, char **argv)
             part_cpc_free(cpc);
             cpc = build(n, steady);
             /* warm-up, which also sizes the number of runs */
-            t0 = mono();
+            t0 = bench_mono();
             if (part_plan_make(cpc, &pol, now, &plan, &err) < 0) {
                 fprintf(stderr, "bench-plan: N=%zu: plan refused: %s\n", n, err.message);
                 return 1;
             }
-            one = mono() - t0;
+            one = bench_mono() - t0;
             size_t actions = plan.n, kinds[PART_SET_N] = {0};
             for (size_t i = 0; i < plan.n; i++)
                 kinds[plan.actions[i].setting]++;
@@ -239,15 +220,15 @@ int main(int argc, char **argv)
             v = xcalloc(runs, sizeof(*v));
             vc = xcalloc(runs, sizeof(*vc));
             for (size_t r = 0; r < runs; r++) {
-                t0 = mono();
+                t0 = bench_mono();
                 c0 = cpu();
                 part_plan_make(cpc, &pol, now, &plan, NULL);
                 vc[r] = cpu() - c0;
-                v[r] = mono() - t0;
+                v[r] = bench_mono() - t0;
                 part_plan_clear(&plan);
             }
-            double med = median(v, runs); /* sorts v */
-            double least = v[0], cmed = median(vc, runs);
+            double med = bench_median(v, runs); /* sorts v */
+            double least = v[0], cmed = bench_median(vc, runs);
             printf("plan scenario=%s N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f "
                    "actions=%zu weight=%zu processors=%zu memory=%zu cap=%zu min_ns=%.0f "
                    "cpu_median_ns=%.0f cpu_ns_per_partition=%.1f\n",
@@ -257,18 +238,18 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
 
-        t0 = mono();
+        t0 = bench_mono();
         part_cpc_compute(cpc);
-        one = mono() - t0;
+        one = bench_mono() - t0;
         runs = runs_for(one, budget / 2);
         free(v);
         v = xcalloc(runs, sizeof(*v));
         for (size_t r = 0; r < runs; r++) {
-            t0 = mono();
+            t0 = bench_mono();
             part_cpc_compute(cpc);
-            v[r] = mono() - t0;
+            v[r] = bench_mono() - t0;
         }
-        double med = median(v, runs);
+        double med = bench_median(v, runs);
         printf("compute N=%zu runs=%zu median_ns=%.0f ns_per_partition=%.1f\n", n, runs, med * 1e9,
                med * 1e9 / (double)n);
         fflush(stdout);

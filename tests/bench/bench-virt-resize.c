@@ -15,25 +15,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void report(const char *what, double *v, size_t n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    printf("%s n=%zu median_us=%.1f p90_us=%.1f\n", what, n, med * 1e6, v[n * 9 / 10] * 1e6);
-}
+#include "bench.h"
 
 int main(int argc, char **argv)
 {
@@ -54,25 +36,25 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < 10; i++) /* warm-up */
         virDomainSetVcpusFlags(dom, i % 2 ? b : a, VIR_DOMAIN_AFFECT_LIVE);
     for (size_t i = 0; i < n; i++) {
-        t0 = mono();
+        t0 = bench_mono();
         if (virDomainSetVcpusFlags(dom, i % 2 ? a : b, VIR_DOMAIN_AFFECT_LIVE) < 0) {
             fprintf(stderr, "bench-virt-resize: %s\n", virGetLastErrorMessage());
             return 1;
         }
-        v[i] = mono() - t0;
+        v[i] = bench_mono() - t0;
     }
-    report("setvcpus", v, n);
+    bench_report_us("setvcpus", v, n);
     for (size_t i = 0; i < n; i++) {
-        t0 = mono();
+        t0 = bench_mono();
         virDomainPtr d = virDomainLookupByName(conn, argv[2]);
         if (!d || virDomainSetVcpusFlags(d, i % 2 ? a : b, VIR_DOMAIN_AFFECT_LIVE) < 0) {
             fprintf(stderr, "bench-virt-resize: %s\n", virGetLastErrorMessage());
             return 1;
         }
         virDomainFree(d);
-        v[i] = mono() - t0;
+        v[i] = bench_mono() - t0;
     }
-    report("lookup+setvcpus", v, n);
+    bench_report_us("lookup+setvcpus", v, n);
     virDomainFree(dom);
     virConnectClose(conn);
     free(v);
