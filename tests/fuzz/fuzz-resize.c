@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <part/manager.h>
+#include <part/resize.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

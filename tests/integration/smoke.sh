@@ -158,17 +158,25 @@ else
 	bad "setvcpus --guest 1: guest still says cpus=$(field cpus) after 5 s"
 fi
 
-# Balloon down 64 MiB: MemTotal must lose (nearly) all of it.
-mt0=$(field memtotal)
+# setmem_to MIB TEST KIB: the balloon to MIB, then TEST (mem_below or
+# mem_above) of the guest's MemTotal against KIB within 10 s.
 mem_below() { [ "$(field memtotal)" -le "$1" ]; }
-t=$(now)
-if ! err=$($virsh setmem "$dom" 192M --live 2>&1); then
-	bad "setmem --live 192M: $err"
-elif wait_for 10 mem_below $((mt0 - 60 * 1024)); then
-	ok "setmem --live 192M: memtotal $mt0 -> $(field memtotal) KiB after $(since "$t")s"
-else
-	bad "setmem --live 192M: memtotal $mt0 -> $(field memtotal) KiB after 10 s"
-fi
+mem_above() { [ "$(field memtotal)" -ge "$1" ]; }
+setmem_to() {
+	local mt t
+	mt=$(field memtotal)
+	t=$(now)
+	if ! err=$($virsh setmem "$dom" "$1M" --live 2>&1); then
+		bad "setmem --live $1M: $err"
+	elif wait_for 10 "$2" "$3"; then
+		ok "setmem --live $1M: memtotal $mt -> $(field memtotal) KiB after $(since "$t")s"
+	else
+		bad "setmem --live $1M: memtotal $mt -> $(field memtotal) KiB after 10 s"
+	fi
+}
+
+# Balloon down 64 MiB: MemTotal must lose (nearly) all of it.
+setmem_to 192 mem_below $(($(field memtotal) - 60 * 1024))
 
 # Bulk stats, as partd's monitor reads them: the balloon at its target and
 # the guest-reported stats present. balloon.current follows QEMU's
@@ -187,14 +195,5 @@ else
 	bad "domstats --balloon --cpu-total: no balloon.current=196608, balloon.available and cpu.time after 5 s: $stats"
 fi
 
-mt1=$(field memtotal)
-mem_above() { [ "$(field memtotal)" -ge "$1" ]; }
-t=$(now)
-if ! err=$($virsh setmem "$dom" 256M --live 2>&1); then
-	bad "setmem --live 256M: $err"
-elif wait_for 10 mem_above $((mt1 + 60 * 1024)); then
-	ok "setmem --live 256M: memtotal $mt1 -> $(field memtotal) KiB after $(since "$t")s"
-else
-	bad "setmem --live 256M: memtotal $mt1 -> $(field memtotal) KiB after 10 s"
-fi
+setmem_to 256 mem_above $(($(field memtotal) + 60 * 1024))
 echo "host RSS of the guest at the end: $(qemu_rss)"
