@@ -164,8 +164,8 @@ void mgr_reconnect(struct part_mgr *mgr, double now)
         struct part_state_entry *e = &st.entries[st.n++];
         snprintf(e->name, sizeof(e->name), "%s", p->profile->name);
         e->active = p->active;
-        e->weight = p->weight;
-        e->cap = p->cap;
+        e->running[PART_SET_WEIGHT] = p->weight;
+        e->running[PART_SET_CAP] = p->cap;
     }
     for (size_t i = 0; i < mgr->cpc->n; i++) {
         struct part_partition *p = mgr->cpc->parts[i];
@@ -207,10 +207,11 @@ int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
         /* running: adopt what runs; weight and cap are partd's to say */
         part_cpc_set_active(mgr->cpc, p, true);
         /* the memory target partd set (the balloon may still be moving) */
-        mgr_read_back(mgr, p, e && e->active ? e->memory : 0, NULL);
+        mgr_read_back(mgr, p, e && e->active ? (uint64_t)e->running[PART_SET_MEMORY] : 0, NULL);
         if (e && e->active) {
-            p->weight = e->weight ? e->weight : p->weight;
-            p->cap = e->cap;
+            if (e->running[PART_SET_WEIGHT])
+                p->weight = (unsigned)e->running[PART_SET_WEIGHT];
+            p->cap = e->running[PART_SET_CAP];
         }
         mgr_apply_weight_cap(mgr, p);
         mgr_log(mgr, PART_LOG_INFO, "%s: running, adopted", pp->name);
@@ -244,15 +245,9 @@ void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p, const struct 
      * values are the saved ones, within the profile's bounds. */
     struct part_profile *real = p->profile, *boot = NULL;
     if (e && (boot = part_profile_dup(real))) {
-        if (e->processors >= real->proc_min && e->processors <= real->proc_reserved)
-            boot->proc_initial = e->processors;
-        if (e->memory >= real->mem_min && e->memory <= real->mem_reserved)
-            boot->mem_initial = e->memory;
-        if (real->mode == PART_MODE_SHARED && e->weight >= real->weight_min &&
-            e->weight <= real->weight_max)
-            boot->weight_initial = e->weight;
-        if (real->mode == PART_MODE_SHARED)
-            boot->cap = e->cap;
+        for (enum part_setting s = 0; s < PART_SET_N; s++)
+            if (part_setting_allowed(real, s, e->running[s]))
+                part_setting_set_profile(boot, s, e->running[s]);
         p->profile = boot;
     }
     r = mgr_activate(mgr, p, "partd", &err);

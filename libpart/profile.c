@@ -708,3 +708,14 @@ void part_setting_bounds(const struct part_profile *p, enum part_setting s, doub
         break;
     }
 }
+
+bool part_setting_allowed(const struct part_profile *p, enum part_setting s, double v)
+{
+    double lo, hi;
+    if (part_setting_desc(s)->shared_only && p->mode != PART_MODE_SHARED)
+        return false;
+    if (s == PART_SET_CAP && v == PART_CAP_NONE)
+        return true;
+    part_setting_bounds(p, s, &lo, &hi);
+    return v >= lo && v <= hi;
+}

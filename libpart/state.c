@@ -61,17 +61,14 @@ int part_state_load(const char *dir, struct part_state *ret, struct part_error *
     }
     json_object_foreach (parts, name, v) {
         struct part_state_entry *e = &ret->entries[ret->n];
-        json_t *cap = json_object_get(v, "cap");
         if (!part_name_valid(name) || !json_is_object(v)) {
             r = part_error_set(err, -EINVAL, "partitions", "partitions.%s: invalid entry", name);
             goto out;
         }
         snprintf(e->name, sizeof(e->name), "%s", name);
         e->active = json_is_true(json_object_get(v, "active"));
-        e->processors = (unsigned)json_integer_value(json_object_get(v, "processors"));
-        e->weight = (unsigned)json_integer_value(json_object_get(v, "weight"));
-        e->memory = (uint64_t)json_integer_value(json_object_get(v, "memory"));
-        e->cap = json_is_number(cap) ? json_number_value(cap) : PART_CAP_NONE;
+        for (enum part_setting s = 0; s < PART_SET_N; s++)
+            e->running[s] = json_number_value(json_object_get(v, part_setting_name(s)));
         ret->n++;
     }
 out:
@@ -149,9 +146,13 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, const char *pol
         goto out;
     for (size_t i = 0; i < cpc->n; i++) {
         const struct part_partition *p = cpc->parts[i];
-        json_t *e = json_pack("{s:b, s:I, s:I, s:I, s:o}", "active", p->active, "processors",
-                              (json_int_t)p->processors, "weight", (json_int_t)p->weight, "memory",
-                              (json_int_t)p->memory, "cap", part_cap_json(p->cap));
+        json_t *e = json_pack("{s:b}", "active", p->active);
+        for (enum part_setting s = 0; e && s < PART_SET_N; s++)
+            if (json_object_set_new(e, part_setting_name(s),
+                                    part_setting_json(s, part_setting_running(p, s))) < 0) {
+                json_decref(e);
+                e = NULL;
+            }
         if (!e || json_object_set_new(parts, p->profile->name, e) < 0)
             goto out;
     }

@@ -136,6 +136,10 @@ struct part_profile *part_profile_dup(const struct part_profile *p);
 /* The profile's value of s: the initial value of a running setting, or the
  * weight bound. */
 double part_setting_profile(const struct part_profile *p, enum part_setting s);
+/* Whether v is a value p allows setting s to take while it runs: within
+ * part_setting_bounds() (a cap: none too), and only where p's mode has the
+ * setting. */
+bool part_setting_allowed(const struct part_profile *p, enum part_setting s, double v);
 void part_setting_set_profile(struct part_profile *p, enum part_setting s, double v);
 
 /* The range the profile allows a running value of s within (processors:

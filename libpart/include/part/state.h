@@ -15,9 +15,9 @@
 struct part_state_entry {
     char name[PART_NAME_MAX];
     bool active;
-    unsigned processors, weight;
-    double cap;
-    uint64_t memory;
+    /* the running value of each setting (setting.h; memory in MiB): 0 when
+     * the file has none, a cap of none when it has null */
+    double running[PART_SET_N];
 };
 
 struct part_state {
