@@ -323,5 +323,5 @@ int part_plan_check(const struct part_cpc *cpc, const struct part_plan *plan,
     }
     clusters_free(&cl);
     free(views);
-    return r;
+    return r == -ENOMEM ? part_error_oom(err) : r;
 }

@@ -236,7 +236,7 @@ out:
     free(pl.views);
     scratch_free(&pl);
     clusters_free(&pl.clusters);
-    return r;
+    return r == -ENOMEM ? part_error_oom(err) : r;
 }
 
 json_t *part_plan_to_json(const struct part_plan *plan)
