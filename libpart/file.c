@@ -1,11 +1,13 @@
-/* Files and paths. */
+/* Files and paths: reading, atomic replacement, directories partd owns. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <libgen.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -95,6 +97,18 @@ out:
     return r;
 }
 
+/* Whether name is a temporary file of part_file_write_atomic(): .NAME.XXXXXX
+ * (this version) or NAME.tmp.PID (earlier ones). */
+static bool file_is_stale_tmp(const char *name)
+{
+    size_t n = strlen(name);
+    const char *tmp = strstr(name, ".tmp.");
+    if (tmp && tmp[5] && strspn(tmp + 5, "0123456789") == strlen(tmp + 5))
+        return true;
+    return name[0] == '.' && n > 7 + 5 && name[n - 7] == '.' &&
+           strncmp(name + n - 12, ".json", 5) == 0;
+}
+
 int part_dir_remove_stale_tmp(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -104,13 +118,108 @@ int part_dir_remove_stale_tmp(const char *dir)
     if (!d)
         return 0;
     while ((e = readdir(d))) {
-        /* NAME.tmp.PID, left by part_file_write_atomic() when the writer died */
-        const char *tmp = strstr(e->d_name, ".tmp.");
-        if (!tmp || !tmp[5] || strspn(tmp + 5, "0123456789") != strlen(tmp + 5))
-            continue;
-        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+        /* left by part_file_write_atomic() when the writer died */
+        if (file_is_stale_tmp(e->d_name) && unlinkat(dirfd(d), e->d_name, 0) == 0)
             n++;
     }
     closedir(d);
     return n;
+}
+
+/* Writes len bytes of data to fd, all of them. */
+static int file_write_all(int fd, const char *data, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
+                           struct part_error *err)
+{
+    char *tmp = NULL, *dir = part_path_dirname(path), *copy = strdup(path);
+    int fd = -1, r = 0;
+
+    part_error_set_file(err, path);
+    /* In the target directory under a name nobody can guess, created
+     * exclusively (mkostemp's O_EXCL): a file or link planted there is
+     * never opened, let alone followed. */
+    if (!dir || !copy || asprintf(&tmp, "%s/.%s.XXXXXX", dir, basename(copy)) < 0) {
+        tmp = NULL;
+        r = part_error_oom(err);
+        goto out;
+    }
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        free(tmp);
+        tmp = NULL;
+        r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    if (fchmod(fd, mode) < 0 || (r = file_write_all(fd, data, len)) < 0 ||
+        fdatasync(fd) < 0) { /* the data and its size; not atime */
+        r = r < 0 ? r : -errno;
+        part_error_set(err, r, "", "cannot write: %s", strerror(-r));
+        goto out;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        r = part_error_set(err, -errno, "", "cannot replace: %s", strerror(errno));
+        goto out;
+    }
+    /* the rename itself must reach the disk before we say it is saved */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (r < 0 && tmp)
+        unlink(tmp);
+    free(tmp);
+    free(copy);
+    free(dir);
+    return r;
+}
+
+int part_dir_check_private(const char *dir, struct part_error *err)
+{
+    struct stat st;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno == ELOOP ? ENOTDIR : errno; /* O_NOFOLLOW on a link */
+        if (fd >= 0)
+            close(fd);
+        part_error_set_file(err, dir);
+        return part_error_set(err, -e, "", "%s",
+                              e == ENOTDIR ? "not a directory (a symbolic link?)" : strerror(e));
+    }
+    close(fd);
+    part_error_set_file(err, dir);
+    if (st.st_uid != geteuid())
+        return part_error_set(err, -EPERM, "",
+                              "owned by uid %u, not by partd's user (uid %u): refused, since "
+                              "whoever owns it can make partd overwrite any file",
+                              (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return part_error_set(err, -EPERM, "",
+                              "writable by %s (mode %04o): refused, since anyone who can write "
+                              "there can plant files partd reads or overwrites; chmod go-w it",
+                              st.st_mode & S_IWOTH ? "others" : "its group",
+                              (unsigned)(st.st_mode & 07777));
+    return 0;
 }

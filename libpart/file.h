@@ -19,7 +19,20 @@ char *part_path_dirname(const char *path);
 /* Creates path and its missing parents with mode. Returns 0 or -errno. */
 int part_mkdir_p(const char *path, unsigned mode);
 
-/* Removes the temporary files (NAME.tmp.PID) that an atomic write left in
- * dir when its writer was killed; returns how many. Only partd writes
- * there, and only one partd runs on a directory. */
+/* Removes the temporary files (.NAME.XXXXXX, or NAME.tmp.PID of earlier
+ * versions) that an atomic write left in dir when its writer was killed;
+ * returns how many. Only partd writes there, and only one partd runs on a
+ * directory. */
 int part_dir_remove_stale_tmp(const char *dir);
+
+/* Replaces path with len bytes of data, atomically (a temporary file in
+ * the same directory, created exclusively under an unpredictable name,
+ * fdatasync, rename, fsync of the directory): a crash leaves the old or the
+ * new file, never half of one. The new file has mode. */
+int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
+                           struct part_error *err);
+
+/* Checks that dir, a directory partd writes (state, partitions), is one
+ * (not a link), is owned by partd's user and is not writable by group or
+ * others. Returns 0, or -EPERM (or -errno) with err saying what and why. */
+int part_dir_check_private(const char *dir, struct part_error *err);

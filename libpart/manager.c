@@ -135,6 +135,29 @@ struct part_events *part_mgr_events(struct part_mgr *mgr)
     return mgr->events;
 }
 
+/* Creates the directories partd writes (state 0700, partitions 0755) when
+ * missing, and refuses them when partd's user does not own them or others
+ * may write there: a planted link would turn a write into an overwrite of
+ * any file. */
+static int mgr_check_dirs(const struct part_config *cfg, struct part_error *err)
+{
+    const struct {
+        const char *dir;
+        unsigned mode;
+    } dirs[] = {{cfg->state_dir, 0700}, {cfg->partitions_dir, 0755}};
+    int r;
+
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        if ((r = part_mkdir_p(dirs[i].dir, dirs[i].mode)) < 0) {
+            part_error_set_file(err, dirs[i].dir);
+            return part_error_set(err, r, "", "cannot create: %s", strerror(-r));
+        }
+        if ((r = part_dir_check_private(dirs[i].dir, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Reads the partitions directory into the CPC: bad files and profiles that
  * cannot be defined are logged and left out. */
 static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
@@ -145,8 +168,6 @@ static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
-    if (part_mkdir_p(cfg->partitions_dir, 0755) < 0)
-        mgr_log(mgr, PART_LOG_WARNING, "cannot create %s", cfg->partitions_dir);
     int stale =
         part_dir_remove_stale_tmp(cfg->partitions_dir) + part_dir_remove_stale_tmp(cfg->state_dir);
     if (stale)
@@ -209,7 +230,7 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
         (r = part_hv_host(mgr->hv, &mgr->host, err)) < 0 ||
         (r = part_cpc_new(mgr->host.cpus, mgr->host.memory, &cfg->cpc, &mgr->cpc, err)) < 0)
         goto fail;
-    if ((r = part_state_load(cfg->state_dir, &st, err)) < 0)
+    if ((r = mgr_check_dirs(cfg, err)) < 0 || (r = part_state_load(cfg->state_dir, &st, err)) < 0)
         goto fail; /* refuse to guess which partitions should run */
     if (!(mgr->events = part_events_new(1024))) {
         r = part_error_oom(err);

@@ -80,59 +80,6 @@ out:
     return r;
 }
 
-int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
-                           struct part_error *err)
-{
-    char *tmp = NULL, *dir = NULL;
-    int fd = -1, r = 0;
-
-    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0 ||
-        !(dir = part_path_dirname(path))) {
-        r = -ENOMEM;
-        goto out;
-    }
-    part_error_set_file(err, path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
-        goto out;
-    }
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (fdatasync(fd) < 0 || close(fd) < 0) { /* the data and its size; not atime */
-        fd = -1;
-        r = part_error_set(err, -errno, "", "cannot write: %s", strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        r = part_error_set(err, -errno, "", "cannot replace: %s", strerror(errno));
-        goto out;
-    }
-    /* the rename itself must reach the disk before we say it is saved */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    if (r < 0 && tmp)
-        unlink(tmp);
-    free(tmp);
-    free(dir);
-    return r;
-}
-
 int part_state_save(const char *dir, const struct part_cpc *cpc, const char *policy,
                     struct part_error *err)
 {

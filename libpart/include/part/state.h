@@ -40,8 +40,3 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, const char *pol
 const struct part_state_entry *part_state_find(const struct part_state *st, const char *name);
 
 void part_state_clear(struct part_state *st);
-
-/* Writes len bytes of data to path atomically (temporary file in the same
- * directory, fsync, rename, fsync of the directory) with mode. */
-int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
-                           struct part_error *err);
