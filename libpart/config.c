@@ -25,9 +25,12 @@ struct part_config *part_config_free(struct part_config *c)
         return NULL;
     free(c->path);
     free(c->uri);
-    for (char **l = c->listen; l && *l; l++)
-        free(*l);
-    free(c->listen);
+    char **const lists[] = {c->listen, c->allowed_origins, c->host_names};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        for (char **l = lists[i]; l && *l; l++)
+            free(*l);
+        free(lists[i]);
+    }
     free(c->token_file);
     free(c->state_dir);
     free(c->partitions_dir);
@@ -58,7 +61,8 @@ static int set_path(char **slot, const char *dir, const char *value)
     return 0;
 }
 
-static int set_listen(struct part_config *c, const char *const *values, size_t n)
+/* Replaces the NULL-terminated list *slot with copies of values. */
+static int set_list(char ***slot, const char *const *values, size_t n)
 {
     char **l = calloc(n + 1, sizeof(*l));
     if (!l)
@@ -70,10 +74,10 @@ static int set_listen(struct part_config *c, const char *const *values, size_t n
             free(l);
             return -ENOMEM;
         }
-    for (char **o = c->listen; o && *o; o++)
+    for (char **o = *slot; o && *o; o++)
         free(*o);
-    free(c->listen);
-    c->listen = l;
+    free(*slot);
+    *slot = l;
     return 0;
 }
 
@@ -88,7 +92,7 @@ int part_config_default(const char *dir, struct part_config **ret)
     c->cpc.cpu_overcommit = 4.0;
     c->cpc.memory_overcommit = 1.0;
     if (set_path(&c->path, dir, "partd.json") < 0 || set_string(&c->uri, DEFAULT_URI) < 0 ||
-        set_listen(c, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
+        set_list(&c->listen, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
         set_path(&c->partitions_dir, dir, DEFAULT_PARTITIONS_DIR) < 0 ||
         set_path(&c->policies_dir, dir, DEFAULT_POLICIES_DIR) < 0 ||
         set_string(&c->policy, DEFAULT_POLICY) < 0) {
@@ -189,6 +193,8 @@ struct config_doc {
     const char *uri, *token_file, *state_dir, *partitions_dir, *policies_dir;
     const char *listen[LISTEN_MAX];
     size_t n_listen;
+    const char *origins[LISTEN_MAX], *host_names[LISTEN_MAX];
+    size_t n_origins, n_host_names;
     char policy[PART_NAME_MAX]; /* "" when not given */
     double interval;
     struct part_cpc_config cpc;
@@ -205,40 +211,89 @@ static int config_uri(json_t *v, const char *path, void *out, struct part_error 
                           "uri: \"%s\" is not a libvirt URI (e.g. qemu:///system)", s);
 }
 
-/* "listen": an address or a list of 1 to LISTEN_MAX of them */
-static int config_listen(json_t *v, const char *path, void *out, struct part_error *err)
+/* A string or a list of 1 (0 when may_be_empty) to LISTEN_MAX strings at
+ * path, each checked by check, into values (*n of them); what names one
+ * ("an address"), whats several ("addresses"). */
+static int config_strings(json_t *v, const char *path, const char *what, const char *whats,
+                          bool may_be_empty,
+                          int (*check)(const char *s, const char *field, struct part_error *err),
+                          const char **values, size_t *n, struct part_error *err)
 {
-    struct config_doc *d = out;
-    char field[32];
+    char field[64], expected[96];
     json_t *a;
     size_t i;
     int r;
 
     if (json_is_string(v)) {
-        if ((r = listen_check(json_string_value(v), "listen", err)) < 0)
+        if ((r = check(json_string_value(v), path, err)) < 0)
             return r;
-        d->listen[d->n_listen++] = json_string_value(v);
-    } else if (!json_is_array(v)) {
-        return part_json_expected("listen", "an address or a list of addresses", v, err);
-    } else if (json_array_size(v) == 0) {
-        return part_error_set(err, -EINVAL, "listen",
-                              "listen: the list is empty (give 1 to %d addresses)", LISTEN_MAX);
-    } else if (json_array_size(v) > LISTEN_MAX) {
-        return part_error_set(err, -EINVAL, "listen",
-                              "listen: %zu addresses, at most %d are allowed", json_array_size(v),
-                              LISTEN_MAX);
+        values[(*n)++] = json_string_value(v);
+        return 0;
     }
+    snprintf(expected, sizeof(expected), "%s or a list of %s", what, whats);
+    if (!json_is_array(v))
+        return part_json_expected(path, expected, v, err);
+    if (json_array_size(v) == 0 && !may_be_empty)
+        return part_error_set(err, -EINVAL, path, "%s: the list is empty (give 1 to %d %s)", path,
+                              LISTEN_MAX, whats);
+    if (json_array_size(v) > LISTEN_MAX)
+        return part_error_set(err, -EINVAL, path, "%s: %zu %s, at most %d are allowed", path,
+                              json_array_size(v), whats, LISTEN_MAX);
     json_array_foreach (v, i, a) {
-        snprintf(field, sizeof(field), "listen[%zu]", i);
+        snprintf(field, sizeof(field), "%s[%zu]", path, i);
         if (!json_is_string(a))
-            return part_error_set(err, -EINVAL, field,
-                                  "listen: entry %zu: expected a string, got %s", i + 1,
-                                  part_json_type_name(a));
-        if ((r = listen_check(json_string_value(a), field, err)) < 0)
+            return part_error_set(err, -EINVAL, field, "%s: entry %zu: expected a string, got %s",
+                                  path, i + 1, part_json_type_name(a));
+        if ((r = check(json_string_value(a), field, err)) < 0)
             return r;
-        d->listen[d->n_listen++] = json_string_value(a);
+        values[(*n)++] = json_string_value(a);
     }
     return 0;
+}
+
+/* "listen": an address or a list of 1 to LISTEN_MAX of them */
+static int config_listen(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct config_doc *d = out;
+    return config_strings(v, "listen", "an address", "addresses", false, listen_check, d->listen,
+                          &d->n_listen, err);
+}
+
+/* An origin as browsers send it: http(s)://HOST[:PORT], nothing after. */
+static int origin_check(const char *s, const char *field, struct part_error *err)
+{
+    const char *host = strncmp(s, "https://", 8) == 0  ? s + 8
+                       : strncmp(s, "http://", 7) == 0 ? s + 7
+                                                       : NULL;
+    if (!host || !*host || strpbrk(host, "/?# \t"))
+        return part_error_set(err, -EINVAL, field,
+                              "%s: \"%s\" is not an origin (scheme://host[:port], e.g. "
+                              "https://console.example:7480)",
+                              field, s);
+    return 0;
+}
+
+/* A host name as a Host header carries it: NAME or NAME:PORT. */
+static int host_name_check(const char *s, const char *field, struct part_error *err)
+{
+    if (!*s || strpbrk(s, "/?#@ \t"))
+        return part_error_set(err, -EINVAL, field,
+                              "%s: \"%s\" is not a host name (NAME or NAME:PORT)", field, s);
+    return 0;
+}
+
+static int config_origins(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct config_doc *d = out;
+    return config_strings(v, "allowed_origins", "an origin", "origins", true, origin_check,
+                          d->origins, &d->n_origins, err);
+}
+
+static int config_host_names(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    struct config_doc *d = out;
+    return config_strings(v, "host_names", "a host name", "host names", true, host_name_check,
+                          d->host_names, &d->n_host_names, err);
 }
 
 static const struct part_json_member group_members[] = {
@@ -294,6 +349,8 @@ static const struct part_json_member cpc_members[] = {
 static const struct part_json_member config_members[] = {
     {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
     {"listen", PART_JSON_CUSTOM, .read = config_listen},
+    {"allowed_origins", PART_JSON_CUSTOM, .read = config_origins},
+    {"host_names", PART_JSON_CUSTOM, .read = config_host_names},
     {"token_file", PART_JSON_STRING, .offset = AT(token_file)},
     {"state_dir", PART_JSON_STRING, .offset = AT(state_dir)},
     {"partitions_dir", PART_JSON_STRING, .offset = AT(partitions_dir)},
@@ -312,7 +369,9 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
     char **slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir, &c->policies_dir};
 
     if ((d->uri && set_uri(c, dir, d->uri) < 0) ||
-        (d->n_listen && set_listen(c, d->listen, d->n_listen) < 0) ||
+        (d->n_listen && set_list(&c->listen, d->listen, d->n_listen) < 0) ||
+        set_list(&c->allowed_origins, d->origins, d->n_origins) < 0 ||
+        set_list(&c->host_names, d->host_names, d->n_host_names) < 0 ||
         (d->policy[0] && set_string(&c->policy, d->policy) < 0))
         return part_error_oom(err);
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)

@@ -23,9 +23,14 @@ struct part_cpc_config {
 };
 
 struct part_config {
-    char *path;       /* the partd.json read, as given */
-    char *uri;        /* libvirt URI, with a relative test: path resolved */
-    char **listen;    /* "unix:/path" or "ADDRESS:PORT", NULL-terminated */
+    char *path;    /* the partd.json read, as given */
+    char *uri;     /* libvirt URI, with a relative test: path resolved */
+    char **listen; /* "unix:/path" or "ADDRESS:PORT", NULL-terminated */
+    /* Browsers: the Origin values allowed to call (none by default), and
+     * the names besides its own address that a TCP listener answers to in
+     * the Host header; NULL-terminated */
+    char **allowed_origins;
+    char **host_names;
     char *token_file; /* NULL when none */
     char *state_dir;
     char *partitions_dir;
