@@ -25,7 +25,9 @@ struct http_server {
     char *addrs[16]; /* as configured, for the log */
     char *unix_paths[16];
     size_t n;
-    char *token; /* NULL: no authentication */
+    char *token;       /* NULL: no authentication */
+    char **origins;    /* allowed_origins, NULL-terminated; owned */
+    char **host_names; /* host_names, NULL-terminated; owned */
     struct part_mgr *mgr;
 };
 
@@ -241,14 +243,92 @@ static bool authorised(const struct http_server *s, struct MHD_Connection *c)
     return diff == 0;
 }
 
-static bool body_is_json(struct MHD_Connection *c)
+/* Whether a request with a body of len bytes has the only type partd reads:
+ * application/json. A body without a type, or any other type even with no
+ * body (text/plain, form-encoded: what a web page may send without a CORS
+ * preflight) is refused. */
+static bool type_ok(struct MHD_Connection *c, size_t len)
 {
     const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!t)
-        return true; /* curl -d without a type: be lenient, the JSON parser decides */
+        return len == 0;
     size_t n = strcspn(t, ";");
-    return (n == 16 && strncasecmp(t, "application/json", 16) == 0) ||
-           (n == 33 && strncasecmp(t, "application/x-www-form-urlencoded", 33) == 0);
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    return n == 16 && strncasecmp(t, "application/json", 16) == 0;
+}
+
+static bool listed(char *const *list, const char *s)
+{
+    for (; list && *list; list++)
+        if (strcasecmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the Host header names this TCP connection: its own address and
+ * port, localhost on loopback, or one of host_names (NAME, or NAME:PORT).
+ * Another name is DNS rebinding: a web page whose name now points here.
+ * UNIX sockets, which browsers do not reach, and requests without a Host
+ * header (HTTP/1.0 clients), are not checked. */
+static bool host_ok(const struct http_server *s, struct MHD_Connection *c)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char addr[INET6_ADDRSTRLEN], port[8], want[INET6_ADDRSTRLEN + 16];
+
+    if (!host || !ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len) < 0 ||
+        ss.ss_family == AF_UNIX)
+        return true;
+    if (getnameinfo((struct sockaddr *)&ss, len, addr, sizeof(addr), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return false;
+    snprintf(want, sizeof(want), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
+    if (strcasecmp(host, want) == 0)
+        return true;
+    bool loopback = ss.ss_family == AF_INET6
+                        ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
+                        : ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24 == 127;
+    snprintf(want, sizeof(want), "localhost:%s", port);
+    if (loopback && strcasecmp(host, want) == 0)
+        return true;
+    /* a configured name, with this port or as written */
+    const char *colon = strrchr(host, ':');
+    if (colon && strcmp(colon + 1, port) == 0) {
+        snprintf(want, sizeof(want), "%.*s", (int)(colon - host), host);
+        if (listed(s->host_names, want))
+            return true;
+    }
+    return listed(s->host_names, host);
+}
+
+/* What keeps browsers out, checked before anything else: 421 for a Host
+ * that does not name this listener, 403 for an Origin not allowed. Returns
+ * true when the request may go on, else queues the problem into *ret. */
+static bool browser_ok(const struct http_server *s, struct http_request *r, enum MHD_Result *ret)
+{
+    const char *origin =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+    char detail[320];
+
+    if (!host_ok(s, r->conn)) {
+        snprintf(detail, sizeof(detail),
+                 "this listener does not answer to the host named in the Host header; add it "
+                 "to host_names in partd.json if it is this host's");
+        *ret = http_reply_problem(r, 421, "misdirected-request", detail, NULL, NULL);
+        return false;
+    }
+    if (origin && !listed(s->origins, origin)) {
+        snprintf(detail, sizeof(detail),
+                 "requests from web pages are refused unless their origin is in allowed_origins "
+                 "in partd.json");
+        *ret = http_reply_problem(r, 403, "forbidden-origin", detail, NULL, NULL);
+        return false;
+    }
+    return true;
 }
 
 static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, struct pending *p)
@@ -256,7 +336,10 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
     char name[PART_NAME_MAX + 1], allow[128] = "";
     const struct http_route *found = NULL;
     bool path_known = false, path_public = false;
+    enum MHD_Result ret;
 
+    if (!browser_ok(s, r, &ret))
+        return ret;
     for (const struct http_route *rt = http_routes; rt->method; rt++) {
         if (!route_match(rt->pattern, r->url, name, sizeof(name)))
             continue;
@@ -283,13 +366,12 @@ static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, s
     if (p->too_large)
         return http_reply_problem(r, 413, "payload-too-large",
                                   "request bodies are limited to 64 KiB", NULL, NULL);
-    if (p->len && !body_is_json(r->conn))
+    if (!type_ok(r->conn, p->len))
         return http_reply_problem(r, 415, "unsupported-media-type",
                                   "request bodies must be application/json", NULL, NULL);
     r->name = strstr(found->pattern, "{name}") ? name : NULL;
     r->body = p->len ? p->body : NULL;
     r->body_len = p->len;
-    enum MHD_Result ret;
     if (!body_ok(r, found->body, &ret))
         return ret;
     return found->handler(r);
@@ -397,6 +479,28 @@ fail:;
     return part_error_set(err, -e, "listen", "listen: %s: %s", addr, strerror(e));
 }
 
+static void list_free(char **l)
+{
+    for (char **p = l; p && *p; p++)
+        free(*p);
+    free(l);
+}
+
+/* A copy of the NULL-terminated list l (an empty one for NULL). */
+static char **list_dup(char *const *l)
+{
+    size_t n = 0;
+    while (l && l[n])
+        n++;
+    char **c = calloc(n + 1, sizeof(*c));
+    for (size_t i = 0; c && i < n; i++)
+        if (!(c[i] = strdup(l[i]))) {
+            list_free(c);
+            return NULL;
+        }
+    return c;
+}
+
 int http_listen(const struct part_config *cfg, const char *token, struct http_server **ret,
                 struct part_error *err)
 {
@@ -408,6 +512,11 @@ int http_listen(const struct part_config *cfg, const char *token, struct http_se
     for (size_t i = 0; i < 16; i++)
         s->fds[i] = -1;
     s->token = token ? strdup(token) : NULL;
+    if (!(s->origins = list_dup(cfg->allowed_origins)) ||
+        !(s->host_names = list_dup(cfg->host_names))) {
+        r = part_error_oom(err);
+        goto fail;
+    }
     for (char **l = cfg->listen; *l && s->n < 16; l++) {
         bool loopback = false;
         int fd = listen_socket(*l, &loopback, err);
@@ -471,5 +580,7 @@ void http_stop(struct http_server *s)
         free(s->unix_paths[i]);
     }
     free(s->token);
+    list_free(s->origins);
+    list_free(s->host_names);
     free(s);
 }

@@ -128,6 +128,12 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def host_header(port, host="127.0.0.1"):
+    """The Host header line a client of partd's TCP listener on host:port
+    sends (partd answers 421 to any other name), for raw requests."""
+    return ("Host: %s:%d\r\n" % (host, port)).encode()
+
+
 class Reply:
     """An HTTP reply: status, headers (lower-case names; header_list as
     received), body (bytes) and json (None when the body is not JSON, with

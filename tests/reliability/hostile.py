@@ -39,7 +39,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdlib import Partd, arg_parser  # noqa: E402
-from partdtest import Results, main_wrapper, session, skip  # noqa: E402
+from partdtest import Results, host_header, main_wrapper, session, skip  # noqa: E402
 
 GOOD_SRC = "127.0.0.2"
 IDLE_ADDRS = tuple("127.0.0.%d" % i for i in range(12, 19))
@@ -137,7 +137,7 @@ def close_all(socks):
 
 def slowloris(R, partd, args):
     socks = []
-    header = b"GET /v1/partitions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 4096
+    header = b"GET /v1/partitions HTTP/1.1\r\n" + host(partd) + b"X-Slow: " + b"a" * 4096
 
     def attack():
         # from another address than the probe's: "others" keep being served
@@ -201,7 +201,7 @@ class Idle:
             for _ in range(IDLE_PER_ADDR):
                 self.socks.append(connect(self.partd.port, src))
         self.stalled = connect(self.partd.port, "127.0.0.8")
-        self.stalled.sendall(b"PATCH /v1/partitions/prod HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        self.stalled.sendall(b"PATCH /v1/partitions/prod HTTP/1.1\r\n" + host(self.partd) + b"Content-Type: "
                              b"application/json\r\nContent-Length: 1073741824\r\n\r\n" +
                              b" " * 1024)
         self.opened = time.monotonic()
@@ -258,6 +258,10 @@ def raw_request(partd, data, src="127.0.0.1", timeout=10, chunk=65536):
     return status, time.monotonic() - t, how
 
 
+def host(partd):
+    return host_header(partd.port)
+
+
 def auth(partd):
     return ("Authorization: Bearer %s\r\n" % partd.token).encode() if partd.token else b""
 
@@ -267,15 +271,15 @@ def headers(R, partd, args):
 
     def attack():
         big = b"X-Big: " + b"a" * 16384 + b"\r\n"
-        res["16k"] = raw_request(partd, b"GET /v1/partitions/prod HTTP/1.1\r\nHost: x\r\n" +
+        res["16k"] = raw_request(partd, b"GET /v1/partitions/prod HTTP/1.1\r\n" + host(partd) +
                                  auth(partd) + big + b"Connection: close\r\n\r\n")
         huge = b"".join(b"X-H%d: %s\r\n" % (i, b"b" * 8000) for i in range(25))
-        res["200k"] = raw_request(partd, b"GET /v1/partitions/prod HTTP/1.1\r\nHost: x\r\n" +
+        res["200k"] = raw_request(partd, b"GET /v1/partitions/prod HTTP/1.1\r\n" + host(partd) +
                                   huge + b"Connection: close\r\n\r\n")
         res["url"] = raw_request(partd, b"GET /v1/partitions/" + b"p" * 200000 +
-                                 b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                                 b" HTTP/1.1\r\n" + host(partd) + b"Connection: close\r\n\r\n")
         many = b"".join(b"X-M%d: v\r\n" % i for i in range(4000))
-        res["many"] = raw_request(partd, b"GET /v1/partitions/prod HTTP/1.1\r\nHost: x\r\n" +
+        res["many"] = raw_request(partd, b"GET /v1/partitions/prod HTTP/1.1\r\n" + host(partd) +
                                   many + b"Connection: close\r\n\r\n")
         return ", ".join("%s -> %s (%s, %.2f s)" % (k, v[0], v[2], v[1]) for k, v in res.items())
 
@@ -295,7 +299,7 @@ def bodies(R, partd, args):
 
     def patch(body_len, send_len=None, src="127.0.0.1", timeout=20):
         send_len = body_len if send_len is None else send_len
-        head = (b"PATCH /v1/partitions/prod HTTP/1.1\r\nHost: x\r\n" + auth(partd) +
+        head = (b"PATCH /v1/partitions/prod HTTP/1.1\r\n" + host(partd) + auth(partd) +
                 b"Content-Type: application/json\r\nContent-Length: %d\r\n"
                 b"Connection: close\r\n\r\n" % body_len)
         return raw_request(partd, head + b" " * send_len, src=src, timeout=timeout)

@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdlib import FAST_POLICY, Partd, arg_parser, shim_env  # noqa: E402
-from partdtest import Results, main_wrapper, session, skip  # noqa: E402
+from partdtest import Results, host_header, main_wrapper, session, skip  # noqa: E402
 
 TOKEN = "memcheck-token-0b1d"
 
@@ -85,8 +85,8 @@ def run(args):
 def follow_events(partd):
     """A connection following GET /v1/events?follow=1 (read by the caller)."""
     s = socket.create_connection(("127.0.0.1", partd.port), timeout=30)
-    s.sendall(("GET /v1/events?follow=1 HTTP/1.1\r\nHost: x\r\n"
-               "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n" %
+    s.sendall(b"GET /v1/events?follow=1 HTTP/1.1\r\n" + host_header(partd.port) +
+              ("Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n" %
                TOKEN).encode())
     return s
 

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Attacks on partd from outside, each of which must fail (docs/security.md).
+
+partd runs on libvirt's test driver with the example CPC, a token, and one
+allowed origin and host name. From a client on loopback:
+
+- browsers (a web page the administrator visits, DNS rebinding): bodies
+  that are not application/json (form-encoded, text/plain, none, even
+  empty) are 415; a foreign Origin is 403 and a Host that names another
+  host is 421, on every route of the router (read from partd/api.c, so a
+  new route cannot escape); nothing changes;
+- files: partd refuses to start on a state or partitions directory that
+  others may write, that another user owns, or that is a link, and says
+  which and why.
+
+Prints "N passed, N failed"; exit 1 on any failure."""
+
+import os
+import re
+import shutil
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdtest import SRC, Partd, Results, main_wrapper, session  # noqa: E402
+
+TOKEN = "security-test-token-0123456789"
+ORIGIN = "https://console.example:7480"
+HOST_NAME = "partd.example"
+
+
+def routes():
+    """(method, path) of every route of partd/api.c, {name} as prod."""
+    text = open(os.path.join(SRC, "partd", "api.c")).read()
+    found = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"', text)
+    return [(m, p.replace("{name}", "prod")) for m, p in found]
+
+
+def state(partd):
+    """What an attack must not change: the partitions as partd shows them
+    and the files of the partitions directory."""
+    parts = {n: (p["state"], p["processors"]["online"], p["weight"]) for n, p in
+             partd.partitions().items()}
+    files = {}
+    for f in sorted(os.listdir(partd.parts_dir)):
+        with open(os.path.join(partd.parts_dir, f), "rb") as fh:
+            files[f] = fh.read()
+    return parts, files
+
+
+def problem(R, label, rep, status, ptype):
+    j = rep.json or {}
+    return R.check("%s: %d %s" % (label, status, ptype),
+                   rep.status == status and j.get("type", "").endswith("/" + ptype),
+                   "got %d %s" % (rep.status, (rep.body or b"")[:200]), group="browsers")
+
+
+def browsers(R, partd):
+    before = state(partd)
+    patch = b'{"processors": 3}'
+    for label, ctype, body in [
+        ("form-encoded PATCH", "application/x-www-form-urlencoded", patch),
+        ("text/plain PATCH", "text/plain", patch),
+        ("PATCH without a Content-Type", None, patch),
+        ("text/plain deactivate with an empty body", "text/plain", b""),
+        ("form-encoded deactivate with an empty body", "application/x-www-form-urlencoded", b""),
+        ("multipart define", "multipart/form-data; boundary=x", b'{"name": "x"}'),
+    ]:
+        path = "/v1/partitions/prod" + ("/deactivate" if "deactivate" in label else "")
+        method = "POST" if "deactivate" in label or "define" in label else "PATCH"
+        if "define" in label:
+            path = "/v1/partitions"
+        rep = partd.request(method, path, body, ctype=ctype)
+        problem(R, label, rep, 415, "unsupported-media-type")
+    evil = {"Origin": "https://evil.example"}
+    rebound = {"Host": "evil.example:%d" % partd.port}
+    for method, path in routes():
+        body = b"{}" if method in ("POST", "PATCH", "PUT") else None
+        rep = partd.request(method, path, body, headers=evil)
+        problem(R, "%s %s from a foreign Origin" % (method, path), rep, 403, "forbidden-origin")
+        rep = partd.request(method, path, body, headers=rebound)
+        problem(R, "%s %s with Host evil.example (DNS rebinding)" % (method, path), rep, 421,
+                "misdirected-request")
+    R.check("nothing changed: partitions and profile files as before", state(partd) == before,
+            group="browsers")
+    # what is allowed still works
+    for label, headers in [
+        ("the allowed Origin", {"Origin": ORIGIN}),
+        ("Host localhost:PORT on loopback", {"Host": "localhost:%d" % partd.port}),
+        ("Host from host_names, with the port", {"Host": "%s:%d" % (HOST_NAME, partd.port)}),
+        ("Host from host_names, without the port", {"Host": HOST_NAME}),
+    ]:
+        rep = partd.request("GET", "/v1/partitions/prod", headers=headers)
+        R.check("%s is served: 200" % label, rep.status == 200, "got %d" % rep.status,
+                group="browsers")
+    conn = partd.connection(unix=True)
+    rep = partd.request("GET", "/v1/cpc", headers={"Host": "evil.example"}, conn=conn)
+    conn.close()
+    R.check("the UNIX socket (no browser reaches it) does not check Host: 200",
+            rep.status == 200, "got %d" % rep.status, group="browsers")
+
+
+def refused_start(R, binary, label, prepare, expect):
+    """partd must refuse to start on a configuration prepare(partd) left,
+    exit non-zero, and say expect in its log."""
+    partd = Partd(binary, token=TOKEN)
+    try:
+        prepare(partd)
+        why = partd.start(timeout=10)
+        log = partd.log_tail(40)
+        R.check("%s: partd refuses to start" % label, why is not None and not partd.running(),
+                why or "it started", group="files")
+        R.check("%s: the log says %r" % (label, expect), expect in log, log[-600:],
+                group="files")
+    finally:
+        partd.cleanup()
+
+
+def files(R, binary):
+    def state_world_writable(p):
+        os.makedirs(p.state_dir)
+        os.chmod(p.state_dir, 0o777)
+
+    def parts_group_writable(p):
+        os.chmod(p.parts_dir, 0o775)
+
+    def state_other_owner(p):
+        os.makedirs(p.state_dir)
+        os.chown(p.state_dir, 65534, 65534)
+
+    def state_is_link(p):
+        real = os.path.join(p.tmp, "elsewhere")
+        os.makedirs(real, mode=0o700)
+        os.symlink(real, p.state_dir)
+
+    refused_start(R, binary, "state directory mode 0777", state_world_writable,
+                  "writable by others (mode 0777)")
+    refused_start(R, binary, "partitions directory mode 0775", parts_group_writable,
+                  "writable by its group (mode 0775)")
+    if os.geteuid() == 0:
+        refused_start(R, binary, "state directory owned by uid 65534", state_other_owner,
+                      "owned by uid 65534")
+    refused_start(R, binary, "state directory is a symbolic link", state_is_link,
+                  "not a directory (a symbolic link?)")
+
+
+def main():
+    if len(sys.argv) < 2:
+        print("usage: security.py PARTD", file=sys.stderr)
+        return 2
+    binary = sys.argv[1]
+    R = Results("security")
+    files(R, binary)
+    partd = Partd(binary, token=TOKEN,
+                  extra={"allowed_origins": [ORIGIN], "host_names": [HOST_NAME]})
+    os.chmod(partd.parts_dir, 0o755)
+    return session(R, partd, lambda: browsers(R, partd), "partd starts",
+                   "partd stops with status 0")
+
+
+if __name__ == "__main__":
+    sys.exit(main_wrapper(main))
