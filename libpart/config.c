@@ -526,3 +526,12 @@ out:
     *ret_n_errors = n_errors;
     return r;
 }
+
+int part_config_token(const struct part_config *cfg, char buf[PART_TOKEN_MAX],
+                      struct part_error *err)
+{
+    int r = part_file_read_secret(cfg->token_file, buf, PART_TOKEN_MAX, err);
+    if (r < 0 && err) /* "token_file: FILE: why", as the field it comes from */
+        snprintf(err->field, sizeof(err->field), "token_file");
+    return r;
+}

@@ -195,6 +195,25 @@ out:
     return r;
 }
 
+/* Whether st (a file holding a secret, or a directory partd writes) is
+ * partd's user's and has none of the forbidden mode bits: 0, or -EPERM with
+ * err saying why and how to fix it. */
+static int file_check_private(const struct stat *st, mode_t forbidden, const char *fix,
+                              struct part_error *err)
+{
+    if (st->st_uid != geteuid())
+        return part_error_set(err, -EPERM, "",
+                              "owned by uid %u, not by partd's user (uid %u): refused, since "
+                              "its owner could change what partd trusts",
+                              (unsigned)st->st_uid, (unsigned)geteuid());
+    if (st->st_mode & forbidden)
+        return part_error_set(
+            err, -EPERM, "", "mode %04o gives %s %s: refused; %s", (unsigned)(st->st_mode & 07777),
+            st->st_mode & forbidden & S_IRWXO ? "others" : "its group",
+            st->st_mode & forbidden & (S_IROTH | S_IRGRP) ? "read access" : "write access", fix);
+    return 0;
+}
+
 int part_dir_check_private(const char *dir, struct part_error *err)
 {
     struct stat st;
@@ -210,16 +229,55 @@ int part_dir_check_private(const char *dir, struct part_error *err)
     }
     close(fd);
     part_error_set_file(err, dir);
-    if (st.st_uid != geteuid())
-        return part_error_set(err, -EPERM, "",
-                              "owned by uid %u, not by partd's user (uid %u): refused, since "
-                              "whoever owns it can make partd overwrite any file",
-                              (unsigned)st.st_uid, (unsigned)geteuid());
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return part_error_set(err, -EPERM, "",
-                              "writable by %s (mode %04o): refused, since anyone who can write "
-                              "there can plant files partd reads or overwrites; chmod go-w it",
-                              st.st_mode & S_IWOTH ? "others" : "its group",
-                              (unsigned)(st.st_mode & 07777));
-    return 0;
+    return file_check_private(&st, S_IWGRP | S_IWOTH, "chmod go-w it", err);
+}
+
+int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    ssize_t n = 0;
+    int r;
+
+    part_error_set_file(err, path);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        r = part_error_set(err, -errno, "", "cannot read: %s",
+                           errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        r = part_error_set(err, -EPERM, "", "not a regular file");
+        goto out;
+    }
+    if ((r = file_check_private(&st, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
+        goto out;
+    n = read(fd, buf, len);
+    if (n < 0) {
+        r = part_error_set(err, -errno, "", "cannot read: %s", strerror(errno));
+        goto out;
+    }
+    size_t line = strcspn(buf, "\r\n") < (size_t)n ? strcspn(buf, "\r\n") : (size_t)n;
+    if (line >= len) {
+        r = part_error_set(err, -E2BIG, "", "the token is longer than %zu bytes", len - 1);
+        goto out;
+    }
+    buf[line] = '\0';
+    if (line == 0) {
+        r = part_error_set(err, -ENODATA, "", "empty: the first line must be the token");
+        goto out;
+    }
+    for (size_t i = 0; i < line; i++)
+        if (buf[i] < 0x21 || buf[i] > 0x7e) {
+            r = part_error_set(err, -EINVAL, "",
+                               "the token has a character that is not visible ASCII at byte %zu",
+                               i + 1);
+            goto out;
+        }
+    r = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (r < 0)
+        memset(buf, 0, len);
+    return r;
 }

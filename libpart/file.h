@@ -32,6 +32,14 @@ int part_dir_remove_stale_tmp(const char *dir);
 int part_file_write_atomic(const char *path, const char *data, size_t len, unsigned mode,
                            struct part_error *err);
 
+/* Reads a secret (a bearer token) from path into buf (len bytes, NUL
+ * included): the file's first line, 1 to len - 1 visible ASCII characters.
+ * The file must be a regular file (not a link) owned by partd's user, and
+ * neither readable nor writable by others nor writable by its group: else
+ * -EPERM saying why. A longer secret is -E2BIG, not cut; an empty one
+ * -ENODATA; other characters -EINVAL. err names the file. */
+int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err);
+
 /* Checks that dir, a directory partd writes (state, partitions), is one
  * (not a link), is owned by partd's user and is not writable by group or
  * others. Returns 0, or -EPERM (or -errno) with err saying what and why. */

@@ -44,18 +44,6 @@ static void usage(FILE *f)
                "See partd(8) and partd.json(5).\n");
 }
 
-/* Reads the bearer token: the file's first line. */
-static int token_read(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -errno;
-    bool ok = fgets(buf, (int)len, f) != NULL;
-    fclose(f);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return ok && buf[0] ? 0 : -ENODATA;
-}
-
 /* Logs why start-up failed (err, or r's text when err says nothing) and
  * returns partd's exit code for it. */
 static int fail(int r, const struct part_error *err)
@@ -72,7 +60,7 @@ static int fail(int r, const struct part_error *err)
 static int start(const char *config, struct part_config **ret_cfg, struct http_server **ret_http)
 {
     struct part_error err = {0};
-    char token[512], abs[PATH_MAX];
+    char token[PART_TOKEN_MAX], abs[PATH_MAX];
     int r;
 
     /* absolute, so that relative paths in it survive daemon()'s chdir("/") */
@@ -84,11 +72,8 @@ static int start(const char *config, struct part_config **ret_cfg, struct http_s
     if ((r = part_config_load(abs, ret_cfg, &err)) < 0)
         return fail(r, &err);
     struct part_config *cfg = *ret_cfg;
-    if (cfg->token_file && (r = token_read(cfg->token_file, token, sizeof(token))) < 0) {
-        part_error_set(&err, r, NULL, "token_file %s: %s", cfg->token_file,
-                       r == -ENODATA ? "empty" : strerror(-r));
+    if (cfg->token_file && (r = part_config_token(cfg, token, &err)) < 0)
         return fail(r, &err);
-    }
     if ((r = http_listen(cfg, cfg->token_file ? token : NULL, ret_http, &err)) < 0)
         return fail(r, &err);
     return 0;

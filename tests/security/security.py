@@ -10,8 +10,10 @@ allowed origin and host name. From a client on loopback:
   host is 421, on every route of the router (read from partd/api.c, so a
   new route cannot escape); nothing changes;
 - files: partd refuses to start on a state or partitions directory that
-  others may write, that another user owns, or that is a link, and says
-  which and why.
+  others may write, that another user owns, or that is a link, and on a
+  token file that others may read, that another user owns, or whose token
+  is too long (refused, not cut), empty or not visible ASCII; it says
+  which file and why.
 
 Prints "N passed, N failed"; exit 1 on any failure."""
 
@@ -133,14 +135,37 @@ def files(R, binary):
         os.symlink(real, p.state_dir)
 
     refused_start(R, binary, "state directory mode 0777", state_world_writable,
-                  "writable by others (mode 0777)")
+                  "mode 0777 gives others write access")
     refused_start(R, binary, "partitions directory mode 0775", parts_group_writable,
-                  "writable by its group (mode 0775)")
+                  "mode 0775 gives its group write access")
     if os.geteuid() == 0:
         refused_start(R, binary, "state directory owned by uid 65534", state_other_owner,
                       "owned by uid 65534")
     refused_start(R, binary, "state directory is a symbolic link", state_is_link,
                   "not a directory (a symbolic link?)")
+
+    def token(text, mode=0o600, owner=None):
+        def prepare(p):
+            tf = os.path.join(p.tmp, "token")
+            with open(tf, "w") as f:
+                f.write(text)
+            os.chmod(tf, mode)
+            if owner is not None:
+                os.chown(tf, owner, owner)
+        return prepare
+
+    refused_start(R, binary, "token file readable by others (0644)", token(TOKEN + "\n", 0o644),
+                  "mode 0644 gives others read access: refused; chmod 0600 it")
+    refused_start(R, binary, "token file writable by its group (0660)", token(TOKEN, 0o660),
+                  "mode 0660 gives its group write access")
+    refused_start(R, binary, "a token of 300 bytes (refused, not cut)", token("t" * 300),
+                  "the token is longer than 255 bytes")
+    refused_start(R, binary, "an empty token file", token(""), "empty: the first line")
+    refused_start(R, binary, "a token with a space", token("two words\n"),
+                  "not visible ASCII at byte 4")
+    if os.geteuid() == 0:
+        refused_start(R, binary, "token file owned by uid 65534", token(TOKEN, 0o600, 65534),
+                      "owned by uid 65534")
 
 
 def main():

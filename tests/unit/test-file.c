@@ -158,11 +158,11 @@ static void test_dir_check_private(void **state)
     assert_int_equal(chmod(dir, 0777), 0);
     assert_int_equal(part_dir_check_private(dir, &err), -EPERM);
     assert_string_equal(err.file, dir);
-    assert_non_null(strstr(err.message, "writable by others (mode 0777)"));
+    assert_non_null(strstr(err.message, "mode 0777 gives others write access"));
     assert_int_equal(chmod(dir, 0770), 0);
     part_error_clear(&err);
     assert_int_equal(part_dir_check_private(dir, &err), -EPERM);
-    assert_non_null(strstr(err.message, "writable by its group"));
+    assert_non_null(strstr(err.message, "mode 0770 gives its group write access"));
     assert_int_equal(chmod(dir, 0755), 0);
     assert_int_equal(part_dir_check_private(dir, NULL), 0);
     snprintf(link, sizeof(link), "%s/link", fx->dir);

@@ -47,6 +47,15 @@ struct part_config {
  * negative errno with err naming file:line:column and field. */
 int part_config_load(const char *path, struct part_config **ret, struct part_error *err);
 
+#define PART_TOKEN_MAX 256 /* a bearer token's bytes, its NUL included */
+
+/* Reads cfg's token file into buf (PART_TOKEN_MAX bytes): its first line,
+ * visible ASCII. The file must be partd's user's, a regular file, closed to
+ * others (mode 0600 or 0640): else refused with the reason. Returns 0, or a
+ * negative errno with err naming the file. */
+int part_config_token(const struct part_config *cfg, char buf[PART_TOKEN_MAX],
+                      struct part_error *err);
+
 /* Builds the default configuration (what an empty partd.json means) with
  * relative paths resolved against dir. Returns 0 or -ENOMEM. */
 int part_config_default(const char *dir, struct part_config **ret);
