@@ -529,9 +529,12 @@ int http_listen(const struct part_config *cfg, const char *token, struct http_se
         if (strncmp(*l, "unix:", 5) == 0)
             s->unix_paths[s->n] = strdup(*l + 5);
         s->n++;
-        if (!loopback && !token) {
+        if (!s->unix_paths[s->n - 1] && !token) {
             r = part_error_set(err, -EPERM, "token_file",
-                               "listen: %s is not a loopback address: set token_file", *l);
+                               "listen: %s: a TCP listener needs a token, on loopback too (any "
+                               "local user reaches it): set token_file, or listen on a UNIX "
+                               "socket only",
+                               *l);
             goto fail;
         }
     }

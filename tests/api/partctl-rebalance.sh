@@ -72,7 +72,10 @@ cfg.update({
     "state_dir": os.path.join(tmp, "state"),
     "policies_dir": os.path.join(src, "policies"),
 })
-cfg.pop("token_file", None)
+token = os.path.join(tmp, "token")  # every TCP listener needs one
+with open(os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+    f.write(os.urandom(16).hex() + "\n")
+cfg["token_file"] = token
 with open(path, "w") as f:
     json.dump(cfg, f, indent=2)
 print(port)
@@ -80,8 +83,8 @@ EOF
 )
 ok "configuration written" test -n "$port"
 [ -n "$port" ] || finish
-unset PARTD_TOKEN
-export PARTD_SERVER="http://127.0.0.1:$port"
+PARTD_TOKEN=$(cat "$tmp/token")
+export PARTD_TOKEN PARTD_SERVER="http://127.0.0.1:$port"
 
 "$partd" -c "$tmp/cpc/partd.json" -f >"$tmp/partd.log" 2>&1 &
 pid=$!

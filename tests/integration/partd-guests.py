@@ -421,8 +421,8 @@ class Run:
         with open(os.path.join(self.root, "domains"), "w") as f:
             f.write("\n".join(self.doms) + "\n")
         self.defined = True
-        self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.partd.port)
-        self.env.pop("PARTD_TOKEN", None)
+        self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.partd.port,
+                        PARTD_TOKEN=self.partd.token)
 
     def set_reserved_cpus(self, n):
         def edit(cfg):

@@ -17,6 +17,7 @@ LeakSanitizer or UBSan report in its log.
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -292,7 +293,8 @@ class Partd:
         self.sock = os.path.join(self.tmp, "partd.sock")
         if len(self.sock) > 100:
             self.sock = "/tmp/partd-test-%d.sock" % self.port
-        self.token = token
+        # every TCP listener needs a token: one of the test's own unless given
+        self.token = token = token or secrets.token_hex(16)
         self.client = Client(self.port, self.sock, token)
         self.proc = None
 
@@ -319,7 +321,7 @@ class Partd:
             cfg["policy"] = policy
         if interval:
             cfg["interval"] = interval
-        if token:
+        if token:  # always, as a user would
             tf = os.path.join(self.tmp, "token")
             with open(tf, "w") as f:
                 f.write(token + "\n")

@@ -57,7 +57,7 @@ def connect(port, src="127.0.0.1", timeout=5):
 class Prober(threading.Thread):
     """A well-behaved client: GET every 0.25 s, records the latencies."""
 
-    def __init__(self, partd, token=None):
+    def __init__(self, partd):
         super().__init__(daemon=True)
         self.partd = partd
         self.stop = threading.Event()
@@ -70,7 +70,8 @@ class Prober(threading.Thread):
             s = connect(self.partd.port, GOOD_SRC, timeout=1.0)
             c = http.client.HTTPConnection("127.0.0.1", self.partd.port, timeout=1.0)
             c.sock = s
-            c.request("GET", "/v1/partitions/prod")
+            c.request("GET", "/v1/partitions/prod",
+                      headers={"Authorization": "Bearer " + self.partd.token})
             r = c.getresponse()
             r.read()
             c.close()

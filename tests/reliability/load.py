@@ -82,7 +82,8 @@ def wrk(args, partd, seconds):
     cmd = ["wrk", "-t%d" % args.threads, "-c%d" % args.connections, "-d%ds" % seconds,
            "--latency", "-s", os.path.join(HERE, "status.lua"),
            "http://127.0.0.1:%d/" % partd.port]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
+                       env=dict(os.environ, PARTD_TOKEN=partd.token))
     out = r.stdout
     m = re.search(r"Requests/sec:\s*([0-9.]+)", out)
     s = re.search(r"STATUS 2xx=(\d+) 4xx=(\d+) 5xx=(\d+) other=(\d+) errors=(\d+) "

@@ -4,6 +4,10 @@
 partd runs on libvirt's test driver with the example CPC, a token, and one
 allowed origin and host name. From a client on loopback:
 
+- tokens: every guarded route of the router (read from partd/api.c, so a
+  new route cannot escape) answers 401 to no token, a wrong token and
+  another scheme; partd refuses to start with a TCP listener, loopback
+  included, and no token;
 - browsers (a web page the administrator visits, DNS rebinding): bodies
   that are not application/json (form-encoded, text/plain, none, even
   empty) are 415; a foreign Origin is 403 and a Host that names another
@@ -30,11 +34,13 @@ ORIGIN = "https://console.example:7480"
 HOST_NAME = "partd.example"
 
 
-def routes():
-    """(method, path) of every route of partd/api.c, {name} as prod."""
+def routes(public=None):
+    """(method, path) of every route of partd/api.c, {name} as prod; only
+    the public (True) or the guarded (False) ones when public is given."""
     text = open(os.path.join(SRC, "partd", "api.c")).read()
-    found = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"', text)
-    return [(m, p.replace("{name}", "prod")) for m, p in found]
+    found = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*(true|false)', text)
+    return [(m, p.replace("{name}", "prod")) for m, p, pub in found
+            if public is None or (pub == "true") == public]
 
 
 def state(partd):
@@ -49,11 +55,26 @@ def state(partd):
     return parts, files
 
 
-def problem(R, label, rep, status, ptype):
+def problem(R, label, rep, status, ptype, group="browsers"):
     j = rep.json or {}
     return R.check("%s: %d %s" % (label, status, ptype),
                    rep.status == status and j.get("type", "").endswith("/" + ptype),
-                   "got %d %s" % (rep.status, (rep.body or b"")[:200]), group="browsers")
+                   "got %d %s" % (rep.status, (rep.body or b"")[:200]), group=group)
+
+
+def tokens(R, partd):
+    """No token, a wrong one, or another scheme: 401 on every guarded route."""
+    before = state(partd)
+    guarded = routes(public=False)
+    R.check("the router has guarded routes", len(guarded) > 10, repr(guarded), group="tokens")
+    for method, path in guarded:
+        body = b"{}" if method in ("POST", "PATCH", "PUT") else None
+        for label, auth in [("no token", None), ("a wrong token", "Bearer " + "x" * 30),
+                            ("the token as Basic", "Basic " + TOKEN)]:
+            rep = partd.request(method, path, body, auth=auth)
+            problem(R, "%s %s with %s" % (method, path, label), rep, 401, "unauthorized",
+                    group="tokens")
+    R.check("nothing changed", state(partd) == before, group="tokens")
 
 
 def browsers(R, partd):
@@ -167,6 +188,12 @@ def files(R, binary):
         refused_start(R, binary, "token file owned by uid 65534", token(TOKEN, 0o600, 65534),
                       "owned by uid 65534")
 
+    def no_token(p):
+        p.edit_config(lambda cfg: cfg.pop("token_file"))
+
+    refused_start(R, binary, "a loopback TCP listener without a token", no_token,
+                  "a TCP listener needs a token, on loopback too")
+
 
 def main():
     if len(sys.argv) < 2:
@@ -178,8 +205,12 @@ def main():
     partd = Partd(binary, token=TOKEN,
                   extra={"allowed_origins": [ORIGIN], "host_names": [HOST_NAME]})
     os.chmod(partd.parts_dir, 0o755)
-    return session(R, partd, lambda: browsers(R, partd), "partd starts",
-                   "partd stops with status 0")
+
+    def body():
+        tokens(R, partd)
+        browsers(R, partd)
+
+    return session(R, partd, body, "partd starts", "partd stops with status 0")
 
 
 if __name__ == "__main__":
