@@ -130,7 +130,7 @@ token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 printf '%s\n' "$token" >"$cpc/token"
 chmod 600 "$cpc/token"
 pport=$(free_port)
-sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$cpc/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$pport\"], \"token_file\": \"$cpc/token\"|" "$cpc/partd.json"
+sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$cpc/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$pport\"]|; s|\"token_file\": \"[^\"]*\"|\"token_file\": \"$cpc/token\"|" "$cpc/partd.json"
 start_partd "$cpc" "$pport" "$work/partd-example.log"
 ex_pid=$partd_pid
 base=http://127.0.0.1:$pport
@@ -326,6 +326,7 @@ node_xml "$big/node.xml" 0
 bport=$(free_port)
 {
     printf '{\n  "uri": "test:node.xml",\n  "listen": ["127.0.0.1:%s"],\n' "$bport"
+    printf '  "token_file": "%s/token",\n' "$cpc"
     printf '  "state_dir": "%s/state",\n  "partitions_dir": "partitions.d",\n' "$big"
     printf '  "policies_dir": "%s/policies",\n  "policy": "static",\n  "interval": 1,\n' "$src"
     printf '  "cpc": {\n    "host_reserved_cpus": 2, "host_reserved_memory": "4GiB",\n'
@@ -348,7 +349,7 @@ big_pid=$partd_pid
 wait_http "http://127.0.0.1:$bport/v1/health" 150 ||
     { tail -5 "$work/partd-big.log" >&2; die "partd with 1,000 partitions did not start"; }
 rec fp.startup_s "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
-active=$(curl -fs "http://127.0.0.1:$bport/v1/cpc" |
+active=$(curl -fs -H "$auth" "http://127.0.0.1:$bport/v1/cpc" |
     "$PY" -c 'import json,sys; print(json.load(sys.stdin)["partitions"]["active"])')
 rec fp.active "$active"
 sleep 2 # the first samples
