@@ -299,7 +299,7 @@ static int config_host_names(json_t *v, const char *path, void *out, struct part
 static const struct part_json_member group_members[] = {
     {"cap", PART_JSON_CAP, .offset = offsetof(struct part_group_config, cap), .lo = PART_CAP_MIN,
      .hi = PART_CAP_MAX * 64, .none = PART_CAP_NONE},
-    {NULL},
+    {0},
 };
 
 /* "cpc.groups": {NAME: {"cap": ...}, ...} */
@@ -343,7 +343,7 @@ static const struct part_json_member cpc_members[] = {
     {"memory_overcommit", PART_JSON_NUMBER, .offset = AT(cpc.memory_overcommit), .lo = 1.0,
      .hi = 10.0},
     {"groups", PART_JSON_CUSTOM, .flags = PART_JSON_LATE, .read = config_groups},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member config_members[] = {
@@ -358,7 +358,7 @@ static const struct part_json_member config_members[] = {
     {"policy", PART_JSON_NAME, .offset = AT(policy), .what = "policy name"},
     {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
-    {NULL},
+    {0},
 };
 
 /* Makes the strings d read c's own, relative paths resolved against dir. */

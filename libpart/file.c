@@ -256,7 +256,9 @@ int part_file_read_secret(const char *path, char *buf, size_t len, struct part_e
         r = part_error_set(err, -errno, "", "cannot read: %s", strerror(errno));
         goto out;
     }
-    size_t line = strcspn(buf, "\r\n") < (size_t)n ? strcspn(buf, "\r\n") : (size_t)n;
+    size_t line = 0; /* buf holds n bytes, not NUL-terminated */
+    while (line < (size_t)n && buf[line] != '\n' && buf[line] != '\r')
+        line++;
     if (line >= len) {
         r = part_error_set(err, -E2BIG, "", "the token is longer than %zu bytes", len - 1);
         goto out;

@@ -89,9 +89,12 @@ int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, uint64_t targe
     p->backend[PART_SET_PROCESSORS].status = PART_APPLY_APPLIED;
     p->backend[PART_SET_MEMORY].status =
         d.memory == target ? PART_APPLY_APPLIED : PART_APPLY_UNCONFIRMED;
-    snprintf(p->backend[PART_SET_MEMORY].detail, sizeof(p->backend[PART_SET_MEMORY].detail),
-             d.memory == target ? "" : "%s: balloon at %llu MiB on its way to %llu MiB",
-             p->profile->name, (unsigned long long)d.memory, (unsigned long long)target);
+    char *detail = p->backend[PART_SET_MEMORY].detail;
+    detail[0] = '\0';
+    if (d.memory != target)
+        snprintf(detail, sizeof(p->backend[PART_SET_MEMORY].detail),
+                 "%s: balloon at %llu MiB on its way to %llu MiB", p->profile->name,
+                 (unsigned long long)d.memory, (unsigned long long)target);
     return 0;
 }
 

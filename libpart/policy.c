@@ -41,14 +41,14 @@ static const struct part_json_member manage_members[] = {
     {"processors", PART_JSON_BOOL, .offset = AT(processors)},
     {"memory", PART_JSON_BOOL, .offset = AT(memory)},
     {"defined_capacity", PART_JSON_BOOL, .offset = AT(defined_capacity)},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member cooldown_members[] = {
     {"weight", PART_JSON_NUMBER, .offset = AT(cooldown_weight), .hi = 86400},
     {"processors", PART_JSON_NUMBER, .offset = AT(cooldown_processors), .hi = 86400},
     {"memory", PART_JSON_NUMBER, .offset = AT(cooldown_memory), .hi = 86400},
-    {NULL},
+    {0},
 };
 
 /* low < high (so high > 0 and low < 1): a utilisation that both adds and
@@ -68,14 +68,14 @@ static int policy_processors(json_t *v, const char *path, void *out, struct part
 static const struct part_json_member processors_members[] = {
     {"high", PART_JSON_NUMBER, .offset = AT(processors_high), .hi = 1},
     {"low", PART_JSON_NUMBER, .offset = AT(processors_low), .hi = 1},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member memory_members[] = {
     {"headroom", PART_JSON_SIZE, .offset = AT(memory_headroom)},
     {"step", PART_JSON_SIZE, .offset = AT(memory_step)},
     {"deadband", PART_JSON_SIZE, .offset = AT(memory_deadband)},
-    {NULL},
+    {0},
 };
 
 /* A policy file; the objects are read after defined_capacity_window, as
@@ -95,7 +95,7 @@ static const struct part_json_member policy_members[] = {
      .after = policy_processors},
     {"memory", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = memory_members},
     {"defined_capacity_window", PART_JSON_NUMBER, .offset = AT(dc_window), .lo = 1, .hi = 86400},
-    {NULL},
+    {0},
 };
 
 int part_policy_parse(const char *text, size_t len, const char *file, struct part_policy *ret,

@@ -250,7 +250,7 @@ static bool profile_ifname_valid(const char *s)
 static const struct part_json_member network_members[] = {
     {"network", PART_JSON_STRING, .offset = AT(network)},
     {"bridge", PART_JSON_STRING, .offset = AT(bridge)},
-    {NULL},
+    {0},
 };
 
 /* "network": "none", {"network": NAME} or {"bridge": NAME} */
@@ -323,7 +323,7 @@ static const struct part_json_member processors_members[] = {
      .hi = PART_PROCESSORS_MAX},
     {"min", PART_JSON_UINT, .offset = AT(p.proc_min), .lo = 1, .hi = PART_PROCESSORS_MAX},
     {"reserved", PART_JSON_UINT, .offset = AT(p.proc_reserved), .lo = 1, .hi = PART_PROCESSORS_MAX},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member weight_members[] = {
@@ -333,21 +333,21 @@ static const struct part_json_member weight_members[] = {
      .hi = PART_WEIGHT_MAX},
     {"max", PART_JSON_UINT, .offset = AT(p.weight_max), .lo = PART_WEIGHT_MIN,
      .hi = PART_WEIGHT_MAX},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member memory_members[] = {
     {"initial", PART_JSON_SIZE, .offset = AT(p.mem_initial), .flags = PART_JSON_REQUIRED},
     {"min", PART_JSON_SIZE, .offset = AT(p.mem_min)},
     {"reserved", PART_JSON_SIZE, .offset = AT(p.mem_reserved)},
-    {NULL},
+    {0},
 };
 
 /* define from a template (or a skeleton), or adopt */
 static const struct part_json_member domain_members[] = {
     {"template", PART_JSON_STRING, .offset = AT(tmpl)},
     {"adopt", PART_JSON_STRING, .offset = AT(adopt)},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member boot_members[] = {
@@ -356,13 +356,13 @@ static const struct part_json_member boot_members[] = {
     {"cmdline", PART_JSON_STRING, .offset = AT(cmdline)},
     {"disk", PART_JSON_STRING, .offset = AT(disk)},
     {"format", PART_JSON_STRING, .offset = AT(format)},
-    {NULL},
+    {0},
 };
 
 static const struct part_json_member machine_members[] = {
     {"type", PART_JSON_STRING, .offset = AT(type)},
     {"machine", PART_JSON_STRING, .offset = AT(machine)},
-    {NULL},
+    {0},
 };
 
 /* A profile file. The keys after domain are those of a domain partd
@@ -390,7 +390,7 @@ static const struct part_json_member profile_members[] = {
     {"serial_log", PART_JSON_STRING, .offset = AT(serial_log)},
     {"guest_agent", PART_JSON_BOOL, .offset = AT(p.guest_agent), .flags = PART_JSON_LATE},
     {"machine", PART_JSON_OBJECT, .members = machine_members, .after = profile_machine},
-    {NULL},
+    {0},
 };
 
 /* Sets *ret to a copy of s (NULL when s is), or to s resolved against dir

@@ -19,7 +19,7 @@ int part_request_deactivate(const char *text, size_t len, bool *ret_force, unsig
         {"force", PART_JSON_BOOL, .offset = offsetof(struct deactivate_body, force)},
         {"timeout", PART_JSON_NUMBER, .offset = offsetof(struct deactivate_body, timeout), .lo = 0,
          .hi = PART_DEACTIVATE_TIMEOUT_MAX},
-        {NULL},
+        {0},
     };
     struct deactivate_body b = {.timeout = PART_DEACTIVATE_TIMEOUT_DEFAULT};
     int r = text ? part_json_read_text(text, len, members, &b, err) : 0;
@@ -36,7 +36,7 @@ int part_request_policy(const char *text, size_t len, char ret_name[PART_NAME_MA
 {
     static const struct part_json_member members[] = {
         {"name", PART_JSON_NAME, .offset = 0, .flags = PART_JSON_REQUIRED, .what = "policy name"},
-        {NULL},
+        {0},
     };
     return part_json_read_text(text, len, members, ret_name, err);
 }

@@ -29,7 +29,10 @@
  * JSON (problems carry type, title, status equal to the HTTP status), and no
  * header value holds CR or LF. 500 replies are printed (PARTD_FUZZ_VERBOSE
  * prints every exchange). */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -180,6 +183,25 @@ const char *MHD_lookup_connection_value(struct MHD_Connection *c, enum MHD_Value
             (kind == MHD_HEADER_KIND ? strcasecmp(v[i].key, key) : strcmp(v[i].key, key)) == 0)
             return v[i].value;
     return NULL;
+}
+
+/* Every request comes on one TCP connection of 127.0.0.1: a socket bound
+ * there, so that partd's Host check sees a loopback listener's address. */
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c,
+                                                        enum MHD_ConnectionInfoType kind, ...)
+{
+    static union MHD_ConnectionInfo info = {.connect_fd = -1};
+    (void)c;
+    if (kind != MHD_CONNECTION_INFO_CONNECTION_FD)
+        return NULL;
+    if (info.connect_fd < 0) {
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+            abort();
+        info.connect_fd = fd;
+    }
+    return &info;
 }
 
 void MHD_suspend_connection(struct MHD_Connection *c)
