@@ -36,6 +36,9 @@ struct pending {
     char *body;
     size_t len;
     bool too_large;
+    bool admitted, rejected;        /* by admit(): a route and the right to call it */
+    const struct http_route *route; /* the route, once admitted */
+    char name[PART_NAME_MAX + 1];   /* the route's {name} */
 };
 
 enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
@@ -331,50 +334,72 @@ static bool browser_ok(const struct http_server *s, struct http_request *r, enum
     return true;
 }
 
-static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, struct pending *p)
+/* Whether r may reach a handler: the browser checks, the route (404, 405)
+ * and the token (401). On success p->route and p->name are set; otherwise
+ * the problem is queued into *ret. */
+static bool admit(struct http_server *s, struct http_request *r, struct pending *p,
+                  enum MHD_Result *ret)
 {
-    char name[PART_NAME_MAX + 1], allow[128] = "";
-    const struct http_route *found = NULL;
+    char allow[128] = "";
     bool path_known = false, path_public = false;
-    enum MHD_Result ret;
 
-    if (!browser_ok(s, r, &ret))
-        return ret;
+    if (!browser_ok(s, r, ret))
+        return false;
     for (const struct http_route *rt = http_routes; rt->method; rt++) {
-        if (!route_match(rt->pattern, r->url, name, sizeof(name)))
+        if (!route_match(rt->pattern, r->url, p->name, sizeof(p->name)))
             continue;
         path_known = true;
         path_public |= rt->public;
-        if (strcmp(rt->method, r->method) == 0 && !found)
-            found = rt;
+        if (strcmp(rt->method, r->method) == 0 && !p->route)
+            p->route = rt;
         snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s", allow[0] ? ", " : "",
                  rt->method);
     }
-    if (!path_known)
-        return http_reply_problem(r, 404, "not-found", "no such route", NULL, NULL);
-    if (!found) {
-        if (!path_public && !authorised(s, r->conn))
-            return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL,
-                                      NULL);
+    if (!path_known) {
+        *ret = http_reply_problem(r, 404, "not-found", "no such route", NULL, NULL);
+    } else if (!(p->route ? p->route->public : path_public) && !authorised(s, r->conn)) {
+        *ret =
+            http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL, NULL);
+    } else if (!p->route) {
         char detail[160];
         snprintf(detail, sizeof(detail), "%s is not allowed on %s", r->method, r->url);
-        return reply_problem(r, 405, "method-not-allowed", detail, NULL, NULL, allow);
+        *ret = reply_problem(r, 405, "method-not-allowed", detail, NULL, NULL, allow);
+    } else {
+        return true;
     }
-    if (!found->public && !authorised(s, r->conn))
-        return http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL,
-                                  NULL);
+    p->route = NULL;
+    p->rejected = true;
+    return false;
+}
+
+/* The complete request, admitted: its body's size, type and syntax, then
+ * the handler. */
+static enum MHD_Result dispatch(struct http_request *r, struct pending *p)
+{
+    const struct http_route *route = p->route;
+    enum MHD_Result ret;
+
     if (p->too_large)
         return http_reply_problem(r, 413, "payload-too-large",
                                   "request bodies are limited to 64 KiB", NULL, NULL);
     if (!type_ok(r->conn, p->len))
         return http_reply_problem(r, 415, "unsupported-media-type",
                                   "request bodies must be application/json", NULL, NULL);
-    r->name = strstr(found->pattern, "{name}") ? name : NULL;
+    r->name = strstr(route->pattern, "{name}") ? p->name : NULL;
     r->body = p->len ? p->body : NULL;
     r->body_len = p->len;
-    if (!body_ok(r, found->body, &ret))
+    if (!body_ok(r, route->body, &ret))
         return ret;
-    return found->handler(r);
+    return route->handler(r);
+}
+
+/* Whether the request announces a body (its length, or chunks). */
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *len =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (len && strspn(len, "0") != strlen(len)) ||
+           MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -383,12 +408,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct http_server *s = cls;
     struct pending *p = *con_cls;
+    struct http_request r = {.conn = c, .method = method, .url = url, .mgr = s->mgr};
+    enum MHD_Result ret = MHD_YES;
     (void)version;
 
     if (!p) {
         if (!(p = calloc(1, sizeof(*p))))
             return MHD_NO;
         *con_cls = p;
+        /* Authorised before any byte of a body is read: a refusal goes out
+         * now (libmicrohttpd then closes the connection). Requests without
+         * a body are answered when complete, which keeps the connection. */
+        if (has_body(c) && !admit(s, &r, p, &ret))
+            return ret;
+        p->admitted = p->route != NULL;
+        return MHD_YES;
+    }
+    if (p->rejected) { /* answered already; what still comes is dropped */
+        *data_size = 0;
         return MHD_YES;
     }
     if (*data_size) {
@@ -406,8 +443,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *data_size = 0;
         return MHD_YES;
     }
-    struct http_request r = {.conn = c, .method = method, .url = url, .mgr = s->mgr};
-    return dispatch(s, &r, p);
+    if (!p->admitted && !admit(s, &r, p, &ret))
+        return ret;
+    return dispatch(&r, p);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -24,10 +24,12 @@ Prints "N passed, N failed"; exit 1 on any failure."""
 import os
 import re
 import shutil
+import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import SRC, Partd, Results, main_wrapper, session  # noqa: E402
+from partdtest import SRC, Partd, Results, host_header, main_wrapper, session  # noqa: E402
 
 TOKEN = "security-test-token-0123456789"
 ORIGIN = "https://console.example:7480"
@@ -75,6 +77,19 @@ def tokens(R, partd):
             problem(R, "%s %s with %s" % (method, path, label), rep, 401, "unauthorized",
                     group="tokens")
     R.check("nothing changed", state(partd) == before, group="tokens")
+    # refused before a byte of the body: a client announcing 64 KiB and
+    # sending none gets its 401 at once, not when partd gave up waiting
+    with socket.create_connection(("127.0.0.1", partd.port), timeout=3) as sock:
+        sock.sendall(b"PATCH /v1/partitions/prod HTTP/1.1\r\n" + host_header(partd.port) +
+                     b"Content-Type: application/json\r\nContent-Length: 65536\r\n\r\n")
+        t = time.monotonic()
+        try:
+            head = sock.recv(200)
+        except socket.timeout:
+            head = b""
+        R.check("a body announced without a token: 401 before any byte of it (%.2f s)" %
+                (time.monotonic() - t), head.startswith(b"HTTP/1.1 401"), repr(head[:80]),
+                group="tokens")
 
 
 def browsers(R, partd):
