@@ -9,8 +9,6 @@
 
 #include "part/events.h"
 
-#define SUBSCRIBERS_MAX 64
-
 struct part_events {
     pthread_mutex_t lock;
     struct part_event *ring;
@@ -19,7 +17,7 @@ struct part_events {
     struct {
         part_events_fn fn;
         void *opaque;
-    } subs[SUBSCRIBERS_MAX];
+    } subs[PART_EVENTS_SUBSCRIBERS_MAX];
 };
 
 struct part_events *part_events_new(size_t capacity)
@@ -64,7 +62,7 @@ void part_events_add(struct part_events *ev, const char *kind, const char *parti
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
-    for (size_t i = 0; i < SUBSCRIBERS_MAX; i++)
+    for (size_t i = 0; i < PART_EVENTS_SUBSCRIBERS_MAX; i++)
         if (ev->subs[i].fn)
             ev->subs[i].fn(e, ev->subs[i].opaque);
     pthread_mutex_unlock(&ev->lock);
@@ -95,7 +93,7 @@ int part_events_subscribe(struct part_events *ev, part_events_fn fn, void *opaqu
 {
     int handle = -1;
     pthread_mutex_lock(&ev->lock);
-    for (int i = 0; i < SUBSCRIBERS_MAX && handle < 0; i++)
+    for (int i = 0; i < PART_EVENTS_SUBSCRIBERS_MAX && handle < 0; i++)
         if (!ev->subs[i].fn) {
             ev->subs[i].fn = fn;
             ev->subs[i].opaque = opaque;
@@ -107,7 +105,7 @@ int part_events_subscribe(struct part_events *ev, part_events_fn fn, void *opaqu
 
 void part_events_unsubscribe(struct part_events *ev, int handle)
 {
-    if (handle < 0 || handle >= SUBSCRIBERS_MAX)
+    if (handle < 0 || handle >= PART_EVENTS_SUBSCRIBERS_MAX)
         return;
     pthread_mutex_lock(&ev->lock);
     ev->subs[handle].fn = NULL;

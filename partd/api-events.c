@@ -53,14 +53,16 @@ static ssize_t follower_read(void *cls, uint64_t pos, char *buf, size_t max)
     for (size_t i = 0; i < n; i++) {
         json_t *j = part_event_to_json(&evs[i]);
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        int w = text ? snprintf(buf + len, max - len, "id: %llu\nevent: %s\ndata: %s\n\n",
+                                (unsigned long long)evs[i].seq, evs[i].kind, text)
+                     : -1;
         json_decref(j);
-        if (!text)
-            break;
-        int w = snprintf(buf + len, max - len, "id: %llu\nevent: %s\ndata: %s\n\n",
-                         (unsigned long long)evs[i].seq, evs[i].kind, text);
         free(text);
-        if (w < 0 || (size_t)w >= max - len)
-            break; /* the rest next time */
+        if (len > 0 && (w < 0 || (size_t)w >= max - len))
+            break;                           /* the rest next time */
+        if (w < 0 || (size_t)w >= max - len) /* cannot be sent at all: skipped, said so */
+            w = snprintf(buf, max, ": event %llu could not be sent\n\n",
+                         (unsigned long long)evs[i].seq);
         len += (size_t)w;
         f->seq = evs[i].seq;
     }
@@ -145,16 +147,24 @@ enum MHD_Result api_events(struct http_request *r)
     f->conn = r->conn;
     f->events = ev;
     f->seq = since;
+    if ((f->sub = part_events_subscribe(ev, on_event, f)) < 0) {
+        char detail[128];
+        free(f);
+        snprintf(detail, sizeof(detail),
+                 "%d followers of the events already: try again later, or read GET /v1/events",
+                 PART_EVENTS_SUBSCRIBERS_MAX);
+        return http_reply_problem(r, 503, "too-many-followers", detail, NULL, NULL);
+    }
     pthread_mutex_lock(&followers_lock);
     if (stopping) {
         pthread_mutex_unlock(&followers_lock);
+        part_events_unsubscribe(ev, f->sub);
         free(f);
         return http_reply_problem(r, 503, "backend-unavailable", "partd is stopping", NULL, NULL);
     }
     f->next = followers;
     followers = f;
     pthread_mutex_unlock(&followers_lock);
-    f->sub = part_events_subscribe(ev, on_event, f);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, follower_read, f, follower_free);
     if (!resp) {

@@ -136,6 +136,8 @@ static enum MHD_Result reply_problem(struct http_request *r, unsigned status, co
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"partd\"");
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (status == 503) /* what is missing (the backend, a follower's place) may come back */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "10");
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -13,6 +13,8 @@ allowed origin and host name. From a client on loopback:
   empty) are 415; a foreign Origin is 403 and a Host that names another
   host is 421, on every route of the router (read from partd/api.c, so a
   new route cannot escape); nothing changes;
+- limits: 70 event followers: 64 stream, the others get 503 with
+  Retry-After, and other requests are answered meanwhile;
 - files: partd refuses to start on a state or partitions directory that
   others may write, that another user owns, or that is a link, and on a
   token file that others may read, that another user owns, or whose token
@@ -90,6 +92,40 @@ def tokens(R, partd):
         R.check("a body announced without a token: 401 before any byte of it (%.2f s)" %
                 (time.monotonic() - t), head.startswith(b"HTTP/1.1 401"), repr(head[:80]),
                 group="tokens")
+
+
+def followers(R, partd, n=70, cap=64):
+    """n event followers: cap of them stream, the others get 503 with
+    Retry-After (not a silent stream that never moves), and partd answers
+    everyone else meanwhile."""
+    socks, statuses = [], []
+    try:
+        for _ in range(n):
+            sock = socket.create_connection(("127.0.0.1", partd.port), timeout=5)
+            sock.sendall(b"GET /v1/events?follow=1 HTTP/1.1\r\n" + host_header(partd.port) +
+                         ("Authorization: Bearer %s\r\n\r\n" % partd.token).encode())
+            socks.append(sock)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            statuses.append(head)
+        ok = sum(h.startswith(b"HTTP/1.1 200") for h in statuses)
+        busy = [h for h in statuses if h.startswith(b"HTTP/1.1 503")]
+        R.check("%d followers: %d stream, %d get 503" % (n, cap, n - cap),
+                ok == cap and len(busy) == n - cap, "200: %d, 503: %d" % (ok, len(busy)),
+                group="limits")
+        R.check("the 503s say Retry-After and too-many-followers",
+                busy and all(b"Retry-After: " in h and b"too-many-followers" in h for h in busy),
+                repr(busy[:1])[:300], group="limits")
+        rep = partd.request("GET", "/v1/partitions/prod")
+        R.check("with every follower's place taken, GETs still answer: 200", rep.status == 200,
+                "got %d" % rep.status, group="limits")
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def browsers(R, partd):
@@ -224,6 +260,7 @@ def main():
     def body():
         tokens(R, partd)
         browsers(R, partd)
+        followers(R, partd)
 
     return session(R, partd, body, "partd starts", "partd stops with status 0")
 

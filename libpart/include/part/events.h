@@ -41,6 +41,8 @@ size_t part_events_since(struct part_events *ev, uint64_t after, struct part_eve
 /* The seq of the newest event (0 when none). */
 uint64_t part_events_last(struct part_events *ev);
 
+#define PART_EVENTS_SUBSCRIBERS_MAX 64 /* subscribers at once */
+
 /* Subscribes fn; returns a handle for part_events_unsubscribe(), or -1. */
 int part_events_subscribe(struct part_events *ev, part_events_fn fn, void *opaque);
 void part_events_unsubscribe(struct part_events *ev, int handle);
