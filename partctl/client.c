@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include <part/text.h>
+
 #include "client.h"
 
 #define CLIENT_REPLY_MAX (16u << 20) /* replies are small; this only stops a runaway */
@@ -422,7 +424,10 @@ void client_print_problem(const json_t *problem, long status, FILE *f)
     const char *detail = json_string_value(json_object_get(problem, "detail"));
     const char *field = json_string_value(json_object_get(problem, "field"));
 
-    fprintf(f, "partctl: %s (HTTP %ld)\n", detail ? detail : "request failed", status);
+    char a[1024], b[512];
+
+    fprintf(f, "partctl: %s (HTTP %ld)\n",
+            detail ? part_text_escape(detail, a, sizeof(a)) : "request failed", status);
     if (field && field[0])
-        fprintf(f, "partctl: field: %s\n", field);
+        fprintf(f, "partctl: field: %s\n", part_text_escape(field, b, sizeof(b)));
 }

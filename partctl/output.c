@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <part/size.h>
+#include <part/text.h>
 
 #include "output.h"
 
@@ -56,6 +57,15 @@ void table_cell(struct table *t, const char *fmt, ...)
     va_end(ap);
     if (r < 0)
         oom();
+    if (part_text_has_controls(s)) { /* a reply's text put in as it came */
+        size_t len = 4 * (size_t)r + 1;
+        char *clean = malloc(len);
+        if (!clean)
+            oom();
+        part_text_escape(s, clean, len);
+        free(s);
+        s = clean;
+    }
     t->cells[t->n++] = s;
 }
 
@@ -133,7 +143,7 @@ const char *output_value(const json_t *v, char *buf, size_t len)
         if (end > buf && end[-1] == '.')
             *--end = '\0';
     } else if (json_is_string(v)) {
-        snprintf(buf, len, "%s", json_string_value(v));
+        part_text_escape(json_string_value(v), buf, len); /* partd's words, or a guest's */
     } else if (json_is_boolean(v)) {
         snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
     } else if (json_is_array(v) || json_is_object(v)) {
@@ -186,7 +196,9 @@ const char *output_status(const json_t *s, char *buf, size_t len)
         status = "nothing to apply";
     else if (strcmp(status, "not-tried") == 0)
         status = "not tried (an earlier change failed)";
-    snprintf(buf, len, "%s%s%s", status, has_detail ? ": " : "", has_detail ? detail : "");
+    char clean[512];
+    snprintf(buf, len, "%s%s%s", status, has_detail ? ": " : "",
+             has_detail ? part_text_escape(detail, clean, sizeof(clean)) : "");
     return buf;
 }
 

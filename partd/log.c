@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <part/text.h>
+
 #include "log.h"
 
 static bool journal;
@@ -19,9 +21,13 @@ void log_part(enum part_log_level level, const char *message, void *opaque)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
     static const int priorities[] = {3, 4, 6, 7}; /* syslog's err, warning, info, debug */
+    char clean[4096];
     (void)opaque;
     if ((int)level > max_level)
         return;
+    /* names, libvirt's and guests' words: no line or escape sequence of theirs */
+    if (part_text_has_controls(message))
+        message = part_text_escape(message, clean, sizeof(clean));
     if (journal)
         fprintf(stderr, "<%d>%s\n", priorities[level], message);
     else

@@ -15,6 +15,8 @@ allowed origin and host name. From a client on loopback:
   new route cannot escape); nothing changes;
 - limits: 70 event followers: 64 stream, the others get 503 with
   Retry-After, and other requests are answered meanwhile;
+- output: control characters from outside (a profile's key, a request's
+  policy name) reach partd's log and partctl's output escaped;
 - files: partd refuses to start on a state or partitions directory that
   others may write, that another user owns, or that is a link, and on a
   token file that others may read, that another user owns, or whose token
@@ -24,9 +26,11 @@ allowed origin and host name. From a client on loopback:
 Prints "N passed, N failed"; exit 1 on any failure."""
 
 import os
+import json
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import time
 
@@ -126,6 +130,26 @@ def followers(R, partd, n=70, cap=64):
     finally:
         for sock in socks:
             sock.close()
+
+
+ESC = "\x1b[2J\x1b]0;owned\x07\u009b1m"  # clear screen, set title, C1 CSI
+
+
+def output(R, partd, partctl):
+    """Text from outside reaches terminals and logs with its control
+    characters escaped: partd's log of a profile that has them, and
+    partctl's printing of a problem that echoes them."""
+    log = open(partd.log, encoding="utf-8", errors="replace").read()
+    R.check("partd's log: the bad profile's key is logged escaped (\\x1b[2J...)",
+            "\\x1b[2J" in log and "\x1b" not in log and "\x07" not in log, log[-400:],
+            group="output")
+    env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % partd.port,
+               PARTD_TOKEN=partd.token)
+    r = subprocess.run([partctl, "policy", "p" + ESC], capture_output=True, env=env, timeout=30)
+    err = r.stderr.decode("utf-8", "replace")
+    R.check("partctl: a problem echoing the request's control characters is printed escaped",
+            r.returncode != 0 and "\\x1b[2J" in err and "\x1b" not in err and
+            "\u009b" not in err and "\x07" not in err, repr(err)[:300], group="output")
 
 
 def browsers(R, partd):
@@ -247,20 +271,24 @@ def files(R, binary):
 
 
 def main():
-    if len(sys.argv) < 2:
-        print("usage: security.py PARTD", file=sys.stderr)
+    if len(sys.argv) < 3:
+        print("usage: security.py PARTD PARTCTL", file=sys.stderr)
         return 2
-    binary = sys.argv[1]
+    binary, partctl = sys.argv[1], sys.argv[2]
     R = Results("security")
     files(R, binary)
     partd = Partd(binary, token=TOKEN,
                   extra={"allowed_origins": [ORIGIN], "host_names": [HOST_NAME]})
     os.chmod(partd.parts_dir, 0o755)
+    with open(os.path.join(partd.parts_dir, "evil.json"), "w") as f:
+        json.dump({"name": "evil", ESC: 1, "processors": {"initial": 1},
+                   "memory": {"initial": 512}}, f)
 
     def body():
         tokens(R, partd)
         browsers(R, partd)
         followers(R, partd)
+        output(R, partd, partctl)
 
     return session(R, partd, body, "partd starts", "partd stops with status 0")
 
