@@ -127,3 +127,13 @@ size_t golden_check_passes(const char *dir, size_t min_files, void (*check)(cons
     golden_free_list(paths, n);
     return n;
 }
+
+void golden_write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}

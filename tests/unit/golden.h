@@ -12,6 +12,9 @@ struct part_error;
  * (which may be NULL) is its length. Fails the test if path cannot be read. */
 char *golden_read_file(const char *path, size_t *ret_len);
 
+/* Writes text to dir/name, failing the test when it cannot. */
+void golden_write_file(const char *dir, const char *name, const char *text);
+
 /* Returns the content of path without its trailing newlines (free() it). */
 char *golden_read_text(const char *path);
 

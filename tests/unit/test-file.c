@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "file.h"
+#include "golden.h"
 
 struct fixture {
     char dir[64];
@@ -39,16 +40,6 @@ static int teardown(void **state)
         return -1;
     free(fx);
     return 0;
-}
-
-static void put(const char *dir, const char *name, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
 }
 
 /* The text of dir/name, or "" when it cannot be read. */
@@ -105,7 +96,7 @@ static void test_write_atomic_planted_links(void **state)
     struct part_error err = {0};
     char path[128], victim[128], link[160];
 
-    put(fx->dir, "victim", "precious");
+    golden_write_file(fx->dir, "victim", "precious");
     snprintf(victim, sizeof(victim), "%s/victim", fx->dir);
     snprintf(path, sizeof(path), "%s/state.json", fx->dir);
     assert_int_equal(symlink(victim, path), 0);
@@ -135,12 +126,12 @@ static void test_remove_stale_tmp(void **state)
 {
     struct fixture *fx = *state;
 
-    put(fx->dir, ".prod.json.Ab12Cd", "{\"half\":");
-    put(fx->dir, "prod.json.tmp.4242", "{");
-    put(fx->dir, "prod.json", "{}");
-    put(fx->dir, "keep.tmp.txt", "not ours");
-    put(fx->dir, ".hidden", "not ours");
-    put(fx->dir, ".notes.txt.Ab12Cd", "not ours");
+    golden_write_file(fx->dir, ".prod.json.Ab12Cd", "{\"half\":");
+    golden_write_file(fx->dir, "prod.json.tmp.4242", "{");
+    golden_write_file(fx->dir, "prod.json", "{}");
+    golden_write_file(fx->dir, "keep.tmp.txt", "not ours");
+    golden_write_file(fx->dir, ".hidden", "not ours");
+    golden_write_file(fx->dir, ".notes.txt.Ab12Cd", "not ours");
     assert_int_equal(part_dir_remove_stale_tmp(fx->dir), 2);
     assert_int_equal(entries(fx->dir), 4);
     assert_string_equal(text_of(fx->dir, "prod.json"), "{}");

@@ -16,20 +16,12 @@
 
 #include <part/part.h>
 
+#include "golden.h"
+
 struct fixture {
     char dir[64];
     struct part_mgr *mgr;
 };
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static const char node_xml[] =
     "<node><cpu><mhz>3000</mhz><model>x86_64</model><active>8</active><nodes>1</nodes>"
@@ -143,10 +135,10 @@ static int setup(void **state)
     assert_non_null(mkdtemp(fx->dir));
     snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
     mkdir(sub, 0755);
-    write_file(fx->dir, "cpc.xml", node_xml);
-    write_file(fx->dir, "partd.json", partd_json);
-    write_file(fx->dir, "partitions.d/prod.json", prod_json);
-    write_file(fx->dir, "partitions.d/test.json", test_json);
+    golden_write_file(fx->dir, "cpc.xml", node_xml);
+    golden_write_file(fx->dir, "partd.json", partd_json);
+    golden_write_file(fx->dir, "partitions.d/prod.json", prod_json);
+    golden_write_file(fx->dir, "partitions.d/test.json", test_json);
     assert_int_equal(mgr_open_dir(fx), 0);
     *state = fx;
     return 0;
@@ -388,9 +380,9 @@ static void test_stale_temporary_files_removed(void **state)
     /* what a partd killed in the middle of an atomic write leaves behind */
     part_mgr_close(fx->mgr);
     fx->mgr = NULL;
-    write_file(fx->dir, "partitions.d/prod.json.tmp.4242", "{\"half\":");
-    write_file(fx->dir, "state/state.json.tmp.17", "{");
-    write_file(fx->dir, "partitions.d/keep.tmp.txt", "not ours");
+    golden_write_file(fx->dir, "partitions.d/prod.json.tmp.4242", "{\"half\":");
+    golden_write_file(fx->dir, "state/state.json.tmp.17", "{");
+    golden_write_file(fx->dir, "partitions.d/keep.tmp.txt", "not ours");
     assert_int_equal(mgr_open_dir(fx), 0);
     snprintf(path, sizeof(path), "%s/partitions.d/prod.json.tmp.4242", fx->dir);
     assert_int_equal(access(path, F_OK), -1);
@@ -405,10 +397,10 @@ static void test_reload(void **state)
     struct fixture *fx = *state;
     struct part_error err = {0};
     char path[128];
-    write_file(fx->dir, "partitions.d/extra.json",
-               "{\"name\": \"extra\", \"processors\": {\"initial\": 1},"
-               " \"memory\": {\"initial\": \"1GiB\"}}");
-    write_file(fx->dir, "partitions.d/broken.json", "{");
+    golden_write_file(fx->dir, "partitions.d/extra.json",
+                      "{\"name\": \"extra\", \"processors\": {\"initial\": 1},"
+                      " \"memory\": {\"initial\": \"1GiB\"}}");
+    golden_write_file(fx->dir, "partitions.d/broken.json", "{");
     snprintf(path, sizeof(path), "%s/partitions.d/test.json", fx->dir);
     unlink(path);
     assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
@@ -429,21 +421,21 @@ static int setup_demand(void **state, const char *policy)
     assert_non_null(mkdtemp(fx->dir));
     snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
     mkdir(sub, 0755);
-    write_file(fx->dir, "cpc.xml", node_xml);
+    golden_write_file(fx->dir, "cpc.xml", node_xml);
     snprintf(conf, sizeof(conf),
              "{ \"uri\": \"test:cpc.xml\", \"state_dir\": \"state\", \"interval\": 0.1,"
              " \"policies_dir\": \"%s/tests/unit/manager\", \"policy\": \"%s\","
              " \"cpc\": { \"host_reserved_cpus\": 2, \"host_reserved_memory\": \"2GiB\" } }\n",
              getenv("PART_SRCDIR") ? getenv("PART_SRCDIR") : "..", policy);
-    write_file(fx->dir, "partd.json", conf);
-    write_file(fx->dir, "partitions.d/busy.json",
-               "{ \"name\": \"busy\", \"processors\": { \"initial\": 4 },"
-               " \"weight\": { \"initial\": 100, \"min\": 50, \"max\": 400 },"
-               " \"memory\": { \"initial\": \"1GiB\" }, \"autostart\": true }\n");
-    write_file(fx->dir, "partitions.d/idle.json",
-               "{ \"name\": \"idle\", \"processors\": { \"initial\": 4 },"
-               " \"weight\": { \"initial\": 300, \"min\": 50, \"max\": 400 },"
-               " \"memory\": { \"initial\": \"1GiB\" }, \"autostart\": true }\n");
+    golden_write_file(fx->dir, "partd.json", conf);
+    golden_write_file(fx->dir, "partitions.d/busy.json",
+                      "{ \"name\": \"busy\", \"processors\": { \"initial\": 4 },"
+                      " \"weight\": { \"initial\": 100, \"min\": 50, \"max\": 400 },"
+                      " \"memory\": { \"initial\": \"1GiB\" }, \"autostart\": true }\n");
+    golden_write_file(fx->dir, "partitions.d/idle.json",
+                      "{ \"name\": \"idle\", \"processors\": { \"initial\": 4 },"
+                      " \"weight\": { \"initial\": 300, \"min\": 50, \"max\": 400 },"
+                      " \"memory\": { \"initial\": \"1GiB\" }, \"autostart\": true }\n");
     /* pool 6: busy is entitled to 6 x 100/400 = 1.5, idle to 4 (its 4 online
      * processors), which leaves busy 2; busy wants 3.5, idle 0.1 */
     demand_set(0, "busy", 3.5);
