@@ -658,16 +658,20 @@ def check6_demo(t):
         during = [(a, o) for ts, a, o in samples if ts > t_down]
         # the counters of a second are not read at one instant: a second next
         # to one where other processes held the pool CPU is not judged either
-        judged = [a for i, (a, o) in enumerate(during)
-                  if all(q < QUIET for _, q in during[max(0, i - 1):i + 2])]
+        quiet = [a for i, (a, o) in enumerate(during)
+                 if all(q < QUIET for _, q in during[max(0, i - 1):i + 2])]
+        # and a second is judged with the next one: the counters of one
+        # second read late give a dip and a spike above what a can use
+        # (0.31 then 2.48 cores of 2 vCPUs); starvation lasts the reboot
+        judged = [(x + y) / 2 for x, y in zip(quiet, quiet[1:])] or quiet
         series = " ".join("%.2f%s" % (a, "" if o < QUIET else "(other %.2f)" % o)
                           for a, o in during)
         what = ("a's delivered CPU never drops while b reboots: before %s cores, during min %s "
-                "(want >= before - 0.1); a per second from deactivate (other processes' use of "
+                "over 2 s (want >= before - 0.1); a per second from deactivate (other processes' use of "
                 "the pool CPU when over %.2f): %s" % (
                     "%.2f" % base if base is not None else "-",
                     "%.2f" % min(judged) if judged else "-", QUIET, series))
-        if base is None or len(judged) < len(during) / 2:
+        if base is None or len(quiet) < len(during) / 2:
             R.skip(what, "other processes of the host used the pool CPU in most seconds", group="6")
         else:
             R.check(what, min(judged) >= base - 0.1, group="6")
