@@ -87,7 +87,7 @@ void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
     for (size_t i = 0; i < mgr->cpc->n && !p; i++)
         if (strcmp(mgr->cpc->parts[i]->profile->domain_name, e->domain) == 0)
             p = mgr->cpc->parts[i];
-    if (!p)
+    if (!p || !mgr->hv) /* no backend now: reconnecting reconciles anyway */
         return;
     if (e->event == PART_HV_EVENT_STOPPED && p->active) {
         struct part_hv_domain d;
@@ -99,6 +99,11 @@ void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
         mgr_note(mgr, PART_LOG_WARNING, "stopped", p->profile->name, "backend",
                  "domain %s stopped outside partd", e->domain);
     } else if (e->event == PART_HV_EVENT_STARTED && !p->active) {
+        /* a start queued before partd's own deactivation is stale: the
+         * domain must run now (as a stop above must still hold) */
+        struct part_hv_domain d;
+        if (part_hv_lookup(mgr->hv, e->domain, &d, NULL) < 0 || !d.active)
+            return;
         part_cpc_set_active(mgr->cpc, p, true);
         mgr_read_back(mgr, p, 0, NULL);
         mgr_apply_weight_cap(mgr, p);
