@@ -36,8 +36,8 @@ struct pending {
     char *body;
     size_t len;
     bool too_large;
-    bool admitted, rejected;        /* by admit(): a route and the right to call it */
-    const struct http_route *route; /* the route, once admitted */
+    bool rejected;                  /* answered by admit() with a refusal */
+    const struct http_route *route; /* the route, once admit() let the request in */
     char name[PART_NAME_MAX + 1];   /* the route's {name} */
 };
 
@@ -263,6 +263,14 @@ static bool type_ok(struct MHD_Connection *c, size_t len)
     return n == 16 && strncasecmp(t, "application/json", 16) == 0;
 }
 
+/* Whether sa (AF_INET or AF_INET6) is a loopback address. */
+static bool addr_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24 == 127;
+}
+
 static bool listed(char *const *list, const char *s)
 {
     for (; list && *list; list++)
@@ -294,11 +302,8 @@ static bool host_ok(const struct http_server *s, struct MHD_Connection *c)
     snprintf(want, sizeof(want), ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
     if (strcasecmp(host, want) == 0)
         return true;
-    bool loopback = ss.ss_family == AF_INET6
-                        ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
-                        : ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24 == 127;
     snprintf(want, sizeof(want), "localhost:%s", port);
-    if (loopback && strcasecmp(host, want) == 0)
+    if (addr_loopback((struct sockaddr *)&ss) && strcasecmp(host, want) == 0)
         return true;
     /* a configured name, with this port or as written */
     const char *colon = strrchr(host, ':');
@@ -423,7 +428,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
          * a body are answered when complete, which keeps the connection. */
         if (has_body(c) && !admit(s, &r, p, &ret))
             return ret;
-        p->admitted = p->route != NULL;
         return MHD_YES;
     }
     if (p->rejected) { /* answered already; what still comes is dropped */
@@ -445,7 +449,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *data_size = 0;
         return MHD_YES;
     }
-    if (!p->admitted && !admit(s, &r, p, &ret))
+    if (!p->route && !admit(s, &r, p, &ret))
         return ret;
     return dispatch(&r, p);
 }
@@ -471,14 +475,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg(PART_LOG_DEBUG, "http: %s", buf);
 }
 
-/* Opens a listening socket for "unix:/path" or "HOST:PORT"; sets *loopback. */
-static int listen_socket(const char *addr, bool *loopback, struct part_error *err)
+/* Opens a listening socket for "unix:/path" or "HOST:PORT". */
+static int listen_socket(const char *addr, struct part_error *err)
 {
     int fd = -1;
     if (strncmp(addr, "unix:", 5) == 0) {
         struct sockaddr_un sun = {.sun_family = AF_UNIX};
         snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
-        *loopback = true;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         unlink(sun.sun_path);     /* a stale socket from an earlier run */
         mode_t old = umask(0177); /* created 0600: only the owner may talk to partd */
@@ -503,10 +506,6 @@ static int listen_socket(const char *addr, bool *loopback, struct part_error *er
     int one = 1;
     if (fd >= 0)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (ai->ai_family == AF_INET)
-        *loopback = (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127;
-    else
-        *loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
     int r = fd < 0 ? -1 : bind(fd, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
     if (r < 0 || listen(fd, 128) < 0)
@@ -558,18 +557,8 @@ int http_listen(const struct part_config *cfg, const char *token, struct http_se
         goto fail;
     }
     for (char **l = cfg->listen; *l && s->n < 16; l++) {
-        bool loopback = false;
-        int fd = listen_socket(*l, &loopback, err);
-        if (fd < 0) {
-            r = fd;
-            goto fail;
-        }
-        s->fds[s->n] = fd;
-        s->addrs[s->n] = strdup(*l);
-        if (strncmp(*l, "unix:", 5) == 0)
-            s->unix_paths[s->n] = strdup(*l + 5);
-        s->n++;
-        if (!s->unix_paths[s->n - 1] && !token) {
+        bool tcp = strncmp(*l, "unix:", 5) != 0;
+        if (tcp && !token) { /* refused before it is bound */
             r = part_error_set(err, -EPERM, "token_file",
                                "listen: %s: a TCP listener needs a token, on loopback too (any "
                                "local user reaches it): set token_file, or listen on a UNIX "
@@ -577,6 +566,16 @@ int http_listen(const struct part_config *cfg, const char *token, struct http_se
                                *l);
             goto fail;
         }
+        int fd = listen_socket(*l, err);
+        if (fd < 0) {
+            r = fd;
+            goto fail;
+        }
+        s->fds[s->n] = fd;
+        s->addrs[s->n] = strdup(*l);
+        if (!tcp)
+            s->unix_paths[s->n] = strdup(*l + 5);
+        s->n++;
     }
     *ret = s;
     return 0;

@@ -321,12 +321,11 @@ class Partd:
             cfg["policy"] = policy
         if interval:
             cfg["interval"] = interval
-        if token:  # always, as a user would
-            tf = os.path.join(self.tmp, "token")
-            with open(tf, "w") as f:
-                f.write(token + "\n")
-            os.chmod(tf, 0o600)
-            cfg["token_file"] = tf
+        tf = os.path.join(self.tmp, "token")  # as a user would: 0600
+        with open(tf, "w") as f:
+            f.write(token + "\n")
+        os.chmod(tf, 0o600)
+        cfg["token_file"] = tf
         cfg.update(extra or {})
         write_json(self.config, cfg)
 
