@@ -1,0 +1,60 @@
+"""What every attack test of tests/security/ shares: the token, origin and
+host name its partd is started with, the route list read from the router,
+what an attack must not change, and the checks of a refusal."""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from partdtest import SRC, Partd  # noqa: E402
+
+TOKEN = "security-test-token-0123456789"
+ORIGIN = "https://console.example:7480"
+HOST_NAME = "partd.example"
+
+
+def routes(public=None):
+    """(method, path) of every route of partd/api.c, {name} as prod; only
+    the public (True) or the guarded (False) ones when public is given."""
+    text = open(os.path.join(SRC, "partd", "api.c")).read()
+    found = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*(true|false)', text)
+    return [(m, p.replace("{name}", "prod")) for m, p, pub in found
+            if public is None or (pub == "true") == public]
+
+
+def state(partd):
+    """What an attack must not change: the partitions as partd shows them
+    and the files of the partitions directory."""
+    parts = {n: (p["state"], p["processors"]["online"], p["weight"]) for n, p in
+             partd.partitions().items()}
+    files = {}
+    for f in sorted(os.listdir(partd.parts_dir)):
+        with open(os.path.join(partd.parts_dir, f), "rb") as fh:
+            files[f] = fh.read()
+    return parts, files
+
+
+def problem(R, label, rep, status, ptype, group="browsers"):
+    j = rep.json or {}
+    return R.check("%s: %d %s" % (label, status, ptype),
+                   rep.status == status and j.get("type", "").endswith("/" + ptype),
+                   "got %d %s" % (rep.status, (rep.body or b"")[:200]), group=group)
+
+
+def refused_start(R, binary, label, prepare, expect, group="files"):
+    """partd must refuse to start on a configuration prepare(partd) left,
+    exit non-zero, and say expect in its log."""
+    partd = Partd(binary, token=TOKEN)
+    try:
+        prepare(partd)
+        why = partd.start(timeout=10)
+        log = partd.log_tail(40)
+        R.check("%s: partd refuses to start" % label, why is not None and not partd.running(),
+                why or "it started", group=group)
+        R.check("%s: the log says %r" % (label, expect), expect in log, log[-600:],
+                group=group)
+    finally:
+        partd.cleanup()
+
+
