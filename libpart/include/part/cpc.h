@@ -30,6 +30,9 @@ struct part_backend_status {
 struct part_partition {
     struct part_profile *profile; /* owned: the definition the next activation uses */
     bool active;
+    /* partd asked the guest to shut down and waits for it (without the
+     * manager's lock): still active, but no other mutation may touch it */
+    bool deactivating;
     /* running values; meaningful while active */
     unsigned processors; /* online logical processors */
     unsigned weight;
