@@ -90,7 +90,7 @@ int part_config_default(const char *dir, struct part_config **ret)
     c->interval = 2.0;
     /* what fits the usual 1,024 descriptors, with room for libvirt's */
     c->limits =
-        (struct part_limits){.unix_connections = 256, .tcp_connections = 512, .tcp_per_ip = 64};
+        (struct part_limits){.unix_connections = 256, .tcp_connections = 512, .tcp_per_ip = 128};
     c->cpc.host_reserved_memory = 1024;
     c->cpc.cpu_overcommit = 4.0;
     c->cpc.memory_overcommit = 1.0;

@@ -200,6 +200,8 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
     };
     unsigned status = 502;
     const char *type = "backend-failed";
+    if (error == -ECANCELED) /* a wait that partd's stop ended: partd is going away */
+        error = -ENOTCONN;
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].error == error) {
             status = map[i].status;
