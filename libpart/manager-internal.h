@@ -9,7 +9,10 @@
  *   manager-reload.c     re-reading the partitions directory (SIGHUP)
  *   manager-resize.c     the resize path: request, check, apply, changes
  * Mutations run under mgr->lock: check everything, apply through the
- * backend, record what the backend confirmed, persist, publish a snapshot. */
+ * backend, record what the backend confirmed, persist, publish a snapshot.
+ * Nothing waits for a guest under it: a deactivation asks under the lock,
+ * waits without it (the partition marked deactivating), and ends under it.
+ * Readers (part_mgr_snapshot(), the plan, the policy) never take it. */
 #pragma once
 
 #include <pthread.h>

@@ -94,10 +94,8 @@ static void mgr_deactivated(struct part_mgr *mgr, struct part_partition *p, bool
 /* Destroys p's domain; one that stopped by itself meanwhile is no error. */
 static int mgr_destroy(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
 {
-    struct part_hv_domain d;
     int r = part_hv_deactivate(mgr->hv, p->profile->domain_name, 0, true, err);
-    if (r == -EBUSY && part_hv_lookup(mgr->hv, p->profile->domain_name, &d, NULL) == 0 &&
-        !d.active) {
+    if (r == -EBUSY && part_hv_active(mgr->hv, p->profile->domain_name, NULL) == 0) {
         part_error_clear(err);
         r = 0;
     }
@@ -152,11 +150,9 @@ static int deactivate_wait(struct part_mgr *mgr, const char *name, double deadli
             return -ECANCELED;
         pthread_mutex_lock(&mgr->lock);
         struct part_partition *p = part_cpc_find(mgr->cpc, name);
-        struct part_hv_domain d;
-        int r = p && p->active && mgr->hv
-                    ? part_hv_lookup(mgr->hv, p->profile->domain_name, &d, NULL)
-                    : -ENOTCONN;
-        bool down = !p || !p->active || r == -ENOENT || (r == 0 && !d.active);
+        int r = p && p->active && mgr->hv ? part_hv_active(mgr->hv, p->profile->domain_name, NULL)
+                                          : -ENOTCONN;
+        bool down = !p || !p->active || r == -ENOENT || r == 0;
         pthread_mutex_unlock(&mgr->lock);
         if (down)
             return 1;

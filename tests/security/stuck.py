@@ -379,11 +379,15 @@ def run_deactivate(R, binary, shim):
 def limits(R, partd, per_ip, group="limits"):
     socks = []
     try:
+        # each answered once, so that partd surely counts it, then kept open
+        held = 0
         for _ in range(per_ip):
             s = socket.create_connection(("127.0.0.1", partd.port), timeout=5)
-            s.sendall(b"GET /v1/health HTTP/1.1\r\n")  # never finished
             socks.append(s)
-        time.sleep(0.3)
+            s.sendall(b"GET /v1/health HTTP/1.1\r\n" + host_header(partd.port) + b"\r\n")
+            held += s.recv(4096).startswith(b"HTTP/1.1 200")
+        R.check("one client opens %d TCP connections (kept alive)" % per_ip, held == per_ip,
+                "%d answered" % held, group=group)
         refused = False
         try:
             with socket.create_connection(("127.0.0.1", partd.port), timeout=3) as s:
