@@ -449,9 +449,14 @@ static enum MHD_Result defer(struct http_server *s, struct http_request *r, stru
         waits |= *h == p->route->handler;
     if (!queue_push(s->queue, run_deferred, p, waits)) {
         char detail[160];
-        snprintf(detail, sizeof(detail),
-                 "%d changes are waiting already (the backend may be slow): try again later",
-                 QUEUE_MAX);
+        if (waits)
+            snprintf(detail, sizeof(detail),
+                     "%d deactivations are waiting for their guests already: try again later",
+                     QUEUE_WAITERS);
+        else
+            snprintf(detail, sizeof(detail),
+                     "%d changes are waiting already (the backend may be slow): try again later",
+                     QUEUE_MAX);
         http_reply_problem(&p->req, 503, "too-many-mutations", detail, NULL, NULL);
         MHD_resume_connection(r->conn);
     }
