@@ -49,14 +49,13 @@ struct pending {
     char name[PART_NAME_MAX + 1];   /* the route's {name} */
     /* Handed to the mutation queue, the connection suspended: req is what
      * the handler sees there (its method and url copied), resp and status
-     * its reply, or close when it wanted the connection closed. Written by
-     * the queue before it resumes the connection, read after. */
+     * its reply (none: the connection is closed). Written by the queue
+     * before it resumes the connection, read after. */
     bool deferred;
     struct http_request req;
     char *method, *url;
     struct MHD_Response *resp;
     unsigned status;
-    bool close;
 };
 
 enum MHD_Result http_reply_response(struct http_request *r, unsigned status,
@@ -417,19 +416,17 @@ static bool admit(struct http_server *s, struct http_request *r, struct pending 
 
 /* On the mutation queue: the handler of p's request, or (cancelled: partd
  * stops) a 503; then the connection is resumed, and on_request() queues
- * the reply. */
+ * the reply. p is the HTTP side's again once resumed: not touched after. */
 static void run_deferred(void *arg, bool cancelled)
 {
     struct pending *p = arg;
-    struct http_request *r = &p->req;
+    struct MHD_Connection *c = p->req.conn;
 
     if (cancelled)
-        http_reply_problem(r, 503, "backend-unavailable", "partd is stopping", NULL, NULL);
-    else if (p->route->handler(r) == MHD_NO && !p->resp)
-        p->close = true;
-    if (!p->resp && !p->close)
-        p->close = true; /* no reply could be made (out of memory) */
-    MHD_resume_connection(r->conn);
+        http_reply_problem(&p->req, 503, "backend-unavailable", "partd is stopping", NULL, NULL);
+    else
+        p->route->handler(&p->req);
+    MHD_resume_connection(c);
 }
 
 /* Hands the request r to the mutation queue: the connection is suspended
@@ -463,7 +460,8 @@ static enum MHD_Result defer(struct http_server *s, struct http_request *r, stru
     return MHD_YES;
 }
 
-/* Called again once the mutation queue resumed the connection: its reply. */
+/* Called again once the mutation queue resumed the connection: its reply,
+ * or none (out of memory, or the handler wanted it closed): closed. */
 static enum MHD_Result deferred_reply(struct http_request *r, struct pending *p)
 {
     struct MHD_Response *resp = p->resp;
