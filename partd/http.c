@@ -654,8 +654,8 @@ static int tls_load(struct http_server *s, const struct part_config *cfg, struct
         return r;
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+        MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
     if (!d)
         return part_error_set(err, -EINVAL, "tls_cert",
                               "tls_cert, tls_key: %s, %s: not a PEM certificate and its private "

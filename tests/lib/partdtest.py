@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -173,17 +174,24 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 class Client:
-    """partd's API on 127.0.0.1:port and, when given, its UNIX socket."""
+    """partd's API on 127.0.0.1:port and, when given, its UNIX socket; over
+    HTTPS when cacert (the CA file partd's certificate must chain to) is
+    given."""
 
-    def __init__(self, port, unix_path=None, token=None, host="127.0.0.1"):
+    def __init__(self, port, unix_path=None, token=None, host="127.0.0.1", cacert=None):
         self.host = host
         self.port = port
         self.unix_path = unix_path
         self.token = token
+        self.cacert = cacert
 
     def connection(self, timeout=30, unix=False):
         if unix:
             return UnixHTTPConnection(self.unix_path, timeout=timeout)
+        if self.cacert:
+            ctx = ssl.create_default_context(cafile=self.cacert)
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout,
+                                               context=ctx)
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def request(self, method, path, body=None, auth=True, ctype=ANY, headers=None, conn=None,
@@ -278,11 +286,14 @@ class Partd:
     to tmp/token, 0600), tokens {role: token} the others' (tmp/token-ROLE;
     a role given None has none), each made up unless given. self.token is
     the admin's, which self.client and the request methods send;
-    as_role(role) is a client with another role's. partd's output goes to
+    as_role(role) is a client with another role's. With cacert (when extra
+    gives tls_cert and tls_key) clients speak HTTPS to the TCP listener,
+    verifying partd's certificate against cacert. partd's output goes to
     tmp/partd.log; its PID to pidfile when given."""
 
     def __init__(self, binary, example="test-cpc", tmp=None, src=SRC, policy=None,
-                 interval=None, token=None, policies=(), extra=None, pidfile=None, tokens=None):
+                 interval=None, token=None, policies=(), extra=None, pidfile=None, tokens=None,
+                 cacert=None):
         self.binary = os.path.abspath(binary)
         self.own_tmp = tmp is None
         # a short directory: the UNIX socket path must fit in 107 bytes
@@ -303,7 +314,8 @@ class Partd:
         self.tokens["admin"] = token or self.tokens["admin"]
         self.tokens.update(tokens or {})
         self.token = self.tokens["admin"]
-        self.client = Client(self.port, self.sock, self.token)
+        self.cacert = cacert
+        self.client = Client(self.port, self.sock, self.token, cacert=cacert)
         self.proc = None
 
         example_dir = os.path.join(src, "examples", example)
@@ -349,7 +361,8 @@ class Partd:
     def as_role(self, role):
         """A Client of this partd (TCP and UNIX socket) sending the token of
         role (None: no token)."""
-        return Client(self.port, self.sock, self.tokens.get(role) if role else None)
+        return Client(self.port, self.sock, self.tokens.get(role) if role else None,
+                      cacert=self.cacert)
 
     def edit_config(self, fn):
         """Calls fn(cfg) on partd.json's contents and writes them back (read
