@@ -590,6 +590,7 @@ int part_config_tokens(const struct part_config *cfg, char tokens[PART_ROLE_N][P
                 goto fail;
             }
     }
+    part_error_clear(err); /* the last file read left its name there */
     return 0;
 fail:
     if (err) /* "FILE: why", with the field it comes from */
@@ -624,6 +625,7 @@ int part_config_tls(const struct part_config *cfg, char **ret_cert, char **ret_k
         goto fail;
     *ret_cert = cert;
     *ret_key = key;
+    part_error_clear(err); /* the files read left their names there */
     return 0;
 fail:
     if (err)

@@ -659,7 +659,8 @@ static int tls_load(struct http_server *s, const struct part_config *cfg, struct
     if (!d)
         return part_error_set(err, -EINVAL, "tls_cert",
                               "tls_cert, tls_key: %s, %s: not a PEM certificate and its private "
-                              "key (run partd -v for GnuTLS's reason)",
+                              "key (or not this certificate's key; partd -v logs GnuTLS's "
+                              "reason)",
                               cfg->tls_cert, cfg->tls_key);
     MHD_stop_daemon(d);
     return 0;

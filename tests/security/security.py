@@ -373,14 +373,14 @@ def files(R, binary):
                   "token_file: unknown field")
     refused_start(R, binary, "a socket_group that does not exist",
                   edit(lambda p, cfg: cfg.update(socket_group="no-such-group-partd")),
-                  "socket_group: no-such-group-partd: no such group")
+                  "error: socket_group: no-such-group-partd: no such group")
 
     def group_without_tokens(p, cfg):
         cfg.pop("tokens")
         cfg.update(listen=["unix:" + p.sock], socket_group="users")
 
     refused_start(R, binary, "a socket_group without tokens (everyone in it would be admin)",
-                  edit(group_without_tokens), "socket_group: users: with no tokens")
+                  edit(group_without_tokens), "error: socket_group: users: with no tokens")
 
 
 def test_group():

@@ -88,8 +88,8 @@ def refusals(R, binary, cert, key):
         refused_start(R, binary, "a listener on 0.0.0.0 without tls_cert",
                       lambda p: p.edit_config(lambda cfg: cfg["listen"].append(
                           "0.0.0.0:%d" % port)),
-                      "0.0.0.0:%d: not a loopback address: a TCP listener others reach needs "
-                      "TLS" % port, group="tls")
+                      "error: listen: 0.0.0.0:%d: not a loopback address: a TCP listener others "
+                      "reach needs TLS" % port, group="tls")
     finally:
         holder.close()
 
@@ -107,7 +107,16 @@ def refusals(R, binary, cert, key):
     refused_start(R, binary, "a TLS key readable by others (0644)", tls(0o644),
                   "mode 0644 gives others read access", group="tls")
     refused_start(R, binary, "a TLS key that is not a key", tls(key_text="not a key\n"),
-                  "not a PEM certificate and its private key", group="tls")
+                  "error: tls_cert, tls_key: %s, " % cert, group="tls")
+    other = os.path.join(os.path.dirname(key), "other-key.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", other], check=True, capture_output=True,
+                   timeout=60)
+    with open(other) as f:
+        other_text = f.read()
+    refused_start(R, binary, "a TLS key that is not the certificate's",
+                  tls(key_text=other_text), "not a PEM certificate and its private key",
+                  group="tls")
 
 
 def refuse_clear_token(R, partctl):
