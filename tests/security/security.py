@@ -161,21 +161,46 @@ def socket_group(R, partd, group):
         socket_members(R, partd, group)
 
 
-# connect to the socket argv[1], send argv[2] as PATCH /v1/partitions/web
-# with the token argv[3]; print the status line, or exit with why not
-CONNECT = """
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-try:
-    s.connect(sys.argv[1])
-except OSError as e:
-    sys.exit(e.strerror)
-body = sys.argv[2].encode()
-head = ("PATCH /v1/partitions/web HTTP/1.0\\r\\nAuthorization: Bearer %s\\r\\n"
-        "Content-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n")
-s.sendall((head % (sys.argv[3], len(body))).encode() + body)
-print(s.recv(100).decode().split("\\r\\n")[0])
-"""
+def as_uid(uid, groups, fn):
+    """fn() in a child process with uid, gid uid and the supplementary
+    groups; returns what it returns (a str), or why it failed. A fork, not
+    an exec: the interpreter may live where uid cannot read."""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(rd)
+        try:
+            os.setgroups(groups)
+            os.setgid(uid)
+            os.setuid(uid)
+            out = fn()
+        except BaseException as e:  # noqa: B902 (everything goes back to the parent)
+            out = "%s: %s" % (type(e).__name__, e)
+        os.write(wr, out.encode())
+        os._exit(0)
+    os.close(wr)
+    with os.fdopen(rd, "rb") as f:
+        out = f.read().decode(errors="replace")
+    os.waitpid(pid, 0)
+    return out
+
+
+def patch_over_unix(path, token, body):
+    """PATCH /v1/partitions/web on the UNIX socket path: the status line, or
+    why connect() failed."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(20)
+    try:
+        s.connect(path)
+    except OSError as e:
+        return e.strerror
+    body = json.dumps(body).encode()
+    s.sendall(("PATCH /v1/partitions/web HTTP/1.0\r\nAuthorization: Bearer %s\r\n"
+               "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" %
+               (token, len(body))).encode() + body)
+    head = s.recv(100).decode(errors="replace")
+    s.close()
+    return head.split("\r\n")[0]
 
 
 def socket_members(R, partd, group):
@@ -183,15 +208,13 @@ def socket_members(R, partd, group):
     it as a supplementary group, an operator's token is served, and the
     change's event names uid 65534 (SO_PEERCRED: the caller, not partd)."""
     os.chmod(partd.tmp, 0o711)  # the way to the socket (tokens and state stay closed)
-    body = json.dumps({"processors": 2, "scope": "running"})
-    for label, extra, want in [("not in socket_group: connect() is refused", [],
-                                "Permission denied"),
-                               ("in socket_group: connects and is served", [group.gr_gid],
-                                " 200 OK")]:
-        r = subprocess.run([sys.executable, "-c", CONNECT, partd.sock, body,
-                            partd.tokens["operator"]], user=65534, group=65534,
-                           extra_groups=extra, capture_output=True, text=True, timeout=30)
-        out = r.stdout + r.stderr
+    body = {"processors": 2, "scope": "running"}
+    for label, groups, want in [("not in socket_group: connect() is refused", [],
+                                 "Permission denied"),
+                                ("in socket_group: connects and is served", [group.gr_gid],
+                                 " 200 OK")]:
+        out = as_uid(65534, groups,
+                     lambda: patch_over_unix(partd.sock, partd.tokens["operator"], body))
         R.check("uid 65534 %s" % label, want in out, out, group="socket")
     ev = [e for e in partd.get("/v1/events")["events"] if e["kind"] == "resized"]
     R.check("its change's event names uid 65534",
