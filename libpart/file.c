@@ -232,25 +232,43 @@ int part_dir_check_private(const char *dir, struct part_error *err)
     return file_check_private(&st, S_IWGRP | S_IWOTH, "chmod go-w it", err);
 }
 
-int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err)
+/* Opens path, a file that holds a secret, for reading: a regular file (not
+ * a link) that partd's user owns and that others may neither read nor
+ * write, nor its group write. Returns the descriptor with its status in
+ * *st, or a negative errno with err saying why. */
+static int file_open_private(const char *path, struct stat *st, struct part_error *err)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    ssize_t n = 0;
-    int r;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), r;
 
     part_error_set_file(err, path);
-    if (fd < 0 || fstat(fd, &st) < 0) {
+    if (fd < 0 || fstat(fd, st) < 0) {
         r = part_error_set(err, -errno, "", "cannot read: %s",
                            errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-        goto out;
+        goto fail;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         r = part_error_set(err, -EPERM, "", "not a regular file");
+        goto fail;
+    }
+    if ((r = file_check_private(st, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
+        goto fail;
+    return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return r;
+}
+
+int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err)
+{
+    struct stat st;
+    ssize_t n = 0;
+    int r, fd = file_open_private(path, &st, err);
+
+    if (fd < 0) {
+        r = fd;
         goto out;
     }
-    if ((r = file_check_private(&st, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
-        goto out;
     n = read(fd, buf, len);
     if (n < 0) {
         r = part_error_set(err, -errno, "", "cannot read: %s", strerror(errno));
@@ -281,5 +299,43 @@ out:
         close(fd);
     if (r < 0)
         memset(buf, 0, len);
+    return r;
+}
+
+int part_file_read_private(const char *path, size_t max, char **ret, size_t *ret_len,
+                           struct part_error *err)
+{
+    struct stat st;
+    int r, fd = file_open_private(path, &st, err);
+    char *buf = NULL;
+    ssize_t n;
+
+    if (fd < 0)
+        return fd;
+    if ((size_t)st.st_size > max) {
+        r = part_error_set(err, -E2BIG, "", "over %zu bytes: refused", max);
+        goto out;
+    }
+    if (!(buf = malloc(max + 1))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    /* one read beyond the size seen: a file that grew since is refused too */
+    n = read(fd, buf, max + 1);
+    if (n < 0 || (size_t)n > max) {
+        r = n < 0 ? part_error_set(err, -errno, "", "cannot read: %s", strerror(errno))
+                  : part_error_set(err, -E2BIG, "", "over %zu bytes: refused", max);
+        goto out;
+    }
+    buf[n] = '\0';
+    *ret = buf;
+    *ret_len = (size_t)n;
+    buf = NULL;
+    r = 0;
+out:
+    if (buf)
+        explicit_bzero(buf, max + 1);
+    free(buf);
+    close(fd);
     return r;
 }

@@ -40,6 +40,13 @@ int part_file_write_atomic(const char *path, const char *data, size_t len, unsig
  * -ENODATA; other characters -EINVAL. err names the file. */
 int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err);
 
+/* Reads a private file (a TLS key) from path into *ret (NUL-terminated,
+ * caller wipes and frees) and its length into *ret_len, checked as
+ * part_file_read_secret() checks a token's file. A file over max bytes is
+ * -E2BIG. err names the file. */
+int part_file_read_private(const char *path, size_t max, char **ret, size_t *ret_len,
+                           struct part_error *err);
+
 /* Checks that dir, a directory partd writes (state, partitions), is one
  * (not a link), is owned by partd's user and is not writable by group or
  * others. Returns 0, or -EPERM (or -errno) with err saying what and why. */

@@ -294,7 +294,7 @@ void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p, const struct 
                 part_setting_set_profile(boot, s, e->running[s]);
         p->profile = boot;
     }
-    r = mgr_activate(mgr, p, "partd", &err);
+    r = mgr_activate(mgr, p, NULL, &err);
     p->profile = real;
     part_profile_free(boot);
     if (r < 0) {

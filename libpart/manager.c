@@ -13,6 +13,8 @@
 #include "file.h"
 #include "manager-internal.h"
 
+const struct part_caller mgr_api_unknown = {.role = PART_ROLE_NONE, .uid = -1};
+
 void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, ...)
 {
     char buf[1024];
@@ -25,18 +27,37 @@ void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, .
     mgr->log(level, buf, mgr->log_opaque);
 }
 
+/* The event and the log line of mgr_note() and mgr_note_caller(). */
+static void mgr_vnote(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                      const char *partition, const char *by, const struct part_caller *caller,
+                      const char *fmt, va_list ap)
+{
+    char buf[320], text[48], who[64] = "";
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (mgr->events)
+        part_events_add(mgr->events, kind, partition, by, caller, "%s", buf);
+    if (caller && caller->role != PART_ROLE_NONE) /* the log names who asked, as the event does */
+        snprintf(who, sizeof(who), ": %s", part_caller_text(caller, text, sizeof(text)));
+    mgr_log(mgr, level, "%s%s%s (by %s%s)", partition ? partition : "", partition ? ": " : "", buf,
+            by, who);
+}
+
 void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
               const char *partition, const char *by, const char *fmt, ...)
 {
-    char buf[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    mgr_vnote(mgr, level, kind, partition, by, NULL, fmt, ap);
     va_end(ap);
-    if (mgr->events)
-        part_events_add(mgr->events, kind, partition, by, "%s", buf);
-    mgr_log(mgr, level, "%s%s%s (by %s)", partition ? partition : "", partition ? ": " : "", buf,
-            by);
+}
+
+void mgr_note_caller(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                     const char *partition, const struct part_caller *caller, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mgr_vnote(mgr, level, kind, partition, "api", caller, fmt, ap);
+    va_end(ap);
 }
 
 double mgr_wall_now(void)

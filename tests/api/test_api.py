@@ -6,7 +6,7 @@ Usage: test_api.py PARTD [PROJECT_SOURCE_DIR]
 
 Copies examples/test-cpc to a temporary directory, starts PARTD there (libvirt's
 test driver, a TCP listener on a free loopback port and a UNIX socket, a bearer
-token) and checks:
+token per role) and checks:
 
   openapi   schemas/openapi.json is sound, and its paths and methods are
             exactly the route table of partd/api.c (both ways)
@@ -17,7 +17,7 @@ token) and checks:
             type and field; every problem is application/problem+json and
             validates against the Problem schema; nothing changed after it
   keepalive several requests (good and bad) on one HTTP/1.1 connection
-  unix      the API over the UNIX socket, created 0600
+  unix      the API over the UNIX socket, created 0660
   rebalancer the policy, the plan, rebalancing, events (JSON and server-sent
             events) and /metrics
   restart   running and profile changes survive a SIGTERM and a restart;
@@ -305,11 +305,21 @@ def section_openapi(env):
             ", ".join("%s %s" % r for r in only_c))
     R.check("routes: every operation of openapi.json is in partd/api.c", not only_spec,
             ", ".join("%s %s" % r for r in only_spec))
-    public = set(re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*true\s*[,}]', text))
+    roles = dict(((m, p), r.lower()) for m, p, r in re.findall(
+        r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*PART_ROLE_([A-Z]+)\s*,', text))
+    R.check("routes: every route of partd/api.c names its role (PART_ROLE_...)",
+            set(roles) == routes, "without: %s" % sorted(routes - set(roles)))
+    public = {r for r, role in roles.items() if role == "none"}
     spec_public = {(m.upper(), t) for t, item in doc["paths"].items() for m, op in item.items()
                    if m in METHODS and op.get("security") == []}
     R.check("routes: the public routes of partd/api.c are the ones without security",
             public == spec_public, "api.c %s, openapi %s" % (sorted(public), sorted(spec_public)))
+    spec_roles = {(m.upper(), t): op.get("x-partd-role", "none") for t, item in doc["paths"].items()
+                  for m, op in item.items() if m in METHODS}
+    differ = sorted("%s %s: api.c %s, openapi %s" % (m, t, roles.get((m, t)), r)
+                    for (m, t), r in spec_roles.items() if roles.get((m, t)) != r)
+    R.check("routes: each route's role in partd/api.c is its x-partd-role in openapi.json",
+            not differ, "; ".join(differ))
 
     # the shipped profiles against the profile schema the API uses
     bad = []
@@ -586,6 +596,8 @@ def section_bad(env):
                    '  "memroy": {"initial": "1GiB"}\n}\n')
     P = "/v1/partitions/prod"
     ok_patch = {"processors": 8}
+    viewer = "Bearer " + env.partd.tokens["viewer"]
+    operator = "Bearer " + env.partd.tokens["operator"]
 
     # (label, method, path, status, problem type, options)
     table = [
@@ -609,6 +621,26 @@ def section_bad(env):
          dict(auth=None)),
         ("no token on DELETE", "DELETE", "/v1/partitions/dev", 401, "unauthorized",
          dict(auth=None)),
+        # roles: a token below the role a request needs (docs/api.md)
+        ("a viewer's PATCH", "PATCH", P, 403, "forbidden-role",
+         dict(auth=viewer, body={"processors": 3, "scope": "running"}, field=None,
+              detail="needs the operator role; this token's role is viewer")),
+        ("an operator's PATCH of the profile (scope both, the default)", "PATCH", P, 403,
+         "forbidden-role", dict(auth=operator, body={"processors": 3},
+                                detail="needs the admin role; this token's role is operator")),
+        ("an operator's PATCH of the weight bounds (scope profile)", "PATCH", P, 403,
+         "forbidden-role", dict(auth=operator, body={"weight_min": 150, "scope": "profile"})),
+        ("an operator's define", "POST", "/v1/partitions", 403, "forbidden-role",
+         dict(auth=operator, body={"name": "x", "processors": {"initial": 1},
+                                   "memory": {"initial": 1024}})),
+        ("an operator's DELETE", "DELETE", "/v1/partitions/dev", 403, "forbidden-role",
+         dict(auth=operator)),
+        ("a viewer's activate", "POST", "/v1/partitions/dev/activate", 403, "forbidden-role",
+         dict(auth=viewer)),
+        ("a viewer's rebalance", "POST", "/v1/rebalance", 403, "forbidden-role",
+         dict(auth=viewer)),
+        ("a viewer's PUT policy", "PUT", "/v1/policy", 403, "forbidden-role",
+         dict(auth=viewer, body={"name": "static"})),
         # routing
         ("unknown route", "GET", "/v1/nothing", 404, "not-found", dict(field=None)),
         ("unknown API version", "GET", "/v2/cpc", 404, "not-found", {}),
@@ -883,8 +915,8 @@ def section_unix(env):
     try:
         st = os.stat(path)
         R.check("unix: the socket exists and is a socket", stat.S_ISSOCK(st.st_mode))
-        R.check("unix: the socket's mode is 0600", stat.S_IMODE(st.st_mode) == 0o600,
-                oct(stat.S_IMODE(st.st_mode)))
+        R.check("unix: the socket's mode is 0660 (its group may connect, with a token)",
+                stat.S_IMODE(st.st_mode) == 0o660, oct(stat.S_IMODE(st.st_mode)))
     except OSError as e:
         R.check("unix: the socket exists", False, str(e))
         return

@@ -17,7 +17,9 @@ still do with the domain afterwards:
   naming the domain and domain.adopt; nothing changes;
 - start: "legacy" is reported (managed_domain "foreign", an event), not
   taken over as it runs, and its activation is 409;
-- routes: no other route adopts a domain, whatever its body says;
+- routes: adopting is the admin's: a viewer's or an operator's define
+  with domain.adopt is 403 forbidden-role, and no other route adopts a
+  domain, whatever its body says, not even with the admin's token;
 - adopt: "spare" adopted by an explicit domain.adopt has its 6 processors
   and 3 GiB still (the refused define asked for 1 and 512 MiB); DELETE
   releases it: it can be adopted again, and a define by its name is still
@@ -121,10 +123,14 @@ def start(R, partd):
 
 
 def other_routes(R, partd):
-    """Only POST /v1/partitions takes a profile: a domain.adopt anywhere
-    else is refused or ignored (a route without a body), and adopts
-    nothing."""
+    """Only POST /v1/partitions takes a profile, and only from an admin: a
+    domain.adopt anywhere else is refused or ignored (a route without a
+    body), and adopts nothing."""
     before = state(partd)
+    for role in ("viewer", "operator"):
+        rep = partd.as_role(role).request("POST", "/v1/partitions", ADOPT_SPARE)
+        problem(R, "adopting spare with the %s role's token" % role, rep, 403, "forbidden-role",
+                group="routes")
     body = {"domain": {"adopt": "spare"}, "name": "spare", "scope": "profile"}
     for method, path in routes():
         if method not in ("POST", "PATCH", "PUT") or (method, path) == ("POST", "/v1/partitions"):

@@ -206,7 +206,7 @@ static void test_resize_running(void **state)
                               .to[PART_SET_WEIGHT] = 400};
     struct part_changes c;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
     assert_int_equal(c.n, 3);
     assert_string_equal(part_setting_name(c.items[0].setting), "processors");
     assert_int_equal(c.items[0].status, PART_CHANGE_APPLIED);
@@ -233,7 +233,7 @@ static void test_resize_checked_before_applied(void **state)
                               .to[PART_SET_PROCESSORS] = 5,
                               .has[PART_SET_MEMORY] = true,
                               .to[PART_SET_MEMORY] = 3072};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), -ERANGE);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), -ERANGE);
     assert_string_equal(err.message, "processors (5) exceeds processors.reserved (4)");
     assert_int_equal(c.n, 0);
     json_t *prod = get(fx, "prod");
@@ -242,18 +242,18 @@ static void test_resize_checked_before_applied(void **state)
 
     struct part_resize w = {
         .scope = PART_SCOPE_BOTH, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 600};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, &c, &err), -ERANGE);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, NULL, &c, &err), -ERANGE);
     assert_string_equal(err.field, "weight");
 
     struct part_resize run = {.scope = PART_SCOPE_RUNNING,
                               .has[PART_SET_PROCESSORS] = true,
                               .to[PART_SET_PROCESSORS] = 2};
-    assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, &c, &err), -EBUSY);
+    assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, NULL, &c, &err), -EBUSY);
     struct part_resize bounds = {.scope = PART_SCOPE_RUNNING,
                                  .has[PART_SET_WEIGHT_MIN] = true,
                                  .to[PART_SET_WEIGHT_MIN] = 10};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, &c, &err), -EINVAL);
-    assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, &c, &err), -ENOENT);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, NULL, &c, &err), -EINVAL);
+    assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, NULL, &c, &err), -ENOENT);
 }
 
 static void test_resize_profile_writes_file(void **state)
@@ -267,7 +267,7 @@ static void test_resize_profile_writes_file(void **state)
     struct part_changes c;
     struct part_error err = {0};
     char path[128];
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
     assert_int_equal(c.n, 2);
     assert_int_equal(c.items[0].status, PART_CHANGE_SAVED);
     snprintf(path, sizeof(path), "%s/partitions.d/prod.json", fx->dir);
@@ -286,23 +286,70 @@ static void test_activate_deactivate_undefine(void **state)
 {
     struct fixture *fx = *state;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_activate(fx->mgr, "test", &err), 0);
-    assert_int_equal(part_mgr_activate(fx->mgr, "test", &err), -EBUSY);
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), -EBUSY);
     json_t *prod = get(fx, "prod");
     /* pool 6 split 300:100, limited by online processors: prod 2, test 1 */
     assert_float_equal(json_real_value(json_object_get(prod, "entitlement")), 2.0, 1e-9);
     json_decref(prod);
-    assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), -EBUSY);
-    int r = part_mgr_deactivate(fx->mgr, "test", false, 1000, &err);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "test", NULL, &err), -EBUSY);
+    int r = part_mgr_deactivate(fx->mgr, "test", false, 1000, NULL, &err);
     if (r < 0)
         print_error("%s\n", err.message);
     assert_int_equal(r, 0);
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, &err), -EBUSY);
-    assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, NULL, &err), -EBUSY);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "test", NULL, &err), 0);
     assert_null(get(fx, "test"));
     char path[128];
     snprintf(path, sizeof(path), "%s/partitions.d/test.json", fx->dir);
     assert_int_equal(access(path, F_OK), -1);
+}
+
+/* The newest event of fx's manager, into *ret. */
+static void last_event(struct fixture *fx, struct part_event *ret)
+{
+    struct part_events *ev = part_mgr_events(fx->mgr);
+    assert_int_equal(part_events_since(ev, part_events_last(ev) - 1, ret, 1), 1);
+}
+
+/* An API caller's change records who: its role, and its uid when known;
+ * partd's own changes and unknown callers record none. */
+static void test_events_name_the_caller(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    const struct part_caller op = {.role = PART_ROLE_OPERATOR, .uid = 1000};
+    const struct part_caller admin = {.role = PART_ROLE_ADMIN, .uid = -1};
+    struct part_event e;
+
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", &op, &err), 0);
+    last_event(fx, &e);
+    assert_string_equal(e.kind, "activated");
+    assert_string_equal(e.by, "api");
+    assert_int_equal(e.caller.role, PART_ROLE_OPERATOR);
+    assert_int_equal(e.caller.uid, 1000);
+    json_t *j = part_event_to_json(&e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "caller"), "role")),
+                        "operator");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "caller"), "uid")),
+                     1000);
+    json_decref(j);
+
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", true, 0, &admin, &err), 0);
+    last_event(fx, &e);
+    assert_string_equal(e.kind, "deactivated");
+    j = part_event_to_json(&e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "caller"), "role")),
+                        "admin");
+    assert_null(json_object_get(json_object_get(j, "caller"), "uid")); /* TCP: unknown */
+    json_decref(j);
+
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), 0);
+    last_event(fx, &e);
+    assert_string_equal(e.by, "api");
+    j = part_event_to_json(&e);
+    assert_null(json_object_get(j, "caller"));
+    json_decref(j);
 }
 
 static void test_define(void **state)
@@ -312,19 +359,19 @@ static void test_define(void **state)
     char name[64];
     static const char body[] = "{\"name\": \"new\", \"processors\": {\"initial\": 1},\n"
                                " \"memory\": {\"initial\": \"1GiB\", \"min\": \"2GiB\"}}";
-    assert_int_equal(part_mgr_define(fx->mgr, body, strlen(body), name, &err), -EINVAL);
+    assert_int_equal(part_mgr_define(fx->mgr, body, strlen(body), NULL, name, &err), -EINVAL);
     assert_int_equal(err.line, 2);
     assert_string_equal(err.field, "memory.min");
     static const char good[] = "{\"name\": \"new\", \"processors\": {\"initial\": 1},"
                                " \"memory\": {\"initial\": \"1GiB\"}}";
     memset(&err, 0, sizeof(err));
-    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), name, &err), 0);
+    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), NULL, name, &err), 0);
     assert_string_equal(name, "new");
-    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), name, &err), -EEXIST);
-    assert_int_equal(part_mgr_activate(fx->mgr, "new", &err), 0);
+    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), NULL, name, &err), -EEXIST);
+    assert_int_equal(part_mgr_activate(fx->mgr, "new", NULL, &err), 0);
     static const char huge[] = "{\"name\": \"huge\", \"processors\": {\"initial\": 1},"
                                " \"memory\": {\"initial\": \"64GiB\"}}";
-    assert_int_equal(part_mgr_define(fx->mgr, huge, strlen(huge), name, &err), -ENOSPC);
+    assert_int_equal(part_mgr_define(fx->mgr, huge, strlen(huge), NULL, name, &err), -ENOSPC);
 }
 
 static void test_restart_restores_running_values(void **state)
@@ -339,10 +386,10 @@ static void test_restart_restores_running_values(void **state)
                               .to[PART_SET_CAP] = 1.5};
     struct part_changes c;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
-    assert_int_equal(part_mgr_activate(fx->mgr, "prod", &err), 0);
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "prod", NULL, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
     /* the test driver forgets everything with its connection: partd's state
      * file brings the partition back with its running values */
     part_mgr_close(fx->mgr);
@@ -364,7 +411,7 @@ static void test_deactivated_stays_down_after_restart(void **state)
     struct fixture *fx = *state;
     struct part_error err = {0};
     /* prod is autostart, but the user deactivated it: a restart keeps it down */
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
     part_mgr_close(fx->mgr);
     fx->mgr = NULL;
     assert_int_equal(mgr_open_dir(fx), 0);
@@ -497,7 +544,7 @@ static void test_rebalance_on_request(void **state)
     json_decref(busy);
     json_decref(plan);
 
-    assert_int_equal(part_mgr_rebalance(fx->mgr, &done, &err), 0);
+    assert_int_equal(part_mgr_rebalance(fx->mgr, NULL, &done, &err), 0);
     json_t *a = json_array_get(json_object_get(done, "actions"), 0);
     assert_non_null(strstr(json_string_value(json_object_get(a, "reason")), "demand"));
     /* the test driver cannot apply weights: recorded, and said so */
@@ -538,15 +585,15 @@ static void test_policy_switch(void **state)
 {
     struct fixture *fx = *state;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", &err), 0);
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", NULL, &err), 0);
     json_t *p = part_mgr_policy_json(fx->mgr);
     assert_string_equal(json_string_value(json_object_get(p, "name")), "auto");
     json_decref(p);
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "nosuch", &err), -ENOENT);
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "static", &err), 0); /* built in */
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "nosuch", NULL, &err), -ENOENT);
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "static", NULL, &err), 0); /* built in */
     assert_true(event_seen(fx, "policy", "api", "auto -> static"));
     /* the switch outlives a restart */
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", &err), 0);
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", NULL, &err), 0);
     part_mgr_close(fx->mgr);
     fx->mgr = NULL;
     assert_int_equal(mgr_open_dir_ops(fx, &demand_ops), 0);
@@ -648,7 +695,7 @@ static int define(struct fixture *fx, const char *body, struct part_error *err)
 {
     char name[PART_NAME_MAX];
     memset(err, 0, sizeof(*err));
-    return part_mgr_define(fx->mgr, body, strlen(body), name, err);
+    return part_mgr_define(fx->mgr, body, strlen(body), NULL, name, err);
 }
 
 /* At start, neither adopted as it runs nor activated as the state file
@@ -663,9 +710,9 @@ static void test_foreign_at_start(void **state)
     assert_string_equal(managed_domain(fx, "prod", &st), "defined");
     assert_string_equal(st, "active");
     assert_true(event_seen(fx, "foreign", "partd", "domain legacy exists and partd did not"));
-    assert_int_equal(part_mgr_activate(fx->mgr, "legacy", &err), -EEXIST);
+    assert_int_equal(part_mgr_activate(fx->mgr, "legacy", NULL, &err), -EEXIST);
     assert_non_null(strstr(err.message, "legacy: a domain of this name exists"));
-    assert_int_equal(part_mgr_undefine(fx->mgr, "legacy", &err), 0);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "legacy", NULL, &err), 0);
     assert_null(get(fx, "legacy"));
     assert_true(event_seen(fx, "undefined", "api", "domain legacy released, left as it is"));
     /* still there, still running: adopted, it is active at once after a restart */
@@ -706,19 +753,19 @@ static void test_foreign_define_refused(void **state)
     assert_int_equal(access(path, F_OK), -1);
     /* adopted: it has its 6 processors and 3 GiB still, so 3 of them fit */
     assert_int_equal(define(fx, adopt, &err), 0);
-    assert_int_equal(part_mgr_activate(fx->mgr, "keep", &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "keep", NULL, &err), 0);
     json_t *j = get(fx, "keep");
     assert_int_equal(geti(j, "processors", "online"), 3);
     json_decref(j);
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "keep", true, 0, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "keep", true, 0, NULL, &err), 0);
     /* released, not undefined: it can be adopted again, and is still not partd's */
-    assert_int_equal(part_mgr_undefine(fx->mgr, "keep", &err), 0);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "keep", NULL, &err), 0);
     assert_true(event_seen(fx, "undefined", "api", "domain spare released"));
     assert_int_equal(define(fx, over, &err), -EEXIST);
     assert_int_equal(define(fx, adopt, &err), 0);
     /* a domain partd defined is undefined with its partition */
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
-    assert_int_equal(part_mgr_undefine(fx->mgr, "prod", &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "prod", NULL, &err), 0);
     assert_true(event_seen(fx, "undefined", "api", "undefined with its domain"));
     static const char again[] =
         "{\"name\": \"again\", \"domain\": {\"adopt\": \"prod\"},"
@@ -755,6 +802,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resize_checked_before_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resize_profile_writes_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activate_deactivate_undefine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_name_the_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_define, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_restores_running_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup, teardown),

@@ -1,9 +1,11 @@
 /* partd.json: the daemon's configuration. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "part/caller.h"
 #include "part/error.h"
 #include "part/profile.h"
 
@@ -31,7 +33,12 @@ struct part_config {
      * the Host header; NULL-terminated */
     char **allowed_origins;
     char **host_names;
-    char *token_file; /* NULL when none */
+    /* who may call: a token file per role (tokens[PART_ROLE_NONE] unused),
+     * NULL for a role without one */
+    char *tokens[PART_ROLE_N];
+    char *socket_group; /* the UNIX sockets' group by name, NULL: partd's own */
+    char *tls_cert;     /* PEM files, both or neither: TCP listeners serve HTTPS */
+    char *tls_key;
     char *state_dir;
     char *partitions_dir;
     char *policies_dir; /* where policy NAME is NAME.json */
@@ -47,14 +54,29 @@ struct part_config {
  * negative errno with err naming file:line:column and field. */
 int part_config_load(const char *path, struct part_config **ret, struct part_error *err);
 
-#define PART_TOKEN_MAX 256 /* a bearer token's bytes, its NUL included */
+#define PART_TOKEN_MAX    256         /* a bearer token's bytes, its NUL included */
+#define PART_TLS_FILE_MAX (64 * 1024) /* a TLS key file's bytes */
 
-/* Reads cfg's token file into buf (PART_TOKEN_MAX bytes): its first line,
- * visible ASCII. The file must be partd's user's, a regular file, closed to
- * others (mode 0600 or 0640): else refused with the reason. Returns 0, or a
- * negative errno with err naming the file. */
-int part_config_token(const struct part_config *cfg, char buf[PART_TOKEN_MAX],
-                      struct part_error *err);
+/* Reads the token file of each role cfg names into tokens[role] (the file's
+ * first line, visible ASCII); "" for a role without one. Each file must be
+ * partd's user's, a regular file, closed to others (mode 0600 or 0640):
+ * else refused with the reason; a token over 255 bytes is refused, not
+ * cut. Two roles with the same token are refused (-EINVAL): a token must
+ * say which role it carries. Returns 0, or a negative errno with err naming
+ * the file and the field (tokens.ROLE). */
+int part_config_tokens(const struct part_config *cfg, char tokens[PART_ROLE_N][PART_TOKEN_MAX],
+                       struct part_error *err);
+
+/* Whether cfg names a token file for any role. */
+bool part_config_has_tokens(const struct part_config *cfg);
+
+/* Reads cfg's TLS certificate (PEM, with its chain) and private key into
+ * *ret_cert and *ret_key (NUL-terminated; the caller frees both and wipes
+ * the key), or NULLs when cfg has none. The key file is checked as token
+ * files are (owner, mode, no link) and limited to PART_TLS_FILE_MAX bytes.
+ * Returns 0, or a negative errno with err naming the file and the field. */
+int part_config_tls(const struct part_config *cfg, char **ret_cert, char **ret_key,
+                    struct part_error *err);
 
 /* Builds the default configuration (what an empty partd.json means) with
  * relative paths resolved against dir. Returns 0 or -ENOMEM. */

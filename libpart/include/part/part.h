@@ -4,6 +4,7 @@
 
 #include "part/error.h"
 #include "part/name.h"
+#include "part/caller.h"
 #include "part/text.h"
 #include "part/setting.h"
 #include "part/size.h"
