@@ -471,6 +471,34 @@ static int domxml_set_balloon(xmlNode *root)
     return 0;
 }
 
+/* partd's mark for partition in <metadata>, which is created when missing;
+ * any element of partd's namespace there (a template made from a domain
+ * partd defined carries one, perhaps for another partition) goes first, so
+ * that the domain bears exactly one mark: the one for the partition that
+ * defines it. */
+static int domxml_set_mark(xmlNode *root, const char *partition)
+{
+    xmlNode *meta = domxml_ensure(root, "metadata", DOMXML_BEFORE_OS), *c, *mark;
+    xmlNs *ns;
+
+    if (!meta)
+        return -ENOMEM;
+    for (c = meta->children; c;) {
+        xmlNode *next = c->next;
+        if (c->type == XML_ELEMENT_NODE && c->ns &&
+            xmlStrEqual(c->ns->href, BAD_CAST PART_DOMXML_MARK_NS)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+        c = next;
+    }
+    if (domxml_add_child(meta, PART_DOMXML_MARK_ELEMENT, &mark) < 0 ||
+        !(ns = xmlNewNs(mark, BAD_CAST PART_DOMXML_MARK_NS, BAD_CAST PART_DOMXML_MARK_PREFIX)))
+        return -ENOMEM;
+    xmlSetNs(mark, ns);
+    return domxml_set_prop(mark, "name", partition);
+}
+
 static int domxml_set_cputune(xmlNode *root, const struct part_profile *p,
                               const struct part_placement *placement, const char *cpuset)
 {
@@ -550,7 +578,8 @@ int part_domxml_build(const struct part_profile *p, const char *domain_type,
         goto out;
     if (domxml_set_vcpu(root, p, cpuset) < 0 ||
         domxml_set_cputune(root, p, placement, cpuset) < 0 ||
-        (p->guest_agent && domxml_set_agent(root) < 0) || domxml_set_balloon(root) < 0)
+        (p->guest_agent && domxml_set_agent(root) < 0) || domxml_set_balloon(root) < 0 ||
+        domxml_set_mark(root, p->name) < 0)
         goto out;
 
     xmlDocDumpFormatMemory(doc, &out, &len, 1);

@@ -95,7 +95,16 @@ int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const struct pa
 int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p, struct part_error *err);
 
 /* manager-reconcile.c */
+/* Whether partd may manage d as p's domain: the administrator adopted it,
+ * or partd defined it for p (its mark names p). */
+bool mgr_domain_ours(const struct part_partition *p, const struct part_hv_domain *d);
+/* Defines (or redefines) p's domain from its profile; -EEXIST, and
+ * p->foreign, when a domain of its name exists that partd did not define. */
 int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err);
+/* Undefines p's domain when partd defined it. An adopted or foreign domain
+ * is released instead: left as it is. Returns 1 when released, 0 when
+ * undefined (or already gone), or an error. */
+int mgr_undefine_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err);
 void mgr_repin_shared(struct part_mgr *mgr);
 void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p);
 int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, uint64_t target,

@@ -184,21 +184,23 @@ int part_mgr_undefine(struct part_mgr *mgr, const char *name, const struct part_
         r = part_error_set(err, -EBUSY, "", "%s is active; deactivate it first", name);
         goto out;
     }
-    if (!p->profile->adopt) {
-        r = part_hv_undefine(mgr->hv, p->profile->domain_name, err);
-        if (r < 0 && r != -ENOENT)
-            goto out;
-    }
+    int released = mgr_undefine_domain(mgr, p, err);
+    if ((r = released) < 0)
+        goto out;
     char *path = mgr_profile_path(mgr, name);
     if (path && unlink(path) < 0 && errno != ENOENT) {
-        r = part_error_set(err, -errno, "", "%s: domain undefined, but %s stays: %s", name, path,
-                           strerror(errno));
+        r = part_error_set(err, -errno, "", "%s: domain %s, but %s stays: %s", name,
+                           released ? "released" : "undefined", path, strerror(errno));
         free(path);
         goto out;
     }
     free(path);
+    if (released)
+        mgr_note_caller(mgr, PART_LOG_INFO, "undefined", name, caller,
+                        "undefined; domain %s released, left as it is", p->profile->domain_name);
+    else
+        mgr_note_caller(mgr, PART_LOG_INFO, "undefined", name, caller, "undefined with its domain");
     r = part_cpc_undefine(mgr->cpc, name, err);
-    mgr_note_caller(mgr, PART_LOG_INFO, "undefined", name, caller, "undefined");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
 #include "part/part.h"
 
@@ -66,6 +67,10 @@ static void build(const struct part_profile *p, const char *type,
     assert_non_null(b->doc);
     b->ctx = xmlXPathNewContext(b->doc);
     assert_non_null(b->ctx);
+    /* partd's mark, p:partition, whatever prefix the document gives it */
+    assert_int_equal(xmlXPathRegisterNs(b->ctx, BAD_CAST "p", BAD_CAST PART_DOMXML_MARK_NS), 0);
+    assert_int_equal(
+        xmlXPathRegisterNs(b->ctx, BAD_CAST "app", BAD_CAST "http://example.org/app/1"), 0);
 }
 
 static void built_free(struct built *b)
@@ -321,6 +326,47 @@ static void test_name_escaped(void **state)
     p->domain_name = strdup("a&b<c>");
     build(p, "kvm", NULL, &b);
     assert_xs(&b, "/domain/name", "a&b<c>");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+/* Every domain partd defines carries its mark, naming the partition (not
+ * the domain: an adopted domain is never defined). */
+static void test_mark(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct built b;
+
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/metadata", 1);
+    assert_count(&b, "/domain/metadata/*", 1);
+    assert_count(&b, "/domain/metadata/p:partition", 1);
+    assert_xs(&b, "/domain/metadata/p:partition/@name", "prod");
+    assert_count(&b, "/domain/metadata/p:partition/@*", 1);
+    assert_non_null(strstr(b.xml, "<partd:partition xmlns:partd=\"" PART_DOMXML_MARK_NS "\""));
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_mark_template(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "template-metadata.xml");
+    struct built b;
+
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/metadata", 1);
+    assert_xs(&b, "/domain/metadata/app:info", "kept");
+    assert_xs(&b, "/domain/metadata/app:info/@tier", "web");
+    /* the copied mark for "other" is gone: one mark, this partition's */
+    assert_count(&b, "//p:*", 1);
+    assert_xs(&b, "/domain/metadata/p:partition/@name", "prod");
+    built_free(&b);
+    /* a template without <metadata> gets one */
+    part_profile_free(p);
+    p = profile_new(PART_MODE_SHARED, "template.xml");
+    build(p, "kvm", NULL, &b);
+    assert_xs(&b, "/domain/metadata/p:partition/@name", "prod");
+    assert_xs(&b, "/domain/description", "web tier");
     built_free(&b);
     part_profile_free(p);
 }
@@ -610,6 +656,8 @@ int main(void)
         cmocka_unit_test(test_dedicated),
         cmocka_unit_test(test_dedicated_template),
         cmocka_unit_test(test_name_escaped),
+        cmocka_unit_test(test_mark),
+        cmocka_unit_test(test_mark_template),
         cmocka_unit_test(test_template_missing),
         cmocka_unit_test(test_template_directory),
         cmocka_unit_test(test_template_not_domain),

@@ -624,6 +624,176 @@ static void test_resize_parse(void **state)
     assert_string_equal(err.field, "cpus");
 }
 
+/*
+ * Domains partd did not define. The host has two: "legacy" runs, and a
+ * profile of its name asks partd to define it (as one defined by an
+ * earlier partd, without marks, would), its state file saying it was
+ * active; "spare" is shut off. A backend that keeps its connection lets
+ * the test start a domain outside partd.
+ */
+static const char foreign_node_xml[] =
+    "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+    "<cpu><mhz>3000</mhz><model>x86_64</model><active>8</active><nodes>1</nodes>"
+    "<sockets>1</sockets><cores>4</cores><threads>2</threads></cpu>"
+    "<memory>16777216</memory>"
+    "<domain type='test'><name>legacy</name><memory unit='GiB'>1</memory>"
+    "<vcpu current='1'>4</vcpu><os><type>hvm</type></os></domain>"
+    "<domain type='test'><name>spare</name><memory unit='GiB'>3</memory>"
+    "<vcpu current='3'>6</vcpu><os><type>hvm</type></os><test:runstate>5</test:runstate>"
+    "</domain></node>\n";
+static struct part_hv_ops keep_ops;
+static struct part_hv *kept_hv;
+
+static int keep_open(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err)
+{
+    int r = part_hv_libvirt_ops.open(uri, read_only, ret, err);
+    if (r == 0 && !read_only)
+        kept_hv = *ret;
+    return r;
+}
+
+static int setup_foreign(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char sub[128];
+    strcpy(fx->dir, "/tmp/part-mgr-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
+    mkdir(sub, 0755);
+    snprintf(sub, sizeof(sub), "%s/state", fx->dir);
+    mkdir(sub, 0700);
+    golden_write_file(fx->dir, "cpc.xml", foreign_node_xml);
+    golden_write_file(fx->dir, "partd.json", partd_json);
+    golden_write_file(fx->dir, "partitions.d/prod.json", prod_json);
+    golden_write_file(fx->dir, "partitions.d/legacy.json",
+                      "{ \"name\": \"legacy\", \"processors\": { \"initial\": 2, \"reserved\": 2 },"
+                      " \"memory\": { \"initial\": \"1GiB\" }, \"autostart\": true }\n");
+    golden_write_file(
+        fx->dir, "state/state.json",
+        "{ \"version\": 1, \"partitions\": { \"legacy\": { \"active\": true,"
+        " \"processors\": 2, \"memory\": 1024, \"weight\": 100, \"cap\": null } } }\n");
+    keep_ops = part_hv_libvirt_ops;
+    keep_ops.open = keep_open;
+    assert_int_equal(mgr_open_dir_ops(fx, &keep_ops), 0);
+    *state = fx;
+    return 0;
+}
+
+static const char *managed_domain(struct fixture *fx, const char *name, const char **state)
+{
+    static char buf[2][32];
+    json_t *j = get(fx, name);
+    assert_non_null(j);
+    snprintf(buf[0], sizeof(buf[0]), "%s", json_string_value(json_object_get(j, "state")));
+    snprintf(buf[1], sizeof(buf[1]), "%s", json_string_value(json_object_get(j, "managed_domain")));
+    json_decref(j);
+    *state = buf[0];
+    return buf[1];
+}
+
+static int define(struct fixture *fx, const char *body, struct part_error *err)
+{
+    char name[PART_NAME_MAX];
+    memset(err, 0, sizeof(*err));
+    return part_mgr_define(fx->mgr, body, strlen(body), NULL, name, err);
+}
+
+/* At start, neither adopted as it runs nor activated as the state file
+ * asks; reported; refused at activation; released by DELETE. */
+static void test_foreign_at_start(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    const char *st;
+    assert_string_equal(managed_domain(fx, "legacy", &st), "foreign");
+    assert_string_equal(st, "inactive");
+    assert_string_equal(managed_domain(fx, "prod", &st), "defined");
+    assert_string_equal(st, "active");
+    assert_true(event_seen(fx, "foreign", "partd", "domain legacy exists and partd did not"));
+    assert_int_equal(part_mgr_activate(fx->mgr, "legacy", NULL, &err), -EEXIST);
+    assert_non_null(strstr(err.message, "legacy: a domain of this name exists"));
+    assert_int_equal(part_mgr_undefine(fx->mgr, "legacy", NULL, &err), 0);
+    assert_null(get(fx, "legacy"));
+    assert_true(event_seen(fx, "undefined", "api", "domain legacy released, left as it is"));
+    /* still there, still running: adopted, it is active at once after a restart */
+    assert_int_equal(define(fx,
+                            "{\"name\": \"legacy\", \"domain\": {\"adopt\": \"legacy\"},"
+                            " \"processors\": {\"initial\": 1, \"reserved\": 4},"
+                            " \"memory\": {\"initial\": \"1GiB\"}}",
+                            &err),
+                     0);
+    part_mgr_close(fx->mgr);
+    fx->mgr = NULL;
+    assert_int_equal(mgr_open_dir_ops(fx, &keep_ops), 0);
+    assert_string_equal(managed_domain(fx, "legacy", &st), "adopted");
+    assert_string_equal(st, "active");
+    json_t *j = get(fx, "legacy");
+    assert_int_equal(geti(j, "processors", "online"), 1); /* as it ran, not as defined */
+    json_decref(j);
+}
+
+static void test_foreign_define_refused(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    char path[128];
+    /* what a redefinition would have shrunk the domain to */
+    static const char over[] =
+        "{\"name\": \"spare\", \"processors\": {\"initial\": 1, \"reserved\": "
+        "1}, \"memory\": {\"initial\": 512, \"reserved\": 512}}";
+    static const char adopt[] = "{\"name\": \"keep\", \"domain\": {\"adopt\": \"spare\"},"
+                                " \"processors\": {\"initial\": 3, \"reserved\": 6},"
+                                " \"memory\": {\"initial\": \"3GiB\"}}";
+    assert_int_equal(define(fx, over, &err), -EEXIST);
+    assert_non_null(strstr(err.message, "spare: a domain of this name exists and partd did not "
+                                        "define it (no partd mark)"));
+    assert_non_null(strstr(err.message, "domain.adopt"));
+    assert_null(get(fx, "spare"));
+    snprintf(path, sizeof(path), "%s/partitions.d/spare.json", fx->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    /* adopted: it has its 6 processors and 3 GiB still, so 3 of them fit */
+    assert_int_equal(define(fx, adopt, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "keep", NULL, &err), 0);
+    json_t *j = get(fx, "keep");
+    assert_int_equal(geti(j, "processors", "online"), 3);
+    json_decref(j);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "keep", true, 0, NULL, &err), 0);
+    /* released, not undefined: it can be adopted again, and is still not partd's */
+    assert_int_equal(part_mgr_undefine(fx->mgr, "keep", NULL, &err), 0);
+    assert_true(event_seen(fx, "undefined", "api", "domain spare released"));
+    assert_int_equal(define(fx, over, &err), -EEXIST);
+    assert_int_equal(define(fx, adopt, &err), 0);
+    /* a domain partd defined is undefined with its partition */
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "prod", NULL, &err), 0);
+    assert_true(event_seen(fx, "undefined", "api", "undefined with its domain"));
+    static const char again[] =
+        "{\"name\": \"again\", \"domain\": {\"adopt\": \"prod\"},"
+        " \"processors\": {\"initial\": 1}, \"memory\": {\"initial\": 512}}";
+    assert_int_equal(define(fx, again, &err), -EINVAL);
+    assert_string_equal(err.field, "domain.adopt");
+}
+
+/* A profile that appears for a foreign domain (SIGHUP) is reported the
+ * same way; the domain starting outside partd is not the partition running. */
+static void test_foreign_reload_and_events(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    const char *st;
+    golden_write_file(fx->dir, "partitions.d/spare.json",
+                      "{ \"name\": \"spare\", \"processors\": { \"initial\": 1 },"
+                      " \"memory\": { \"initial\": \"1GiB\" } }\n");
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    assert_string_equal(managed_domain(fx, "spare", &st), "foreign");
+    assert_non_null(kept_hv);
+    assert_int_equal(part_hv_activate(kept_hv, "spare", &err), 0);
+    usleep(300 * 1000); /* the manager's thread handles the event */
+    assert_string_equal(managed_domain(fx, "spare", &st), "foreign");
+    assert_string_equal(st, "inactive");
+    assert_false(event_seen(fx, "started", "backend", "spare"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +813,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebalance_on_request, setup_manual, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_by_policy, setup_auto, teardown),
         cmocka_unit_test_setup_teardown(test_policy_switch, setup_manual, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_at_start, setup_foreign, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_define_refused, setup_foreign, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_reload_and_events, setup_foreign, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

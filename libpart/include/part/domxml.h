@@ -8,6 +8,16 @@
 #include "part/error.h"
 #include "part/profile.h"
 
+/* partd's mark in the domains it defines, a child of <metadata>:
+ * <partd:partition xmlns:partd="PART_DOMXML_MARK_NS" name="PARTITION"/>.
+ * partd redefines and undefines only a domain whose mark names the
+ * partition (docs/design.md, "Domains partd owns"); libvirt keeps the
+ * element as written and hands it back by its namespace
+ * (virDomainGetMetadata), without the prefix. */
+#define PART_DOMXML_MARK_NS      "https://partd.dev/xmlns/partition/1"
+#define PART_DOMXML_MARK_PREFIX  "partd"
+#define PART_DOMXML_MARK_ELEMENT "partition"
+
 /* Where a partition's processors may run. */
 struct part_placement {
     const unsigned *cpus; /* shared: the pool's host CPUs; dedicated: one per
@@ -27,8 +37,11 @@ struct part_placement {
  * period, cputune shares = 10 x weight, global period/quota for a cap, the
  * placement (vcpu cpuset and emulatorpin for shared, vcpupin for
  * dedicated), and, when p->guest_agent, the virtio channel
- * org.qemu.guest_agent.0 (unless the template has one), replaced or added.
- * Elements of the template that partd does not own are kept.
+ * org.qemu.guest_agent.0 (unless the template has one), and partd's mark
+ * naming p->name in <metadata>, replaced or added. Elements of the template
+ * that partd does not own are kept, its own <metadata> children too; a mark
+ * of partd's in the template (one copied from a domain partd defined) is
+ * replaced by the one for p.
  *
  * The generated domain has type p->domain_type (domain_type when "", "kvm"
  * when both are empty); os hvm on machine p->machine (q35 when "") booting

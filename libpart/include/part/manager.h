@@ -46,13 +46,16 @@ struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr);
 /* Defines a partition from a profile text (an API body): validated (errors
  * give line and column in text), admitted, its domain defined, its file
  * written to the partitions directory. *ret_name (may be NULL) receives the
- * name. -EEXIST when taken. */
+ * name. -EEXIST when taken, or when a domain of its name exists that partd
+ * did not define (left untouched: adopting it is domain.adopt). */
 int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
                     const struct part_caller *caller, char ret_name[PART_NAME_MAX],
                     struct part_error *err);
 
-/* Undefines an inactive partition: its domain (unless adopted) and its
- * profile file are removed. -EBUSY when active, -ENOENT when unknown. */
+/* Undefines an inactive partition: its domain, when partd defined it, and
+ * its profile file are removed. An adopted domain, or one partd did not
+ * define (no mark), is released: left as it is. -EBUSY when active,
+ * -ENOENT when unknown. */
 int part_mgr_undefine(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
                       struct part_error *err);
 
