@@ -17,6 +17,9 @@
 #define DEFAULT_PARTITIONS_DIR "partitions.d"
 #define DEFAULT_POLICIES_DIR   "policies"
 #define DEFAULT_POLICY         "static"
+#define DEFAULT_IMAGES         "/var/lib/partd/images"
+#define DEFAULT_TEMPLATES      "/etc/partd/templates"
+#define DEFAULT_LOGS           "/var/log/partd"
 #define LISTEN_MAX             16
 
 struct part_config *part_config_free(struct part_config *c)
@@ -36,6 +39,9 @@ struct part_config *part_config_free(struct part_config *c)
     free(c->partitions_dir);
     free(c->policies_dir);
     free(c->policy);
+    free(c->paths.images);
+    free(c->paths.templates);
+    free(c->paths.logs);
     free(c->cpc.groups);
     free(c);
     return NULL;
@@ -95,7 +101,10 @@ int part_config_default(const char *dir, struct part_config **ret)
         set_list(&c->listen, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
         set_path(&c->partitions_dir, dir, DEFAULT_PARTITIONS_DIR) < 0 ||
         set_path(&c->policies_dir, dir, DEFAULT_POLICIES_DIR) < 0 ||
-        set_string(&c->policy, DEFAULT_POLICY) < 0) {
+        set_string(&c->policy, DEFAULT_POLICY) < 0 ||
+        set_string(&c->paths.images, DEFAULT_IMAGES) < 0 ||
+        set_string(&c->paths.templates, DEFAULT_TEMPLATES) < 0 ||
+        set_string(&c->paths.logs, DEFAULT_LOGS) < 0) {
         part_config_free(c);
         return -ENOMEM;
     }
@@ -191,6 +200,7 @@ static int set_uri(struct part_config *c, const char *dir, const char *uri)
  * own once the whole file is read (paths resolved against its directory). */
 struct config_doc {
     const char *uri, *token_file, *state_dir, *partitions_dir, *policies_dir;
+    const char *images, *templates, *logs; /* paths */
     const char *listen[LISTEN_MAX];
     size_t n_listen;
     const char *origins[LISTEN_MAX], *host_names[LISTEN_MAX];
@@ -346,6 +356,14 @@ static const struct part_json_member cpc_members[] = {
     {0},
 };
 
+/* the directories whose files profiles may give guests */
+static const struct part_json_member paths_members[] = {
+    {"images", PART_JSON_STRING, .offset = AT(images)},
+    {"templates", PART_JSON_STRING, .offset = AT(templates)},
+    {"logs", PART_JSON_STRING, .offset = AT(logs)},
+    {0},
+};
+
 static const struct part_json_member config_members[] = {
     {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
     {"listen", PART_JSON_CUSTOM, .read = config_listen},
@@ -357,6 +375,7 @@ static const struct part_json_member config_members[] = {
     {"policies_dir", PART_JSON_STRING, .offset = AT(policies_dir)},
     {"policy", PART_JSON_NAME, .offset = AT(policy), .what = "policy name"},
     {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
+    {"paths", PART_JSON_OBJECT, .members = paths_members},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
     {0},
 };
@@ -365,8 +384,11 @@ static const struct part_json_member config_members[] = {
 static int config_take_strings(struct part_config *c, const struct config_doc *d, const char *dir,
                                struct part_error *err)
 {
-    const char *paths[] = {d->token_file, d->state_dir, d->partitions_dir, d->policies_dir};
-    char **slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir, &c->policies_dir};
+    const char *paths[] = {d->token_file,   d->state_dir, d->partitions_dir,
+                           d->policies_dir, d->images,    d->templates,
+                           d->logs};
+    char **slots[] = {&c->token_file,   &c->state_dir,       &c->partitions_dir, &c->policies_dir,
+                      &c->paths.images, &c->paths.templates, &c->paths.logs};
 
     if ((d->uri && set_uri(c, dir, d->uri) < 0) ||
         (d->n_listen && set_list(&c->listen, d->listen, d->n_listen) < 0) ||
@@ -377,6 +399,15 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i] && set_path(slots[i], dir, paths[i]) < 0)
             return part_error_oom(err);
+    /* what profiles' paths are compared with, as text, must be absolute */
+    char **dirs[] = {&c->paths.images, &c->paths.templates, &c->paths.logs};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *abs = part_path_absolute(*dirs[i]);
+        if (!abs)
+            return part_error_oom(err);
+        free(*dirs[i]);
+        *dirs[i] = abs;
+    }
     return 0;
 }
 
@@ -445,9 +476,10 @@ static int filter_json(const struct dirent *d)
     return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
-/* Loads one profile file and checks that it is named after its partition. */
-static int profile_load_named(const char *dir, const char *file, struct part_profile **ret,
-                              struct part_error *err)
+/* Loads one profile file, checks that it is named after its partition and,
+ * with paths, its host paths (hostpath.h). */
+static int profile_load_named(const char *dir, const char *file, const struct part_paths *paths,
+                              unsigned flags, struct part_profile **ret, struct part_error *err)
 {
     char *path = part_path_join(dir, file), *text = NULL;
     struct part_profile *p = NULL;
@@ -466,6 +498,11 @@ static int profile_load_named(const char *dir, const char *file, struct part_pro
         part_error_locate(err, text, len);
         goto out;
     }
+    if (paths && (r = part_hostpath_load(paths, p, flags, err)) < 0) {
+        part_error_set_file(err, path);
+        part_error_locate(err, text, len);
+        goto out;
+    }
     *ret = p;
     p = NULL;
 out:
@@ -475,7 +512,8 @@ out:
     return r;
 }
 
-int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *ret_n,
+int part_profiles_load_dir(const char *dir, const struct part_paths *paths, unsigned flags,
+                           struct part_profile ***ret, size_t *ret_n,
                            struct part_error **ret_errors, size_t *ret_n_errors,
                            struct part_error *err)
 {
@@ -500,7 +538,7 @@ int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *
     }
     for (int i = 0; i < count; i++) {
         part_error_clear(&errors[n_errors]); /* a good file may have left its name there */
-        r = profile_load_named(dir, names[i]->d_name, &list[n], &errors[n_errors]);
+        r = profile_load_named(dir, names[i]->d_name, paths, flags, &list[n], &errors[n_errors]);
         if (r == -ENOMEM) {
             r = part_error_oom(err); /* errors[n_errors] says so, err must too */
             goto out;
