@@ -31,6 +31,7 @@ struct hostpath {
     char *dir;       /* the directory of its kind, normalised */
     char real_dir[PATH_MAX];
     bool dir_exists; /* real_dir is the directory's realpath */
+    char *norm;      /* given, made absolute against dir and normalised */
 };
 
 static const char *hostpath_dir(const struct part_paths *paths, enum hostpath_kind kind)
@@ -82,29 +83,28 @@ static int hostpath_not_regular(const struct hostpath *h, mode_t mode, struct pa
                           h->given, hostpath_type(mode));
 }
 
-/* The given path made absolute against its directory and normalised, into
- * *ret, when it lies inside the directory (as configured or as resolved):
- * decided on the text alone, so that a path outside gets one answer
- * whether or not it exists. */
-static int hostpath_confine(const struct hostpath *h, char **ret, struct part_error *err)
+/* Sets up h for the path given of field (of kind) and checks that it lies
+ * inside its directory (as configured or as resolved): decided on the text
+ * alone, nothing looked up but the directory, so that a path outside gets
+ * one answer whether or not it exists. h owns dir and norm afterwards. */
+static int hostpath_confine(const struct part_paths *paths, const char *field, const char *given,
+                            enum hostpath_kind kind, struct hostpath *h, struct part_error *err)
 {
-    char *joined = part_path_join(h->dir, h->given);
-    char *norm = joined ? part_path_normalise(joined) : NULL;
+    char *joined;
 
-    free(joined);
-    if (!norm)
+    *h =
+        (struct hostpath){.field = field, .given = given, .kind = kind, .key = hostpath_keys[kind]};
+    if (!(h->dir = part_path_absolute(hostpath_dir(paths, kind))))
         return part_error_oom(err);
-    if (!part_path_inside(norm, h->dir) &&
-        !(h->dir_exists && part_path_inside(norm, h->real_dir))) {
-        free(norm);
+    h->dir_exists = realpath(h->dir, h->real_dir) != NULL;
+    joined = part_path_join(h->dir, given);
+    h->norm = joined ? part_path_normalise(joined) : NULL;
+    free(joined);
+    if (!h->norm)
+        return part_error_oom(err);
+    if (!part_path_inside(h->norm, h->dir) &&
+        !(h->dir_exists && part_path_inside(h->norm, h->real_dir)))
         return hostpath_outside(h, err);
-    }
-    if (!h->dir_exists) {
-        free(norm);
-        return part_error_set(err, -ENOENT, h->field, "%s: %s: %s (%s) does not exist", h->field,
-                              h->given, h->key, h->dir);
-    }
-    *ret = norm;
     return 0;
 }
 
@@ -171,14 +171,14 @@ static int hostpath_read_template(const struct hostpath *h, int fd, const struct
 
 /* A kernel, initrd, disk image or template: resolved into *ret, and a
  * template's text into *ret_text. */
-static int hostpath_file(const struct hostpath *h, const char *norm, char **ret, char **ret_text,
+static int hostpath_file(const struct hostpath *h, char **ret, char **ret_text,
                          struct part_error *err)
 {
     char real[PATH_MAX], *text = NULL;
     struct stat st;
     int fd, r;
 
-    if ((r = hostpath_real(h, norm, real, false, err)) < 0)
+    if ((r = hostpath_real(h, h->norm, real, false, err)) < 0)
         return r;
     /* images are never read here: O_PATH neither blocks nor reaches a
      * device's driver; a template is read, without ever blocking (a FIFO) */
@@ -242,11 +242,11 @@ static int hostpath_open_log(const struct hostpath *h, const char *path, unsigne
 
 /* The serial log: its directory resolved, the file itself never followed
  * (libvirt truncates it), created when the flags say so. */
-static int hostpath_log(const struct hostpath *h, const char *norm, unsigned flags, char **ret,
+static int hostpath_log(const struct hostpath *h, unsigned flags, char **ret,
                         struct part_error *err)
 {
-    char real[PATH_MAX], *parent = part_path_dirname(norm), *path = NULL;
-    const char *base = strrchr(norm, '/') + 1;
+    char real[PATH_MAX], *parent = part_path_dirname(h->norm), *path = NULL;
+    const char *base = strrchr(h->norm, '/') + 1;
     struct stat st;
     int fd = -1, r;
 
@@ -280,24 +280,17 @@ out:
     return r;
 }
 
-/* Checks one path of the profile; *ret is its resolved path. */
-static int hostpath_one(const struct part_paths *paths, const char *field, const char *given,
-                        enum hostpath_kind kind, unsigned flags, char **ret, char **ret_text,
-                        struct part_error *err)
+/* Looks h up: its file checked, *ret its resolved path (and *ret_text a
+ * template's text). */
+static int hostpath_resolve(const struct hostpath *h, unsigned flags, char **ret, char **ret_text,
+                            struct part_error *err)
 {
-    struct hostpath h = {.field = field, .given = given, .kind = kind, .key = hostpath_keys[kind]};
-    char *norm = NULL;
-    int r;
-
-    if (!(h.dir = part_path_absolute(hostpath_dir(paths, kind))))
-        return part_error_oom(err);
-    h.dir_exists = realpath(h.dir, h.real_dir) != NULL;
-    if ((r = hostpath_confine(&h, &norm, err)) == 0)
-        r = kind == HOSTPATH_LOGS ? hostpath_log(&h, norm, flags, ret, err)
-                                  : hostpath_file(&h, norm, ret, ret_text, err);
-    free(norm);
-    free(h.dir);
-    return r;
+    if (!h->dir_exists)
+        return part_error_set(err, -ENOENT, h->field, "%s: %s: %s (%s) does not exist", h->field,
+                              h->given, h->key, h->dir);
+    if (h->kind == HOSTPATH_LOGS)
+        return hostpath_log(h, flags, ret, err);
+    return hostpath_file(h, ret, ret_text, err);
 }
 
 int part_hostpath_load(const struct part_paths *paths, struct part_profile *p, unsigned flags,
@@ -315,27 +308,35 @@ int part_hostpath_load(const struct part_paths *paths, struct part_profile *p, u
         {"serial_log", &p->serial_log, HOSTPATH_LOGS},
     };
     enum { N = sizeof(list) / sizeof(list[0]) };
+    struct hostpath h[N] = {{0}};
     char *resolved[N] = {NULL}, *text = NULL;
     size_t i;
     int r = 0;
 
     if (flags & ~PART_HOSTPATH_CREATE_LOG)
         return part_error_set(err, -EINVAL, "", "invalid flags 0x%x", flags);
+    /* every path on its text first: the answer to a profile naming a path
+     * outside never depends on what exists, whatever its other paths */
     for (i = 0; i < N && r == 0; i++)
         if (*list[i].slot)
-            r = hostpath_one(paths, list[i].field, *list[i].slot, list[i].kind, flags, &resolved[i],
-                             &text, err);
-    if (r < 0) { /* all or nothing: a half-resolved profile names wrong files */
-        for (i = 0; i < N; i++)
+            r = hostpath_confine(paths, list[i].field, *list[i].slot, list[i].kind, &h[i], err);
+    for (i = 0; i < N && r == 0; i++)
+        if (*list[i].slot)
+            r = hostpath_resolve(&h[i], flags, &resolved[i], &text, err);
+    for (i = 0; i < N; i++) {
+        free(h[i].dir);
+        free(h[i].norm);
+        if (r == 0 && resolved[i]) { /* all or nothing: half of it names wrong files */
+            free(*list[i].slot);
+            *list[i].slot = resolved[i];
+        } else {
             free(resolved[i]);
+        }
+    }
+    if (r < 0) {
         free(text);
         return r;
     }
-    for (i = 0; i < N; i++)
-        if (resolved[i]) {
-            free(*list[i].slot);
-            *list[i].slot = resolved[i];
-        }
     free(p->domain_template_xml);
     p->domain_template_xml = text;
     return 0;
