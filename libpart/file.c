@@ -1,4 +1,5 @@
-/* Files and paths: reading, atomic replacement, directories partd owns. */
+/* Files and paths: reading, atomic replacement, lexical paths, the
+ * directories partd owns and those whose files it trusts. */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
