@@ -17,6 +17,9 @@
 #define DEFAULT_PARTITIONS_DIR "partitions.d"
 #define DEFAULT_POLICIES_DIR   "policies"
 #define DEFAULT_POLICY         "static"
+#define DEFAULT_IMAGES         "/var/lib/partd/images"
+#define DEFAULT_TEMPLATES      "/etc/partd/templates"
+#define DEFAULT_LOGS           "/var/log/partd"
 #define LISTEN_MAX             16
 
 struct part_config *part_config_free(struct part_config *c)
@@ -40,6 +43,9 @@ struct part_config *part_config_free(struct part_config *c)
     free(c->partitions_dir);
     free(c->policies_dir);
     free(c->policy);
+    free(c->paths.images);
+    free(c->paths.templates);
+    free(c->paths.logs);
     free(c->cpc.groups);
     free(c);
     return NULL;
@@ -99,7 +105,10 @@ int part_config_default(const char *dir, struct part_config **ret)
         set_list(&c->listen, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
         set_path(&c->partitions_dir, dir, DEFAULT_PARTITIONS_DIR) < 0 ||
         set_path(&c->policies_dir, dir, DEFAULT_POLICIES_DIR) < 0 ||
-        set_string(&c->policy, DEFAULT_POLICY) < 0) {
+        set_string(&c->policy, DEFAULT_POLICY) < 0 ||
+        set_string(&c->paths.images, DEFAULT_IMAGES) < 0 ||
+        set_string(&c->paths.templates, DEFAULT_TEMPLATES) < 0 ||
+        set_string(&c->paths.logs, DEFAULT_LOGS) < 0) {
         part_config_free(c);
         return -ENOMEM;
     }
@@ -197,6 +206,7 @@ struct config_doc {
     const char *uri, *state_dir, *partitions_dir, *policies_dir;
     const char *tokens[PART_ROLE_N]; /* token files by role */
     const char *socket_group, *tls_cert, *tls_key;
+    const char *images, *templates, *logs; /* paths */
     const char *listen[LISTEN_MAX];
     size_t n_listen;
     const char *origins[LISTEN_MAX], *host_names[LISTEN_MAX];
@@ -360,6 +370,14 @@ static const struct part_json_member token_members[] = {
     {0},
 };
 
+/* the directories whose files profiles may give guests */
+static const struct part_json_member paths_members[] = {
+    {"images", PART_JSON_STRING, .offset = AT(images)},
+    {"templates", PART_JSON_STRING, .offset = AT(templates)},
+    {"logs", PART_JSON_STRING, .offset = AT(logs)},
+    {0},
+};
+
 static const struct part_json_member config_members[] = {
     {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
     {"listen", PART_JSON_CUSTOM, .read = config_listen},
@@ -374,6 +392,7 @@ static const struct part_json_member config_members[] = {
     {"policies_dir", PART_JSON_STRING, .offset = AT(policies_dir)},
     {"policy", PART_JSON_NAME, .offset = AT(policy), .what = "policy name"},
     {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
+    {"paths", PART_JSON_OBJECT, .members = paths_members},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
     {0},
 };
@@ -389,7 +408,10 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
                            d->tls_key,
                            d->state_dir,
                            d->partitions_dir,
-                           d->policies_dir};
+                           d->policies_dir,
+                           d->images,
+                           d->templates,
+                           d->logs};
     char **slots[] = {&c->tokens[PART_ROLE_VIEWER],
                       &c->tokens[PART_ROLE_OPERATOR],
                       &c->tokens[PART_ROLE_ADMIN],
@@ -397,7 +419,10 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
                       &c->tls_key,
                       &c->state_dir,
                       &c->partitions_dir,
-                      &c->policies_dir};
+                      &c->policies_dir,
+                      &c->paths.images,
+                      &c->paths.templates,
+                      &c->paths.logs};
 
     if ((d->uri && set_uri(c, dir, d->uri) < 0) ||
         (d->n_listen && set_list(&c->listen, d->listen, d->n_listen) < 0) ||
@@ -409,6 +434,15 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i] && set_path(slots[i], dir, paths[i]) < 0)
             return part_error_oom(err);
+    /* what profiles' paths are compared with, as text, must be absolute */
+    char **dirs[] = {&c->paths.images, &c->paths.templates, &c->paths.logs};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *abs = part_path_absolute(*dirs[i]);
+        if (!abs)
+            return part_error_oom(err);
+        free(*dirs[i]);
+        *dirs[i] = abs;
+    }
     return 0;
 }
 
@@ -484,9 +518,10 @@ static int filter_json(const struct dirent *d)
     return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
-/* Loads one profile file and checks that it is named after its partition. */
-static int profile_load_named(const char *dir, const char *file, struct part_profile **ret,
-                              struct part_error *err)
+/* Loads one profile file, checks that it is named after its partition and,
+ * with paths, its host paths (hostpath.h). */
+static int profile_load_named(const char *dir, const char *file, const struct part_paths *paths,
+                              unsigned flags, struct part_profile **ret, struct part_error *err)
 {
     char *path = part_path_join(dir, file), *text = NULL;
     struct part_profile *p = NULL;
@@ -505,6 +540,11 @@ static int profile_load_named(const char *dir, const char *file, struct part_pro
         part_error_locate(err, text, len);
         goto out;
     }
+    if (paths && (r = part_hostpath_load(paths, p, flags, err)) < 0) {
+        part_error_set_file(err, path);
+        part_error_locate(err, text, len);
+        goto out;
+    }
     *ret = p;
     p = NULL;
 out:
@@ -514,7 +554,8 @@ out:
     return r;
 }
 
-int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *ret_n,
+int part_profiles_load_dir(const char *dir, const struct part_paths *paths, unsigned flags,
+                           struct part_profile ***ret, size_t *ret_n,
                            struct part_error **ret_errors, size_t *ret_n_errors,
                            struct part_error *err)
 {
@@ -539,7 +580,7 @@ int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *
     }
     for (int i = 0; i < count; i++) {
         part_error_clear(&errors[n_errors]); /* a good file may have left its name there */
-        r = profile_load_named(dir, names[i]->d_name, &list[n], &errors[n_errors]);
+        r = profile_load_named(dir, names[i]->d_name, paths, flags, &list[n], &errors[n_errors]);
         if (r == -ENOMEM) {
             r = part_error_oom(err); /* errors[n_errors] says so, err must too */
             goto out;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "json.h"
 #include "manager-internal.h"
 
 int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const struct part_caller *caller,
@@ -135,8 +136,10 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
 
     if ((r = part_profile_parse(text, len, NULL, &p, err)) < 0)
         return r;
-    /* a body's relative paths mean what they would in its file */
-    if ((r = part_profile_resolve_paths(p, mgr->cfg->partitions_dir)) < 0) {
+    /* host paths confined and the template read before the lock: a slow or
+     * hostile file never holds the manager */
+    if ((r = part_hostpath_load(&mgr->cfg->paths, p, PART_HOSTPATH_CREATE_LOG, err)) < 0) {
+        part_error_locate(err, text, len);
         part_profile_free(p);
         return r;
     }

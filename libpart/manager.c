@@ -159,7 +159,8 @@ struct part_events *part_mgr_events(struct part_mgr *mgr)
 /* Creates the directories partd writes (state 0700, partitions 0755) when
  * missing, and refuses them when partd's user does not own them or others
  * may write there: a planted link would turn a write into an overwrite of
- * any file. */
+ * any file. The directories of host paths are the administrator's: never
+ * created, refused when someone else could swap their files. */
 static int mgr_check_dirs(const struct part_config *cfg, struct part_error *err)
 {
     const struct {
@@ -176,7 +177,7 @@ static int mgr_check_dirs(const struct part_config *cfg, struct part_error *err)
         if ((r = part_dir_check_private(dirs[i].dir, err)) < 0)
             return r;
     }
-    return 0;
+    return part_hostpath_check_dirs(&cfg->paths, err);
 }
 
 /* Reads the partitions directory into the CPC: bad files and profiles that
@@ -193,7 +194,8 @@ static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
         part_dir_remove_stale_tmp(cfg->partitions_dir) + part_dir_remove_stale_tmp(cfg->state_dir);
     if (stale)
         mgr_log(mgr, PART_LOG_INFO, "removed %d temporary files of an interrupted write", stale);
-    int r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
+    int r = part_profiles_load_dir(cfg->partitions_dir, &cfg->paths, PART_HOSTPATH_CREATE_LOG,
+                                   &profiles, &n, &errors, &n_errors, err);
     if (r < 0 && r != -EINVAL)
         return r;
     for (size_t i = 0; i < n_errors; i++)

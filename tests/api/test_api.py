@@ -162,6 +162,7 @@ class Env:
         self.client = partd.client
         self.parts_dir = partd.parts_dir
         self.state_dir = partd.state_dir
+        self.templates = os.path.join(partd.cpc, "templates")  # the example's paths.templates
 
     def ok(self, label, method, path, status, body=None, **kw):
         """A good request: status as given, reply valid against openapi.json,
@@ -478,6 +479,25 @@ def section_good(env):
     R.check("good: back to 5 partitions, 4 active, pool 12",
             (rep.json or {}).get("partitions") == {"defined": 5, "active": 4} and
             (rep.json or {}).get("processors", {}).get("pool") == 12, repr(rep.json)[:300])
+
+    # a domain from a template of paths.templates (main() put t.xml there),
+    # named relative to it; the profile written names it resolved
+    tmpl = {"name": "tmpl", "processors": {"initial": 1, "reserved": 2},
+            "memory": {"initial": 512}, "domain": {"template": "t.xml"}}
+    env.ok("good: POST /v1/partitions defines a partition from a template", "POST",
+           "/v1/partitions", 201, body=tmpl)
+    try:
+        with open(os.path.join(env.parts_dir, "tmpl.json")) as f:
+            written = json.load(f).get("domain", {}).get("template")
+    except (OSError, ValueError) as e:
+        written = repr(e)
+    want = os.path.join(os.path.realpath(env.templates), "t.xml")
+    R.check("good: the profile written names the template resolved", written == want,
+            "%r, expected %r" % (written, want))
+    env.ok("good: POST activate tmpl", "POST", "/v1/partitions/tmpl/activate", 200)
+    env.ok("good: POST deactivate tmpl", "POST", "/v1/partitions/tmpl/deactivate", 200,
+           body={"force": True})
+    env.ok("good: DELETE tmpl", "DELETE", "/v1/partitions/tmpl", 204)
 
 
 def read_sse_frame(resp):
@@ -813,7 +833,27 @@ def section_bad(env):
          "validation", dict(body={"name": "x", "processors": {"initial": 1},
                                   "memory": {"initial": 1024},
                                   "domain": {"template": "no-such-template.xml"}},
-                            field="domain.template")),
+                            field="domain.template",
+                            detail=r"no-such-template\.xml: no such file in paths\.templates")),
+        ("define with a template outside paths.templates", "POST", "/v1/partitions", 422,
+         "validation", dict(body={"name": "x", "processors": {"initial": 1},
+                                  "memory": {"initial": 1024},
+                                  "domain": {"template": "/etc/passwd"}},
+                            field="domain.template",
+                            detail=r"^body:1:\d+: domain\.template: /etc/passwd is not inside "
+                                   r"paths\.templates \(/")),
+        ("define with a serial log outside paths.logs", "POST", "/v1/partitions", 422,
+         "validation", dict(body={"name": "x", "processors": {"initial": 1},
+                                  "memory": {"initial": 1024},
+                                  "boot": {"kernel": "vmlinuz"},
+                                  "serial_log": "../../etc/passwd"},
+                            field="serial_log",
+                            detail=r"serial_log: \.\./\.\./etc/passwd is not inside paths\.logs")),
+        ("define booting a kernel missing from paths.images", "POST", "/v1/partitions", 422,
+         "validation", dict(body={"name": "x", "processors": {"initial": 1},
+                                  "memory": {"initial": 1024}, "boot": {"kernel": "bzImage"}},
+                            field="boot.kernel",
+                            detail=r"boot\.kernel: bzImage: no such file in paths\.images")),
     ]
     # 405 for every path, Allow as openapi.json has it
     samples = {"{name}": "prod"}
@@ -1042,6 +1082,17 @@ def main():
     api = OpenAPI(os.path.join(src, "schemas", "openapi.json"))
     partd = Partd(binary, src=src, token=TOKEN)
     env = Env(src, api, partd)
+    os.mkdir(env.templates, 0o755)  # the administrator's: partd does not create it
+    os.chmod(env.templates, 0o755)
+    with open(os.path.join(env.templates, "t.xml"), "w") as f:
+        f.write("<domain type='test'><name>x</name><memory>524288</memory>"
+                "<os><type>hvm</type></os></domain>\n")
+    os.chmod(os.path.join(env.templates, "t.xml"), 0o644)
+    images = os.path.join(partd.cpc, "images")
+    os.mkdir(images, 0o755)
+    os.chmod(images, 0o755)
+    with open(os.path.join(images, "vmlinuz"), "w") as f:
+        f.write("not a kernel: the test driver boots nothing\n")
     run_section(section_openapi, env)
 
     def sections():

@@ -100,6 +100,9 @@ static void test_defaults_of_empty_config(void **state)
     assert_true(c->cpc.cpu_overcommit == 4.0);
     assert_true(c->cpc.memory_overcommit == 1.0);
     assert_int_equal(c->cpc.n_groups, 0);
+    assert_string_equal(c->paths.images, "/var/lib/partd/images");
+    assert_string_equal(c->paths.templates, "/etc/partd/templates");
+    assert_string_equal(c->paths.logs, "/var/log/partd");
     part_config_free(c);
 }
 
@@ -117,6 +120,9 @@ static void test_default_matches_empty_config(void **state)
     assert_string_equal(d->policy, c->policy);
     assert_true(d->interval == c->interval);
     assert_int_equal(d->cpc.host_reserved_memory, c->cpc.host_reserved_memory);
+    assert_string_equal(d->paths.images, c->paths.images);
+    assert_string_equal(d->paths.templates, c->paths.templates);
+    assert_string_equal(d->paths.logs, c->paths.logs);
     part_config_free(d);
     part_config_free(c);
 }
@@ -173,6 +179,22 @@ static void test_relative_paths(void **state)
     assert_string_equal(c->tls_key, "/etc/partd/tls/key.pem");
     assert_string_equal(c->state_dir, "/var/lib/partd");
     assert_string_equal(c->partitions_dir, "/etc/partd/partitions.d");
+    part_config_free(c);
+}
+
+/* The directories of host paths: absolute and normalised, since profiles'
+ * paths are compared with them as text. */
+static void test_paths(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    char cwd[PATH_MAX], *want;
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_true(asprintf(&want, "%s/" FIXTURES "/templates", cwd) > 0);
+    assert_string_equal(c->paths.images, "/srv/guests/images");
+    assert_string_equal(c->paths.templates, want);
+    assert_string_equal(c->paths.logs, "/var/log/guests");
+    free(want);
     part_config_free(c);
 }
 
@@ -267,7 +289,7 @@ static void test_load_dir_keeps_good_profiles(void **state)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
-    int r = part_profiles_load_dir(PROFILES_DIR, &profiles, &n, &errors, &n_errors, &err);
+    int r = part_profiles_load_dir(PROFILES_DIR, NULL, 0, &profiles, &n, &errors, &n_errors, &err);
 
     assert_int_equal(r, -EINVAL);
     assert_int_equal(n, 2);
@@ -294,7 +316,7 @@ static void test_load_dir_all_good(void **state)
 
     assert_non_null(getenv("PART_SRCDIR"));
     assert_true(asprintf(&dir, "%s/examples/test-cpc/partitions.d", getenv("PART_SRCDIR")) > 0);
-    int r = part_profiles_load_dir(dir, &profiles, &n, &errors, &n_errors, &err);
+    int r = part_profiles_load_dir(dir, NULL, 0, &profiles, &n, &errors, &n_errors, &err);
 
     assert_int_equal(r, 0);
     assert_int_equal(n_errors, 0);
@@ -313,8 +335,8 @@ static void test_load_dir_missing(void **state)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
-    int r =
-        part_profiles_load_dir("unit/config/no-such.d", &profiles, &n, &errors, &n_errors, &err);
+    int r = part_profiles_load_dir("unit/config/no-such.d", NULL, 0, &profiles, &n, &errors,
+                                   &n_errors, &err);
 
     assert_int_equal(r, -ENOENT);
     assert_null(profiles);
@@ -436,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_pass_fixtures),
         cmocka_unit_test(test_defaults_of_empty_config),
         cmocka_unit_test(test_default_matches_empty_config),
+        cmocka_unit_test(test_paths),
         cmocka_unit_test(test_relative_test_uri),
         cmocka_unit_test(test_relative_test_uri_to_missing_file),
         cmocka_unit_test(test_other_uris_kept),

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
 
+#include "golden.h"
 #include "part/part.h"
 
 #include "hv-libvirt.h" /* the connection, to look behind the backend */
@@ -134,6 +135,7 @@ static void test_define_template(void **state)
     assert_int_not_equal(
         asprintf(&p->domain_template, "%s/tests/unit/domxml/template.xml", getenv("PART_SRCDIR")),
         -1);
+    p->domain_template_xml = golden_read_file(p->domain_template, NULL); /* part_hostpath_load() */
     p->cap = 2.5;
     check(part_hv_define(hv, p, NULL, &err), &err);
     check(part_hv_lookup(hv, "web", &d, &err), &err);
@@ -149,9 +151,14 @@ static void test_define_bad_template(void **state)
     struct part_profile *p = profile_new("web");
     struct part_error err = {0};
 
+    /* a template is read before the manager's lock (part_hostpath_load()):
+     * defining never opens it, and refuses one that was not read */
     p->domain_template = strdup("/nonexistent/template.xml");
-    assert_int_equal(part_hv_define(*state, p, NULL, &err), -ENOENT);
+    assert_int_equal(part_hv_define(*state, p, NULL, &err), -EINVAL);
     assert_string_equal(err.field, "domain.template");
+    p->domain_template_xml = strdup("<domain><name>x</name></domain"); /* cut short */
+    assert_int_equal(part_hv_define(*state, p, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "is not a libvirt domain XML"));
     part_profile_free(p);
 }
 

@@ -29,6 +29,8 @@ static const char node_xml[] =
     "<memory>16777216</memory></node>\n";
 
 static const char partd_json[] = "{ \"uri\": \"test:cpc.xml\", \"state_dir\": \"state\","
+                                 " \"paths\": { \"images\": \"images\","
+                                 " \"templates\": \"templates\", \"logs\": \"logs\" },"
                                  " \"cpc\": { \"host_reserved_cpus\": 2,"
                                  " \"host_reserved_memory\": \"2GiB\" } }\n";
 
@@ -114,6 +116,17 @@ static int mgr_open_dir_ops(struct fixture *fx, const struct part_hv_ops *ops)
     return r;
 }
 
+/* The manager's log of the current test, its last lines. */
+static char mgr_log_text[8192];
+
+static void mgr_log_capture(enum part_log_level level, const char *message, void *opaque)
+{
+    size_t n = strlen(mgr_log_text), m = strlen(message);
+    if (n + m + 2 > sizeof(mgr_log_text))
+        n = 0; /* keep the newest */
+    snprintf(mgr_log_text + n, sizeof(mgr_log_text) - n, "%s\n", message);
+}
+
 static int mgr_open_dir(struct fixture *fx)
 {
     char path[128];
@@ -121,7 +134,8 @@ static int mgr_open_dir(struct fixture *fx)
     struct part_error err = {0};
     snprintf(path, sizeof(path), "%s/partd.json", fx->dir);
     assert_int_equal(part_config_load(path, &cfg, &err), 0);
-    int r = part_mgr_open(cfg, &part_hv_libvirt_ops, NULL, NULL, &fx->mgr, &err);
+    mgr_log_text[0] = '\0';
+    int r = part_mgr_open(cfg, &part_hv_libvirt_ops, mgr_log_capture, NULL, &fx->mgr, &err);
     if (r < 0)
         print_error("%s\n", err.message);
     return r;
@@ -457,6 +471,48 @@ static void test_reload(void **state)
     assert_string_equal(json_string_value(json_object_get(prod, "state")), "active");
     json_decref(extra);
     json_decref(prod);
+}
+
+/* Templates are read with the profiles, before the lock, and read again
+ * on reload: a template changed in place is a changed profile. */
+static void test_reload_template(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    char dir[128];
+
+    snprintf(dir, sizeof(dir), "%s/templates", fx->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    golden_write_file(dir, "t.xml",
+                      "<domain type='test'><name>x</name><memory>524288</memory>"
+                      "<os><type>hvm</type></os></domain>\n");
+    golden_write_file(
+        fx->dir, "partitions.d/tmpl.json",
+        "{\"name\": \"tmpl\", \"processors\": {\"initial\": 1},"
+        " \"memory\": {\"initial\": \"1GiB\"}, \"domain\": {\"template\": \"t.xml\"}}");
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    json_t *tmpl = get(fx, "tmpl");
+    assert_non_null(tmpl);
+    json_decref(tmpl);
+    mgr_log_text[0] = '\0';
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0); /* nothing changed */
+    assert_null(strstr(mgr_log_text, "tmpl: profile changed"));
+    golden_write_file(dir, "t.xml", "not XML\n");
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    assert_non_null(strstr(mgr_log_text, "tmpl: cannot redefine its domain: domain.template: "));
+    assert_non_null(strstr(mgr_log_text, "t.xml is not a libvirt domain XML"));
+    assert_non_null(strstr(mgr_log_text, "tmpl: profile changed"));
+    /* a template partd may not read is a broken file: the partition stays */
+    char path[160];
+    snprintf(path, sizeof(path), "%s/t.xml", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    mgr_log_text[0] = '\0';
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    assert_non_null(strstr(mgr_log_text, "t.xml is a FIFO, not a regular file (left as it was)"));
+    tmpl = get(fx, "tmpl");
+    assert_non_null(tmpl);
+    json_decref(tmpl);
 }
 
 /* A CPC of two busy/idle partitions sampled every 0.1 s under policy. */
@@ -807,6 +863,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_restores_running_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporary_files_removed, setup, teardown),
         cmocka_unit_test(test_resize_parse),
         cmocka_unit_test_setup_teardown(test_monitor_measures_use, setup_manual, teardown),

@@ -7,6 +7,7 @@
 
 #include "part/caller.h"
 #include "part/error.h"
+#include "part/hostpath.h"
 #include "part/profile.h"
 
 /* A capacity group: partitions naming it share one processor cap. */
@@ -43,13 +44,17 @@ struct part_config {
     char *partitions_dir;
     char *policies_dir; /* where policy NAME is NAME.json */
     char *policy;       /* policy name */
-    double interval;    /* monitor interval in seconds */
+    /* the directories whose files profiles may give guests (absolute):
+     * kernels, initrds and disk images; templates; serial logs */
+    struct part_paths paths;
+    double interval; /* monitor interval in seconds */
     struct part_cpc_config cpc;
 };
 
 /* Reads and validates the daemon configuration at path. Relative paths in it
- * are resolved against its directory; a URI "test:REL" (a test-driver node
- * XML given by a relative path) becomes "test:///ABS". On success *ret is a
+ * are resolved against its directory (those of "paths" made absolute and
+ * normalised too); a URI "test:REL" (a test-driver node XML given by a
+ * relative path) becomes "test:///ABS". On success *ret is a
  * new config the caller frees with part_config_free(). Returns 0 or a
  * negative errno with err naming file:line:column and field. */
 int part_config_load(const char *path, struct part_config **ret, struct part_error *err);
@@ -96,13 +101,17 @@ struct part_config *part_config_free(struct part_config *c);
 
 /* Loads every DIR/ *.json profile, in file name order, into a new array *ret
  * of *ret_n profiles (free with part_profiles_free()). A profile whose name
- * differs from its file name is invalid. Invalid profiles are left out and
+ * differs from its file name is invalid; so is one whose host paths
+ * part_hostpath_load(paths, flags) refuses, when paths is given (NULL: they
+ * stay as written, unchecked, and no template is read). Invalid profiles
+ * are left out and
  * each failure is appended to the new array *ret_errors of *ret_n_errors
  * (free() it): one bad file costs no other. Returns 0 when every profile
  * loaded, -EINVAL when some did not (the others are returned), or a negative
  * errno when the directory cannot be read (then nothing is returned and err
  * says why). */
-int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *ret_n,
+int part_profiles_load_dir(const char *dir, const struct part_paths *paths, unsigned flags,
+                           struct part_profile ***ret, size_t *ret_n,
                            struct part_error **ret_errors, size_t *ret_n_errors,
                            struct part_error *err);
 

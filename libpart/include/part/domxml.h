@@ -30,7 +30,9 @@ struct part_placement {
 };
 
 /* Returns (in *ret, caller frees with free()) the domain XML for p: the
- * template file p->domain_template; or, when p has a boot key, a whole
+ * template p->domain_template, whose text p->domain_template_xml
+ * part_hostpath_load() has read (no file is opened here); or, when p has a
+ * boot key, a whole
  * domain generated from the profile (see below); or else a skeleton of
  * type domain_type, e.g. "kvm" or "test". Into it go name, vcpu
  * current/maximum, memory/currentMemory, a virtio memballoon with a stats
@@ -52,7 +54,7 @@ struct part_placement {
  * bridge), the serial console written to p->serial_log (serial port 0 and
  * its console), the agent channel, the memballoon; no graphics, no USB.
  *
- * Returns 0, -EINVAL when the template is not a domain XML (err names the
- * file), or -errno when it cannot be read. */
+ * Returns 0, -EINVAL when the template is not a domain XML or has not been
+ * read (err names the field and the file), or -ENOMEM. */
 int part_domxml_build(const struct part_profile *p, const char *domain_type,
                       const struct part_placement *placement, char **ret, struct part_error *err);

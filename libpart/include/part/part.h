@@ -10,6 +10,7 @@
 #include "part/size.h"
 #include "part/jsonpos.h"
 #include "part/profile.h"
+#include "part/hostpath.h"
 #include "part/config.h"
 #include "part/cpc.h"
 #include "part/domxml.h"
