@@ -19,7 +19,7 @@ DEMO_PACKAGES="python3 curl"
 # the libFuzzer harnesses (tests/reliability, tests/fuzz). The real-guest
 # tests install libvirtd and QEMU themselves (tests/integration/libvirtd-up.sh,
 # which keeps the packages from starting daemons of their own).
-TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14
+TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14 openssl
 libvirt-daemon"
 BUILD_DIR=${BUILD_DIR:-build}
 # -Werror in CI only (CI=true): a warning that a user's newer compiler adds

@@ -26,12 +26,17 @@ static const struct partctl_opt global_opts[] = {
     {.name = "server",
      .type = OPT_STRING,
      .metavar = "URL",
-     .help = "partd's address: http://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
-             "http://127.0.0.1:7480)"},
+     .help = "partd's address: http(s)://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
+             "http://127.0.0.1:7480); a token goes over http:// only to loopback"},
     {.name = "token-file",
      .type = OPT_STRING,
      .metavar = "FILE",
      .help = "read the bearer token from FILE (default: $PARTD_TOKEN, else none)"},
+    {.name = "cacert",
+     .type = OPT_STRING,
+     .metavar = "FILE",
+     .help = "verify partd's https certificate against the CA certificates in FILE (default: "
+             "$PARTD_CACERT, else the system's); it is always verified"},
     {.name = "timeout",
      WAIT_RANGE,
      .metavar = "S",

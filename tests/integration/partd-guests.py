@@ -399,8 +399,11 @@ class Run:
         self.partd = Partd(self.partd_bin, example="qemu-cpc", tmp=self.work, src=self.src,
                            interval=1, policies=[ITEST_POLICY],
                            pidfile=os.path.join(self.root, "partd.pid"))
-        os.makedirs(os.path.join(self.cpc, "guest"))
-        os.makedirs(os.path.join(self.cpc, "log"))
+        # the example's paths.images and paths.logs: partd refuses to start
+        # on directories that group or others may write (StrictModes)
+        for d in ("guest", "log"):
+            os.makedirs(os.path.join(self.cpc, d))
+            os.chmod(os.path.join(self.cpc, d), 0o755)
         for f in ("vmlinuz", "initrd.img"):
             shutil.copy(os.path.join(self.guest_cache, f), os.path.join(self.cpc, "guest", f))
         # the profiles: this run's names, its accelerator, b burning for now
@@ -411,7 +414,7 @@ class Run:
             os.unlink(src)
             name = self.prefix + x
             p["name"] = name
-            p["serial_log"] = "../log/%s.log" % name
+            p["serial_log"] = "%s.log" % name  # in paths.logs, cpc/log
             p["machine"]["type"] = self.accel
             if x == "b":
                 p["boot"]["cmdline"] += " burn=1"

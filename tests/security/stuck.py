@@ -25,7 +25,8 @@ local client holding 128 TCP connections locked every other one out.
   partitions are resized within 1 s; without force the wait ends in 409 and
   the partition stays active; with force it is destroyed at the deadline,
   after more than libmicrohttpd's 30 s connection timeout, and the reply
-  still comes; partd stopping ends a wait at once (503), and the state file
+  still comes, its event naming the caller (found on the HTTP thread, the
+  wait on a thread of its own); partd stopping ends a wait at once (503), and the state file
   keeps the partition down.
 - limits: one client holds the TCP per-address limit's worth of
   connections (limits.tcp_per_ip): another TCP connection is refused, the
@@ -344,6 +345,9 @@ def deactivate(R, partd, group="deactivate"):
           if e["kind"] == "deactivated" and e.get("partition") == "prod"]
     R.check("  ... and the event says forced", ev and "forced" in ev[-1]["message"], repr(ev),
             group=group)
+    # the caller found on the HTTP thread reaches the deactivation's own thread
+    R.check("  ... and names its caller (the admin's token, on TCP: no uid)",
+            ev and ev[-1].get("caller") == {"role": "admin"}, repr(ev[-1:]), group=group)
     stop_while_waiting(R, partd, group)
 
 

@@ -33,6 +33,11 @@ struct part_partition {
     /* partd asked the guest to shut down and waits for it (without the
      * manager's lock): still active, but no other mutation may touch it */
     bool deactivating;
+    /* partd is to define the domain, but one of its name exists that partd
+     * did not define (no mark for this partition): it is left alone, and
+     * the partition cannot be activated, until the administrator adopts,
+     * removes or marks it. Found at start, reload, reconnect and define. */
+    bool foreign;
     /* running values; meaningful while active */
     unsigned processors; /* online logical processors */
     unsigned weight;
