@@ -98,6 +98,10 @@ int part_config_default(const char *dir, struct part_config **ret)
     if (!c)
         return -ENOMEM;
     c->interval = 2.0;
+    /* TCP's as they always were; the UNIX socket's its own (partd raises
+     * its descriptor limit to their sum, http.c) */
+    c->limits =
+        (struct part_limits){.unix_connections = 256, .tcp_connections = 1024, .tcp_per_ip = 128};
     c->cpc.host_reserved_memory = 1024;
     c->cpc.cpu_overcommit = 4.0;
     c->cpc.memory_overcommit = 1.0;
@@ -213,6 +217,7 @@ struct config_doc {
     size_t n_origins, n_host_names;
     char policy[PART_NAME_MAX]; /* "" when not given */
     double interval;
+    struct part_limits limits;
     struct part_cpc_config cpc;
 };
 
@@ -378,6 +383,16 @@ static const struct part_json_member paths_members[] = {
     {0},
 };
 
+static const struct part_json_member limits_members[] = {
+    {"unix_connections", PART_JSON_UINT, .offset = AT(limits.unix_connections), .lo = 1,
+     .hi = PART_LIMIT_CONNECTIONS_MAX},
+    {"tcp_connections", PART_JSON_UINT, .offset = AT(limits.tcp_connections), .lo = 1,
+     .hi = PART_LIMIT_CONNECTIONS_MAX},
+    {"tcp_per_ip", PART_JSON_UINT, .offset = AT(limits.tcp_per_ip), .lo = 1,
+     .hi = PART_LIMIT_CONNECTIONS_MAX},
+    {0},
+};
+
 static const struct part_json_member config_members[] = {
     {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
     {"listen", PART_JSON_CUSTOM, .read = config_listen},
@@ -394,6 +409,7 @@ static const struct part_json_member config_members[] = {
     {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
     {"paths", PART_JSON_OBJECT, .members = paths_members},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
+    {"limits", PART_JSON_OBJECT, .members = limits_members},
     {0},
 };
 
@@ -449,7 +465,7 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
 static int config_from_json(struct part_config *c, json_t *root, const char *dir,
                             struct part_error *err)
 {
-    struct config_doc d = {.interval = c->interval, .cpc = c->cpc};
+    struct config_doc d = {.interval = c->interval, .limits = c->limits, .cpc = c->cpc};
     int r;
 
     if (!json_is_object(root))
@@ -467,6 +483,7 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
                               d.tls_cert ? "tls_cert" : "tls_key",
                               d.tls_cert ? "tls_key" : "tls_cert");
     c->interval = d.interval;
+    c->limits = d.limits;
     if ((r = config_take_strings(c, &d, dir, err)) < 0)
         return r;
     part_config_sort_groups(&c->cpc);

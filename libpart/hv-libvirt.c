@@ -548,6 +548,17 @@ static int lv_wait_inactive(virDomainPtr dom, const char *domain, unsigned timeo
     }
 }
 
+static int lv_active(struct part_hv *hv, const char *domain, struct part_error *err)
+{
+    virDomainPtr dom = NULL;
+    int r = lv_domain(lv_cast(hv), domain, "read the domain's state", &dom, err);
+    if (r == 0 && (r = virDomainIsActive(dom)) < 0)
+        r = lv_fail(err, domain, "read the domain's state");
+    if (dom)
+        virDomainFree(dom);
+    return r;
+}
+
 static int lv_deactivate(struct part_hv *hv, const char *domain, unsigned timeout_ms, bool force,
                          struct part_error *err)
 {
@@ -752,4 +763,5 @@ const struct part_hv_ops part_hv_libvirt_ops = {
     .pin = lv_pin,
     .stats = lv_stats,
     .events = lv_events,
+    .active = lv_active,
 };

@@ -185,3 +185,16 @@ int part_hv_events(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct
 
     return r < 0 ? r : hv->ops->events(hv, fn, opaque, err);
 }
+
+int part_hv_active(struct part_hv *hv, const char *domain, struct part_error *err)
+{
+    struct part_hv_domain d;
+    int r;
+
+    if (hv && hv->ops && !hv->ops->active) { /* a backend without it: lookup tells too */
+        r = part_hv_lookup(hv, domain, &d, err);
+        return r < 0 ? r : d.active;
+    }
+    r = HV_CHECK(hv, active, "read the state of domains", err);
+    return r < 0 ? r : hv->ops->active(hv, domain, err);
+}

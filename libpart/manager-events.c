@@ -87,7 +87,9 @@ void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
     for (size_t i = 0; i < mgr->cpc->n && !p; i++)
         if (strcmp(mgr->cpc->parts[i]->profile->domain_name, e->domain) == 0)
             p = mgr->cpc->parts[i];
-    if (!p || !mgr->hv) /* no backend now: reconnecting reconciles anyway */
+    /* no backend now: reconnecting reconciles anyway; a partition being
+     * deactivated is the deactivation's to record */
+    if (!p || !mgr->hv || p->deactivating)
         return;
     if (e->event == PART_HV_EVENT_STOPPED && p->active) {
         struct part_hv_domain d;

@@ -9,10 +9,14 @@
  *   manager-reload.c     re-reading the partitions directory (SIGHUP)
  *   manager-resize.c     the resize path: request, check, apply, changes
  * Mutations run under mgr->lock: check everything, apply through the
- * backend, record what the backend confirmed, persist, publish a snapshot. */
+ * backend, record what the backend confirmed, persist, publish a snapshot.
+ * Nothing waits for a guest under it: a deactivation asks under the lock,
+ * waits without it (the partition marked deactivating), and ends under it.
+ * Readers (part_mgr_snapshot(), the plan, the policy) never take it. */
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "part/events.h"
@@ -44,9 +48,10 @@ struct part_mgr {
     double retry_at, backoff;      /* while disconnected: next attempt, its delay */
     struct part_events *events;
     struct part_policy policy;
-    double last_plan;         /* monotonic seconds */
-    uint64_t actions_applied; /* rebalancer actions the backend took (or recorded) */
-    bool stats_failing;       /* to log a failing bulk-stats call once */
+    double last_plan;          /* monotonic seconds */
+    uint64_t actions_applied;  /* rebalancer actions the backend took (or recorded) */
+    bool stats_failing;        /* to log a failing bulk-stats call once */
+    atomic_bool shutting_down; /* part_mgr_shutdown(): deactivations stop waiting */
 
     pthread_mutex_t ev_lock; /* the event queue and the thread's life */
     pthread_cond_t ev_cond;
@@ -81,7 +86,8 @@ void mgr_publish(struct part_mgr *mgr);
  * (lock not held) while it is disconnected. */
 int mgr_lock_connected(struct part_mgr *mgr, struct part_error *err);
 /* mgr_lock_connected(), then finds the partition named name into *ret:
- * -ENOENT (lock not held) when there is none. */
+ * -ENOENT (lock not held) when there is none, -EBUSY while it is being
+ * deactivated (no other mutation may touch it then). */
 int mgr_lock_partition(struct part_mgr *mgr, const char *name, struct part_partition **ret,
                        struct part_error *err);
 void mgr_save_state(struct part_mgr *mgr);

@@ -19,9 +19,10 @@ static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan,
         struct part_partition *p = part_cpc_find(mgr->cpc, a->partition);
         struct part_changes c = {0};
         enum part_change_status status = PART_CHANGE_FAILED;
-        const char *detail = "the partition is no longer active";
+        const char *detail = p && p->deactivating ? "the partition is being deactivated"
+                                                  : "the partition is no longer active";
 
-        if (p && p->active) {
+        if (p && p->active && !p->deactivating) {
             mgr_resize_apply(mgr, p, a->setting, a->to, &c);
             status = c.items[0].status;
             detail = c.items[0].detail;
@@ -50,17 +51,12 @@ static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan,
         mgr_save_state(mgr);
 }
 
-static bool policy_acts(const struct part_policy *p)
-{
-    return p->weights || p->processors || p->memory || p->defined_capacity;
-}
-
 void mgr_policy_tick(struct part_mgr *mgr, double now)
 {
     struct part_plan plan = {0};
     struct part_error err = {0};
 
-    if (!policy_acts(&mgr->policy) || now - mgr->last_plan < mgr->policy.interval - 1e-3)
+    if (!part_policy_acts(&mgr->policy) || now - mgr->last_plan < mgr->policy.interval - 1e-3)
         return;
     mgr->last_plan = now;
     if (part_plan_make(mgr->cpc, &mgr->policy, now, &plan, &err) < 0)
@@ -71,18 +67,13 @@ void mgr_policy_tick(struct part_mgr *mgr, double now)
     part_plan_clear(&plan);
 }
 
+/* A dry run reads the snapshot, never the model: it must answer while a
+ * mutation holds the lock on a stalled backend. */
 int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err)
 {
-    struct part_plan plan = {0};
-    pthread_mutex_lock(&mgr->lock);
-    int r = part_plan_make(mgr->cpc, &mgr->policy, mgr_mono_now(), &plan, err);
-    if (r == 0) {
-        *ret = json_pack("{s:s, s:o}", "policy", mgr->policy.name, "actions",
-                         part_plan_to_json(&plan));
-        r = *ret ? 0 : -ENOMEM;
-    }
-    pthread_mutex_unlock(&mgr->lock);
-    part_plan_clear(&plan);
+    struct part_snapshot *s = part_mgr_snapshot(mgr);
+    int r = part_snapshot_plan(s, mgr_mono_now(), ret, err);
+    part_snapshot_put(s);
     return r;
 }
 
@@ -129,9 +120,9 @@ int mgr_policy_load(const struct part_config *cfg, const char *name, struct part
 
 json_t *part_mgr_policy_json(struct part_mgr *mgr)
 {
-    pthread_mutex_lock(&mgr->lock);
-    json_t *j = part_policy_to_json(&mgr->policy);
-    pthread_mutex_unlock(&mgr->lock);
+    struct part_snapshot *s = part_mgr_snapshot(mgr);
+    json_t *j = part_snapshot_policy_json(s);
+    part_snapshot_put(s);
     return j;
 }
 

@@ -83,6 +83,7 @@ void mgr_publish(struct part_mgr *mgr)
                                       .version = mgr->host.version,
                                       .connected = mgr->hv != NULL,
                                       .policy = mgr->policy.name,
+                                      .plan_policy = &mgr->policy,
                                       .actions_applied = mgr->actions_applied,
                                       .clock_offset = mgr_wall_now() - mgr_mono_now()};
     struct part_snapshot *s = part_snapshot_new(mgr->cpc, &info), *old;
@@ -111,17 +112,25 @@ int mgr_lock_connected(struct part_mgr *mgr, struct part_error *err)
 }
 
 /* mgr_lock_connected(), then finds the partition named name into *ret:
- * -ENOENT (lock not held) when there is none. */
+ * -ENOENT (lock not held) when there is none, -EBUSY while it is being
+ * deactivated (no other mutation may touch it then). */
 int mgr_lock_partition(struct part_mgr *mgr, const char *name, struct part_partition **ret,
                        struct part_error *err)
 {
     int r = mgr_lock_connected(mgr, err);
     if (r < 0)
         return r;
-    if ((*ret = part_cpc_find(mgr->cpc, name)))
-        return 0;
-    pthread_mutex_unlock(&mgr->lock);
-    return part_error_set(err, -ENOENT, "", "no partition named %s", name);
+    if (!(*ret = part_cpc_find(mgr->cpc, name))) {
+        pthread_mutex_unlock(&mgr->lock);
+        return part_error_set(err, -ENOENT, "", "no partition named %s", name);
+    }
+    if ((*ret)->deactivating) { /* its deactivation waits for the guest */
+        pthread_mutex_unlock(&mgr->lock);
+        return part_error_set(err, -EBUSY, "",
+                              "%s is being deactivated (partd waits for its guest to shut down)",
+                              name);
+    }
+    return 0;
 }
 
 struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr)
@@ -132,14 +141,21 @@ struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr)
     return s;
 }
 
+/* From the snapshot, like every read: a reply after a mutation must not
+ * wait for the lock that the next mutation may hold on a stalled backend. */
 json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name)
 {
-    pthread_mutex_lock(&mgr->lock);
-    struct part_partition *p = part_cpc_find(mgr->cpc, name);
-    json_t *j =
-        p ? part_snapshot_partition_json(mgr->cpc, p, mgr_wall_now() - mgr_mono_now()) : NULL;
-    pthread_mutex_unlock(&mgr->lock);
+    struct part_snapshot *s = part_mgr_snapshot(mgr);
+    size_t len;
+    const char *text = part_snapshot_partition_text(s, name, &len);
+    json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+    part_snapshot_put(s);
     return j;
+}
+
+void part_mgr_shutdown(struct part_mgr *mgr)
+{
+    atomic_store(&mgr->shutting_down, true);
 }
 
 void mgr_save_state(struct part_mgr *mgr)

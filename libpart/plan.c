@@ -48,7 +48,8 @@ static void plan_view_read(struct plan_view *v, struct part_partition *p)
         .p = p,
         .mode = pp->mode,
         .active = p->active,
-        .managed = pp->managed,
+        /* one shutting down is left alone: it is going away */
+        .managed = pp->managed && !p->deactivating,
         .has_history = p->history != NULL,
         .processors = p->processors,
         .weight = p->weight,

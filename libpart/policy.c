@@ -181,3 +181,8 @@ json_t *part_policy_to_json(const struct part_policy *p)
         return json_decref(o), NULL;
     return o;
 }
+
+bool part_policy_acts(const struct part_policy *p)
+{
+    return p->weights || p->processors || p->memory || p->defined_capacity;
+}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "part/plan.h"
 #include "part/snapshot.h"
 
 static const char *const apply_names[] = {
@@ -92,7 +93,7 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         " s:{s:o, s:I, s:I, s:I},"
         " s:o, s:o, s:f,"
         " s:{s:o, s:o, s:I, s:I, s:I},"
-        " s:o, s:o, s:o, s:b}",
+        " s:o, s:o, s:o, s:b, s:b}",
         "name", pp->name, "state", on ? "active" : "inactive", "mode",
         shared ? "shared" : "dedicated", "group",
         pp->group[0] ? json_string(pp->group) : json_null(), "autostart", pp->autostart, "domain",
@@ -122,7 +123,7 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         (json_int_t)pp->mem_reserved,
         /* */
         "utilisation", utilisation_json(cpu, clock_offset), "pending", pending_json(p), "backend",
-        backend_json(p), "managed", pp->managed);
+        backend_json(p), "managed", pp->managed, "deactivating", on && p->deactivating);
 }
 
 json_t *part_snapshot_partition_json(const struct part_cpc *cpc, const struct part_partition *p,
@@ -360,7 +361,7 @@ static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot
  * request. Making one is a copy; readers pay for the views they ask for.
  */
 struct snap_part {
-    struct part_partition part; /* profile owned; history NULL */
+    struct part_partition part; /* profile owned; history owned, NULL unless plans need it */
     struct part_sample cpu, mem;
     bool has_cpu, has_mem;
     char *_Atomic text; /* the Partition object, rendered on demand */
@@ -375,6 +376,7 @@ struct part_snapshot {
     size_t *by_name;        /* indexes of snap sorted by name */
     struct part_snapshot_info info;
     char uri[512], driver[32], version[32], policy[PART_NAME_MAX];
+    struct part_policy plan_policy;
     char *_Atomic cpc_text, *_Atomic list_text, *_Atomic metrics_text;
     size_t cpc_len, list_len, metrics_len;
 };
@@ -392,6 +394,7 @@ void part_snapshot_put(struct part_snapshot *s)
     for (size_t i = 0; s->snap && i < s->cpc.n; i++) {
         part_profile_free(s->snap[i].part.profile);
         free(s->snap[i].part.cpus);
+        free(s->snap[i].part.history);
         free(s->snap[i].text);
     }
     free(s->snap);
@@ -410,6 +413,48 @@ static int name_cmp(const void *a, const void *b, void *opaque)
     const struct snap_part *snap = opaque;
     return strcmp(snap[*(const size_t *)a].part.profile->name,
                   snap[*(const size_t *)b].part.profile->name);
+}
+
+/* Copies p into sp: its profile, CPUs, newest samples and, for plans
+ * (history), its history. false on ENOMEM (sp is then put's to free). */
+static bool snap_part_copy(struct snap_part *sp, const struct part_partition *p, bool history)
+{
+    const struct part_sample *cpu = latest(p, false), *mem = latest(p, true);
+    bool cpus = p->cpus && p->active && p->processors;
+
+    sp->part = *p;
+    sp->part.history = NULL;
+    sp->part.cpus = NULL;
+    sp->part.profile = part_profile_dup(p->profile);
+    if (cpus && (sp->part.cpus = malloc(p->processors * sizeof(*p->cpus))))
+        memcpy(sp->part.cpus, p->cpus, p->processors * sizeof(*p->cpus));
+    if (history && p->active && p->history && (sp->part.history = malloc(sizeof(*p->history))))
+        memcpy(sp->part.history, p->history, sizeof(*p->history));
+    if ((sp->has_cpu = cpu != NULL))
+        sp->cpu = *cpu;
+    if ((sp->has_mem = mem != NULL))
+        sp->mem = *mem;
+    return sp->part.profile && (!cpus || sp->part.cpus) &&
+           (!history || !p->active || !p->history || sp->part.history);
+}
+
+/* The snapshot's own copies of info's strings and policy. */
+static void snap_info_copy(struct part_snapshot *s, const struct part_snapshot_info *info)
+{
+    snprintf(s->uri, sizeof(s->uri), "%s", info->uri ? info->uri : "");
+    snprintf(s->driver, sizeof(s->driver), "%s", info->driver ? info->driver : "");
+    snprintf(s->version, sizeof(s->version), "%s", info->version ? info->version : "");
+    snprintf(s->policy, sizeof(s->policy), "%s", info->policy ? info->policy : "static");
+    if (info->plan_policy)
+        s->plan_policy = *info->plan_policy;
+    else
+        part_policy_default(&s->plan_policy);
+    s->info = *info;
+    s->info.uri = s->uri;
+    s->info.driver = s->driver;
+    s->info.version = s->version;
+    s->info.policy = s->policy;
+    s->info.plan_policy = &s->plan_policy;
 }
 
 struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
@@ -432,37 +477,18 @@ struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
         goto fail;
     if (cpc->cfg.n_groups)
         memcpy(s->cpc.cfg.groups, cpc->cfg.groups, cpc->cfg.n_groups * sizeof(*cpc->cfg.groups));
+    /* the planner reads histories; a policy that only observes plans
+     * nothing, and its snapshots need none */
+    bool history = info->plan_policy && part_policy_acts(info->plan_policy);
     for (size_t i = 0; i < n; i++) {
-        const struct part_partition *p = cpc->parts[i];
-        struct snap_part *sp = &s->snap[i];
-        const struct part_sample *cpu = latest(p, false), *mem = latest(p, true);
-        sp->part = *p;
-        sp->part.history = NULL;
-        sp->part.cpus = NULL;
-        sp->part.profile = part_profile_dup(p->profile);
-        if (p->cpus && p->active && p->processors &&
-            (sp->part.cpus = malloc(p->processors * sizeof(*p->cpus))))
-            memcpy(sp->part.cpus, p->cpus, p->processors * sizeof(*p->cpus));
-        s->cpc.parts[i] = &sp->part;
+        s->cpc.parts[i] = &s->snap[i].part;
         s->cpc.n = i + 1;
-        if (!sp->part.profile || (p->cpus && p->active && p->processors && !sp->part.cpus))
+        if (!snap_part_copy(&s->snap[i], cpc->parts[i], history))
             goto fail;
-        if ((sp->has_cpu = cpu != NULL))
-            sp->cpu = *cpu;
-        if ((sp->has_mem = mem != NULL))
-            sp->mem = *mem;
         s->by_name[i] = i;
     }
     qsort_r(s->by_name, n, sizeof(*s->by_name), name_cmp, s->snap);
-    snprintf(s->uri, sizeof(s->uri), "%s", info->uri ? info->uri : "");
-    snprintf(s->driver, sizeof(s->driver), "%s", info->driver ? info->driver : "");
-    snprintf(s->version, sizeof(s->version), "%s", info->version ? info->version : "");
-    snprintf(s->policy, sizeof(s->policy), "%s", info->policy ? info->policy : "static");
-    s->info = *info;
-    s->info.uri = s->uri;
-    s->info.driver = s->driver;
-    s->info.version = s->version;
-    s->info.policy = s->policy;
+    snap_info_copy(s, info);
     return s;
 fail:
     part_snapshot_put(s);
@@ -472,6 +498,24 @@ fail:
 const struct part_snapshot_info *part_snapshot_info(const struct part_snapshot *s)
 {
     return &s->info;
+}
+
+int part_snapshot_plan(struct part_snapshot *s, double now, json_t **ret, struct part_error *err)
+{
+    struct part_plan plan = {0};
+    int r = part_plan_make(&s->cpc, &s->plan_policy, now, &plan, err);
+    if (r == 0) {
+        *ret = json_pack("{s:s, s:o}", "policy", s->plan_policy.name, "actions",
+                         part_plan_to_json(&plan));
+        r = *ret ? 0 : part_error_oom(err);
+    }
+    part_plan_clear(&plan);
+    return r;
+}
+
+json_t *part_snapshot_policy_json(const struct part_snapshot *s)
+{
+    return part_policy_to_json(&s->plan_policy);
 }
 
 static char *render(json_t *j, size_t *ret_len)

@@ -93,7 +93,9 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, const char *pol
         goto out;
     for (size_t i = 0; i < cpc->n; i++) {
         const struct part_partition *p = cpc->parts[i];
-        json_t *e = json_pack("{s:b}", "active", p->active);
+        /* a deactivation under way is the user's will already: partd
+         * stopped before the guest did must not start it again */
+        json_t *e = json_pack("{s:b}", "active", p->active && !p->deactivating);
         for (enum part_setting s = 0; e && s < PART_SET_N; s++)
             if (json_object_set_new(e, part_setting_name(s),
                                     part_setting_json(s, part_setting_running(p, s))) < 0) {

@@ -40,7 +40,6 @@ enum MHD_Result api_partitions_define(struct http_request *r)
 {
     struct part_error err = {0};
     char name[PART_NAME_MAX], location[128];
-    enum MHD_Result ret;
 
     int e = part_mgr_define(r->mgr, r->body, r->body_len, &r->caller, name, &err);
     if (e < 0)
@@ -53,11 +52,13 @@ enum MHD_Result api_partitions_define(struct http_request *r)
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     snprintf(location, sizeof(location), "/v1/partitions/%s", name);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-    ret = MHD_queue_response(r->conn, 201, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return http_reply_response(r, 201, resp);
 }
 
 enum MHD_Result api_partition_delete(struct http_request *r)

@@ -26,3 +26,8 @@ const struct http_route http_routes[] = {
     {"GET", "/metrics", api_metrics, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {0},
 };
+
+/* A deactivation waits for its guest (up to PART_DEACTIVATE_TIMEOUT_MAX
+ * seconds), without the manager's lock: on a thread of its own, not in
+ * front of the other mutations. */
+const http_handler http_waiting[] = {api_partition_deactivate, NULL};

@@ -1,6 +1,10 @@
 /* libmicrohttpd servers, routing, authentication and replies. A response is
  * queued only once a request is complete (queuing earlier makes
- * libmicrohttpd close the connection, which kills keep-alive). */
+ * libmicrohttpd close the connection, which kills keep-alive). GETs are
+ * answered on libmicrohttpd's threads from snapshots; every other request
+ * is handed to the mutation queue (queue.h) with its connection suspended,
+ * and its reply queued when the queue resumes it: a mutation stuck on the
+ * backend never holds a thread that a GET needs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +24,7 @@
 #include "auth.h"
 #include "http.h"
 #include "log.h"
+#include "queue.h"
 
 #define PROBLEM_BASE "https://partd.dev/problems/"
 
@@ -33,7 +39,9 @@ struct http_server {
     char *tls_key;     /* owned; wiped when freed */
     char **origins;    /* allowed_origins, NULL-terminated; owned */
     char **host_names; /* host_names, NULL-terminated; owned */
+    struct part_limits limits;
     struct part_mgr *mgr;
+    struct queue *queue; /* where mutations run */
 };
 
 /* A request being received. */
@@ -45,7 +53,35 @@ struct pending {
     const struct http_route *route; /* the route, once admit() let the request in */
     char name[PART_NAME_MAX + 1];   /* the route's {name} */
     struct part_caller caller;      /* who, as admit() found */
+    /* Handed to the mutation queue, the connection suspended: req is what
+     * the handler sees there (its method and url copied), resp and status
+     * its reply (none: the connection is closed). Written by the queue
+     * before it resumes the connection, read after. */
+    bool deferred;
+    struct http_request req;
+    char *method, *url;
+    struct MHD_Response *resp;
+    unsigned status;
 };
+
+enum MHD_Result http_reply_response(struct http_request *r, unsigned status,
+                                    struct MHD_Response *resp)
+{
+    struct pending *p = r->deferred;
+    enum MHD_Result ret = MHD_YES;
+
+    if (!p) {
+        ret = MHD_queue_response(r->conn, status, resp);
+        MHD_destroy_response(resp);
+    } else if (p->resp) { /* one reply per request, as MHD_queue_response() has it */
+        MHD_destroy_response(resp);
+        ret = MHD_NO;
+    } else {
+        p->resp = resp;
+        p->status = status;
+    }
+    return ret;
+}
 
 enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
                                 const char *text, size_t len)
@@ -56,9 +92,7 @@ enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const c
         return MHD_NO;
     if (type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return http_reply_response(r, status, resp);
 }
 
 enum MHD_Result http_reply_view(struct http_request *r, const char *type,
@@ -146,11 +180,10 @@ static enum MHD_Result reply_problem(struct http_request *r, unsigned status, co
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"partd\"");
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    if (status == 503) /* what is missing (the backend, a follower's place) may come back */
+    /* what is missing (the backend, a follower's place, the queue's) may come back */
+    if (status == 503)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "10");
-    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return http_reply_response(r, status, resp);
 }
 
 enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,
@@ -176,6 +209,8 @@ enum MHD_Result http_reply_error(struct http_request *r, int error, const struct
     };
     unsigned status = 502;
     const char *type = "backend-failed";
+    if (error == -ECANCELED) /* a wait that partd's stop ended: partd is going away */
+        error = -ENOTCONN;
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].error == error) {
             status = map[i].status;
@@ -394,9 +429,68 @@ static bool admit(struct http_server *s, struct http_request *r, struct pending 
     return false;
 }
 
+/* On the mutation queue: the handler of p's request, or (cancelled: partd
+ * stops) a 503; then the connection is resumed, and on_request() queues
+ * the reply. p is the HTTP side's again once resumed: not touched after. */
+static void run_deferred(void *arg, bool cancelled)
+{
+    struct pending *p = arg;
+    struct MHD_Connection *c = p->req.conn;
+
+    if (cancelled)
+        http_reply_problem(&p->req, 503, "backend-unavailable", "partd is stopping", NULL, NULL);
+    else
+        p->route->handler(&p->req);
+    MHD_resume_connection(c);
+}
+
+/* Hands the request r to the mutation queue: the connection is suspended
+ * until its reply is made (a 503 at once when the queue is full). */
+static enum MHD_Result defer(struct http_server *s, struct http_request *r, struct pending *p)
+{
+    p->req = *r;
+    p->req.method = p->method = strdup(r->method);
+    p->req.url = p->url = strdup(r->url);
+    p->req.deferred = p;
+    if (!p->method || !p->url)
+        return MHD_NO;
+    p->deferred = true;
+    MHD_suspend_connection(r->conn);
+    bool waits = false;
+    for (const http_handler *h = http_waiting; *h; h++)
+        waits |= *h == p->route->handler;
+    if (!queue_push(s->queue, run_deferred, p, waits)) {
+        char detail[160];
+        if (waits)
+            snprintf(detail, sizeof(detail),
+                     "%d deactivations are waiting for their guests already: try again later",
+                     QUEUE_WAITERS);
+        else
+            snprintf(detail, sizeof(detail),
+                     "%d changes are waiting already (the backend may be slow): try again later",
+                     QUEUE_MAX);
+        http_reply_problem(&p->req, 503, "too-many-mutations", detail, NULL, NULL);
+        MHD_resume_connection(r->conn);
+    }
+    return MHD_YES;
+}
+
+/* Called again once the mutation queue resumed the connection: its reply,
+ * or none (out of memory, or the handler wanted it closed): closed. */
+static enum MHD_Result deferred_reply(struct http_request *r, struct pending *p)
+{
+    struct MHD_Response *resp = p->resp;
+    p->resp = NULL;
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(r->conn, p->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* The complete request, admitted: its body's size, type and syntax, then
- * the handler. */
-static enum MHD_Result dispatch(struct http_request *r, struct pending *p)
+ * the handler: here for a GET, on the mutation queue for the others. */
+static enum MHD_Result dispatch(struct http_server *s, struct http_request *r, struct pending *p)
 {
     const struct http_route *route = p->route;
     enum MHD_Result ret;
@@ -413,7 +507,9 @@ static enum MHD_Result dispatch(struct http_request *r, struct pending *p)
     r->body_len = p->len;
     if (!body_ok(r, route->body, &ret))
         return ret;
-    return route->handler(r);
+    if (strcmp(route->method, "GET") == 0)
+        return route->handler(r);
+    return defer(s, r, p);
 }
 
 /* Whether the request announces a body (its length, or chunks). */
@@ -465,9 +561,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *data_size = 0;
         return MHD_YES;
     }
+    if (p->deferred) /* resumed by the mutation queue */
+        return deferred_reply(&r, p);
     if (!p->route && !admit(s, &r, p, &ret))
         return ret;
-    return dispatch(&r, p);
+    return dispatch(s, &r, p);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -476,6 +574,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct pending *p = *con_cls;
     (void)cls, (void)c, (void)code;
     if (p) {
+        if (p->resp)
+            MHD_destroy_response(p->resp);
+        free(p->method);
+        free(p->url);
         free(p->body);
         free(p);
         *con_cls = NULL;
@@ -694,6 +796,7 @@ int http_listen(const struct part_config *cfg, struct http_server **ret, struct 
         return part_error_oom(err);
     for (size_t i = 0; i < 16; i++)
         s->fds[i] = -1;
+    s->limits = cfg->limits;
     if ((r = listen_prepare(s, cfg, &gid, err)) < 0)
         goto fail;
     /* with tokens, the socket's group may connect (and must still show one) */
@@ -717,26 +820,62 @@ fail:
     return r;
 }
 
+/* Raises the limit of open files to what the listeners' connection limits
+ * add up to, with room for libvirt and the files: a listener that exhausts
+ * the descriptors would lock the others out after all. */
+static void fd_limit_raise(const struct http_server *s)
+{
+    rlim_t want = 128;
+    struct rlimit rl;
+    for (size_t i = 0; i < s->n; i++)
+        want += s->unix_paths[i] ? s->limits.unix_connections : s->limits.tcp_connections;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+        log_msg(PART_LOG_WARNING,
+                "the connection limits add up to %llu descriptors, but only %llu may be open: "
+                "lower limits in partd.json, or raise partd's RLIMIT_NOFILE",
+                (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+}
+
+/* Starts the server of listener i: HTTPS on a TCP listener when tls_cert
+ * is set. A UNIX socket has no per-address limit (its clients have no
+ * address): its own connection limit keeps local users reaching partd when
+ * TCP is full. */
+static struct MHD_Daemon *serve_one(struct http_server *s, size_t i, unsigned threads, bool tls)
+{
+    bool unix_socket = s->unix_paths[i] != NULL;
+    unsigned limit = unix_socket ? s->limits.unix_connections : s->limits.tcp_connections;
+    unsigned per_ip = unix_socket ? 0 : s->limits.tcp_per_ip;
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+        {MHD_OPTION_END, 0, NULL},
+    };
+
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                                MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0),
+                            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fds[i],
+                            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+                            limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_ARRAY, tls_opts,
+                            MHD_OPTION_END);
+}
+
 int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *err)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     s->mgr = mgr;
+    if (!(s->queue = queue_new()))
+        return part_error_set(err, -errno, "", "cannot start the mutation queue: %s",
+                              strerror(errno));
+    fd_limit_raise(s);
     for (size_t i = 0; i < s->n; i++) {
         bool tls = s->tls_cert && !s->unix_paths[i]; /* TCP listeners only */
-        struct MHD_OptionItem tls_opts[] = {
-            {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
-            {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
-            {MHD_OPTION_END, 0, NULL},
-        };
-        s->daemons[i] = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0),
-            0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fds[i],
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cpus > 0 ? cpus : 1),
-            MHD_OPTION_CONNECTION_LIMIT, 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 128,
-            MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+        s->daemons[i] = serve_one(s, i, (unsigned)(cpus > 0 ? cpus : 1), tls);
         if (!s->daemons[i])
             return part_error_set(err, -EIO, "listen", "listen: %s: cannot start the HTTP server",
                                   s->addrs[i]);
@@ -753,6 +892,8 @@ void http_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* every suspended connection resumed before a server stops: it must */
+    queue_stop(s->queue);
     for (size_t i = 0; i < s->n; i++) {
         if (s->daemons[i])
             MHD_stop_daemon(s->daemons[i]);
@@ -763,6 +904,7 @@ void http_stop(struct http_server *s)
             unlink(s->unix_paths[i]);
         free(s->unix_paths[i]);
     }
+    queue_free(s->queue);
     auth_clear(&s->auth);
     if (s->tls_key)
         explicit_bzero(s->tls_key, strlen(s->tls_key));

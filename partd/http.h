@@ -11,6 +11,7 @@
 #define HTTP_BODY_MAX (64 * 1024)
 
 struct http_server;
+struct pending; /* http.c: a request being received */
 
 /* One request, complete, as handlers see it. */
 struct http_request {
@@ -21,7 +22,13 @@ struct http_request {
     size_t body_len;
     const char *name; /* the {name} of the route, or NULL */
     struct part_mgr *mgr;
-    struct part_caller caller; /* who calls: its token's role, its uid on a UNIX socket */
+    /* who calls: its token's role, its uid on a UNIX socket (found by
+     * admit() on the HTTP thread, copied with the request to the queue) */
+    struct part_caller caller;
+    /* set while the handler runs on the mutation queue, off libmicrohttpd's
+     * threads: its reply is kept there, and queued once the connection is
+     * resumed */
+    struct pending *deferred;
 };
 
 typedef enum MHD_Result (*http_handler)(struct http_request *r);
@@ -44,13 +51,20 @@ struct http_route {
     enum http_body body;
 };
 
-/* The route table (api.c). */
+/* The route table (api.c). GET routes run on libmicrohttpd's threads and
+ * must not wait (they read snapshots); every other route runs on the
+ * mutation queue (queue.h). */
 extern const struct http_route http_routes[];
+/* Handlers that may wait long without the manager's lock (a deactivation
+ * waiting for its guest), NULL-terminated (api.c): they run on threads of
+ * their own rather than in front of the other mutations. */
+extern const http_handler http_waiting[];
 
 /* Reads cfg's token files and TLS certificate and key, checks who the
  * listeners would let in, and opens a listening socket per listen address
  * of cfg, before anything else starts, so that a port in use stops partd
- * before it touches a partition. Refused before any socket is bound: a TCP
+ * before it touches a partition; cfg's limits are each listener's
+ * connection limits. Refused before any socket is bound: a TCP
  * listener without tokens (loopback included: any local user reaches it),
  * one on an address other than loopback without TLS, a socket_group without
  * tokens or that does not exist. UNIX sockets are created 0660 in
@@ -59,11 +73,19 @@ extern const struct http_route http_routes[];
  * address or file failed and why. */
 int http_listen(const struct part_config *cfg, struct http_server **ret, struct part_error *err);
 
-/* Starts serving the API of mgr on the sockets. */
+/* Starts serving the API of mgr on the sockets, and the mutation queue. */
 int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *err);
+/* Stops: the mutation queue first (mutations not started get 503, running
+ * ones are waited for: call part_mgr_shutdown() before, so that
+ * deactivations stop waiting for their guests), then the servers. */
 void http_stop(struct http_server *s);
 
-/* Replies; each returns what the access handler must return. */
+/* Replies; each returns what the access handler must return. Every reply
+ * goes out through http_reply_response(), which queues it on the
+ * connection or, for a request run on the mutation queue, keeps it. */
+/* Replies with resp (taken: the caller must not destroy it). */
+enum MHD_Result http_reply_response(struct http_request *r, unsigned status,
+                                    struct MHD_Response *resp);
 enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
                                 const char *text, size_t len);
 /* Replies with one of the current snapshot's views (part_snapshot_*_text). */

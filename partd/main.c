@@ -143,7 +143,8 @@ static int run(const char *config, bool foreground)
     int sig = serve(mgr, &sigs);
     log_msg(PART_LOG_INFO, "stopping (signal %d); partitions keep running", sig);
     api_events_tick(true);
-    usleep(200 * 1000); /* let followers' streams end cleanly */
+    part_mgr_shutdown(mgr); /* deactivations stop waiting for their guests */
+    usleep(200 * 1000);     /* let followers' streams end cleanly */
     http_stop(http);
     part_mgr_close(mgr);
     return 0;

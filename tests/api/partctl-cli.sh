@@ -109,12 +109,14 @@ refused() {
     ok "$name: nothing sent" test "$(wc -l <"$tmp/requests")" = "$before"
 }
 refused "deactivate --timeout over partd's limit" \
-    "^partctl: invalid --timeout '3601' \(seconds\), at most 3600$" deactivate prod --timeout 3601
+    "^partctl: invalid --timeout '601' \(seconds\), at most 600$" deactivate prod --timeout 601
 refused "deactivate --timeout over the limit in minutes" \
-    "invalid --timeout '61m' \(seconds\), at most 3600" deactivate prod --timeout 61m
-refused "deactivate --timeout below 0" "invalid --timeout '-1' \(seconds\), at most 3600" \
+    "invalid --timeout '11m' \(seconds\), at most 600" deactivate prod --timeout 11m
+refused "deactivate --timeout over the limit in hours" \
+    "invalid --timeout '1h' \(seconds\), at most 600" deactivate prod --timeout 1h
+refused "deactivate --timeout below 0" "invalid --timeout '-1' \(seconds\), at most 600" \
     deactivate prod --timeout -1
-refused "deactivate --timeout in days" "invalid --timeout '1d' \(seconds\), at most 3600" \
+refused "deactivate --timeout in days" "invalid --timeout '1d' \(seconds\), at most 600" \
     deactivate prod --timeout 1d
 refused "deactivate --timeout with an exponent" "invalid --timeout '1e3' \(seconds\)" \
     deactivate prod --timeout 1e3
@@ -165,9 +167,9 @@ ok "resize --cap 255 --scope running" "$partctl" --server "$rec" resize prod \
     --cap 255 --scope running
 sent "resize --cap 255: the body" '\{"cap":255(\.0)?,"scope":"running"\}$'
 check "deactivate --timeout at partd's limit" 0 '^partition prod deactivated$' \
-    "$partctl" --server "$rec" deactivate prod --timeout 1h --force
-sent "deactivate --timeout 1h: the body" \
-    '^POST /v1/partitions/prod/deactivate \{"force":true,"timeout":3600\}$'
+    "$partctl" --server "$rec" deactivate prod --timeout 10m --force
+sent "deactivate --timeout 10m: the body" \
+    '^POST /v1/partitions/prod/deactivate \{"force":true,"timeout":600\}$'
 check "deactivate --timeout 0" 0 '^partition prod deactivated$' "$partctl" --server "$rec" \
     deactivate prod --timeout 0
 sent "deactivate --timeout 0: the body" '\{"timeout":0\}$'
@@ -181,7 +183,7 @@ kill "$recorder"
 wait "$recorder" 2>/dev/null
 check "help resize shows libpart's ranges" 0 '--cpus N .*; 1 to 1024$' "$partctl" help resize
 check "help resize shows the cap's none" 0 '0.01 to 255, or none$' "$partctl" help resize
-check "help deactivate shows partd's limit" 0 '0 to 3600 seconds' "$partctl" help deactivate
+check "help deactivate shows partd's limit" 0 '0 to 600 seconds' "$partctl" help deactivate
 
 # validate: local, partd's messages
 check "validate a good profile" 0 \

@@ -4,6 +4,10 @@
  * libvirt's test driver with a copy of examples/test-cpc; libmicrohttpd is
  * replaced by the fake below, which calls partd's access handler the way
  * libmicrohttpd does (first call, body chunks, final call, completion).
+ * Mutations go through partd's real mutation queue (queue.c): the final
+ * call suspends the connection, the queue's thread runs the handler and
+ * resumes it, and the harness then calls the handler once more, as
+ * libmicrohttpd does after a resume, to have the reply queued.
  *
  * partd/http.c has no socket-less entry point, so it is compiled into this
  * file (#include) to reach its static access handler (on_request) and
@@ -39,6 +43,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,7 +92,8 @@ struct MHD_Connection {
     unsigned status;
     int queued;
     bool suspended;
-    bool unix_socket; /* a header "X-Fuzz-Unix:" came: as if on partd's UNIX socket */
+    unsigned suspensions; /* how often it was suspended */
+    bool unix_socket;     /* a header "X-Fuzz-Unix:" came: as if on partd's UNIX socket */
 };
 
 struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer,
@@ -226,14 +232,36 @@ enum MHD_Result MHD_is_feature_supported(enum MHD_FEATURE feature)
     return MHD_YES;
 }
 
+/* Suspension crosses threads: the mutation queue resumes. */
+static pthread_mutex_t suspend_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t resumed = PTHREAD_COND_INITIALIZER;
+
 void MHD_suspend_connection(struct MHD_Connection *c)
 {
+    pthread_mutex_lock(&suspend_lock);
     c->suspended = true;
+    c->suspensions++;
+    pthread_mutex_unlock(&suspend_lock);
 }
 
 void MHD_resume_connection(struct MHD_Connection *c)
 {
+    pthread_mutex_lock(&suspend_lock);
     c->suspended = false;
+    pthread_cond_broadcast(&resumed);
+    pthread_mutex_unlock(&suspend_lock);
+}
+
+/* Whether c was suspended since it had been before times; if so, waits
+ * until it is resumed (perhaps it was already, by the queue's thread). */
+static bool wait_resumed(struct MHD_Connection *c, unsigned before)
+{
+    pthread_mutex_lock(&suspend_lock);
+    bool was = c->suspensions != before;
+    while (c->suspended)
+        pthread_cond_wait(&resumed, &suspend_lock);
+    pthread_mutex_unlock(&suspend_lock);
+    return was;
 }
 
 struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
@@ -343,6 +371,8 @@ static void mgr_reset(void)
 static void cleanup(void)
 {
     char cmd[128];
+    queue_free(server.queue);
+    server.queue = NULL;
     part_mgr_close(mgr);
     mgr = NULL;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
@@ -388,6 +418,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (int role = PART_ROLE_VIEWER; role < PART_ROLE_N; role++)
         snprintf(server.auth.tokens[role], sizeof(server.auth.tokens[role]), "%s", tokens[role]);
     server.auth.any = true;
+    if (!(server.queue = queue_new()))
+        abort();
     mgr_open();
     atexit(cleanup);
     return 0;
@@ -577,8 +609,16 @@ static bool run_request(struct request *rq)
     }
     if (ret == MHD_YES) {
         zero = 0;
+        unsigned before = rq->conn.suspensions; /* only this thread suspends */
         ret =
             on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", NULL, &zero, &con_cls);
+        /* a mutation: the queue ran it; libmicrohttpd calls again on resume */
+        if (ret == MHD_YES && wait_resumed(&rq->conn, before)) {
+            if (rq->conn.queued)
+                abort(); /* queued from the queue's thread, not libmicrohttpd's */
+            ret = on_request(&server, &rq->conn, rq->url, rq->method, "HTTP/1.1", NULL, &zero,
+                             &con_cls);
+        }
         if (ret == MHD_YES && !rq->conn.queued)
             abort(); /* complete request, no reply: the client would hang */
     }

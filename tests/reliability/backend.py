@@ -28,70 +28,25 @@ without them.
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdlib import Partd, arg_parser  # noqa: E402
-from partdtest import SRC, Results, main_wrapper, session, skip, stop_process  # noqa: E402
+from partdtest import Libvirtd, Results, main_wrapper, session, skip  # noqa: E402
 
-LIBVIRTD = "/usr/sbin/libvirtd"
 INTERVAL = 0.5  # partd's monitor interval, seconds
-
-
-class Libvirtd:
-    """An unprivileged libvirtd in dir (as nobody)."""
-
-    def __init__(self, dir):
-        self.dir = dir
-        self.home = os.path.join(dir, "home")
-        self.run = os.path.join(dir, "run")
-        self.sock = os.path.join(self.run, "libvirt", "libvirt-sock")
-        self.log = os.path.join(dir, "libvirtd.log")
-        self.proc = None
-        for d in (self.home, self.run):
-            os.makedirs(d, exist_ok=True)
-            os.chown(d, 65534, 65534)
-
-    def start(self, timeout=20):
-        if os.path.exists(self.sock):
-            os.unlink(self.sock)
-        env = {"HOME": self.home, "XDG_RUNTIME_DIR": self.run, "PATH": "/usr/sbin:/usr/bin"}
-
-        def drop():
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-
-        with open(self.log, "ab") as logf:
-            self.proc = subprocess.Popen([LIBVIRTD], env=env, preexec_fn=drop, stdout=logf,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return "libvirtd exited with %d" % self.proc.returncode
-            if os.path.exists(self.sock):
-                return None
-            time.sleep(0.05)
-        return "libvirtd made no socket within %d s" % timeout
-
-    def stop(self):
-        stop_process(self.proc, 15)
 
 
 def run(args):
     R = Results("backend")
-    if os.geteuid() != 0 or not os.path.exists(LIBVIRTD):
-        return skip("needs root and %s: skipped" % LIBVIRTD)
+    why = Libvirtd.available()
+    if why:
+        return skip("%s: skipped" % why)
     tmp = tempfile.mkdtemp(prefix="partd-be-", dir="/tmp")
-    os.chmod(tmp, 0o755)  # libvirtd (nobody) reads cpc.xml here
     lv = Libvirtd(tmp)
-    node = os.path.join(tmp, "cpc.xml")
-    shutil.copy(os.path.join(SRC, "examples", "test-cpc", "cpc.xml"), node)
-    os.chmod(node, 0o644)
-    uri = "test+unix://%s?socket=%s" % (node, lv.sock)
+    uri = lv.test_uri()
     try:
         err = lv.start()
         if not R.check("a private libvirtd serves the test driver", err is None,

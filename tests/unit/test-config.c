@@ -103,6 +103,9 @@ static void test_defaults_of_empty_config(void **state)
     assert_string_equal(c->paths.images, "/var/lib/partd/images");
     assert_string_equal(c->paths.templates, "/etc/partd/templates");
     assert_string_equal(c->paths.logs, "/var/log/partd");
+    assert_int_equal(c->limits.unix_connections, 256);
+    assert_int_equal(c->limits.tcp_connections, 1024);
+    assert_int_equal(c->limits.tcp_per_ip, 128);
     part_config_free(c);
 }
 
@@ -123,6 +126,9 @@ static void test_default_matches_empty_config(void **state)
     assert_string_equal(d->paths.images, c->paths.images);
     assert_string_equal(d->paths.templates, c->paths.templates);
     assert_string_equal(d->paths.logs, c->paths.logs);
+    assert_int_equal(d->limits.unix_connections, c->limits.unix_connections);
+    assert_int_equal(d->limits.tcp_connections, c->limits.tcp_connections);
+    assert_int_equal(d->limits.tcp_per_ip, c->limits.tcp_per_ip);
     part_config_free(d);
     part_config_free(c);
 }
@@ -195,6 +201,16 @@ static void test_paths(void **state)
     assert_string_equal(c->paths.templates, want);
     assert_string_equal(c->paths.logs, "/var/log/guests");
     free(want);
+    part_config_free(c);
+}
+
+/* The connection limits of each listener kind, beside the other keys. */
+static void test_limits(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    assert_int_equal(c->limits.unix_connections, 64);
+    assert_int_equal(c->limits.tcp_connections, 2048);
+    assert_int_equal(c->limits.tcp_per_ip, 16);
     part_config_free(c);
 }
 
@@ -459,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_defaults_of_empty_config),
         cmocka_unit_test(test_default_matches_empty_config),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_relative_test_uri),
         cmocka_unit_test(test_relative_test_uri_to_missing_file),
         cmocka_unit_test(test_other_uris_kept),

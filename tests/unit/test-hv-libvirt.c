@@ -248,9 +248,12 @@ static void test_deactivate(void **state)
 
     define_prod(hv);
     check(part_hv_activate(hv, "prod", &err), &err);
+    assert_int_equal(part_hv_active(hv, "prod", &err), 1); /* what a deactivation polls */
     check(part_hv_deactivate(hv, "prod", 2000, false, &err), &err);
     check(part_hv_lookup(hv, "prod", &d, &err), &err);
     assert_false(d.active);
+    assert_int_equal(part_hv_active(hv, "prod", &err), 0);
+    assert_int_equal(part_hv_active(hv, "nope", &err), -ENOENT);
 
     check(part_hv_activate(hv, "prod", &err), &err);
     check(part_hv_deactivate(hv, "prod", 0, true, &err), &err);

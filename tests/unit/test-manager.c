@@ -2,6 +2,7 @@
  * backend, and what the status says is what the backend confirmed. Each test
  * works on a fresh copy of a small configuration in a temporary directory. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -364,6 +365,118 @@ static void test_events_name_the_caller(void **state)
     j = part_event_to_json(&e);
     assert_null(json_object_get(j, "caller"));
     json_decref(j);
+}
+
+/* Guests that ignore a shutdown request: the test driver, except that
+ * asking (without force) leaves the domain running; force destroys it. */
+static struct part_hv_ops deaf_ops;
+
+static int deaf_deactivate(struct part_hv *hv, const char *domain, unsigned timeout_ms, bool force,
+                           struct part_error *err)
+{
+    if (!force)
+        return part_error_set(err, -ETIMEDOUT, NULL, "%s: still running", domain);
+    return part_hv_libvirt_ops.deactivate(hv, domain, 0, true, err);
+}
+
+static int setup_deaf(void **state)
+{
+    setup(state);
+    struct fixture *fx = *state;
+    part_mgr_close(fx->mgr);
+    deaf_ops = part_hv_libvirt_ops;
+    deaf_ops.name = "test driver with deaf guests";
+    deaf_ops.deactivate = deaf_deactivate;
+    assert_int_equal(mgr_open_dir_ops(fx, &deaf_ops), 0);
+    return 0;
+}
+
+/* part_mgr_deactivate() on a thread, timed. */
+struct deact_call {
+    struct part_mgr *mgr;
+    const char *name;
+    bool force;
+    unsigned ms;
+    const struct part_caller *caller;
+    int r;
+    double seconds;
+};
+
+static void *deact_run(void *opaque)
+{
+    struct deact_call *c = opaque;
+    struct part_error err = {0};
+    double t = now_s();
+    c->r = part_mgr_deactivate(c->mgr, c->name, c->force, c->ms, c->caller, &err);
+    c->seconds = now_s() - t;
+    return NULL;
+}
+
+static const char *state_of(struct fixture *fx, const char *name, bool *deactivating)
+{
+    json_t *j = get(fx, name);
+    static char state[16];
+    snprintf(state, sizeof(state), "%s", json_string_value(json_object_get(j, "state")));
+    *deactivating = json_is_true(json_object_get(j, "deactivating"));
+    json_decref(j);
+    return state;
+}
+
+/* The wait for a guest holds no lock: the other partition is resized
+ * meanwhile, this one's changes are -EBUSY; the deadline, force and
+ * part_mgr_shutdown() end it. */
+static void test_deactivate_waits_without_lock(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    struct part_resize req;
+    struct part_changes ch;
+    pthread_t t;
+    bool deactivating;
+    static const char two[] = "{\"processors\": 2, \"scope\": \"running\"}";
+
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", false, 601000, NULL, &err), -ERANGE);
+    assert_string_equal(err.field, "timeout");
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), 0);
+    struct deact_call c = {fx->mgr, "prod", false, 1500, NULL, 0, 0};
+    assert_int_equal(pthread_create(&t, NULL, deact_run, &c), 0);
+    usleep(300 * 1000);
+    assert_string_equal(state_of(fx, "prod", &deactivating), "active");
+    assert_true(deactivating);
+    assert_int_equal(part_resize_parse(two, strlen(two), &req, &err), 0);
+    double t0 = now_s();
+    assert_int_equal(part_mgr_resize(fx->mgr, "test", &req, NULL, &ch, &err), 0);
+    assert_true(now_s() - t0 < 0.5);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &ch, &err), -EBUSY);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), -EBUSY);
+    pthread_join(t, NULL);
+    assert_int_equal(c.r, -ETIMEDOUT); /* no force: it stays active */
+    assert_true(c.seconds >= 1.4);
+    assert_string_equal(state_of(fx, "prod", &deactivating), "active");
+    assert_false(deactivating);
+
+    /* force: destroyed at the deadline; the event names the caller who
+     * asked, though it is recorded after the wait */
+    const struct part_caller op = {.role = PART_ROLE_OPERATOR, .uid = 1000};
+    struct part_event e;
+    c = (struct deact_call){fx->mgr, "prod", true, 300, &op, 0, 0};
+    deact_run(&c);
+    assert_int_equal(c.r, 0);
+    assert_true(c.seconds >= 0.29);
+    assert_string_equal(state_of(fx, "prod", &deactivating), "inactive");
+    last_event(fx, &e);
+    assert_string_equal(e.kind, "deactivated");
+    assert_string_equal(e.partition, "prod");
+    assert_int_equal(e.caller.role, PART_ROLE_OPERATOR);
+    assert_int_equal(e.caller.uid, 1000);
+
+    c = (struct deact_call){fx->mgr, "test", false, 60000, NULL, 0, 0};
+    assert_int_equal(pthread_create(&t, NULL, deact_run, &c), 0);
+    usleep(300 * 1000);
+    part_mgr_shutdown(fx->mgr);
+    pthread_join(t, NULL);
+    assert_int_equal(c.r, -ECANCELED);
+    assert_true(c.seconds < 1.0);
 }
 
 static void test_define(void **state)
@@ -859,6 +972,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resize_profile_writes_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activate_deactivate_undefine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_name_the_caller, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deactivate_waits_without_lock, setup_deaf, teardown),
         cmocka_unit_test_setup_teardown(test_define, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_restores_running_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup, teardown),

@@ -25,6 +25,17 @@ struct part_cpc_config {
     size_t n_groups;
 };
 
+/* The connections each listener takes at once ("limits"): a UNIX socket's
+ * own limit, so that a client holding every TCP connection (all of
+ * loopback is one address) does not lock local users out of the socket. */
+struct part_limits {
+    unsigned unix_connections; /* per UNIX socket */
+    unsigned tcp_connections;  /* per TCP listener */
+    unsigned tcp_per_ip;       /* per TCP listener and client address */
+};
+
+#define PART_LIMIT_CONNECTIONS_MAX 16384
+
 struct part_config {
     char *path;    /* the partd.json read, as given */
     char *uri;     /* libvirt URI, with a relative test: path resolved */
@@ -48,6 +59,7 @@ struct part_config {
      * kernels, initrds and disk images; templates; serial logs */
     struct part_paths paths;
     double interval; /* monitor interval in seconds */
+    struct part_limits limits;
     struct part_cpc_config cpc;
 };
 

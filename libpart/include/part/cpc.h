@@ -30,6 +30,9 @@ struct part_backend_status {
 struct part_partition {
     struct part_profile *profile; /* owned: the definition the next activation uses */
     bool active;
+    /* partd asked the guest to shut down and waits for it (without the
+     * manager's lock): still active, but no other mutation may touch it */
+    bool deactivating;
     /* partd is to define the domain, but one of its name exists that partd
      * did not define (no mark for this partition): it is left alone, and
      * the partition cannot be activated, until the administrator adopts,

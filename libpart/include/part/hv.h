@@ -138,6 +138,10 @@ struct part_hv_ops {
     /* Registers fn for lifecycle events (delivered from the event loop
      * thread started by open). */
     int (*events)(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err);
+    /* Whether the domain runs: 1 or 0 (-ENOENT when there is none). Cheap,
+     * unlike lookup (which may ask the guest agent): a deactivation polls it
+     * while the guest shuts down. */
+    int (*active)(struct part_hv *hv, const char *domain, struct part_error *err);
 };
 
 struct part_hv {
@@ -177,3 +181,5 @@ int part_hv_pin(struct part_hv *hv, const char *domain, const struct part_placem
 int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
                   void *opaque, struct part_error *err);
 int part_hv_events(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err);
+/* The backend's active, or its lookup when it has none. */
+int part_hv_active(struct part_hv *hv, const char *domain, struct part_error *err);

@@ -62,14 +62,26 @@ int part_mgr_undefine(struct part_mgr *mgr, const char *name, const struct part_
 int part_mgr_activate(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
                       struct part_error *err);
 
-/* The longest graceful shutdown a deactivation may wait for, seconds. */
-#define PART_DEACTIVATE_TIMEOUT_MAX     3600
+/* The longest graceful shutdown a deactivation may wait for, seconds: a
+ * request that waits longer is a client's connection held for nothing. */
+#define PART_DEACTIVATE_TIMEOUT_MAX     600
 #define PART_DEACTIVATE_TIMEOUT_DEFAULT 60
 
-/* Graceful shutdown within timeout_ms, then destroy when force; without
- * force a guest that does not stop is -ETIMEDOUT and stays active. */
+/* Graceful shutdown within timeout_ms (at most PART_DEACTIVATE_TIMEOUT_MAX
+ * seconds, else -ERANGE naming "timeout"), then destroy when force; without
+ * force a guest that does not stop is -ETIMEDOUT and stays active. The
+ * guest is asked under the manager's lock and waited for without it (the
+ * caller's thread sleeps): mutations of other partitions go on meanwhile,
+ * and this one's get -EBUSY. -ECANCELED when part_mgr_shutdown() ended the
+ * wait (the guest was asked; the state file has it inactive, so a restart
+ * does not start it again). */
 int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
                         const struct part_caller *caller, struct part_error *err);
+
+/* partd is stopping: deactivations waiting for their guests return
+ * -ECANCELED within a poll (0.1 s). Safe from any thread; call it before
+ * waiting for the callers of part_mgr_deactivate(). */
+void part_mgr_shutdown(struct part_mgr *mgr);
 
 /* Applies req to the partition named name. Everything is checked before
  * anything is applied (-ERANGE bounds, -ENOSPC capacity, -EBUSY for scope
@@ -84,7 +96,8 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
                     struct part_error *err);
 
 /* Returns a new JSON object of the partition named name as the snapshot has
- * it (after the last mutation), or NULL when there is none. */
+ * it (after the last mutation), or NULL when there is none. Like the plan
+ * and the policy below, read from the snapshot: never waits for the lock. */
 json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name);
 
 /* The plan the rebalancer would carry out now (dry run): a new JSON object

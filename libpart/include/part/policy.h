@@ -43,3 +43,6 @@ void part_policy_default(struct part_policy *ret);
 
 /* Returns a new JSON object with every parameter. */
 json_t *part_policy_to_json(const struct part_policy *p);
+
+/* Whether p changes anything (a rule is on); the others only observe. */
+bool part_policy_acts(const struct part_policy *p);

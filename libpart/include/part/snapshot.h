@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "part/cpc.h"
+#include "part/error.h"
+#include "part/policy.h"
 
 struct part_snapshot;
 
@@ -21,7 +23,11 @@ struct part_snapshot_info {
     const char *driver;
     const char *version; /* the backend library's */
     bool connected;
-    const char *policy;       /* the policy in force */
+    const char *policy; /* the policy in force */
+    /* the same, whole (copied; NULL: the default, observe only): plan
+     * previews are made from the snapshot, whose histories are copied
+     * only when this policy acts */
+    const struct part_policy *plan_policy;
     uint64_t actions_applied; /* rebalancer actions carried out so far */
     double clock_offset;      /* wall clock minus the samples' monotonic clock */
 };
@@ -46,6 +52,15 @@ const char *part_snapshot_list_text(struct part_snapshot *s, size_t *ret_len);
 const char *part_snapshot_cpc_text(struct part_snapshot *s, size_t *ret_len);
 /* The Prometheus text exposition. */
 const char *part_snapshot_metrics_text(struct part_snapshot *s, size_t *ret_len);
+
+/* The plan the rebalancer would make at time now (the histories' clock)
+ * from the snapshot: a new JSON object {"policy": NAME, "actions": [...]}
+ * into *ret. Reads no lock, so that a preview answers while a mutation
+ * waits on the backend. Returns 0 or part_plan_make()'s error. */
+int part_snapshot_plan(struct part_snapshot *s, double now, json_t **ret, struct part_error *err);
+
+/* The policy in force, as a new JSON object (NULL on ENOMEM). */
+json_t *part_snapshot_policy_json(const struct part_snapshot *s);
 
 /* The facts given to part_snapshot_new(), kept with the snapshot. */
 const struct part_snapshot_info *part_snapshot_info(const struct part_snapshot *s);
