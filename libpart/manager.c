@@ -13,6 +13,22 @@
 #include "file.h"
 #include "manager-internal.h"
 
+/* Passes a message on with what it is about: a message about one partition
+ * begins with its name and ": ". */
+static void mgr_log_about(struct part_mgr *mgr, enum part_log_level level,
+                          struct part_log_about *about, const char *message)
+{
+    char name[PART_NAME_MAX];
+    size_t n = strcspn(message, ":");
+    if (!about->partition && message[n] == ':' && message[n + 1] == ' ' && n < sizeof(name)) {
+        memcpy(name, message, n);
+        name[n] = '\0';
+        if (part_name_valid(name))
+            about->partition = name;
+    }
+    mgr->log(level, about, message, mgr->log_opaque);
+}
+
 void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, ...)
 {
     char buf[1024];
@@ -22,7 +38,7 @@ void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    mgr->log(level, buf, mgr->log_opaque);
+    mgr_log_about(mgr, level, &(struct part_log_about){0}, buf);
 }
 
 void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
@@ -35,8 +51,12 @@ void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
     va_end(ap);
     if (mgr->events)
         part_events_add(mgr->events, kind, partition, by, "%s", buf);
-    mgr_log(mgr, level, "%s%s%s (by %s)", partition ? partition : "", partition ? ": " : "", buf,
-            by);
+    if (!mgr->log)
+        return;
+    char line[1024];
+    snprintf(line, sizeof(line), "%s%s%s (by %s)", partition ? partition : "",
+             partition ? ": " : "", buf, by);
+    mgr_log_about(mgr, level, &(struct part_log_about){partition, kind, by}, line);
 }
 
 double mgr_wall_now(void)

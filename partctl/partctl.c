@@ -27,7 +27,7 @@ static const struct partctl_opt global_opts[] = {
      .type = OPT_STRING,
      .metavar = "URL",
      .help = "partd's address: http://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
-             "http://127.0.0.1:7480)"},
+             "unix:" CLIENT_LOCAL_SOCKET " when it exists, else " CLIENT_DEFAULT_SERVER ")"},
     {.name = "token-file",
      .type = OPT_STRING,
      .metavar = "FILE",
