@@ -330,7 +330,11 @@ class Run:
         self.partd_bin = os.path.join(build, "partd", "partd")
         self.partctl_bin = os.path.join(build, "partctl", "partctl")
         self.root = os.path.join(build, "tests", "integration", "partd-guests")
-        self.guest_cache = os.path.join(build, "tests", "integration", "guest")
+        # QEMU (libvirt-qemu) opens the kernel and the initramfs: they live
+        # where it can reach them, not in the build tree (a clone in a 0700
+        # home directory would hide them), shared by every build tree
+        self.guest_cache = os.path.join(os.environ.get("PARTD_TEST_CACHE", "/var/cache/partd-test"),
+                                        "guest")
         self.libvirt_state = os.path.join(self.root, "libvirtd")
         self.work = os.path.join(self.root, "run")
         self.cpc = os.path.join(self.work, "cpc")
@@ -388,21 +392,20 @@ class Run:
         self.accel = r.out.strip() or "qemu"
         out("accelerator: %s" % self.accel)
         self.stale_cleanup()
+        for f in ("vmlinuz", "initrd.img"):
+            r = run(["bash", os.path.join(self.here, "qemu-can-read.sh"),
+                     os.path.join(self.guest_cache, f)])
+            if r.rc != 0:
+                raise Abort(r.err.strip())
 
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
-        # QEMU runs as libvirt-qemu: it must reach the kernel and the initrd
-        for d in (self.root, self.work):
-            os.chmod(d, 0o755)
         # the example, with our listeners, state and policies: the shipped
         # ones and a fast test policy
         self.partd = Partd(self.partd_bin, example="qemu-cpc", tmp=self.work, src=self.src,
                            interval=1, policies=[ITEST_POLICY],
                            pidfile=os.path.join(self.root, "partd.pid"))
-        os.makedirs(os.path.join(self.cpc, "guest"))
         os.makedirs(os.path.join(self.cpc, "log"))
-        for f in ("vmlinuz", "initrd.img"):
-            shutil.copy(os.path.join(self.guest_cache, f), os.path.join(self.cpc, "guest", f))
         # the profiles: this run's names, its accelerator, b burning for now
         for x in ("a", "b"):
             src = os.path.join(self.parts_dir, x + ".json")
@@ -412,6 +415,8 @@ class Run:
             name = self.prefix + x
             p["name"] = name
             p["serial_log"] = "../log/%s.log" % name
+            p["boot"]["kernel"] = os.path.join(self.guest_cache, "vmlinuz")
+            p["boot"]["initrd"] = os.path.join(self.guest_cache, "initrd.img")
             p["machine"]["type"] = self.accel
             if x == "b":
                 p["boot"]["cmdline"] += " burn=1"
