@@ -21,7 +21,7 @@ DEMO_PACKAGES="python3 curl"
 # which keeps the packages from starting daemons of their own). The package
 # test (tests/package): debhelper and lintian to build and check the Debian
 # packages, debootstrap and systemd-container to boot them in a Debian 12 root.
-TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14
+TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14 openssl
 libvirt-daemon debhelper lintian debootstrap systemd-container"
 BUILD_DIR=${BUILD_DIR:-build}
 # -Werror in CI only (CI=true): a warning that a user's newer compiler adds

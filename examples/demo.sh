@@ -9,14 +9,17 @@ src=$(cd "$(dirname "$0")/test-cpc" && pwd)
 work=$(mktemp -d /tmp/partd-demo.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cp -r "$src/." "$work/"
-# every TCP listener needs a token: a new one, readable by this user only
-(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$work/token")
-sed -i "s|\"token_file\": \"[^\"]*\"|\"token_file\": \"$work/token\"|; s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$work/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/../../policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$port\", \"unix:$work/partd.sock\"]|" "$work/partd.json"
+# every TCP listener needs a token: a new one per role (partd.json names
+# admin.token, operator.token, viewer.token), readable by this user only
+for role in admin operator viewer; do
+    (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$work/$role.token")
+done
+sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$work/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/../../policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$port\", \"unix:$work/partd.sock\"]|" "$work/partd.json"
 
 "$build/partd/partd" -c "$work/partd.json" -f 2>"$work/partd.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT INT TERM
-PARTD_TOKEN=$(cat "$work/token")
+PARTD_TOKEN=$(cat "$work/admin.token") # the resize below changes the profile too
 export PARTD_SERVER="http://127.0.0.1:$port" PARTD_TOKEN
 i=0
 until curl -fs "$PARTD_SERVER/v1/health" >/dev/null 2>&1; do

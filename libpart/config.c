@@ -17,6 +17,9 @@
 #define DEFAULT_PARTITIONS_DIR "partitions.d"
 #define DEFAULT_POLICIES_DIR   "policies"
 #define DEFAULT_POLICY         "static"
+#define DEFAULT_IMAGES         "/var/lib/partd/images"
+#define DEFAULT_TEMPLATES      "/etc/partd/templates"
+#define DEFAULT_LOGS           "/var/log/partd"
 #define LISTEN_MAX             16
 
 struct part_config *part_config_free(struct part_config *c)
@@ -31,11 +34,18 @@ struct part_config *part_config_free(struct part_config *c)
             free(*l);
         free(lists[i]);
     }
-    free(c->token_file);
+    for (int r = 0; r < PART_ROLE_N; r++)
+        free(c->tokens[r]);
+    free(c->socket_group);
+    free(c->tls_cert);
+    free(c->tls_key);
     free(c->state_dir);
     free(c->partitions_dir);
     free(c->policies_dir);
     free(c->policy);
+    free(c->paths.images);
+    free(c->paths.templates);
+    free(c->paths.logs);
     free(c->cpc.groups);
     free(c);
     return NULL;
@@ -95,7 +105,10 @@ int part_config_default(const char *dir, struct part_config **ret)
         set_list(&c->listen, listen, 1) < 0 || set_string(&c->state_dir, DEFAULT_STATE_DIR) < 0 ||
         set_path(&c->partitions_dir, dir, DEFAULT_PARTITIONS_DIR) < 0 ||
         set_path(&c->policies_dir, dir, DEFAULT_POLICIES_DIR) < 0 ||
-        set_string(&c->policy, DEFAULT_POLICY) < 0) {
+        set_string(&c->policy, DEFAULT_POLICY) < 0 ||
+        set_string(&c->paths.images, DEFAULT_IMAGES) < 0 ||
+        set_string(&c->paths.templates, DEFAULT_TEMPLATES) < 0 ||
+        set_string(&c->paths.logs, DEFAULT_LOGS) < 0) {
         part_config_free(c);
         return -ENOMEM;
     }
@@ -190,7 +203,10 @@ static int set_uri(struct part_config *c, const char *dir, const char *uri)
 /* partd.json as read: its numbers, and the strings that become the config's
  * own once the whole file is read (paths resolved against its directory). */
 struct config_doc {
-    const char *uri, *token_file, *state_dir, *partitions_dir, *policies_dir;
+    const char *uri, *state_dir, *partitions_dir, *policies_dir;
+    const char *tokens[PART_ROLE_N]; /* token files by role */
+    const char *socket_group, *tls_cert, *tls_key;
+    const char *images, *templates, *logs; /* paths */
     const char *listen[LISTEN_MAX];
     size_t n_listen;
     const char *origins[LISTEN_MAX], *host_names[LISTEN_MAX];
@@ -346,17 +362,37 @@ static const struct part_json_member cpc_members[] = {
     {0},
 };
 
+/* "tokens": {ROLE: FILE, ...}, a token file per role */
+static const struct part_json_member token_members[] = {
+    {"admin", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_ADMIN])},
+    {"operator", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_OPERATOR])},
+    {"viewer", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_VIEWER])},
+    {0},
+};
+
+/* the directories whose files profiles may give guests */
+static const struct part_json_member paths_members[] = {
+    {"images", PART_JSON_STRING, .offset = AT(images)},
+    {"templates", PART_JSON_STRING, .offset = AT(templates)},
+    {"logs", PART_JSON_STRING, .offset = AT(logs)},
+    {0},
+};
+
 static const struct part_json_member config_members[] = {
     {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
     {"listen", PART_JSON_CUSTOM, .read = config_listen},
     {"allowed_origins", PART_JSON_CUSTOM, .read = config_origins},
     {"host_names", PART_JSON_CUSTOM, .read = config_host_names},
-    {"token_file", PART_JSON_STRING, .offset = AT(token_file)},
+    {"tokens", PART_JSON_OBJECT, .members = token_members},
+    {"socket_group", PART_JSON_STRING, .offset = AT(socket_group)},
+    {"tls_cert", PART_JSON_STRING, .offset = AT(tls_cert)},
+    {"tls_key", PART_JSON_STRING, .offset = AT(tls_key)},
     {"state_dir", PART_JSON_STRING, .offset = AT(state_dir)},
     {"partitions_dir", PART_JSON_STRING, .offset = AT(partitions_dir)},
     {"policies_dir", PART_JSON_STRING, .offset = AT(policies_dir)},
     {"policy", PART_JSON_NAME, .offset = AT(policy), .what = "policy name"},
     {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
+    {"paths", PART_JSON_OBJECT, .members = paths_members},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
     {0},
 };
@@ -365,18 +401,48 @@ static const struct part_json_member config_members[] = {
 static int config_take_strings(struct part_config *c, const struct config_doc *d, const char *dir,
                                struct part_error *err)
 {
-    const char *paths[] = {d->token_file, d->state_dir, d->partitions_dir, d->policies_dir};
-    char **slots[] = {&c->token_file, &c->state_dir, &c->partitions_dir, &c->policies_dir};
+    const char *paths[] = {d->tokens[PART_ROLE_VIEWER],
+                           d->tokens[PART_ROLE_OPERATOR],
+                           d->tokens[PART_ROLE_ADMIN],
+                           d->tls_cert,
+                           d->tls_key,
+                           d->state_dir,
+                           d->partitions_dir,
+                           d->policies_dir,
+                           d->images,
+                           d->templates,
+                           d->logs};
+    char **slots[] = {&c->tokens[PART_ROLE_VIEWER],
+                      &c->tokens[PART_ROLE_OPERATOR],
+                      &c->tokens[PART_ROLE_ADMIN],
+                      &c->tls_cert,
+                      &c->tls_key,
+                      &c->state_dir,
+                      &c->partitions_dir,
+                      &c->policies_dir,
+                      &c->paths.images,
+                      &c->paths.templates,
+                      &c->paths.logs};
 
     if ((d->uri && set_uri(c, dir, d->uri) < 0) ||
         (d->n_listen && set_list(&c->listen, d->listen, d->n_listen) < 0) ||
         set_list(&c->allowed_origins, d->origins, d->n_origins) < 0 ||
         set_list(&c->host_names, d->host_names, d->n_host_names) < 0 ||
-        (d->policy[0] && set_string(&c->policy, d->policy) < 0))
+        (d->policy[0] && set_string(&c->policy, d->policy) < 0) ||
+        (d->socket_group && set_string(&c->socket_group, d->socket_group) < 0))
         return part_error_oom(err);
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i] && set_path(slots[i], dir, paths[i]) < 0)
             return part_error_oom(err);
+    /* what profiles' paths are compared with, as text, must be absolute */
+    char **dirs[] = {&c->paths.images, &c->paths.templates, &c->paths.logs};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *abs = part_path_absolute(*dirs[i]);
+        if (!abs)
+            return part_error_oom(err);
+        free(*dirs[i]);
+        *dirs[i] = abs;
+    }
     return 0;
 }
 
@@ -393,6 +459,13 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
     c->cpc = d.cpc; /* its groups are c's to free, read or not */
     if (r < 0)
         return r;
+    /* a certificate is served with its key: one without the other is a
+     * mistake, not "no TLS" */
+    if (!d.tls_cert != !d.tls_key)
+        return part_error_set(err, -EINVAL, d.tls_cert ? "tls_cert" : "tls_key",
+                              "%s: given without %s (TLS needs the certificate and its key)",
+                              d.tls_cert ? "tls_cert" : "tls_key",
+                              d.tls_cert ? "tls_key" : "tls_cert");
     c->interval = d.interval;
     if ((r = config_take_strings(c, &d, dir, err)) < 0)
         return r;
@@ -445,9 +518,10 @@ static int filter_json(const struct dirent *d)
     return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
-/* Loads one profile file and checks that it is named after its partition. */
-static int profile_load_named(const char *dir, const char *file, struct part_profile **ret,
-                              struct part_error *err)
+/* Loads one profile file, checks that it is named after its partition and,
+ * with paths, its host paths (hostpath.h). */
+static int profile_load_named(const char *dir, const char *file, const struct part_paths *paths,
+                              unsigned flags, struct part_profile **ret, struct part_error *err)
 {
     char *path = part_path_join(dir, file), *text = NULL;
     struct part_profile *p = NULL;
@@ -466,6 +540,11 @@ static int profile_load_named(const char *dir, const char *file, struct part_pro
         part_error_locate(err, text, len);
         goto out;
     }
+    if (paths && (r = part_hostpath_load(paths, p, flags, err)) < 0) {
+        part_error_set_file(err, path);
+        part_error_locate(err, text, len);
+        goto out;
+    }
     *ret = p;
     p = NULL;
 out:
@@ -475,7 +554,8 @@ out:
     return r;
 }
 
-int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *ret_n,
+int part_profiles_load_dir(const char *dir, const struct part_paths *paths, unsigned flags,
+                           struct part_profile ***ret, size_t *ret_n,
                            struct part_error **ret_errors, size_t *ret_n_errors,
                            struct part_error *err)
 {
@@ -500,7 +580,7 @@ int part_profiles_load_dir(const char *dir, struct part_profile ***ret, size_t *
     }
     for (int i = 0; i < count; i++) {
         part_error_clear(&errors[n_errors]); /* a good file may have left its name there */
-        r = profile_load_named(dir, names[i]->d_name, &list[n], &errors[n_errors]);
+        r = profile_load_named(dir, names[i]->d_name, paths, flags, &list[n], &errors[n_errors]);
         if (r == -ENOMEM) {
             r = part_error_oom(err); /* errors[n_errors] says so, err must too */
             goto out;
@@ -527,11 +607,70 @@ out:
     return r;
 }
 
-int part_config_token(const struct part_config *cfg, char buf[PART_TOKEN_MAX],
-                      struct part_error *err)
+int part_config_tokens(const struct part_config *cfg, char tokens[PART_ROLE_N][PART_TOKEN_MAX],
+                       struct part_error *err)
 {
-    int r = part_file_read_secret(cfg->token_file, buf, PART_TOKEN_MAX, err);
-    if (r < 0 && err) /* "token_file: FILE: why", as the field it comes from */
-        snprintf(err->field, sizeof(err->field), "token_file");
+    char field[32];
+    int r;
+
+    memset(tokens, 0, PART_ROLE_N * sizeof(tokens[0]));
+    for (int role = PART_ROLE_VIEWER; role < PART_ROLE_N; role++) {
+        if (!cfg->tokens[role])
+            continue;
+        snprintf(field, sizeof(field), "tokens.%s", part_role_name(role));
+        part_error_clear(err); /* the file read before set its name there */
+        if ((r = part_file_read_secret(cfg->tokens[role], tokens[role], PART_TOKEN_MAX, err)) < 0)
+            goto fail;
+        /* a token says which role its bearer has: it cannot say two */
+        for (int other = PART_ROLE_VIEWER; other < role; other++)
+            if (cfg->tokens[other] && strcmp(tokens[other], tokens[role]) == 0) {
+                r = part_error_set(err, -EINVAL, "",
+                                   "the same token as tokens.%s's (%s): each role needs a token "
+                                   "of its own",
+                                   part_role_name(other), cfg->tokens[other]);
+                goto fail;
+            }
+    }
+    part_error_clear(err); /* the last file read left its name there */
+    return 0;
+fail:
+    if (err) /* "FILE: why", with the field it comes from */
+        snprintf(err->field, sizeof(err->field), "%s", field);
+    memset(tokens, 0, PART_ROLE_N * sizeof(tokens[0]));
+    return r;
+}
+
+bool part_config_has_tokens(const struct part_config *cfg)
+{
+    for (int role = PART_ROLE_VIEWER; role < PART_ROLE_N; role++)
+        if (cfg->tokens[role])
+            return true;
+    return false;
+}
+
+int part_config_tls(const struct part_config *cfg, char **ret_cert, char **ret_key,
+                    struct part_error *err)
+{
+    char *cert = NULL, *key = NULL;
+    const char *field = "tls_cert";
+    size_t len;
+    int r;
+
+    *ret_cert = *ret_key = NULL;
+    if (!cfg->tls_cert)
+        return 0;
+    if ((r = part_file_read(cfg->tls_cert, &cert, &len, err)) < 0)
+        goto fail;
+    field = "tls_key"; /* as a token is: no one else may read or change it */
+    if ((r = part_file_read_private(cfg->tls_key, PART_TLS_FILE_MAX, &key, &len, err)) < 0)
+        goto fail;
+    *ret_cert = cert;
+    *ret_key = key;
+    part_error_clear(err); /* the files read left their names there */
+    return 0;
+fail:
+    if (err)
+        snprintf(err->field, sizeof(err->field), "%s", field);
+    free(cert);
     return r;
 }

@@ -187,77 +187,33 @@ out:
     return r;
 }
 
-/* Reads the whole file; errno is kept for the caller's message. */
-static int domxml_read_file(const char *path, char **ret, size_t *ret_len)
+/* Parses the template's text, read by part_hostpath_load() before the
+ * manager's lock was taken: nothing here opens a file. */
+static int domxml_load_template(const struct part_profile *p, xmlDoc **ret, struct part_error *err)
 {
-    FILE *f = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int r = 0;
-
-    if (!f)
-        return -errno;
-    for (;;) {
-        if (cap - len < 4096) {
-            char *nbuf = realloc(buf, cap + 65536);
-            if (!nbuf) {
-                r = -ENOMEM;
-                goto out;
-            }
-            buf = nbuf;
-            cap += 65536;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                r = errno ? -errno : -EIO;
-            break;
-        }
-    }
-    if (r == 0) {
-        *ret = buf;
-        *ret_len = len;
-        buf = NULL;
-    }
-out:
-    free(buf);
-    fclose(f);
-    return r;
-}
-
-static int domxml_load_template(const char *path, xmlDoc **ret, struct part_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
+    const char *text = p->domain_template_xml;
+    size_t len = text ? strlen(text) : 0;
     xmlDoc *doc = NULL;
     xmlNode *root;
-    int r;
 
-    r = domxml_read_file(path, &text, &len);
-    if (r < 0) {
-        r = part_error_set(err, r, DOMXML_FIELD, DOMXML_FIELD ": cannot read %s: %s", path,
-                           strerror(-r));
-        goto out;
-    }
+    if (!text)
+        return part_error_set(err, -EINVAL, DOMXML_FIELD,
+                              DOMXML_FIELD ": %s has not been read (part_hostpath_load())",
+                              p->domain_template);
     /* NOBLANKS drops the template's indentation so that the output is
      * indented consistently around the elements partd adds. */
     if (len <= INT32_MAX)
-        doc = xmlReadMemory(text, (int)len, path, NULL,
+        doc = xmlReadMemory(text, (int)len, p->domain_template, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                 XML_PARSE_NOBLANKS);
     root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (!root || !domxml_is(root, "domain") || root->ns) {
-        r = part_error_set(err, -EINVAL, DOMXML_FIELD,
-                           DOMXML_FIELD ": %s is not a libvirt domain XML", path);
-        goto out;
+        xmlFreeDoc(doc);
+        return part_error_set(err, -EINVAL, DOMXML_FIELD,
+                              DOMXML_FIELD ": %s is not a libvirt domain XML", p->domain_template);
     }
     *ret = doc;
-    doc = NULL;
-out:
-    xmlFreeDoc(doc);
-    free(text);
-    return r;
+    return 0;
 }
 
 /* A new document holding <domain type='TYPE'/>, its root element in
@@ -471,6 +427,34 @@ static int domxml_set_balloon(xmlNode *root)
     return 0;
 }
 
+/* partd's mark for partition in <metadata>, which is created when missing;
+ * any element of partd's namespace there (a template made from a domain
+ * partd defined carries one, perhaps for another partition) goes first, so
+ * that the domain bears exactly one mark: the one for the partition that
+ * defines it. */
+static int domxml_set_mark(xmlNode *root, const char *partition)
+{
+    xmlNode *meta = domxml_ensure(root, "metadata", DOMXML_BEFORE_OS), *c, *mark;
+    xmlNs *ns;
+
+    if (!meta)
+        return -ENOMEM;
+    for (c = meta->children; c;) {
+        xmlNode *next = c->next;
+        if (c->type == XML_ELEMENT_NODE && c->ns &&
+            xmlStrEqual(c->ns->href, BAD_CAST PART_DOMXML_MARK_NS)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+        c = next;
+    }
+    if (domxml_add_child(meta, PART_DOMXML_MARK_ELEMENT, &mark) < 0 ||
+        !(ns = xmlNewNs(mark, BAD_CAST PART_DOMXML_MARK_NS, BAD_CAST PART_DOMXML_MARK_PREFIX)))
+        return -ENOMEM;
+    xmlSetNs(mark, ns);
+    return domxml_set_prop(mark, "name", partition);
+}
+
 static int domxml_set_cputune(xmlNode *root, const struct part_profile *p,
                               const struct part_placement *placement, const char *cpuset)
 {
@@ -526,7 +510,7 @@ int part_domxml_build(const struct part_profile *p, const char *domain_type,
     int len = 0, r;
 
     if (p->domain_template)
-        r = domxml_load_template(p->domain_template, &doc, err);
+        r = domxml_load_template(p, &doc, err);
     else if (p->boot != PART_BOOT_NONE)
         r = domxml_generate(p, domxml_type(p, domain_type), &doc);
     else
@@ -550,7 +534,8 @@ int part_domxml_build(const struct part_profile *p, const char *domain_type,
         goto out;
     if (domxml_set_vcpu(root, p, cpuset) < 0 ||
         domxml_set_cputune(root, p, placement, cpuset) < 0 ||
-        (p->guest_agent && domxml_set_agent(root) < 0) || domxml_set_balloon(root) < 0)
+        (p->guest_agent && domxml_set_agent(root) < 0) || domxml_set_balloon(root) < 0 ||
+        domxml_set_mark(root, p->name) < 0)
         goto out;
 
     xmlDocDumpFormatMemory(doc, &out, &len, 1);

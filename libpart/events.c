@@ -45,7 +45,7 @@ void part_events_free(struct part_events *ev)
 }
 
 void part_events_add(struct part_events *ev, const char *kind, const char *partition,
-                     const char *by, const char *fmt, ...)
+                     const char *by, const struct part_caller *caller, const char *fmt, ...)
 {
     struct timespec ts;
     va_list ap;
@@ -59,6 +59,7 @@ void part_events_add(struct part_events *ev, const char *kind, const char *parti
     snprintf(e->kind, sizeof(e->kind), "%s", kind);
     snprintf(e->partition, sizeof(e->partition), "%s", partition ? partition : "");
     snprintf(e->by, sizeof(e->by), "%s", by);
+    e->caller = caller ? *caller : (struct part_caller){.role = PART_ROLE_NONE, .uid = -1};
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
@@ -115,7 +116,14 @@ void part_events_unsubscribe(struct part_events *ev, int handle)
 
 json_t *part_event_to_json(const struct part_event *e)
 {
-    return json_pack("{s:I, s:f, s:s, s:s?, s:s, s:s}", "seq", (json_int_t)e->seq, "time", e->time,
-                     "kind", e->kind, "partition", e->partition[0] ? e->partition : NULL, "by",
-                     e->by, "message", e->message);
+    json_t *j =
+        json_pack("{s:I, s:f, s:s, s:s?, s:s, s:s}", "seq", (json_int_t)e->seq, "time", e->time,
+                  "kind", e->kind, "partition", e->partition[0] ? e->partition : NULL, "by", e->by,
+                  "message", e->message);
+    if (j && e->caller.role != PART_ROLE_NONE &&
+        json_object_set_new(j, "caller", part_caller_json(&e->caller)) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }

@@ -1,5 +1,7 @@
-/* Files and paths: reading, atomic replacement, directories partd owns. */
+/* Files and paths: reading, atomic replacement, lexical paths, the
+ * directories partd owns and those whose files it trusts. */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,59 @@ char *part_path_dirname(const char *path)
     if (slash == path)
         return strdup("/");
     return strndup(path, (size_t)(slash - path));
+}
+
+char *part_path_normalise(const char *path)
+{
+    size_t n = strlen(path);
+    char *out = malloc(n + 2), *copy = strdup(path), *save = NULL;
+    size_t len = 0;
+
+    if (!out || !copy) {
+        free(out);
+        free(copy);
+        return NULL;
+    }
+    /* out holds "/a/b" (or "" for the root) as components are pushed and
+     * popped; ".." at the root stays there, as the kernel has it */
+    for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            while (len > 0 && out[--len] != '/')
+                ;
+            continue;
+        }
+        out[len++] = '/';
+        memcpy(out + len, c, strlen(c));
+        len += strlen(c);
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    free(copy);
+    return out;
+}
+
+char *part_path_absolute(const char *path)
+{
+    char cwd[PATH_MAX], *joined, *abs;
+
+    if (path[0] == '/')
+        return part_path_normalise(path);
+    if (!getcwd(cwd, sizeof(cwd)) || !(joined = part_path_join(cwd, path)))
+        return NULL;
+    abs = part_path_normalise(joined);
+    free(joined);
+    return abs;
+}
+
+bool part_path_inside(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (strcmp(dir, "/") == 0)
+        return path[0] == '/' && path[1];
+    return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1];
 }
 
 int part_mkdir_p(const char *path, unsigned mode)
@@ -195,17 +250,14 @@ out:
     return r;
 }
 
-/* Whether st (a file holding a secret, or a directory partd writes) is
- * partd's user's and has none of the forbidden mode bits: 0, or -EPERM with
- * err saying why and how to fix it. */
-static int file_check_private(const struct stat *st, mode_t forbidden, const char *fix,
-                              struct part_error *err)
+int part_file_check_owner(const struct stat *st, bool root_ok, unsigned forbidden, const char *fix,
+                          struct part_error *err)
 {
-    if (st->st_uid != geteuid())
+    if (st->st_uid != geteuid() && !(root_ok && st->st_uid == 0))
         return part_error_set(err, -EPERM, "",
-                              "owned by uid %u, not by partd's user (uid %u): refused, since "
+                              "owned by uid %u, not by %spartd's user (uid %u): refused, since "
                               "its owner could change what partd trusts",
-                              (unsigned)st->st_uid, (unsigned)geteuid());
+                              (unsigned)st->st_uid, root_ok ? "root or " : "", (unsigned)geteuid());
     if (st->st_mode & forbidden)
         return part_error_set(
             err, -EPERM, "", "mode %04o gives %s %s: refused; %s", (unsigned)(st->st_mode & 07777),
@@ -229,28 +281,99 @@ int part_dir_check_private(const char *dir, struct part_error *err)
     }
     close(fd);
     part_error_set_file(err, dir);
-    return file_check_private(&st, S_IWGRP | S_IWOTH, "chmod go-w it", err);
+    return part_file_check_owner(&st, false, S_IWGRP | S_IWOTH, "chmod go-w it", err);
+}
+
+/* Puts "what: " before err's message (err may be NULL), cutting its end
+ * when both do not fit. */
+static void file_error_prefix(struct part_error *err, const char *what)
+{
+    size_t w = strlen(what) + 2, m, room = sizeof(err->message) - 1;
+    if (!err || w > room)
+        return;
+    m = strnlen(err->message, room);
+    if (m > room - w)
+        m = room - w;
+    memmove(err->message + w, err->message, m);
+    memcpy(err->message, what, w - 2);
+    memcpy(err->message + w - 2, ": ", 2);
+    err->message[w + m] = '\0';
+}
+
+int part_dir_check_trusted(const char *dir, struct part_error *err)
+{
+    char *path = strdup(dir);
+    struct stat st;
+    int r = 0;
+
+    if (!path)
+        return part_error_oom(err);
+    for (bool first = true;; first = false) {
+        if (lstat(path, &st) < 0) {
+            r = part_error_set(err, -errno, "", "%s: %s", path, strerror(errno));
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            r = part_error_set(err, -ENOTDIR, "", "%s: not a directory (a symbolic link?)", path);
+            break;
+        }
+        /* a parent others may write is safe when it is root's and sticky
+         * (/tmp): nobody else may rename or remove what is in it */
+        bool sticky = !first && st.st_uid == 0 && (st.st_mode & S_ISVTX);
+        if (!sticky &&
+            (r = part_file_check_owner(&st, true, S_IWGRP | S_IWOTH, "chmod go-w it", err)) < 0) {
+            file_error_prefix(err, path);
+            break;
+        }
+        char *slash = strrchr(path, '/');
+        if (!slash || (slash == path && !path[1]))
+            break; /* "/" was the last */
+        if (slash == path)
+            path[1] = '\0'; /* on to "/" */
+        else
+            *slash = '\0';
+    }
+    free(path);
+    return r;
+}
+
+/* Opens path, a file that holds a secret, for reading: a regular file (not
+ * a link) that partd's user owns and that others may neither read nor
+ * write, nor its group write. Returns the descriptor with its status in
+ * *st, or a negative errno with err saying why. */
+static int file_open_private(const char *path, struct stat *st, struct part_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), r;
+
+    part_error_set_file(err, path);
+    if (fd < 0 || fstat(fd, st) < 0) {
+        r = part_error_set(err, -errno, "", "cannot read: %s",
+                           errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        r = part_error_set(err, -EPERM, "", "not a regular file");
+        goto fail;
+    }
+    if ((r = part_file_check_owner(st, false, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
+        goto fail;
+    return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return r;
 }
 
 int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     ssize_t n = 0;
-    int r;
+    int r, fd = file_open_private(path, &st, err);
 
-    part_error_set_file(err, path);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        r = part_error_set(err, -errno, "", "cannot read: %s",
-                           errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+    if (fd < 0) {
+        r = fd;
         goto out;
     }
-    if (!S_ISREG(st.st_mode)) {
-        r = part_error_set(err, -EPERM, "", "not a regular file");
-        goto out;
-    }
-    if ((r = file_check_private(&st, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
-        goto out;
     n = read(fd, buf, len);
     if (n < 0) {
         r = part_error_set(err, -errno, "", "cannot read: %s", strerror(errno));
@@ -281,5 +404,43 @@ out:
         close(fd);
     if (r < 0)
         memset(buf, 0, len);
+    return r;
+}
+
+int part_file_read_private(const char *path, size_t max, char **ret, size_t *ret_len,
+                           struct part_error *err)
+{
+    struct stat st;
+    int r, fd = file_open_private(path, &st, err);
+    char *buf = NULL;
+    ssize_t n;
+
+    if (fd < 0)
+        return fd;
+    if ((size_t)st.st_size > max) {
+        r = part_error_set(err, -E2BIG, "", "over %zu bytes: refused", max);
+        goto out;
+    }
+    if (!(buf = malloc(max + 1))) {
+        r = -ENOMEM;
+        goto out;
+    }
+    /* one read beyond the size seen: a file that grew since is refused too */
+    n = read(fd, buf, max + 1);
+    if (n < 0 || (size_t)n > max) {
+        r = n < 0 ? part_error_set(err, -errno, "", "cannot read: %s", strerror(errno))
+                  : part_error_set(err, -E2BIG, "", "over %zu bytes: refused", max);
+        goto out;
+    }
+    buf[n] = '\0';
+    *ret = buf;
+    *ret_len = (size_t)n;
+    buf = NULL;
+    r = 0;
+out:
+    if (buf)
+        explicit_bzero(buf, max + 1);
+    free(buf);
+    close(fd);
     return r;
 }

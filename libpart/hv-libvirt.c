@@ -196,6 +196,46 @@ void lv_agent_bound(virDomainPtr dom)
         virResetLastError(); /* a driver without agents: nothing to bound */
 }
 
+/* The partition partd's mark on dom names, in ret ("" when it has none):
+ * the persistent definition's, which is what a redefinition or an undefine
+ * would replace, else (a transient domain) the running one's. libvirt hands
+ * the element back as <partition name='NAME'/>, without its prefix. */
+static int lv_owner(virDomainPtr dom, const char *domain, char ret[PART_NAME_MAX],
+                    struct part_error *err)
+{
+    int persistent = virDomainIsPersistent(dom);
+    xmlDoc *doc = NULL;
+    xmlNode *root;
+    xmlChar *name = NULL;
+    char *xml;
+
+    ret[0] = '\0';
+    if (persistent < 0)
+        return lv_fail(err, domain, "read the domain's definition");
+    xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, PART_DOMXML_MARK_NS,
+                               persistent ? VIR_DOMAIN_AFFECT_CONFIG : VIR_DOMAIN_AFFECT_LIVE);
+    if (!xml) {
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN_METADATA) {
+            virResetLastError();
+            return 0;
+        }
+        return lv_fail(err, domain, "read partd's mark");
+    }
+    doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    /* anything else in partd's namespace is no mark of partd's */
+    if (root && xmlStrEqual(root->name, BAD_CAST PART_DOMXML_MARK_ELEMENT))
+        name = xmlGetProp(root, BAD_CAST "name");
+    if (name && part_name_valid((const char *)name))
+        snprintf(ret, PART_NAME_MAX, "%s", (const char *)name);
+    xmlFree(name);
+    xmlFreeDoc(doc);
+    free(xml);
+    return 0;
+}
+
 static int lv_open(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err)
 {
     struct part_hv_libvirt *lv = NULL;
@@ -316,6 +356,9 @@ static int lv_lookup(struct part_hv *hv, const char *domain, struct part_hv_doma
         ret->vcpus_guest = -1;
         virResetLastError();
     }
+    /* a mark that cannot be read counts as none: nothing becomes partd's on
+     * a guess, and the lookup's other readers do not need it */
+    lv_owner(dom, domain, ret->owner, NULL);
 out:
     if (dom)
         virDomainFree(dom);
@@ -367,13 +410,38 @@ out:
     return r;
 }
 
+/* Prepares the redefinition of dom, which exists already, from xml (which
+ * becomes *ret, dom's UUID added): only when dom's mark names partition p,
+ * else -EEXIST and dom is not touched. */
+static int lv_redefinable(virDomainPtr dom, const struct part_profile *p, const char *name,
+                          const char *xml, char **ret, struct part_error *err)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN], owner[PART_NAME_MAX];
+    int r = lv_owner(dom, name, owner, err);
+
+    if (r < 0)
+        return r;
+    if (strcmp(owner, p->name) != 0)
+        return part_error_set(err, -EEXIST, NULL,
+                              "%s: a domain of this name exists and partd did not define it "
+                              "(%s%s): it is left as it is; adopt it with domain.adopt "
+                              "(\"domain\": {\"adopt\": \"%s\"}) if partd should manage it",
+                              name, owner[0] ? "its partd mark names partition " : "no partd mark",
+                              owner, name);
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return lv_fail(err, name, "read the domain's UUID");
+    r = lv_xml_keep_uuid(xml, uuid, ret);
+    if (r < 0)
+        part_error_set(err, r, NULL, "%s: cannot add the UUID to the domain XML", name);
+    return r;
+}
+
 static int lv_define(struct part_hv *hv, const struct part_profile *p,
                      const struct part_placement *placement, struct part_error *err)
 {
     struct part_hv_libvirt *lv = lv_cast(hv);
     const char *name = p->domain_name ? p->domain_name : p->name;
     const char *type = strcasecmp(lv->driver, "TEST") == 0 ? "test" : "kvm";
-    char uuid[VIR_UUID_STRING_BUFLEN];
     char *xml = NULL, *merged = NULL;
     virDomainPtr dom = NULL;
     int r;
@@ -390,17 +458,11 @@ static int lv_define(struct part_hv *hv, const struct part_profile *p,
         }
         virResetLastError();
     } else {
-        if (virDomainGetUUIDString(dom, uuid) < 0) {
-            r = lv_fail(err, name, "read the domain's UUID");
-            goto out;
-        }
+        r = lv_redefinable(dom, p, name, xml, &merged, err);
         virDomainFree(dom);
         dom = NULL;
-        r = lv_xml_keep_uuid(xml, uuid, &merged);
-        if (r < 0) {
-            part_error_set(err, r, NULL, "%s: cannot add the UUID to the domain XML", name);
+        if (r < 0)
             goto out;
-        }
         free(xml);
         xml = merged;
     }
@@ -420,12 +482,23 @@ out:
 static int lv_undefine(struct part_hv *hv, const char *domain, struct part_error *err)
 {
     struct part_hv_libvirt *lv = lv_cast(hv);
+    char owner[PART_NAME_MAX];
     virDomainPtr dom = NULL;
     int r;
 
     r = lv_domain(lv, domain, "undefine the domain", &dom, err);
+    if (r == 0)
+        r = lv_owner(dom, domain, owner, err);
     if (r < 0)
         goto out;
+    /* partd names the domains it defines after their partitions */
+    if (strcmp(owner, domain) != 0) {
+        r = part_error_set(err, -EEXIST, NULL,
+                           "%s: cannot undefine the domain: partd did not define it (no partd "
+                           "mark for it): it is left as it is",
+                           domain);
+        goto out;
+    }
     if (virDomainUndefineFlags(dom, LV_UNDEFINE_ALL) < 0) {
         if (lv_errno() != -ENOTSUP) {
             r = lv_fail(err, domain, "undefine the domain");

@@ -104,6 +104,10 @@ void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
         struct part_hv_domain d;
         if (part_hv_lookup(mgr->hv, e->domain, &d, NULL) < 0 || !d.active)
             return;
+        /* a domain of the partition's name that partd did not define is
+         * not the partition running */
+        if (!mgr_domain_ours(p, &d))
+            return;
         part_cpc_set_active(mgr->cpc, p, true);
         mgr_read_back(mgr, p, 0, NULL);
         mgr_apply_weight_cap(mgr, p);

@@ -59,11 +59,19 @@ struct part_mgr {
 };
 
 /* manager.c */
+/* An API caller that did not say who it is (libpart's own tests), where
+ * NULL would mean partd itself. */
+extern const struct part_caller mgr_api_unknown;
 void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Logs and records an event: every state change is both. */
 void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
               const char *partition, const char *by, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* mgr_note() of a change the API asked for (by "api"): caller (may be NULL)
+ * names who, in the event and the log line. */
+void mgr_note_caller(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                     const char *partition, const struct part_caller *caller, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 double mgr_wall_now(void);
 /* The clock of samples, cooldowns and plans. */
@@ -80,14 +88,24 @@ int mgr_lock_partition(struct part_mgr *mgr, const char *name, struct part_parti
 void mgr_save_state(struct part_mgr *mgr);
 
 /* manager-partitions.c */
-/* Activation with mgr->lock held; by says who asked, for the event. */
-int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
+/* Activation with mgr->lock held; caller says who asked, for the event:
+ * the API's caller, or partd itself when NULL. */
+int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const struct part_caller *caller,
                  struct part_error *err);
 /* Writes p to the partitions directory (atomically). */
 int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p, struct part_error *err);
 
 /* manager-reconcile.c */
+/* Whether partd may manage d as p's domain: the administrator adopted it,
+ * or partd defined it for p (its mark names p). */
+bool mgr_domain_ours(const struct part_partition *p, const struct part_hv_domain *d);
+/* Defines (or redefines) p's domain from its profile; -EEXIST, and
+ * p->foreign, when a domain of its name exists that partd did not define. */
 int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err);
+/* Undefines p's domain when partd defined it. An adopted or foreign domain
+ * is released instead: left as it is. Returns 1 when released, 0 when
+ * undefined (or already gone), or an error. */
+int mgr_undefine_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err);
 void mgr_repin_shared(struct part_mgr *mgr);
 void mgr_apply_weight_cap(struct part_mgr *mgr, struct part_partition *p);
 int mgr_read_back(struct part_mgr *mgr, struct part_partition *p, uint64_t target,

@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "json.h"
 #include "manager-internal.h"
 
-int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
+int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const struct part_caller *caller,
                  struct part_error *err)
 {
     const struct part_profile *pp = p->profile;
@@ -39,18 +40,25 @@ int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const char *by,
     mgr_apply_weight_cap(mgr, p);
     if (p->history)
         part_history_break(p->history);
-    mgr_note(mgr, PART_LOG_INFO, "activated", pp->name, by, "activated (%u processors, %llu MiB)",
-             p->processors, (unsigned long long)p->memory);
+    if (caller)
+        mgr_note_caller(mgr, PART_LOG_INFO, "activated", pp->name, caller,
+                        "activated (%u processors, %llu MiB)", p->processors,
+                        (unsigned long long)p->memory);
+    else
+        mgr_note(mgr, PART_LOG_INFO, "activated", pp->name, "partd",
+                 "activated (%u processors, %llu MiB)", p->processors,
+                 (unsigned long long)p->memory);
     return 0;
 }
 
-int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err)
+int part_mgr_activate(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
+                      struct part_error *err)
 {
     struct part_partition *p;
     int r = mgr_lock_partition(mgr, name, &p, err);
     if (r < 0)
         return r;
-    r = mgr_activate(mgr, p, "api", err);
+    r = mgr_activate(mgr, p, caller ? caller : &mgr_api_unknown, err);
     if (r == 0 && p->profile->mode == PART_MODE_DEDICATED)
         mgr_repin_shared(mgr);
     if (r == 0) {
@@ -62,7 +70,7 @@ int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error 
 }
 
 int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
-                        struct part_error *err)
+                        const struct part_caller *caller, struct part_error *err)
 {
     int r;
     struct part_partition *p;
@@ -80,8 +88,8 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
         mgr_repin_shared(mgr);
     if (p->history)
         part_history_break(p->history);
-    mgr_note(mgr, PART_LOG_INFO, "deactivated", name, "api", "deactivated%s",
-             force ? " (forced)" : "");
+    mgr_note_caller(mgr, PART_LOG_INFO, "deactivated", name, caller, "deactivated%s",
+                    force ? " (forced)" : "");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:
@@ -119,7 +127,8 @@ int mgr_write_profile(struct part_mgr *mgr, const struct part_profile *p, struct
 }
 
 int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
-                    char ret_name[PART_NAME_MAX], struct part_error *err)
+                    const struct part_caller *caller, char ret_name[PART_NAME_MAX],
+                    struct part_error *err)
 {
     struct part_profile *p = NULL;
     struct part_hv_domain d;
@@ -127,8 +136,10 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
 
     if ((r = part_profile_parse(text, len, NULL, &p, err)) < 0)
         return r;
-    /* a body's relative paths mean what they would in its file */
-    if ((r = part_profile_resolve_paths(p, mgr->cfg->partitions_dir)) < 0) {
+    /* host paths confined and the template read before the lock: a slow or
+     * hostile file never holds the manager */
+    if ((r = part_hostpath_load(&mgr->cfg->paths, p, PART_HOSTPATH_CREATE_LOG, err)) < 0) {
+        part_error_locate(err, text, len);
         part_profile_free(p);
         return r;
     }
@@ -157,7 +168,7 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
     }
     if (ret_name)
         snprintf(ret_name, PART_NAME_MAX, "%s", p->name);
-    mgr_note(mgr, PART_LOG_INFO, "defined", p->name, "api", "defined");
+    mgr_note_caller(mgr, PART_LOG_INFO, "defined", p->name, caller, "defined");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:
@@ -165,7 +176,8 @@ out:
     return r;
 }
 
-int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err)
+int part_mgr_undefine(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
+                      struct part_error *err)
 {
     int r;
     struct part_partition *p;
@@ -175,21 +187,23 @@ int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error 
         r = part_error_set(err, -EBUSY, "", "%s is active; deactivate it first", name);
         goto out;
     }
-    if (!p->profile->adopt) {
-        r = part_hv_undefine(mgr->hv, p->profile->domain_name, err);
-        if (r < 0 && r != -ENOENT)
-            goto out;
-    }
+    int released = mgr_undefine_domain(mgr, p, err);
+    if ((r = released) < 0)
+        goto out;
     char *path = mgr_profile_path(mgr, name);
     if (path && unlink(path) < 0 && errno != ENOENT) {
-        r = part_error_set(err, -errno, "", "%s: domain undefined, but %s stays: %s", name, path,
-                           strerror(errno));
+        r = part_error_set(err, -errno, "", "%s: domain %s, but %s stays: %s", name,
+                           released ? "released" : "undefined", path, strerror(errno));
         free(path);
         goto out;
     }
     free(path);
+    if (released)
+        mgr_note_caller(mgr, PART_LOG_INFO, "undefined", name, caller,
+                        "undefined; domain %s released, left as it is", p->profile->domain_name);
+    else
+        mgr_note_caller(mgr, PART_LOG_INFO, "undefined", name, caller, "undefined with its domain");
     r = part_cpc_undefine(mgr->cpc, name, err);
-    mgr_note(mgr, PART_LOG_INFO, "undefined", name, "api", "undefined");
     mgr_save_state(mgr);
     mgr_publish(mgr);
 out:

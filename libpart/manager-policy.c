@@ -8,9 +8,10 @@
 
 /* Applies plan's actions through the backend, one at a time, recording each
  * result in *ret (an array like part_plan_to_json()'s, with "status" and
- * "detail"). Called with mgr->lock held. */
-static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, const char *by,
-                           json_t *ret)
+ * "detail"). caller: the API's who asked for it, NULL for the policy's
+ * tick. Called with mgr->lock held. */
+static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan,
+                           const struct part_caller *caller, json_t *ret)
 {
     json_t *described = ret ? part_plan_to_json(plan) : NULL;
     for (size_t i = 0; i < plan->n; i++) {
@@ -29,9 +30,14 @@ static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan, c
             if (status != PART_CHANGE_FAILED)
                 mgr->actions_applied++;
         }
-        mgr_note(mgr, status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO, "rebalanced",
-                 a->partition, by, "%s [%s%s%s]", a->reason, part_change_status_name(status),
-                 detail[0] ? ": " : "", detail);
+        enum part_log_level level = status == PART_CHANGE_FAILED ? PART_LOG_WARNING : PART_LOG_INFO;
+        if (caller)
+            mgr_note_caller(mgr, level, "rebalanced", a->partition, caller, "%s [%s%s%s]",
+                            a->reason, part_change_status_name(status), detail[0] ? ": " : "",
+                            detail);
+        else
+            mgr_note(mgr, level, "rebalanced", a->partition, "policy", "%s [%s%s%s]", a->reason,
+                     part_change_status_name(status), detail[0] ? ": " : "", detail);
         json_t *j = json_array_get(described, i); /* the plan's own rendering */
         if (j) {
             json_object_set_new(j, "status", json_string(part_change_status_name(status)));
@@ -61,7 +67,7 @@ void mgr_policy_tick(struct part_mgr *mgr, double now)
         mgr_note(mgr, PART_LOG_ERROR, "plan-refused", NULL, "policy", "plan refused: %s",
                  err.message);
     else
-        mgr_apply_plan(mgr, &plan, "policy", NULL);
+        mgr_apply_plan(mgr, &plan, NULL, NULL);
     part_plan_clear(&plan);
 }
 
@@ -80,7 +86,8 @@ int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err)
     return r;
 }
 
-int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *err)
+int part_mgr_rebalance(struct part_mgr *mgr, const struct part_caller *caller, json_t **ret,
+                       struct part_error *err)
 {
     struct part_plan plan = {0};
     json_t *actions = json_array();
@@ -95,7 +102,7 @@ int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *er
     r = part_plan_make(mgr->cpc, &mgr->policy, now, &plan, err);
     if (r == 0) {
         mgr->last_plan = now;
-        mgr_apply_plan(mgr, &plan, "api", actions);
+        mgr_apply_plan(mgr, &plan, caller ? caller : &mgr_api_unknown, actions);
         mgr_publish(mgr);
         *ret = json_pack("{s:s, s:O}", "policy", mgr->policy.name, "actions", actions);
         r = *ret ? 0 : -ENOMEM;
@@ -128,7 +135,8 @@ json_t *part_mgr_policy_json(struct part_mgr *mgr)
     return j;
 }
 
-int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_error *err)
+int part_mgr_policy_set(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
+                        struct part_error *err)
 {
     struct part_policy pol;
     int r = part_name_check(name, "name", "policy name", err);
@@ -147,7 +155,7 @@ int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_erro
         if (mgr->cpc->parts[i]->history &&
             mgr->cpc->parts[i]->history->rolling.window != pol.dc_window)
             part_history_set_window(mgr->cpc->parts[i]->history, pol.dc_window);
-    mgr_note(mgr, PART_LOG_INFO, "policy", NULL, "api", "policy %s -> %s", old, pol.name);
+    mgr_note_caller(mgr, PART_LOG_INFO, "policy", NULL, caller, "policy %s -> %s", old, pol.name);
     mgr_save_state(mgr);
     mgr_publish(mgr);
     pthread_mutex_unlock(&mgr->lock);

@@ -19,6 +19,11 @@ static struct part_placement mgr_placement(struct part_mgr *mgr, const struct pa
     return (struct part_placement){.cpus = buf, .n = part_cpc_pool_cpus(mgr->cpc, buf)};
 }
 
+bool mgr_domain_ours(const struct part_partition *p, const struct part_hv_domain *d)
+{
+    return p->profile->adopt || strcmp(d->owner, p->profile->name) == 0;
+}
+
 int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
 {
     unsigned *buf = calloc(mgr->cpc->cpus + 1, sizeof(*buf));
@@ -27,6 +32,32 @@ int mgr_define_domain(struct part_mgr *mgr, struct part_partition *p, struct par
     struct part_placement pl = mgr_placement(mgr, p, buf);
     int r = part_hv_define(mgr->hv, p->profile, &pl, err);
     free(buf);
+    struct part_hv_domain d;
+    /* the backend refused to replace a domain; libvirt has other conflicts
+     * (a UUID taken), so the mark decides what the status says */
+    if (r == -EEXIST)
+        p->foreign = part_hv_lookup(mgr->hv, p->profile->domain_name, &d, NULL) == 0 &&
+                     !mgr_domain_ours(p, &d);
+    else if (r == 0)
+        p->foreign = false;
+    return r;
+}
+
+int mgr_undefine_domain(struct part_mgr *mgr, struct part_partition *p, struct part_error *err)
+{
+    const struct part_profile *pp = p->profile;
+    if (pp->adopt)
+        return 1;
+    struct part_error e = {0};
+    int r = part_hv_undefine(mgr->hv, pp->domain_name, &e);
+    if (r == -ENOENT)
+        return 0;
+    if (r == -EEXIST) { /* not partd's: the backend touched nothing */
+        mgr_log(mgr, PART_LOG_WARNING, "%s", e.message);
+        return 1;
+    }
+    if (r < 0 && err)
+        *err = e;
     return r;
 }
 
@@ -206,6 +237,16 @@ int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
         mgr_log(mgr, PART_LOG_ERROR, "%s: %s", pp->name, err.message);
         return -1;
     }
+    /* neither adopted as it runs nor redefined: see docs/design.md */
+    p->foreign = r == 0 && !mgr_domain_ours(p, &d);
+    if (p->foreign) {
+        mgr_note(mgr, PART_LOG_ERROR, "foreign", pp->name, "partd",
+                 "domain %s exists and partd did not define it (no partd mark): left as it is, "
+                 "the partition inactive; adopt it with domain.adopt, mark it as partd's, or "
+                 "remove it",
+                 pp->domain_name);
+        return -1;
+    }
     if (r == 0 && d.active) {
         /* running: adopt what runs; weight and cap are partd's to say */
         part_cpc_set_active(mgr->cpc, p, true);
@@ -253,7 +294,7 @@ void mgr_reconcile(struct part_mgr *mgr, struct part_partition *p, const struct 
                 part_setting_set_profile(boot, s, e->running[s]);
         p->profile = boot;
     }
-    r = mgr_activate(mgr, p, "partd", &err);
+    r = mgr_activate(mgr, p, NULL, &err);
     p->profile = real;
     part_profile_free(boot);
     if (r < 0) {

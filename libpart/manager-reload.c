@@ -6,11 +6,13 @@
 
 #include "manager-internal.h"
 
-/* Whether two profiles define the same partition, field by field. */
+/* Whether two profiles define the same partition, field by field, and from
+ * the same template text (a template edited in place is a change). */
 static bool profile_equal(const struct part_profile *a, const struct part_profile *b)
 {
+    const char *ta = a->domain_template_xml, *tb = b->domain_template_xml;
     json_t *x = part_profile_to_json(a), *y = part_profile_to_json(b);
-    bool eq = x && y && json_equal(x, y);
+    bool eq = x && y && json_equal(x, y) && (ta == tb || (ta && tb && strcmp(ta, tb) == 0));
     json_decref(x);
     json_decref(y);
     return eq;
@@ -23,8 +25,10 @@ int part_mgr_reload(struct part_mgr *mgr, struct part_error *err)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
+    /* files (templates too) are read before the lock: none can hold it */
     int r =
-        part_profiles_load_dir(mgr->cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
+        part_profiles_load_dir(mgr->cfg->partitions_dir, &mgr->cfg->paths, PART_HOSTPATH_CREATE_LOG,
+                               &profiles, &n, &errors, &n_errors, err);
     if (r < 0 && r != -EINVAL)
         return r;
     pthread_mutex_lock(&mgr->lock);

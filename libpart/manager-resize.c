@@ -362,7 +362,8 @@ static int resize_apply_profile(struct part_mgr *mgr, struct part_partition *p,
 }
 
 int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_resize *req,
-                    struct part_changes *c, struct part_error *err)
+                    const struct part_caller *caller, struct part_changes *c,
+                    struct part_error *err)
 {
     struct part_profile *next = NULL;
     struct part_partition *p;
@@ -391,8 +392,8 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
         part_error_set(err, r, err ? err->field : "",
                        "%s: not every change was applied; see changes", name);
     if (c->n) /* a request that changed nothing is no event */
-        mgr_note(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, "api", "%s",
-                 part_changes_text(c, what, sizeof(what)));
+        mgr_note_caller(mgr, r < 0 ? PART_LOG_WARNING : PART_LOG_INFO, "resized", name, caller,
+                        "%s", part_changes_text(c, what, sizeof(what)));
     mgr_publish(mgr);
 out:
     part_profile_free(next);

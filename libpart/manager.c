@@ -13,6 +13,8 @@
 #include "file.h"
 #include "manager-internal.h"
 
+const struct part_caller mgr_api_unknown = {.role = PART_ROLE_NONE, .uid = -1};
+
 /* Passes a message on with what it is about: a message about one partition
  * begins with its name and ": ". */
 static void mgr_log_about(struct part_mgr *mgr, enum part_log_level level,
@@ -41,22 +43,41 @@ void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, .
     mgr_log_about(mgr, level, &(struct part_log_about){0}, buf);
 }
 
-void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
-              const char *partition, const char *by, const char *fmt, ...)
+/* The event and the log line of mgr_note() and mgr_note_caller(). */
+static void mgr_vnote(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                      const char *partition, const char *by, const struct part_caller *caller,
+                      const char *fmt, va_list ap)
 {
-    char buf[320];
-    va_list ap;
-    va_start(ap, fmt);
+    char buf[320], text[48], who[64] = "";
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     if (mgr->events)
-        part_events_add(mgr->events, kind, partition, by, "%s", buf);
+        part_events_add(mgr->events, kind, partition, by, caller, "%s", buf);
+    if (caller && caller->role != PART_ROLE_NONE) /* the log names who asked, as the event does */
+        snprintf(who, sizeof(who), ": %s", part_caller_text(caller, text, sizeof(text)));
     if (!mgr->log)
         return;
     char line[1024];
-    snprintf(line, sizeof(line), "%s%s%s (by %s)", partition ? partition : "",
-             partition ? ": " : "", buf, by);
+    snprintf(line, sizeof(line), "%s%s%s (by %s%s)", partition ? partition : "",
+             partition ? ": " : "", buf, by, who);
     mgr_log_about(mgr, level, &(struct part_log_about){partition, kind, by}, line);
+}
+
+void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+              const char *partition, const char *by, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mgr_vnote(mgr, level, kind, partition, by, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void mgr_note_caller(struct part_mgr *mgr, enum part_log_level level, const char *kind,
+                     const char *partition, const struct part_caller *caller, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mgr_vnote(mgr, level, kind, partition, "api", caller, fmt, ap);
+    va_end(ap);
 }
 
 double mgr_wall_now(void)
@@ -158,7 +179,8 @@ struct part_events *part_mgr_events(struct part_mgr *mgr)
 /* Creates the directories partd writes (state 0700, partitions 0755) when
  * missing, and refuses them when partd's user does not own them or others
  * may write there: a planted link would turn a write into an overwrite of
- * any file. */
+ * any file. The directories of host paths are the administrator's: never
+ * created, refused when someone else could swap their files. */
 static int mgr_check_dirs(const struct part_config *cfg, struct part_error *err)
 {
     const struct {
@@ -175,7 +197,7 @@ static int mgr_check_dirs(const struct part_config *cfg, struct part_error *err)
         if ((r = part_dir_check_private(dirs[i].dir, err)) < 0)
             return r;
     }
-    return 0;
+    return part_hostpath_check_dirs(&cfg->paths, err);
 }
 
 /* Reads the partitions directory into the CPC: bad files and profiles that
@@ -192,7 +214,8 @@ static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
         part_dir_remove_stale_tmp(cfg->partitions_dir) + part_dir_remove_stale_tmp(cfg->state_dir);
     if (stale)
         mgr_log(mgr, PART_LOG_INFO, "removed %d temporary files of an interrupted write", stale);
-    int r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, err);
+    int r = part_profiles_load_dir(cfg->partitions_dir, &cfg->paths, PART_HOSTPATH_CREATE_LOG,
+                                   &profiles, &n, &errors, &n_errors, err);
     if (r < 0 && r != -EINVAL)
         return r;
     for (size_t i = 0; i < n_errors; i++)

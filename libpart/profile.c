@@ -2,27 +2,26 @@
  * definition. Every error names the field; part_profile_parse() adds the
  * line and column of that field in the text. */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "part/profile.h"
 #include "part/size.h"
 #include "file.h"
 #include "json.h"
 
-#define PROFILE_NSTRINGS 8
+#define PROFILE_NSTRINGS 9
 
 /* The owned strings of p, for freeing and copying them in one loop. */
 static void profile_strings(struct part_profile *p, char **ret[PROFILE_NSTRINGS])
 {
     char **strings[PROFILE_NSTRINGS] = {
-        &p->domain_template, &p->domain_name, &p->boot_kernel, &p->boot_initrd,
-        &p->boot_cmdline,    &p->boot_disk,   &p->net_source,  &p->serial_log,
+        &p->domain_template, &p->domain_template_xml, &p->domain_name,
+        &p->boot_kernel,     &p->boot_initrd,         &p->boot_cmdline,
+        &p->boot_disk,       &p->net_source,          &p->serial_log,
     };
 
     memcpy(ret, strings, sizeof(strings));
@@ -92,33 +91,9 @@ struct part_profile *part_profile_dup(const struct part_profile *p)
     return failed ? part_profile_free(d) : d;
 }
 
-int part_profile_resolve_paths(struct part_profile *p, const char *dir)
-{
-    char **paths[] = {&p->domain_template, &p->boot_kernel, &p->boot_initrd, &p->boot_disk,
-                      &p->serial_log};
-    char *abs[sizeof(paths) / sizeof(paths[0])] = {NULL};
-    size_t n = sizeof(paths) / sizeof(paths[0]), i;
-
-    /* all or nothing: a half-resolved profile would point at wrong files */
-    for (i = 0; i < n; i++) {
-        if (*paths[i] && (*paths[i])[0] != '/' && !(abs[i] = part_path_join(dir, *paths[i]))) {
-            while (i-- > 0)
-                free(abs[i]);
-            return -ENOMEM;
-        }
-    }
-    for (i = 0; i < n; i++) {
-        if (abs[i]) {
-            free(*paths[i]);
-            *paths[i] = abs[i];
-        }
-    }
-    return 0;
-}
-
 /* A profile being read: the profile, and the members that become fields of
- * it only through the rules between them (one key of two, paths resolved
- * against the file's directory once the whole profile is read). */
+ * it only through the rules between them (one key of two) once the whole
+ * profile is read. */
 struct profile_doc {
     struct part_profile p;
     const char *tmpl, *adopt;                     /* domain */
@@ -393,46 +368,33 @@ static const struct part_json_member profile_members[] = {
     {0},
 };
 
-/* Sets *ret to a copy of s (NULL when s is), or to s resolved against dir
- * when path. */
-static int profile_set_string(char **ret, const char *s, const char *dir, bool path)
-{
-    if (!s)
-        return 0;
-    *ret = path ? part_path_join(dir, s) : strdup(s);
-    return *ret ? 0 : -ENOMEM;
-}
-
-/* Makes the strings d read p's own: the paths resolved against dir, the
- * domain named after the partition unless adopted. Returns 0 or -ENOMEM. */
-static int profile_take_strings(struct part_profile *p, const struct profile_doc *d,
-                                const char *dir)
+/* Makes the strings d read p's own, the domain named after the partition
+ * unless adopted. Returns 0 or -ENOMEM. */
+static int profile_take_strings(struct part_profile *p, const struct profile_doc *d)
 {
     const struct {
         char **to;
         const char *from;
-        bool path;
     } s[] = {
-        {&p->domain_template, d->tmpl, true},
-        {&p->domain_name, d->adopt ? d->adopt : p->name, false},
-        {&p->boot_kernel, d->kernel, true},
-        {&p->boot_initrd, d->initrd, true},
-        {&p->boot_cmdline, d->cmdline, false},
-        {&p->boot_disk, d->disk, true},
-        {&p->net_source, d->network ? d->network : d->bridge, false},
-        {&p->serial_log, d->serial_log, true},
+        {&p->domain_template, d->tmpl},
+        {&p->domain_name, d->adopt ? d->adopt : p->name},
+        {&p->boot_kernel, d->kernel},
+        {&p->boot_initrd, d->initrd},
+        {&p->boot_cmdline, d->cmdline},
+        {&p->boot_disk, d->disk},
+        {&p->net_source, d->network ? d->network : d->bridge},
+        {&p->serial_log, d->serial_log},
     };
 
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        if (profile_set_string(s[i].to, s[i].from, dir, s[i].path) < 0)
+        if (s[i].from && !(*s[i].to = strdup(s[i].from)))
             return -ENOMEM;
     return 0;
 }
 
 /* Reads root into a new profile *ret: the table, then what needs the whole
  * profile. */
-static int profile_from_json(json_t *root, const char *dir, struct part_profile **ret,
-                             struct part_error *err)
+static int profile_from_json(json_t *root, struct part_profile **ret, struct part_error *err)
 {
     struct profile_doc d = {0};
     struct part_profile *p;
@@ -448,7 +410,7 @@ static int profile_from_json(json_t *root, const char *dir, struct part_profile 
     if (!(p = malloc(sizeof(*p))))
         return part_error_oom(err);
     *p = d.p;
-    if (profile_take_strings(p, &d, dir) < 0)
+    if (profile_take_strings(p, &d) < 0)
         r = part_error_oom(err);
     else
         r = part_profile_validate(p, err);
@@ -516,36 +478,19 @@ int part_profile_validate(const struct part_profile *p, struct part_error *err)
     return 0;
 }
 
-/* The directory of file, made absolute against the working directory, so
- * that a template path resolved against it is absolute as promised. */
-static char *absolute_dirname(const char *file)
-{
-    char cwd[PATH_MAX], *dir = part_path_dirname(file), *abs;
-    if (!dir || dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-        return dir;
-    abs = strcmp(dir, ".") == 0 ? strdup(cwd) : part_path_join(cwd, dir);
-    free(dir);
-    return abs;
-}
-
 int part_profile_parse(const char *text, size_t len, const char *file, struct part_profile **ret,
                        struct part_error *err)
 {
     json_t *root;
-    char *dir = NULL;
     int r;
 
     part_error_clear(err);
     if ((r = part_json_parse(text, len, file, &root, err)) < 0)
         return r;
-    if (file && !(dir = absolute_dirname(file)))
-        r = part_error_oom(err);
-    else
-        r = profile_from_json(root, dir, ret, err);
+    r = profile_from_json(root, ret, err);
     if (r == -EINVAL)
         part_error_locate(err, text, len);
     json_decref(root);
-    free(dir);
     return r;
 }
 

@@ -71,6 +71,14 @@ static json_t *utilisation_json(const struct part_sample *s, double clock_offset
                      s->online ? s->used / s->online : 0.0, "at", s->t + clock_offset);
 }
 
+/* Partition.managed_domain: whose the domain is (docs/api.md). */
+static const char *managed_domain_name(const struct part_profile *pp, bool foreign)
+{
+    if (pp->adopt)
+        return "adopted";
+    return foreign ? "foreign" : "defined";
+}
+
 /* The Partition object of docs/api.md; cpu and mem are the newest valid
  * samples (NULL when none). */
 static json_t *partition_json(const struct part_partition *p, const struct part_sample *cpu,
@@ -88,7 +96,7 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         "name", pp->name, "state", on ? "active" : "inactive", "mode",
         shared ? "shared" : "dedicated", "group",
         pp->group[0] ? json_string(pp->group) : json_null(), "autostart", pp->autostart, "domain",
-        pp->domain_name, "managed_domain", pp->adopt ? "adopted" : "defined",
+        pp->domain_name, "managed_domain", managed_domain_name(pp, p->foreign),
         /* processors */
         "processors", "online", on ? json_integer(p->processors) : json_null(), "initial",
         (json_int_t)pp->proc_initial, "min", (json_int_t)pp->proc_min, "reserved",

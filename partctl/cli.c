@@ -141,7 +141,7 @@ static int parse_positional(const char *a, struct partctl_ctx *ctx, size_t *narg
 static int setup_client(struct partctl_ctx *ctx)
 {
     const struct opt_value *server = global(ctx, "server"), *timeout = global(ctx, "timeout");
-    const struct opt_value *token_file = global(ctx, "token-file");
+    const struct opt_value *token_file = global(ctx, "token-file"), *cacert = global(ctx, "cacert");
     const char *env = getenv("PARTD_SERVER");
 
     ctx->client.server = server ? server->text : env && env[0] ? env : client_default_server();
@@ -157,6 +157,13 @@ static int setup_client(struct partctl_ctx *ctx)
     } else if ((env = getenv("PARTD_TOKEN")) && env[0]) {
         ctx->client.token = xstrdup(env);
     }
+    if (cacert)
+        ctx->client.cacert = cacert->text;
+    else if ((env = getenv("PARTD_CACERT")) && env[0])
+        ctx->client.cacert = env;
+    char why[512];
+    if (client_check_server(&ctx->client, why, sizeof(why)) < 0)
+        return cli_fail("%s", why); /* before anything is sent */
     return PARTCTL_OK;
 }
 

@@ -1,11 +1,13 @@
 /* partctl's HTTP client over libcurl. One easy handle per request: partctl
  * makes one or two requests per run (top one or two per refresh, seconds
  * apart), so there is little to reuse. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -74,6 +76,55 @@ int client_load_token(struct client *c, const char *path)
     free(c->token);
     c->token = strdup(buf);
     return c->token ? 0 : -ENOMEM;
+}
+
+/* Whether host, as a URL has it (a name, an IPv4 address, [an IPv6
+ * address]), is this host's loopback. Other names are not, whatever they
+ * resolve to now. */
+static bool host_loopback(const char *host)
+{
+    char addr[INET6_ADDRSTRLEN];
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    if (strcasecmp(host, "localhost") == 0)
+        return true; /* curl resolves it to loopback itself, never by DNS */
+    snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(host + (host[0] == '['), "]"),
+             host + (host[0] == '['));
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return ntohl(a4.s_addr) >> 24 == 127;
+    return inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int client_check_server(const struct client *c, char *errbuf, size_t errlen)
+{
+    char *scheme = NULL, *host = NULL;
+    CURLU *u;
+    int r = 0;
+
+    if (!c->token || strncmp(c->server, "unix:", 5) == 0)
+        return 0;
+    if (!(u = curl_url())) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if (curl_url_set(u, CURLUPART_URL, c->server, CURLU_GUESS_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(errbuf, errlen, "%s is not partd's address (http(s)://HOST:PORT or unix:/PATH)",
+                 c->server);
+        r = -EINVAL;
+    } else if (strcasecmp(scheme, "https") != 0 && !host_loopback(host)) {
+        snprintf(errbuf, errlen,
+                 "refusing to send the token in clear to %s, which is not this host's "
+                 "loopback: use https:// (partd's tls_cert) or partd's UNIX socket",
+                 c->server);
+        r = -EPERM;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return r;
 }
 
 void client_clear(struct client *c)
@@ -222,6 +273,12 @@ static int request_setup(CURL *h, struct request *q, const struct client *c, con
                                                                : CLIENT_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
+    /* https: partd's certificate is always verified, against c->cacert or
+     * the system's CAs; there is no option to skip it */
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (c->cacert)
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->curl_err);
     return 0;
 nomem:

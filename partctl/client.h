@@ -16,8 +16,9 @@
 #define CLIENT_TIMEOUT_MS         120000L
 
 struct client {
-    const char *server; /* "http://HOST:PORT" or "unix:/PATH", as given */
+    const char *server; /* "http(s)://HOST:PORT" or "unix:/PATH", as given */
     char *token;        /* the bearer token, NULL when none; owned */
+    const char *cacert; /* CA certificates (PEM) that partd's must chain to; NULL: the system's */
     long timeout_ms;    /* the whole request */
 };
 
@@ -29,6 +30,13 @@ const char *client_default_server(void);
  * stripped) into c->token. Returns 0 or a negative errno (-EINVAL for an
  * empty token). */
 int client_load_token(struct client *c, const char *path);
+
+/* Checks, before anything is sent, that c->server is a URL partctl may
+ * send c->token to: https://, or http:// to this host's loopback (an
+ * address, or localhost), or a UNIX socket. A token is never sent in clear
+ * over a network. Returns 0, or -EPERM (-EINVAL for a server that is no
+ * URL) with the reason in errbuf. */
+int client_check_server(const struct client *c, char *errbuf, size_t errlen);
 
 /* Frees what c owns. */
 void client_clear(struct client *c);

@@ -121,7 +121,8 @@ static void complete_values(const struct partctl_table *t, FILE *f)
 /* The functions that read the line, the same for every table. */
 static void complete_main(FILE *f)
 {
-    fputs("# partition names from partd itself, through the --server and --token-file given\n"
+    fputs("# partition names from partd itself, through the --server, --token-file and\n"
+          "# --cacert given\n"
           "_partctl_names() {\n"
           "    local names\n"
           "    names=$(\"${COMP_WORDS[0]}\" \"${_partctl_conn[@]}\" list 2>/dev/null |\n"
@@ -136,7 +137,7 @@ static void complete_main(FILE *f)
           "        _partctl_opts \"$cmd\"\n"
           "        case \" $_partctl_a $_partctl_global_args \" in\n"
           "        *\" $w \"*)\n"
-          "            case $w in --server | --token-file)\n"
+          "            case $w in --server | --token-file | --cacert)\n"
           "                _partctl_conn+=(\"$w\" \"${COMP_WORDS[i + 1]}\") ;;\n"
           "            esac\n"
           "            ((i++))\n"

@@ -125,6 +125,7 @@ static int print_overview(const struct partctl_table *t, FILE *f)
     fputs("\nEnvironment:\n"
           "  PARTD_SERVER  partd's address when --server is not given\n"
           "  PARTD_TOKEN   the bearer token when --token-file is not given\n"
+          "  PARTD_CACERT  the CA certificates when --cacert is not given\n"
           "\nExit status: 0 done, 1 the request failed, 2 wrong usage.\n"
           "Run 'partctl help COMMAND' for a command's arguments and options.\n",
           f);
@@ -166,7 +167,9 @@ int help_print(const struct partctl_table *t, const struct partctl_cmd *c, FILE 
     fputs("\nOptions:\n", f);
     print_opts(f, c->opts, &help_opt);
     fputc('\n', f);
-    wrap(f, "The global options (--server, --token-file, --timeout, -o) are in 'partctl --help'.",
+    wrap(f,
+         "The global options (--server, --token-file, --cacert, --timeout, -o) are in 'partctl "
+         "--help'.",
          0, 0);
     return PARTCTL_OK;
 }

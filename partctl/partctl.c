@@ -26,12 +26,18 @@ static const struct partctl_opt global_opts[] = {
     {.name = "server",
      .type = OPT_STRING,
      .metavar = "URL",
-     .help = "partd's address: http://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
-             "unix:" CLIENT_LOCAL_SOCKET " when it exists, else " CLIENT_DEFAULT_SERVER ")"},
+     .help = "partd's address: http(s)://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
+             "unix:" CLIENT_LOCAL_SOCKET " when it exists, else " CLIENT_DEFAULT_SERVER
+             "); a token goes over http:// only to loopback"},
     {.name = "token-file",
      .type = OPT_STRING,
      .metavar = "FILE",
      .help = "read the bearer token from FILE (default: $PARTD_TOKEN, else none)"},
+    {.name = "cacert",
+     .type = OPT_STRING,
+     .metavar = "FILE",
+     .help = "verify partd's https certificate against the CA certificates in FILE (default: "
+             "$PARTD_CACERT, else the system's); it is always verified"},
     {.name = "timeout",
      WAIT_RANGE,
      .metavar = "S",

@@ -42,7 +42,7 @@ enum MHD_Result api_partitions_define(struct http_request *r)
     char name[PART_NAME_MAX], location[128];
     enum MHD_Result ret;
 
-    int e = part_mgr_define(r->mgr, r->body, r->body_len, name, &err);
+    int e = part_mgr_define(r->mgr, r->body, r->body_len, &r->caller, name, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     json_t *j = part_mgr_partition_json(r->mgr, name);
@@ -63,7 +63,7 @@ enum MHD_Result api_partitions_define(struct http_request *r)
 enum MHD_Result api_partition_delete(struct http_request *r)
 {
     struct part_error err = {0};
-    int e = part_mgr_undefine(r->mgr, r->name, &err);
+    int e = part_mgr_undefine(r->mgr, r->name, &r->caller, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return http_reply_text(r, 204, NULL, "", 0);
@@ -72,7 +72,7 @@ enum MHD_Result api_partition_delete(struct http_request *r)
 enum MHD_Result api_partition_activate(struct http_request *r)
 {
     struct part_error err = {0};
-    int e = part_mgr_activate(r->mgr, r->name, &err);
+    int e = part_mgr_activate(r->mgr, r->name, &r->caller, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return reply_partition(r, 200, r->name);
@@ -86,22 +86,34 @@ enum MHD_Result api_partition_deactivate(struct http_request *r)
 
     int e = part_request_deactivate(r->body, r->body_len, &force, &timeout_ms, &err);
     if (e == 0)
-        e = part_mgr_deactivate(r->mgr, r->name, force, timeout_ms, &err);
+        e = part_mgr_deactivate(r->mgr, r->name, force, timeout_ms, &r->caller, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return reply_partition(r, 200, r->name);
 }
 
+/* A PATCH's role, decided by its request alone (never by what it would
+ * find): changing the running values, which libpart keeps within the
+ * profile's bounds, is an operator's; a scope that writes the profile
+ * (profile or both, the default) is an admin's, as are the weight bounds,
+ * which only a profile holds. */
 enum MHD_Result api_partition_patch(struct http_request *r)
 {
     struct part_error err = {0};
     struct part_resize req;
     struct part_changes changes = {0};
+    enum MHD_Result ret;
 
     int e = part_resize_parse(r->body, r->body_len, &req, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
-    e = part_mgr_resize(r->mgr, r->name, &req, &changes, &err);
+    if ((req.scope & PART_SCOPE_PROFILE) &&
+        !http_need_role(r, PART_ROLE_ADMIN,
+                        "changing the profile (scope profile or both, the default; an operator "
+                        "changes the running values with scope running)",
+                        &ret))
+        return ret;
+    e = part_mgr_resize(r->mgr, r->name, &req, &r->caller, &changes, &err);
     json_t *part = part_mgr_partition_json(r->mgr, r->name);
     if (e < 0 && changes.n == 0) {
         json_decref(part);

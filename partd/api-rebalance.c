@@ -19,7 +19,7 @@ enum MHD_Result api_rebalance(struct http_request *r)
 {
     struct part_error err = {0};
     json_t *done;
-    int e = part_mgr_rebalance(r->mgr, &done, &err);
+    int e = part_mgr_rebalance(r->mgr, &r->caller, &done, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return http_reply_json(r, 200, done);
@@ -37,7 +37,7 @@ enum MHD_Result api_policy_put(struct http_request *r)
 
     int e = part_request_policy(r->body, r->body_len, name, &err);
     if (e == 0)
-        e = part_mgr_policy_set(r->mgr, name, &err);
+        e = part_mgr_policy_set(r->mgr, name, &r->caller, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return http_reply_json(r, 200, part_mgr_policy_json(r->mgr));

@@ -1,24 +1,28 @@
 /* The route table: every route of API v1 (schemas/openapi.json describes
- * the same set; a test checks both ways). */
+ * the same set; a test checks both ways) and the least role each needs: a
+ * viewer reads, an operator runs, resizes within the profile's bounds and
+ * rebalances, an admin defines and changes profiles (a PATCH that changes
+ * the profile asks for admin itself: api-partitions.c). */
 #include "api.h"
 
 const struct http_route http_routes[] = {
-    {"GET", "/v1/health", api_health, true, HTTP_BODY_NONE},
-    {"GET", "/v1/version", api_version, false, HTTP_BODY_NONE},
-    {"GET", "/v1/cpc", api_cpc, false, HTTP_BODY_NONE},
-    {"GET", "/v1/partitions", api_partitions_list, false, HTTP_BODY_NONE},
-    {"POST", "/v1/partitions", api_partitions_define, false, HTTP_BODY_REQUIRED},
-    {"GET", "/v1/partitions/{name}", api_partition_get, false, HTTP_BODY_NONE},
-    {"PATCH", "/v1/partitions/{name}", api_partition_patch, false, HTTP_BODY_REQUIRED},
-    {"DELETE", "/v1/partitions/{name}", api_partition_delete, false, HTTP_BODY_NONE},
-    {"POST", "/v1/partitions/{name}/activate", api_partition_activate, false, HTTP_BODY_NONE},
-    {"POST", "/v1/partitions/{name}/deactivate", api_partition_deactivate, false,
+    {"GET", "/v1/health", api_health, PART_ROLE_NONE, HTTP_BODY_NONE},
+    {"GET", "/v1/version", api_version, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"GET", "/v1/cpc", api_cpc, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"GET", "/v1/partitions", api_partitions_list, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"POST", "/v1/partitions", api_partitions_define, PART_ROLE_ADMIN, HTTP_BODY_REQUIRED},
+    {"GET", "/v1/partitions/{name}", api_partition_get, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"PATCH", "/v1/partitions/{name}", api_partition_patch, PART_ROLE_OPERATOR, HTTP_BODY_REQUIRED},
+    {"DELETE", "/v1/partitions/{name}", api_partition_delete, PART_ROLE_ADMIN, HTTP_BODY_NONE},
+    {"POST", "/v1/partitions/{name}/activate", api_partition_activate, PART_ROLE_OPERATOR,
+     HTTP_BODY_NONE},
+    {"POST", "/v1/partitions/{name}/deactivate", api_partition_deactivate, PART_ROLE_OPERATOR,
      HTTP_BODY_OPTIONAL},
-    {"GET", "/v1/plan", api_plan, false, HTTP_BODY_NONE},
-    {"POST", "/v1/rebalance", api_rebalance, false, HTTP_BODY_NONE},
-    {"GET", "/v1/policy", api_policy_get, false, HTTP_BODY_NONE},
-    {"PUT", "/v1/policy", api_policy_put, false, HTTP_BODY_REQUIRED},
-    {"GET", "/v1/events", api_events, false, HTTP_BODY_NONE},
-    {"GET", "/metrics", api_metrics, false, HTTP_BODY_NONE},
+    {"GET", "/v1/plan", api_plan, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"POST", "/v1/rebalance", api_rebalance, PART_ROLE_OPERATOR, HTTP_BODY_NONE},
+    {"GET", "/v1/policy", api_policy_get, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"PUT", "/v1/policy", api_policy_put, PART_ROLE_OPERATOR, HTTP_BODY_REQUIRED},
+    {"GET", "/v1/events", api_events, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"GET", "/metrics", api_metrics, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {0},
 };

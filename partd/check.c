@@ -1,6 +1,8 @@
-/* partd --check: loads a configuration the way the daemon would, connects
- * to the hypervisor read-only for the host's size, runs admission control as
- * if the autostart partitions were activated, and prints the result. */
+/* partd --check: loads a configuration the way the daemon would (host
+ * paths confined to its "paths", templates read), connects to the
+ * hypervisor read-only for the host's size, runs admission control as if
+ * the autostart partitions were activated, and prints the result. A profile
+ * checked alone has no configuration: its host paths are not checked. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -182,11 +184,13 @@ int check_run(const char *path, FILE *out, FILE *err)
     } else {
         r = part_config_load(path, &cfg, &e);
     }
-    if (r < 0) {
+    if (r < 0 || (r = part_hostpath_check_dirs(&cfg->paths, &e)) < 0) {
         print_error(err, &e);
         goto out;
     }
-    r = part_profiles_load_dir(cfg->partitions_dir, &profiles, &n, &errors, &n_errors, &e);
+    /* host paths checked as partd would, but nothing created */
+    r = part_profiles_load_dir(cfg->partitions_dir, &cfg->paths, 0, &profiles, &n, &errors,
+                               &n_errors, &e);
     if (r < 0 && r != -EINVAL) {
         print_error(err, &e);
         goto out;

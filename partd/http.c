@@ -3,6 +3,8 @@
  * libmicrohttpd close the connection, which kills keep-alive). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "http.h"
 #include "log.h"
 
@@ -25,7 +28,9 @@ struct http_server {
     char *addrs[16]; /* as configured, for the log */
     char *unix_paths[16];
     size_t n;
-    char *token;       /* NULL: no authentication */
+    struct auth auth;  /* the tokens, by role */
+    char *tls_cert;    /* PEM: TCP listeners serve HTTPS; NULL: HTTP */
+    char *tls_key;     /* owned; wiped when freed */
     char **origins;    /* allowed_origins, NULL-terminated; owned */
     char **host_names; /* host_names, NULL-terminated; owned */
     struct part_mgr *mgr;
@@ -39,6 +44,7 @@ struct pending {
     bool rejected;                  /* answered by admit() with a refusal */
     const struct http_route *route; /* the route, once admit() let the request in */
     char name[PART_NAME_MAX + 1];   /* the route's {name} */
+    struct part_caller caller;      /* who, as admit() found */
 };
 
 enum MHD_Result http_reply_text(struct http_request *r, unsigned status, const char *type,
@@ -86,6 +92,8 @@ static const char *status_title(unsigned status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -96,6 +104,8 @@ static const char *status_title(unsigned status)
         return "Payload Too Large";
     case 415:
         return "Unsupported Media Type";
+    case 421:
+        return "Misdirected Request";
     case 422:
         return "Unprocessable Content";
     case 501:
@@ -232,22 +242,6 @@ static bool route_match(const char *pattern, const char *url, char *name, size_t
     return !*pattern && !*url;
 }
 
-/* Compares the Authorization header with the token in constant time. */
-static bool authorised(const struct http_server *s, struct MHD_Connection *c)
-{
-    if (!s->token)
-        return true;
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) /* the scheme is case-insensitive */
-        return false;
-    h += 7;
-    size_t a = strlen(h), b = strlen(s->token);
-    unsigned char diff = a != b;
-    for (size_t i = 0; i < b; i++)
-        diff |= (unsigned char)(h[i < a ? i : 0] ^ s->token[i]);
-    return diff == 0;
-}
-
 /* Whether a request with a body of len bytes has the only type partd reads:
  * application/json. A body without a type, or any other type even with no
  * body (text/plain, form-encoded: what a web page may send without a CORS
@@ -341,14 +335,31 @@ static bool browser_ok(const struct http_server *s, struct http_request *r, enum
     return true;
 }
 
-/* Whether r may reach a handler: the browser checks, the route (404, 405)
- * and the token (401). On success p->route and p->name are set; otherwise
- * the problem is queued into *ret. */
+bool http_need_role(struct http_request *r, enum part_role need, const char *what,
+                    enum MHD_Result *ret)
+{
+    char detail[320];
+
+    if (auth_allows(&r->caller, need))
+        return true;
+    snprintf(detail, sizeof(detail), "%s needs the %s role; this token's role is %s", what,
+             part_role_name(need), part_role_name(r->caller.role));
+    *ret = http_reply_problem(r, 403, "forbidden-role", detail, NULL,
+                              json_pack("{s:s, s:s}", "role_needed", part_role_name(need), "role",
+                                        part_role_name(r->caller.role)));
+    return false;
+}
+
+/* Whether r may reach a handler: the browser checks, the route (404), the
+ * token (401), the method (405), the token's role (403). On success
+ * p->route, p->name and p->caller are set; otherwise the problem is queued
+ * into *ret. */
 static bool admit(struct http_server *s, struct http_request *r, struct pending *p,
                   enum MHD_Result *ret)
 {
-    char allow[128] = "";
-    bool path_known = false, path_public = false;
+    char allow[128] = "", what[160];
+    bool path_known = false;
+    enum part_role path_role = PART_ROLE_N; /* the least any method of the path needs */
 
     if (!browser_ok(s, r, ret))
         return false;
@@ -356,22 +367,26 @@ static bool admit(struct http_server *s, struct http_request *r, struct pending 
         if (!route_match(rt->pattern, r->url, p->name, sizeof(p->name)))
             continue;
         path_known = true;
-        path_public |= rt->public;
+        if (rt->role < path_role)
+            path_role = rt->role;
         if (strcmp(rt->method, r->method) == 0 && !p->route)
             p->route = rt;
         snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s", allow[0] ? ", " : "",
                  rt->method);
     }
+    r->caller = p->caller = auth_caller(&s->auth, r->conn);
+    snprintf(what, sizeof(what), "%s %s", r->method, r->url);
     if (!path_known) {
         *ret = http_reply_problem(r, 404, "not-found", "no such route", NULL, NULL);
-    } else if (!(p->route ? p->route->public : path_public) && !authorised(s, r->conn)) {
+    } else if ((p->route ? p->route->role : path_role) > PART_ROLE_NONE &&
+               p->caller.role == PART_ROLE_NONE) {
         *ret =
             http_reply_problem(r, 401, "unauthorized", "missing or wrong bearer token", NULL, NULL);
     } else if (!p->route) {
         char detail[160];
         snprintf(detail, sizeof(detail), "%s is not allowed on %s", r->method, r->url);
         *ret = reply_problem(r, 405, "method-not-allowed", detail, NULL, NULL, allow);
-    } else {
+    } else if (http_need_role(r, p->route->role, what, ret)) {
         return true;
     }
     p->route = NULL;
@@ -393,6 +408,7 @@ static enum MHD_Result dispatch(struct http_request *r, struct pending *p)
         return http_reply_problem(r, 415, "unsupported-media-type",
                                   "request bodies must be application/json", NULL, NULL);
     r->name = strstr(route->pattern, "{name}") ? p->name : NULL;
+    r->caller = p->caller;
     r->body = p->len ? p->body : NULL;
     r->body_len = p->len;
     if (!body_ok(r, route->body, &ret))
@@ -475,22 +491,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg(PART_LOG_DEBUG, "http: %s", buf);
 }
 
-/* Opens a listening socket for "unix:/path" or "HOST:PORT". */
-static int listen_socket(const char *addr, struct part_error *err)
+/* Resolves "HOST:PORT" or "[V6]:PORT" for a listener into *ret (caller
+ * freeaddrinfo()s; the first address is the one bound). */
+static int listen_resolve(const char *addr, struct addrinfo **ret, struct part_error *err)
 {
-    int fd = -1;
-    if (strncmp(addr, "unix:", 5) == 0) {
-        struct sockaddr_un sun = {.sun_family = AF_UNIX};
-        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        unlink(sun.sun_path);     /* a stale socket from an earlier run */
-        mode_t old = umask(0177); /* created 0600: only the owner may talk to partd */
-        int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-        umask(old);
-        if (r < 0 || listen(fd, 128) < 0)
-            goto fail;
-        return fd;
-    }
     char host[256];
     const char *colon = strrchr(addr, ':');
     snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
@@ -498,15 +502,55 @@ static int listen_socket(const char *addr, struct part_error *err)
         memmove(host, host + 1, strlen(host));
         host[strcspn(host, "]")] = '\0';
     }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
-    int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, ret);
     if (gai)
         return part_error_set(err, -EINVAL, "listen", "listen: %s: %s", addr, gai_strerror(gai));
+    return 0;
+}
+
+/* Binds a UNIX socket at path with mode, in group gid unless it is -1. */
+static int listen_unix(const char *path, mode_t mode, gid_t gid)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(sun.sun_path);             /* a stale socket from an earlier run */
+    mode_t old = umask(~mode & 0777); /* created with mode: never more open, not even at first */
+    int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    /* the group that may connect; not through a link planted in its place */
+    if (r == 0 && gid != (gid_t)-1)
+        r = fchownat(AT_FDCWD, sun.sun_path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW);
+    if (r < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens a listening socket for "unix:/path" (mode, group gid or -1) or
+ * "HOST:PORT". */
+static int listen_socket(const char *addr, mode_t mode, gid_t gid, struct part_error *err)
+{
+    struct addrinfo *ai;
+    int fd = -1, r;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        if ((fd = listen_unix(addr + 5, mode, gid)) < 0)
+            goto fail;
+        return fd;
+    }
+    if ((r = listen_resolve(addr, &ai, err)) < 0)
+        return r;
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd >= 0)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    int r = fd < 0 ? -1 : bind(fd, ai->ai_addr, ai->ai_addrlen);
+    r = fd < 0 ? -1 : bind(fd, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
     if (r < 0 || listen(fd, 128) < 0)
         goto fail;
@@ -540,40 +584,129 @@ static char **list_dup(char *const *l)
     return c;
 }
 
-int http_listen(const struct part_config *cfg, const char *token, struct http_server **ret,
-                struct part_error *err)
+/* Who TCP listener addr would let in, checked before anything is bound: a
+ * token is needed on loopback too (any local user reaches it), and off
+ * loopback TLS too (the token would cross the network in clear). */
+static int listen_check_tcp(const struct http_server *s, const char *addr, struct part_error *err)
+{
+    struct addrinfo *ai;
+    int r;
+
+    if (!s->auth.any)
+        return part_error_set(err, -EPERM, "tokens",
+                              "listen: %s: a TCP listener needs a token, on loopback too (any "
+                              "local user reaches it): set tokens, or listen on a UNIX socket "
+                              "only",
+                              addr);
+    if (s->tls_cert)
+        return 0;
+    if ((r = listen_resolve(addr, &ai, err)) < 0)
+        return r;
+    bool loopback =
+        (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && addr_loopback(ai->ai_addr);
+    freeaddrinfo(ai);
+    if (!loopback)
+        return part_error_set(err, -EPERM, "tls_cert",
+                              "listen: %s: not a loopback address: a TCP listener others reach "
+                              "needs TLS, or tokens cross the network in clear: set tls_cert "
+                              "and tls_key, or listen on 127.0.0.1 or a UNIX socket",
+                              addr);
+    return 0;
+}
+
+/* The group of socket_group into *gid (-1 when not set). Without tokens
+ * whoever reaches the socket is admin: a group is then refused. */
+static int listen_group(const struct http_server *s, const char *name, gid_t *gid,
+                        struct part_error *err)
+{
+    struct group gr, *found = NULL;
+    char buf[16384];
+
+    *gid = (gid_t)-1;
+    if (!name)
+        return 0;
+    if (!s->auth.any)
+        return part_error_set(err, -EPERM, "socket_group",
+                              "socket_group: %s: with no tokens, whoever reaches the UNIX socket "
+                              "is admin: set tokens before opening it to a group",
+                              name);
+    int e = getgrnam_r(name, &gr, buf, sizeof(buf), &found);
+    if (!found)
+        return part_error_set(err, e ? -e : -ENOENT, "socket_group", "socket_group: %s: %s", name,
+                              e ? strerror(e) : "no such group");
+    *gid = gr.gr_gid;
+    return 0;
+}
+
+/* Reads the TLS certificate and key and checks that libmicrohttpd takes
+ * them (a daemon that listens nowhere): a bad pair stops partd now, before
+ * it touches a partition, not when the servers start. */
+static int tls_load(struct http_server *s, const struct part_config *cfg, struct part_error *err)
+{
+    int r;
+
+    if (!cfg->tls_cert)
+        return 0;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return part_error_set(err, -ENOTSUP, "tls_cert",
+                              "tls_cert: this libmicrohttpd was built without TLS");
+    if ((r = part_config_tls(cfg, &s->tls_cert, &s->tls_key, err)) < 0)
+        return r;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_NO_LISTEN_SOCKET | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+        MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
+    if (!d)
+        return part_error_set(err, -EINVAL, "tls_cert",
+                              "tls_cert, tls_key: %s, %s: not a PEM certificate and its private "
+                              "key (or not this certificate's key; partd -v logs GnuTLS's "
+                              "reason)",
+                              cfg->tls_cert, cfg->tls_key);
+    MHD_stop_daemon(d);
+    return 0;
+}
+
+/* What http_listen() checks before it binds anything. */
+static int listen_prepare(struct http_server *s, const struct part_config *cfg, gid_t *gid,
+                          struct part_error *err)
+{
+    int r;
+
+    if ((r = auth_load(&s->auth, cfg, err)) < 0 || (r = tls_load(s, cfg, err)) < 0 ||
+        (r = listen_group(s, cfg->socket_group, gid, err)) < 0)
+        return r;
+    if (!(s->origins = list_dup(cfg->allowed_origins)) ||
+        !(s->host_names = list_dup(cfg->host_names)))
+        return part_error_oom(err);
+    for (char **l = cfg->listen; *l; l++)
+        if (strncmp(*l, "unix:", 5) != 0 && (r = listen_check_tcp(s, *l, err)) < 0)
+            return r;
+    return 0;
+}
+
+int http_listen(const struct part_config *cfg, struct http_server **ret, struct part_error *err)
 {
     struct http_server *s = calloc(1, sizeof(*s));
+    gid_t gid;
     int r = 0;
 
     if (!s)
         return part_error_oom(err);
     for (size_t i = 0; i < 16; i++)
         s->fds[i] = -1;
-    s->token = token ? strdup(token) : NULL;
-    if (!(s->origins = list_dup(cfg->allowed_origins)) ||
-        !(s->host_names = list_dup(cfg->host_names))) {
-        r = part_error_oom(err);
+    if ((r = listen_prepare(s, cfg, &gid, err)) < 0)
         goto fail;
-    }
+    /* with tokens, the socket's group may connect (and must still show one) */
+    mode_t mode = s->auth.any ? 0660 : 0600;
     for (char **l = cfg->listen; *l && s->n < 16; l++) {
-        bool tcp = strncmp(*l, "unix:", 5) != 0;
-        if (tcp && !token) { /* refused before it is bound */
-            r = part_error_set(err, -EPERM, "token_file",
-                               "listen: %s: a TCP listener needs a token, on loopback too (any "
-                               "local user reaches it): set token_file, or listen on a UNIX "
-                               "socket only",
-                               *l);
-            goto fail;
-        }
-        int fd = listen_socket(*l, err);
+        int fd = listen_socket(*l, mode, gid, err);
         if (fd < 0) {
             r = fd;
             goto fail;
         }
         s->fds[s->n] = fd;
         s->addrs[s->n] = strdup(*l);
-        if (!tcp)
+        if (strncmp(*l, "unix:", 5) == 0)
             s->unix_paths[s->n] = strdup(*l + 5);
         s->n++;
     }
@@ -589,20 +722,29 @@ int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *e
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     s->mgr = mgr;
     for (size_t i = 0; i < s->n; i++) {
+        bool tls = s->tls_cert && !s->unix_paths[i]; /* TCP listeners only */
+        struct MHD_OptionItem tls_opts[] = {
+            {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
+            {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+            {MHD_OPTION_END, 0, NULL},
+        };
         s->daemons[i] = MHD_start_daemon(
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                MHD_ALLOW_SUSPEND_RESUME,
+                MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0),
             0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fds[i],
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cpus > 0 ? cpus : 1),
             MHD_OPTION_CONNECTION_LIMIT, 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 128,
             MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_END);
+            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
         if (!s->daemons[i])
             return part_error_set(err, -EIO, "listen", "listen: %s: cannot start the HTTP server",
                                   s->addrs[i]);
         s->fds[i] = -1; /* the daemon owns it now */
-        log_msg(PART_LOG_INFO, "listening on %s", s->addrs[i]);
+        log_msg(PART_LOG_INFO, "listening on %s%s", s->addrs[i],
+                tls                ? " (HTTPS)"
+                : s->unix_paths[i] ? (s->auth.any ? " (mode 0660)" : " (mode 0600)")
+                                   : "");
     }
     return 0;
 }
@@ -621,7 +763,11 @@ void http_stop(struct http_server *s)
             unlink(s->unix_paths[i]);
         free(s->unix_paths[i]);
     }
-    free(s->token);
+    auth_clear(&s->auth);
+    if (s->tls_key)
+        explicit_bzero(s->tls_key, strlen(s->tls_key));
+    free(s->tls_key);
+    free(s->tls_cert);
     list_free(s->origins);
     list_free(s->host_names);
     free(s);

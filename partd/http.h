@@ -21,6 +21,7 @@ struct http_request {
     size_t body_len;
     const char *name; /* the {name} of the route, or NULL */
     struct part_mgr *mgr;
+    struct part_caller caller; /* who calls: its token's role, its uid on a UNIX socket */
 };
 
 typedef enum MHD_Result (*http_handler)(struct http_request *r);
@@ -37,20 +38,26 @@ struct http_route {
     const char *method;
     const char *pattern; /* "/v1/partitions/{name}" */
     http_handler handler;
-    bool public; /* no token needed */
+    /* the least role the caller's token must carry (PART_ROLE_NONE: no
+     * token needed); a handler may ask for more (http_need_role()) */
+    enum part_role role;
     enum http_body body;
 };
 
 /* The route table (api.c). */
 extern const struct http_route http_routes[];
 
-/* Opens a listening socket per listen address of cfg, before anything else
- * starts, so that a port in use stops partd before it touches a partition.
- * token is the bearer token (NULL: no authentication; refused when a TCP
- * listener is not loopback). Returns 0 or a negative errno with err saying
- * which address failed. */
-int http_listen(const struct part_config *cfg, const char *token, struct http_server **ret,
-                struct part_error *err);
+/* Reads cfg's token files and TLS certificate and key, checks who the
+ * listeners would let in, and opens a listening socket per listen address
+ * of cfg, before anything else starts, so that a port in use stops partd
+ * before it touches a partition. Refused before any socket is bound: a TCP
+ * listener without tokens (loopback included: any local user reaches it),
+ * one on an address other than loopback without TLS, a socket_group without
+ * tokens or that does not exist. UNIX sockets are created 0660 in
+ * socket_group (0600 when there are no tokens: then whoever reaches the
+ * socket is admin). Returns 0 or a negative errno with err saying which
+ * address or file failed and why. */
+int http_listen(const struct part_config *cfg, struct http_server **ret, struct part_error *err);
 
 /* Starts serving the API of mgr on the sockets. */
 int http_serve(struct http_server *s, struct part_mgr *mgr, struct part_error *err);
@@ -66,6 +73,11 @@ enum MHD_Result http_reply_view(struct http_request *r, const char *type,
 enum MHD_Result http_reply_json(struct http_request *r, unsigned status, json_t *j);
 enum MHD_Result http_reply_problem(struct http_request *r, unsigned status, const char *type,
                                    const char *detail, const char *field, json_t *extra);
+/* Whether r's caller has role need: true, or false with the 403 problem
+ * (forbidden-role, naming the role needed and the caller's) queued into
+ * *ret. what says what needs it ("changing the profile"). */
+bool http_need_role(struct http_request *r, enum part_role need, const char *what,
+                    enum MHD_Result *ret);
 /* The one place where a libpart errno becomes an HTTP status and problem.
  * An error that names a field is the request's: a thing the field names
  * that is missing or unusable is a bad value (422), not a missing resource

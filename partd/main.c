@@ -57,11 +57,12 @@ static int fail(int r, const struct part_error *err)
 }
 
 /* Reads the configuration and opens its listeners (before anything else,
- * so that a port in use stops partd before it touches a partition). */
+ * so that a port in use, a bad token file or a listener that would let
+ * strangers in stops partd before it touches a partition). */
 static int start(const char *config, struct part_config **ret_cfg, struct http_server **ret_http)
 {
     struct part_error err = {0};
-    char token[PART_TOKEN_MAX], abs[PATH_MAX];
+    char abs[PATH_MAX];
     int r;
 
     /* absolute, so that relative paths in it survive daemon()'s chdir("/") */
@@ -72,10 +73,7 @@ static int start(const char *config, struct part_config **ret_cfg, struct http_s
     }
     if ((r = part_config_load(abs, ret_cfg, &err)) < 0)
         return fail(r, &err);
-    struct part_config *cfg = *ret_cfg;
-    if (cfg->token_file && (r = part_config_token(cfg, token, &err)) < 0)
-        return fail(r, &err);
-    if ((r = http_listen(cfg, cfg->token_file ? token : NULL, ret_http, &err)) < 0)
+    if ((r = http_listen(*ret_cfg, ret_http, &err)) < 0)
         return fail(r, &err);
     return 0;
 }

@@ -72,10 +72,10 @@ cfg.update({
     "state_dir": os.path.join(tmp, "state"),
     "policies_dir": os.path.join(src, "policies"),
 })
-token = os.path.join(tmp, "token")  # every TCP listener needs one
+token = os.path.join(tmp, "token")  # every TCP listener needs one: the admin's here
 with open(os.open(token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
     f.write(os.urandom(16).hex() + "\n")
-cfg["token_file"] = token
+cfg["tokens"] = {"admin": token}
 with open(path, "w") as f:
     json.dump(cfg, f, indent=2)
 print(port)

@@ -6,7 +6,7 @@ Usage: test_api.py PARTD [PROJECT_SOURCE_DIR]
 
 Copies examples/test-cpc to a temporary directory, starts PARTD there (libvirt's
 test driver, a TCP listener on a free loopback port and a UNIX socket, a bearer
-token) and checks:
+token per role) and checks:
 
   openapi   schemas/openapi.json is sound, and its paths and methods are
             exactly the route table of partd/api.c (both ways)
@@ -17,7 +17,7 @@ token) and checks:
             type and field; every problem is application/problem+json and
             validates against the Problem schema; nothing changed after it
   keepalive several requests (good and bad) on one HTTP/1.1 connection
-  unix      the API over the UNIX socket, created 0600
+  unix      the API over the UNIX socket, created 0660
   rebalancer the policy, the plan, rebalancing, events (JSON and server-sent
             events) and /metrics
   restart   running and profile changes survive a SIGTERM and a restart;
@@ -162,6 +162,7 @@ class Env:
         self.client = partd.client
         self.parts_dir = partd.parts_dir
         self.state_dir = partd.state_dir
+        self.templates = os.path.join(partd.cpc, "templates")  # the example's paths.templates
 
     def ok(self, label, method, path, status, body=None, **kw):
         """A good request: status as given, reply valid against openapi.json,
@@ -305,11 +306,21 @@ def section_openapi(env):
             ", ".join("%s %s" % r for r in only_c))
     R.check("routes: every operation of openapi.json is in partd/api.c", not only_spec,
             ", ".join("%s %s" % r for r in only_spec))
-    public = set(re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*true\s*[,}]', text))
+    roles = dict(((m, p), r.lower()) for m, p, r in re.findall(
+        r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*PART_ROLE_([A-Z]+)\s*,', text))
+    R.check("routes: every route of partd/api.c names its role (PART_ROLE_...)",
+            set(roles) == routes, "without: %s" % sorted(routes - set(roles)))
+    public = {r for r, role in roles.items() if role == "none"}
     spec_public = {(m.upper(), t) for t, item in doc["paths"].items() for m, op in item.items()
                    if m in METHODS and op.get("security") == []}
     R.check("routes: the public routes of partd/api.c are the ones without security",
             public == spec_public, "api.c %s, openapi %s" % (sorted(public), sorted(spec_public)))
+    spec_roles = {(m.upper(), t): op.get("x-partd-role", "none") for t, item in doc["paths"].items()
+                  for m, op in item.items() if m in METHODS}
+    differ = sorted("%s %s: api.c %s, openapi %s" % (m, t, roles.get((m, t)), r)
+                    for (m, t), r in spec_roles.items() if roles.get((m, t)) != r)
+    R.check("routes: each route's role in partd/api.c is its x-partd-role in openapi.json",
+            not differ, "; ".join(differ))
 
     # the shipped profiles against the profile schema the API uses
     bad = []
@@ -469,6 +480,25 @@ def section_good(env):
             (rep.json or {}).get("partitions") == {"defined": 5, "active": 4} and
             (rep.json or {}).get("processors", {}).get("pool") == 12, repr(rep.json)[:300])
 
+    # a domain from a template of paths.templates (main() put t.xml there),
+    # named relative to it; the profile written names it resolved
+    tmpl = {"name": "tmpl", "processors": {"initial": 1, "reserved": 2},
+            "memory": {"initial": 512}, "domain": {"template": "t.xml"}}
+    env.ok("good: POST /v1/partitions defines a partition from a template", "POST",
+           "/v1/partitions", 201, body=tmpl)
+    try:
+        with open(os.path.join(env.parts_dir, "tmpl.json")) as f:
+            written = json.load(f).get("domain", {}).get("template")
+    except (OSError, ValueError) as e:
+        written = repr(e)
+    want = os.path.join(os.path.realpath(env.templates), "t.xml")
+    R.check("good: the profile written names the template resolved", written == want,
+            "%r, expected %r" % (written, want))
+    env.ok("good: POST activate tmpl", "POST", "/v1/partitions/tmpl/activate", 200)
+    env.ok("good: POST deactivate tmpl", "POST", "/v1/partitions/tmpl/deactivate", 200,
+           body={"force": True})
+    env.ok("good: DELETE tmpl", "DELETE", "/v1/partitions/tmpl", 204)
+
 
 def read_sse_frame(resp):
     """The next server-sent event frame of resp as a dict of its fields
@@ -586,6 +616,8 @@ def section_bad(env):
                    '  "memroy": {"initial": "1GiB"}\n}\n')
     P = "/v1/partitions/prod"
     ok_patch = {"processors": 8}
+    viewer = "Bearer " + env.partd.tokens["viewer"]
+    operator = "Bearer " + env.partd.tokens["operator"]
 
     # (label, method, path, status, problem type, options)
     table = [
@@ -609,6 +641,26 @@ def section_bad(env):
          dict(auth=None)),
         ("no token on DELETE", "DELETE", "/v1/partitions/dev", 401, "unauthorized",
          dict(auth=None)),
+        # roles: a token below the role a request needs (docs/api.md)
+        ("a viewer's PATCH", "PATCH", P, 403, "forbidden-role",
+         dict(auth=viewer, body={"processors": 3, "scope": "running"}, field=None,
+              detail="needs the operator role; this token's role is viewer")),
+        ("an operator's PATCH of the profile (scope both, the default)", "PATCH", P, 403,
+         "forbidden-role", dict(auth=operator, body={"processors": 3},
+                                detail="needs the admin role; this token's role is operator")),
+        ("an operator's PATCH of the weight bounds (scope profile)", "PATCH", P, 403,
+         "forbidden-role", dict(auth=operator, body={"weight_min": 150, "scope": "profile"})),
+        ("an operator's define", "POST", "/v1/partitions", 403, "forbidden-role",
+         dict(auth=operator, body={"name": "x", "processors": {"initial": 1},
+                                   "memory": {"initial": 1024}})),
+        ("an operator's DELETE", "DELETE", "/v1/partitions/dev", 403, "forbidden-role",
+         dict(auth=operator)),
+        ("a viewer's activate", "POST", "/v1/partitions/dev/activate", 403, "forbidden-role",
+         dict(auth=viewer)),
+        ("a viewer's rebalance", "POST", "/v1/rebalance", 403, "forbidden-role",
+         dict(auth=viewer)),
+        ("a viewer's PUT policy", "PUT", "/v1/policy", 403, "forbidden-role",
+         dict(auth=viewer, body={"name": "static"})),
         # routing
         ("unknown route", "GET", "/v1/nothing", 404, "not-found", dict(field=None)),
         ("unknown API version", "GET", "/v2/cpc", 404, "not-found", {}),
@@ -781,7 +833,27 @@ def section_bad(env):
          "validation", dict(body={"name": "x", "processors": {"initial": 1},
                                   "memory": {"initial": 1024},
                                   "domain": {"template": "no-such-template.xml"}},
-                            field="domain.template")),
+                            field="domain.template",
+                            detail=r"no-such-template\.xml: no such file in paths\.templates")),
+        ("define with a template outside paths.templates", "POST", "/v1/partitions", 422,
+         "validation", dict(body={"name": "x", "processors": {"initial": 1},
+                                  "memory": {"initial": 1024},
+                                  "domain": {"template": "/etc/passwd"}},
+                            field="domain.template",
+                            detail=r"^body:1:\d+: domain\.template: /etc/passwd is not inside "
+                                   r"paths\.templates \(/")),
+        ("define with a serial log outside paths.logs", "POST", "/v1/partitions", 422,
+         "validation", dict(body={"name": "x", "processors": {"initial": 1},
+                                  "memory": {"initial": 1024},
+                                  "boot": {"kernel": "vmlinuz"},
+                                  "serial_log": "../../etc/passwd"},
+                            field="serial_log",
+                            detail=r"serial_log: \.\./\.\./etc/passwd is not inside paths\.logs")),
+        ("define booting a kernel missing from paths.images", "POST", "/v1/partitions", 422,
+         "validation", dict(body={"name": "x", "processors": {"initial": 1},
+                                  "memory": {"initial": 1024}, "boot": {"kernel": "bzImage"}},
+                            field="boot.kernel",
+                            detail=r"boot\.kernel: bzImage: no such file in paths\.images")),
     ]
     # 405 for every path, Allow as openapi.json has it
     samples = {"{name}": "prod"}
@@ -883,8 +955,8 @@ def section_unix(env):
     try:
         st = os.stat(path)
         R.check("unix: the socket exists and is a socket", stat.S_ISSOCK(st.st_mode))
-        R.check("unix: the socket's mode is 0600", stat.S_IMODE(st.st_mode) == 0o600,
-                oct(stat.S_IMODE(st.st_mode)))
+        R.check("unix: the socket's mode is 0660 (its group may connect, with a token)",
+                stat.S_IMODE(st.st_mode) == 0o660, oct(stat.S_IMODE(st.st_mode)))
     except OSError as e:
         R.check("unix: the socket exists", False, str(e))
         return
@@ -1010,6 +1082,17 @@ def main():
     api = OpenAPI(os.path.join(src, "schemas", "openapi.json"))
     partd = Partd(binary, src=src, token=TOKEN)
     env = Env(src, api, partd)
+    os.mkdir(env.templates, 0o755)  # the administrator's: partd does not create it
+    os.chmod(env.templates, 0o755)
+    with open(os.path.join(env.templates, "t.xml"), "w") as f:
+        f.write("<domain type='test'><name>x</name><memory>524288</memory>"
+                "<os><type>hvm</type></os></domain>\n")
+    os.chmod(os.path.join(env.templates, "t.xml"), 0o644)
+    images = os.path.join(partd.cpc, "images")
+    os.mkdir(images, 0o755)
+    os.chmod(images, 0o755)
+    with open(os.path.join(images, "vmlinuz"), "w") as f:
+        f.write("not a kernel: the test driver boots nothing\n")
     run_section(section_openapi, env)
 
     def sections():

@@ -126,11 +126,14 @@ say "partd on the example CPC"
 cpc=$work/cpc
 mkdir -p "$cpc"
 cp -r "$src/examples/test-cpc/." "$cpc/"
-token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-printf '%s\n' "$token" >"$cpc/token"
-chmod 600 "$cpc/token"
+# a token per role the example names (admin.token, ...); the admin's is used
+for role in admin operator viewer; do
+    od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$cpc/$role.token"
+    chmod 600 "$cpc/$role.token"
+done
+token=$(cat "$cpc/admin.token")
 pport=$(free_port)
-sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$cpc/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$pport\"]|; s|\"token_file\": \"[^\"]*\"|\"token_file\": \"$cpc/token\"|" "$cpc/partd.json"
+sed -i "s|\"state_dir\": \"[^\"]*\"|\"state_dir\": \"$cpc/state\"|; s|\"policies_dir\": \"[^\"]*\"|\"policies_dir\": \"$src/policies\"|; s|\"listen\": \[[^]]*\]|\"listen\": [\"127.0.0.1:$pport\"]|" "$cpc/partd.json"
 start_partd "$cpc" "$pport" "$work/partd-example.log"
 ex_pid=$partd_pid
 base=http://127.0.0.1:$pport
@@ -326,7 +329,7 @@ node_xml "$big/node.xml" 0
 bport=$(free_port)
 {
     printf '{\n  "uri": "test:node.xml",\n  "listen": ["127.0.0.1:%s"],\n' "$bport"
-    printf '  "token_file": "%s/token",\n' "$cpc"
+    printf '  "tokens": {"admin": "%s/admin.token"},\n' "$cpc"
     printf '  "state_dir": "%s/state",\n  "partitions_dir": "partitions.d",\n' "$big"
     printf '  "policies_dir": "%s/policies",\n  "policy": "static",\n  "interval": 1,\n' "$src"
     printf '  "cpc": {\n    "host_reserved_cpus": 2, "host_reserved_memory": "4GiB",\n'

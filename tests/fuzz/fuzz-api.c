@@ -24,10 +24,15 @@
  * that changed something, so each input runs from the same state and a
  * crash reproduces from its input alone.
  *
+ * Tokens: "fuzz-viewer", "fuzz-operator" and "fuzz-admin" carry their role;
+ * a header "X-Fuzz-Unix:" makes the request come on a UNIX socket (the
+ * caller's uid is then this process's).
+ *
  * Checked on every reply (abort() = a finding): a response is queued exactly
  * once per request, the status is a known HTTP status, JSON replies are valid
- * JSON (problems carry type, title, status equal to the HTTP status), and no
- * header value holds CR or LF. 500 replies are printed (PARTD_FUZZ_VERBOSE
+ * JSON (problems carry type, title, status equal to the HTTP status), a 403
+ * forbidden-role comes only to a token whose role is below the route's, and
+ * no header value holds CR or LF. 500 replies are printed (PARTD_FUZZ_VERBOSE
  * prints every exchange). */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -47,7 +52,13 @@
 
 #define MAX_REQUESTS 8
 #define MAX_HEADERS  16
-#define TOKEN        "fuzz-token"
+/* a token per role, so that every role check of the router and handlers is
+ * reached (the dictionary has them) */
+static const char *const tokens[PART_ROLE_N] = {
+    [PART_ROLE_VIEWER] = "fuzz-viewer",
+    [PART_ROLE_OPERATOR] = "fuzz-operator",
+    [PART_ROLE_ADMIN] = "fuzz-admin",
+};
 
 /* -- a fake libmicrohttpd ------------------------------------------------- */
 
@@ -76,6 +87,7 @@ struct MHD_Connection {
     unsigned status;
     int queued;
     bool suspended;
+    bool unix_socket; /* a header "X-Fuzz-Unix:" came: as if on partd's UNIX socket */
 };
 
 struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buffer,
@@ -185,23 +197,33 @@ const char *MHD_lookup_connection_value(struct MHD_Connection *c, enum MHD_Value
     return NULL;
 }
 
-/* Every request comes on one TCP connection of 127.0.0.1: a socket bound
- * there, so that partd's Host check sees a loopback listener's address. */
+/* A request comes on one TCP connection of 127.0.0.1 (a socket bound
+ * there, so that partd's Host check sees a loopback listener's address), or
+ * with "X-Fuzz-Unix:" on one end of a UNIX socket pair, whose peer (this
+ * process) partd's SO_PEERCRED reads. */
 const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c,
                                                         enum MHD_ConnectionInfoType kind, ...)
 {
-    static union MHD_ConnectionInfo info = {.connect_fd = -1};
-    (void)c;
+    static union MHD_ConnectionInfo tcp = {.connect_fd = -1}, unix_end = {.connect_fd = -1};
     if (kind != MHD_CONNECTION_INFO_CONNECTION_FD)
         return NULL;
-    if (info.connect_fd < 0) {
+    if (tcp.connect_fd < 0) {
         struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), pair[2];
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
             abort();
-        info.connect_fd = fd;
+        tcp.connect_fd = fd;
+        unix_end.connect_fd = pair[0]; /* pair[1] stays open: the peer */
     }
-    return &info;
+    return c->unix_socket ? &unix_end : &tcp;
+}
+
+/* http.c asks before it serves HTTPS (never in this harness). */
+enum MHD_Result MHD_is_feature_supported(enum MHD_FEATURE feature)
+{
+    (void)feature;
+    return MHD_YES;
 }
 
 void MHD_suspend_connection(struct MHD_Connection *c)
@@ -363,7 +385,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fclose(f);
     reset_files();
     log_init(0);
-    server.token = (char *)TOKEN;
+    for (int role = PART_ROLE_VIEWER; role < PART_ROLE_N; role++)
+        snprintf(server.auth.tokens[role], sizeof(server.auth.tokens[role]), "%s", tokens[role]);
+    server.auth.any = true;
     mgr_open();
     atexit(cleanup);
     return 0;
@@ -442,11 +466,46 @@ static bool parse_request(char *text, size_t len, struct request *rq)
         }
         *e = '\0';
         if (rq->conn.n_headers < MAX_HEADERS &&
-            parse_header(p, &rq->conn.headers[rq->conn.n_headers]))
+            parse_header(p, &rq->conn.headers[rq->conn.n_headers])) {
+            if (strcasecmp(rq->conn.headers[rq->conn.n_headers].key, "X-Fuzz-Unix") == 0)
+                rq->conn.unix_socket = true;
             rq->conn.n_headers++;
+        }
         p = e + 1;
     }
     return true;
+}
+
+/* The role of the request's bearer token (as the harness gave them). */
+static enum part_role request_role(const struct request *rq)
+{
+    const char *h = MHD_lookup_connection_value((struct MHD_Connection *)&rq->conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    for (int role = PART_ROLE_VIEWER; h && role < PART_ROLE_N; role++)
+        if (strncasecmp(h, "Bearer ", 7) == 0 && strcmp(h + 7, tokens[role]) == 0)
+            return role;
+    return PART_ROLE_NONE;
+}
+
+/* Who got what: an admin is never refused for its role, a viewer (or no
+ * token) never changes anything, and only an admin defines or deletes. */
+static void check_role(const struct request *rq)
+{
+    enum part_role role = request_role(rq);
+    const struct MHD_Response *r = rq->conn.resp;
+    unsigned status = rq->conn.status;
+    bool change = strcmp(rq->method, "GET") != 0 && status >= 200 && status < 300;
+    bool forbidden_role = status == 403 && r->data && memmem(r->data, r->len, "forbidden-role", 14);
+
+    if ((forbidden_role && role == PART_ROLE_ADMIN) || (change && role < PART_ROLE_OPERATOR) ||
+        (change && role < PART_ROLE_ADMIN &&
+         (strcmp(rq->method, "DELETE") == 0 ||
+          (strcmp(rq->method, "POST") == 0 && strcmp(rq->url, "/v1/partitions") == 0)))) {
+        fprintf(stderr, "fuzz-api: %s %s by %s -> %u %.*s\n", rq->method, rq->url,
+                part_role_name(role), status, (int)(r->len > 300 ? 300 : r->len),
+                r->data ? r->data : "");
+        abort();
+    }
 }
 
 static void check_reply(const struct request *rq)
@@ -460,6 +519,7 @@ static void check_reply(const struct request *rq)
         rq->conn.status != 503)
         fprintf(stderr, "fuzz-api: %s %s -> %u %.*s\n", rq->method, rq->url, rq->conn.status,
                 (int)(r->len > 300 ? 300 : r->len), r->data ? r->data : "");
+    check_role(rq);
     if (!type || !r->data)
         return;
     bool problem = strcmp(type, "application/problem+json") == 0;

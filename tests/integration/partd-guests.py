@@ -405,7 +405,12 @@ class Run:
         self.partd = Partd(self.partd_bin, example="qemu-cpc", tmp=self.work, src=self.src,
                            interval=1, policies=[ITEST_POLICY],
                            pidfile=os.path.join(self.root, "partd.pid"))
+        # paths.images is the guest cache itself (QEMU must reach it: not in
+        # the build tree); paths.logs the example's: partd refuses to start
+        # on directories that group or others may write (StrictModes)
+        self.partd.edit_config(lambda cfg: cfg["paths"].update(images=self.guest_cache))
         os.makedirs(os.path.join(self.cpc, "log"))
+        os.chmod(os.path.join(self.cpc, "log"), 0o755)
         # the profiles: this run's names, its accelerator, b burning for now
         for x in ("a", "b"):
             src = os.path.join(self.parts_dir, x + ".json")
@@ -414,9 +419,7 @@ class Run:
             os.unlink(src)
             name = self.prefix + x
             p["name"] = name
-            p["serial_log"] = "../log/%s.log" % name
-            p["boot"]["kernel"] = os.path.join(self.guest_cache, "vmlinuz")
-            p["boot"]["initrd"] = os.path.join(self.guest_cache, "initrd.img")
+            p["serial_log"] = "%s.log" % name  # in paths.logs, cpc/log
             p["machine"]["type"] = self.accel
             if x == "b":
                 p["boot"]["cmdline"] += " burn=1"

@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import time
 import traceback
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ROLES = ("viewer", "operator", "admin")  # each may do what the ones before it may
 ANY = object()  # Client.request: "the default" where None means "none"
 SKIP = 77       # ctest's SKIP_RETURN_CODE for every Python test
 
@@ -172,17 +174,24 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 class Client:
-    """partd's API on 127.0.0.1:port and, when given, its UNIX socket."""
+    """partd's API on 127.0.0.1:port and, when given, its UNIX socket; over
+    HTTPS when cacert (the CA file partd's certificate must chain to) is
+    given."""
 
-    def __init__(self, port, unix_path=None, token=None, host="127.0.0.1"):
+    def __init__(self, port, unix_path=None, token=None, host="127.0.0.1", cacert=None):
         self.host = host
         self.port = port
         self.unix_path = unix_path
         self.token = token
+        self.cacert = cacert
 
     def connection(self, timeout=30, unix=False):
         if unix:
             return UnixHTTPConnection(self.unix_path, timeout=timeout)
+        if self.cacert:
+            ctx = ssl.create_default_context(cafile=self.cacert)
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout,
+                                               context=ctx)
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def request(self, method, path, body=None, auth=True, ctype=ANY, headers=None, conn=None,
@@ -272,12 +281,19 @@ class Partd:
     a free loopback port and tmp/partd.sock, state in tmp/state, the
     policies in tmp/policies (the shipped ones and the documents of
     policies), a test-driver URI made absolute, other relative paths still
-    pointing where the example's point, and the given policy, interval,
-    token (written to tmp/token, 0600) and extra keys. partd's output goes
-    to tmp/partd.log; its PID to pidfile when given."""
+    pointing where the example's point, the given policy, interval and
+    extra keys, and a token per role (ROLES): token is the admin's (written
+    to tmp/token, 0600), tokens {role: token} the others' (tmp/token-ROLE;
+    a role given None has none), each made up unless given. self.token is
+    the admin's, which self.client and the request methods send;
+    as_role(role) is a client with another role's. With cacert (when extra
+    gives tls_cert and tls_key) clients speak HTTPS to the TCP listener,
+    verifying partd's certificate against cacert. partd's output goes to
+    tmp/partd.log; its PID to pidfile when given."""
 
     def __init__(self, binary, example="test-cpc", tmp=None, src=SRC, policy=None,
-                 interval=None, token=None, policies=(), extra=None, pidfile=None):
+                 interval=None, token=None, policies=(), extra=None, pidfile=None, tokens=None,
+                 cacert=None):
         self.binary = os.path.abspath(binary)
         self.own_tmp = tmp is None
         # a short directory: the UNIX socket path must fit in 107 bytes
@@ -293,9 +309,13 @@ class Partd:
         self.sock = os.path.join(self.tmp, "partd.sock")
         if len(self.sock) > 100:
             self.sock = "/tmp/partd-test-%d.sock" % self.port
-        # every TCP listener needs a token: one of the test's own unless given
-        self.token = token = token or secrets.token_hex(16)
-        self.client = Client(self.port, self.sock, token)
+        # every TCP listener needs a token: one per role, the test's own unless given
+        self.tokens = {role: secrets.token_hex(16) for role in ROLES}
+        self.tokens["admin"] = token or self.tokens["admin"]
+        self.tokens.update(tokens or {})
+        self.token = self.tokens["admin"]
+        self.cacert = cacert
+        self.client = Client(self.port, self.sock, self.token, cacert=cacert)
         self.proc = None
 
         example_dir = os.path.join(src, "examples", example)
@@ -321,13 +341,28 @@ class Partd:
             cfg["policy"] = policy
         if interval:
             cfg["interval"] = interval
-        tf = os.path.join(self.tmp, "token")  # as a user would: 0600
-        with open(tf, "w") as f:
-            f.write(token + "\n")
-        os.chmod(tf, 0o600)
-        cfg["token_file"] = tf
+        cfg["tokens"] = {}
+        for role, tok in self.tokens.items():
+            if tok is None:
+                continue
+            tf = self.token_file(role)
+            with open(tf, "w") as f:  # as a user would: 0600
+                f.write(tok + "\n")
+            os.chmod(tf, 0o600)
+            cfg["tokens"][role] = tf
         cfg.update(extra or {})
         write_json(self.config, cfg)
+
+    def token_file(self, role="admin"):
+        """Where the token of role is written: tmp/token for the admin's,
+        tmp/token-ROLE for the others'."""
+        return os.path.join(self.tmp, "token" if role == "admin" else "token-" + role)
+
+    def as_role(self, role):
+        """A Client of this partd (TCP and UNIX socket) sending the token of
+        role (None: no token)."""
+        return Client(self.port, self.sock, self.tokens.get(role) if role else None,
+                      cacert=self.cacert)
 
     def edit_config(self, fn):
         """Calls fn(cfg) on partd.json's contents and writes them back (read

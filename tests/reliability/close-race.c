@@ -53,8 +53,8 @@ int main(int argc, char **argv)
             return 1;
         }
         for (int k = 0; k < i % 4; k++) {
-            part_mgr_deactivate(mgr, "web", true, 0, &err);
-            part_mgr_activate(mgr, "web", &err);
+            part_mgr_deactivate(mgr, "web", true, 0, NULL, &err);
+            part_mgr_activate(mgr, "web", NULL, &err);
         }
         part_mgr_close(mgr);
     }

@@ -1,6 +1,7 @@
 """What every attack test of tests/security/ shares: the token, origin and
-host name its partd is started with, the route list read from the router,
-what an attack must not change, and the checks of a refusal."""
+host name its partd is started with, the route list (and each route's
+role) read from the router, what an attack must not change, and the checks
+of a refusal."""
 
 import os
 import re
@@ -14,13 +15,31 @@ ORIGIN = "https://console.example:7480"
 HOST_NAME = "partd.example"
 
 
+ROLES = ("viewer", "operator", "admin")  # each may do what the ones before it may
+
+
+def route_roles():
+    """(method, path, role) of every route of partd/api.c, {name} as prod;
+    role is "none" for a route that needs no token. Every entry of the
+    table must name its role (PART_ROLE_...): one the pattern misses is an
+    error, so that a new route cannot escape the checks."""
+    text = open(os.path.join(SRC, "partd", "api.c")).read()
+    table = text[text.index("http_routes[]"):]
+    table = table[:table.index("};")]
+    found = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*PART_ROLE_([A-Z]+)\s*,',
+                       table)
+    entries = re.findall(r'\{\s*"', table)
+    if len(found) != len(entries) or not found:
+        raise RuntimeError("partd/api.c: %d routes, %d of them with a role I can read" %
+                           (len(entries), len(found)))
+    return [(m, p.replace("{name}", "prod"), r.lower()) for m, p, r in found]
+
+
 def routes(public=None):
     """(method, path) of every route of partd/api.c, {name} as prod; only
     the public (True) or the guarded (False) ones when public is given."""
-    text = open(os.path.join(SRC, "partd", "api.c")).read()
-    found = re.findall(r'\{\s*"([A-Z]+)"\s*,\s*"(/[^"]*)"\s*,\s*\w+\s*,\s*(true|false)', text)
-    return [(m, p.replace("{name}", "prod")) for m, p, pub in found
-            if public is None or (pub == "true") == public]
+    return [(m, p) for m, p, role in route_roles()
+            if public is None or (role == "none") == public]
 
 
 def state(partd):

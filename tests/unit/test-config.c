@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -84,7 +85,12 @@ static void test_defaults_of_empty_config(void **state)
     assert_string_equal(c->uri, "qemu:///system");
     assert_int_equal(count_listen(c), 1);
     assert_string_equal(c->listen[0], "unix:/run/partd/partd.sock");
-    assert_null(c->token_file);
+    for (int role = 0; role < PART_ROLE_N; role++)
+        assert_null(c->tokens[role]);
+    assert_false(part_config_has_tokens(c));
+    assert_null(c->socket_group);
+    assert_null(c->tls_cert);
+    assert_null(c->tls_key);
     assert_string_equal(c->state_dir, "/var/lib/partd");
     assert_string_equal(c->partitions_dir, FIXTURES "/partitions.d");
     assert_string_equal(c->policy, "static");
@@ -94,6 +100,9 @@ static void test_defaults_of_empty_config(void **state)
     assert_true(c->cpc.cpu_overcommit == 4.0);
     assert_true(c->cpc.memory_overcommit == 1.0);
     assert_int_equal(c->cpc.n_groups, 0);
+    assert_string_equal(c->paths.images, "/var/lib/partd/images");
+    assert_string_equal(c->paths.templates, "/etc/partd/templates");
+    assert_string_equal(c->paths.logs, "/var/log/partd");
     part_config_free(c);
 }
 
@@ -111,6 +120,9 @@ static void test_default_matches_empty_config(void **state)
     assert_string_equal(d->policy, c->policy);
     assert_true(d->interval == c->interval);
     assert_int_equal(d->cpc.host_reserved_memory, c->cpc.host_reserved_memory);
+    assert_string_equal(d->paths.images, c->paths.images);
+    assert_string_equal(d->paths.templates, c->paths.templates);
+    assert_string_equal(d->paths.logs, c->paths.logs);
     part_config_free(d);
     part_config_free(c);
 }
@@ -157,9 +169,32 @@ static void test_relative_paths(void **state)
     part_config_free(c);
 
     c = load_ok(FIXTURES "/pass-full.json");
-    assert_string_equal(c->token_file, "/etc/partd/token");
+    assert_string_equal(c->tokens[PART_ROLE_ADMIN], "/etc/partd/admin.token");
+    assert_string_equal(c->tokens[PART_ROLE_OPERATOR], FIXTURES "/operator.token");
+    assert_string_equal(c->tokens[PART_ROLE_VIEWER], "/etc/partd/viewer.token");
+    assert_null(c->tokens[PART_ROLE_NONE]);
+    assert_true(part_config_has_tokens(c));
+    assert_string_equal(c->socket_group, "partd");
+    assert_string_equal(c->tls_cert, "/etc/partd/tls/cert.pem");
+    assert_string_equal(c->tls_key, "/etc/partd/tls/key.pem");
     assert_string_equal(c->state_dir, "/var/lib/partd");
     assert_string_equal(c->partitions_dir, "/etc/partd/partitions.d");
+    part_config_free(c);
+}
+
+/* The directories of host paths: absolute and normalised, since profiles'
+ * paths are compared with them as text. */
+static void test_paths(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    char cwd[PATH_MAX], *want;
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_true(asprintf(&want, "%s/" FIXTURES "/templates", cwd) > 0);
+    assert_string_equal(c->paths.images, "/srv/guests/images");
+    assert_string_equal(c->paths.templates, want);
+    assert_string_equal(c->paths.logs, "/var/log/guests");
+    free(want);
     part_config_free(c);
 }
 
@@ -254,7 +289,7 @@ static void test_load_dir_keeps_good_profiles(void **state)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
-    int r = part_profiles_load_dir(PROFILES_DIR, &profiles, &n, &errors, &n_errors, &err);
+    int r = part_profiles_load_dir(PROFILES_DIR, NULL, 0, &profiles, &n, &errors, &n_errors, &err);
 
     assert_int_equal(r, -EINVAL);
     assert_int_equal(n, 2);
@@ -281,7 +316,7 @@ static void test_load_dir_all_good(void **state)
 
     assert_non_null(getenv("PART_SRCDIR"));
     assert_true(asprintf(&dir, "%s/examples/test-cpc/partitions.d", getenv("PART_SRCDIR")) > 0);
-    int r = part_profiles_load_dir(dir, &profiles, &n, &errors, &n_errors, &err);
+    int r = part_profiles_load_dir(dir, NULL, 0, &profiles, &n, &errors, &n_errors, &err);
 
     assert_int_equal(r, 0);
     assert_int_equal(n_errors, 0);
@@ -300,8 +335,8 @@ static void test_load_dir_missing(void **state)
     size_t n = 0, n_errors = 0;
     char buf[1024];
 
-    int r =
-        part_profiles_load_dir("unit/config/no-such.d", &profiles, &n, &errors, &n_errors, &err);
+    int r = part_profiles_load_dir("unit/config/no-such.d", NULL, 0, &profiles, &n, &errors,
+                                   &n_errors, &err);
 
     assert_int_equal(r, -ENOENT);
     assert_null(profiles);
@@ -311,6 +346,111 @@ static void test_load_dir_missing(void **state)
                         "file or directory");
 }
 
+/* Token files and the TLS key: each read as a secret, by role */
+
+/* A private directory for files written by a test; removed by rm_dir(). */
+static char *tmp_dir(void)
+{
+    char *dir = strdup("/tmp/partd-test-config-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static void rm_dir(char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+/* Writes text to dir/name with mode and returns its path (free() it). */
+static char *write_mode(const char *dir, const char *name, const char *text, mode_t mode)
+{
+    char *path;
+    golden_write_file(dir, name, text);
+    assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+    assert_int_equal(chmod(path, mode), 0);
+    return path;
+}
+
+/* The tokens of a configuration naming files for admin and viewer. */
+static void test_tokens_by_role(void **state)
+{
+    char *dir = tmp_dir(), tokens[PART_ROLE_N][PART_TOKEN_MAX];
+    struct part_config *c = NULL;
+    struct part_error err = {0};
+
+    assert_int_equal(part_config_default(dir, &c), 0);
+    c->tokens[PART_ROLE_ADMIN] = write_mode(dir, "admin", "admin-token\n", 0600);
+    c->tokens[PART_ROLE_VIEWER] = write_mode(dir, "viewer", "viewer-token", 0640);
+    assert_int_equal(part_config_tokens(c, tokens, &err), 0);
+    assert_string_equal(tokens[PART_ROLE_ADMIN], "admin-token");
+    assert_string_equal(tokens[PART_ROLE_VIEWER], "viewer-token");
+    assert_string_equal(tokens[PART_ROLE_OPERATOR], "");
+    assert_string_equal(tokens[PART_ROLE_NONE], "");
+    part_config_free(c);
+    rm_dir(dir);
+}
+
+/* A token says which role it carries: two roles with the same token, or
+ * the same file, are refused, and so is a bad file, naming its field. */
+static void test_tokens_refused(void **state)
+{
+    char *dir = tmp_dir(), tokens[PART_ROLE_N][PART_TOKEN_MAX], buf[1024], want[512];
+    struct part_config *c = NULL;
+    struct part_error err = {0};
+
+    assert_int_equal(part_config_default(dir, &c), 0);
+    c->tokens[PART_ROLE_OPERATOR] = write_mode(dir, "a", "same-token\n", 0600);
+    c->tokens[PART_ROLE_ADMIN] = write_mode(dir, "b", "same-token", 0600);
+    assert_int_equal(part_config_tokens(c, tokens, &err), -EINVAL);
+    assert_string_equal(err.field, "tokens.admin");
+    snprintf(want, sizeof(want),
+             "%s/b: the same token as tokens.operator's (%s/a): each role needs a token of its "
+             "own",
+             dir, dir);
+    assert_string_equal(part_error_format(&err, buf, sizeof(buf)), want);
+    assert_string_equal(tokens[PART_ROLE_OPERATOR], ""); /* nothing kept on failure */
+
+    free(c->tokens[PART_ROLE_ADMIN]);
+    c->tokens[PART_ROLE_ADMIN] = write_mode(dir, "c", "admin-token", 0644);
+    part_error_clear(&err);
+    assert_int_equal(part_config_tokens(c, tokens, &err), -EPERM);
+    assert_string_equal(err.field, "tokens.admin");
+    assert_non_null(strstr(err.message, "mode 0644 gives others read access"));
+    part_config_free(c);
+    rm_dir(dir);
+}
+
+/* TLS: none, a pair read, and a key others may read refused. */
+static void test_tls_files(void **state)
+{
+    char *dir = tmp_dir(), *cert = NULL, *key = NULL;
+    struct part_config *c = NULL;
+    struct part_error err = {0};
+
+    assert_int_equal(part_config_default(dir, &c), 0);
+    assert_int_equal(part_config_tls(c, &cert, &key, &err), 0);
+    assert_null(cert);
+    assert_null(key);
+    c->tls_cert = write_mode(dir, "cert.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
+    c->tls_key = write_mode(dir, "key.pem", "-----BEGIN PRIVATE KEY-----\n", 0640);
+    assert_int_equal(part_config_tls(c, &cert, &key, &err), 0);
+    assert_string_equal(cert, "-----BEGIN CERTIFICATE-----\n");
+    assert_string_equal(key, "-----BEGIN PRIVATE KEY-----\n");
+    free(cert);
+    free(key);
+    assert_int_equal(chmod(c->tls_key, 0604), 0);
+    assert_int_equal(part_config_tls(c, &cert, &key, &err), -EPERM);
+    assert_string_equal(err.field, "tls_key");
+    assert_non_null(strstr(err.message, "mode 0604 gives others read access"));
+    assert_null(cert);
+    assert_null(key);
+    part_config_free(c);
+    rm_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_pass_fixtures),
         cmocka_unit_test(test_defaults_of_empty_config),
         cmocka_unit_test(test_default_matches_empty_config),
+        cmocka_unit_test(test_paths),
         cmocka_unit_test(test_relative_test_uri),
         cmocka_unit_test(test_relative_test_uri_to_missing_file),
         cmocka_unit_test(test_other_uris_kept),
@@ -331,6 +472,9 @@ int main(void)
         cmocka_unit_test(test_load_dir_keeps_good_profiles),
         cmocka_unit_test(test_load_dir_all_good),
         cmocka_unit_test(test_load_dir_missing),
+        cmocka_unit_test(test_tokens_by_role),
+        cmocka_unit_test(test_tokens_refused),
+        cmocka_unit_test(test_tls_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

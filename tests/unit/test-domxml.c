@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
+#include "golden.h"
 #include "part/part.h"
 
 struct built {
@@ -47,8 +50,10 @@ static struct part_profile *profile_new(enum part_mode mode, const char *templat
     free(p->domain_name);
     p->domain_name = strdup("prod-vm");
     assert_non_null(p->domain_name);
-    if (template) {
+    if (template) { /* as part_hostpath_load() leaves it: the path, and the text read */
         p->domain_template = fixture(template);
+        if (access(p->domain_template, F_OK) == 0)
+            p->domain_template_xml = golden_read_file(p->domain_template, NULL);
     }
     return p;
 }
@@ -66,6 +71,10 @@ static void build(const struct part_profile *p, const char *type,
     assert_non_null(b->doc);
     b->ctx = xmlXPathNewContext(b->doc);
     assert_non_null(b->ctx);
+    /* partd's mark, p:partition, whatever prefix the document gives it */
+    assert_int_equal(xmlXPathRegisterNs(b->ctx, BAD_CAST "p", BAD_CAST PART_DOMXML_MARK_NS), 0);
+    assert_int_equal(
+        xmlXPathRegisterNs(b->ctx, BAD_CAST "app", BAD_CAST "http://example.org/app/1"), 0);
 }
 
 static void built_free(struct built *b)
@@ -325,30 +334,69 @@ static void test_name_escaped(void **state)
     part_profile_free(p);
 }
 
-static void test_template_missing(void **state)
+/* Every domain partd defines carries its mark, naming the partition (not
+ * the domain: an adopted domain is never defined). */
+static void test_mark(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
+    struct built b;
+
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/metadata", 1);
+    assert_count(&b, "/domain/metadata/*", 1);
+    assert_count(&b, "/domain/metadata/p:partition", 1);
+    assert_xs(&b, "/domain/metadata/p:partition/@name", "prod");
+    assert_count(&b, "/domain/metadata/p:partition/@*", 1);
+    assert_non_null(strstr(b.xml, "<partd:partition xmlns:partd=\"" PART_DOMXML_MARK_NS "\""));
+    built_free(&b);
+    part_profile_free(p);
+}
+
+static void test_mark_template(void **state)
+{
+    struct part_profile *p = profile_new(PART_MODE_SHARED, "template-metadata.xml");
+    struct built b;
+
+    build(p, "kvm", NULL, &b);
+    assert_count(&b, "/domain/metadata", 1);
+    assert_xs(&b, "/domain/metadata/app:info", "kept");
+    assert_xs(&b, "/domain/metadata/app:info/@tier", "web");
+    /* the copied mark for "other" is gone: one mark, this partition's */
+    assert_count(&b, "//p:*", 1);
+    assert_xs(&b, "/domain/metadata/p:partition/@name", "prod");
+    built_free(&b);
+    /* a template without <metadata> gets one */
+    part_profile_free(p);
+    p = profile_new(PART_MODE_SHARED, "template.xml");
+    build(p, "kvm", NULL, &b);
+    assert_xs(&b, "/domain/metadata/p:partition/@name", "prod");
+    assert_xs(&b, "/domain/description", "web tier");
+    built_free(&b);
+    part_profile_free(p);
+}
+
+/* The template's text is read by part_hostpath_load(), before the
+ * manager's lock: building never opens the file, and refuses a profile
+ * whose template was not read. */
+static void test_template_not_read(void **state)
 {
     struct part_profile *p = profile_new(PART_MODE_SHARED, "no-such-file.xml");
     struct part_error err = {0};
     char *xml = NULL;
 
-    assert_int_equal(part_domxml_build(p, "kvm", NULL, &xml, &err), -ENOENT);
+    assert_null(p->domain_template_xml);
+    assert_int_equal(part_domxml_build(p, "kvm", NULL, &xml, &err), -EINVAL);
     assert_null(xml);
     assert_string_equal(err.field, "domain.template");
-    assert_non_null(strstr(err.message, "domain.template: cannot read "));
-    assert_non_null(strstr(err.message, "no-such-file.xml"));
-    assert_non_null(strstr(err.message, strerror(ENOENT)));
+    assert_non_null(strstr(err.message, "no-such-file.xml has not been read"));
     part_profile_free(p);
-}
 
-static void test_template_directory(void **state)
-{
-    struct part_profile *p = profile_new(PART_MODE_SHARED, NULL);
-    struct part_error err = {0};
-    char *xml = NULL;
-
-    p->domain_template = fixture("");
-    assert_int_equal(part_domxml_build(p, "kvm", NULL, &xml, &err), -EISDIR);
-    assert_string_equal(err.field, "domain.template");
+    p = profile_new(PART_MODE_SHARED, "template.xml"); /* the text, not the file, counts */
+    free(p->domain_template);
+    p->domain_template = strdup("/nonexistent/template.xml");
+    struct built b;
+    build(p, "kvm", NULL, &b);
+    built_free(&b);
     part_profile_free(p);
 }
 
@@ -601,23 +649,15 @@ static void test_template_wins_over_boot(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_skeleton_shared),
-        cmocka_unit_test(test_skeleton_plain),
-        cmocka_unit_test(test_cap_rounding),
-        cmocka_unit_test(test_template_kept),
-        cmocka_unit_test(test_template_cap_none),
-        cmocka_unit_test(test_template_minimal),
-        cmocka_unit_test(test_dedicated),
-        cmocka_unit_test(test_dedicated_template),
-        cmocka_unit_test(test_name_escaped),
-        cmocka_unit_test(test_template_missing),
-        cmocka_unit_test(test_template_directory),
-        cmocka_unit_test(test_template_not_domain),
-        cmocka_unit_test(test_generated_kernel_tcg),
-        cmocka_unit_test(test_generated_disk_kvm),
-        cmocka_unit_test(test_generated_kernel_only),
-        cmocka_unit_test(test_agent_channel),
-        cmocka_unit_test(test_template_wins_over_boot),
+        cmocka_unit_test(test_skeleton_shared),     cmocka_unit_test(test_skeleton_plain),
+        cmocka_unit_test(test_cap_rounding),        cmocka_unit_test(test_template_kept),
+        cmocka_unit_test(test_template_cap_none),   cmocka_unit_test(test_template_minimal),
+        cmocka_unit_test(test_dedicated),           cmocka_unit_test(test_dedicated_template),
+        cmocka_unit_test(test_name_escaped),        cmocka_unit_test(test_mark),
+        cmocka_unit_test(test_mark_template),       cmocka_unit_test(test_template_not_read),
+        cmocka_unit_test(test_template_not_domain), cmocka_unit_test(test_generated_kernel_tcg),
+        cmocka_unit_test(test_generated_disk_kvm),  cmocka_unit_test(test_generated_kernel_only),
+        cmocka_unit_test(test_agent_channel),       cmocka_unit_test(test_template_wins_over_boot),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,6 +169,28 @@ static void test_dir_check_private(void **state)
     }
 }
 
+/* Lexical paths: what host paths are compared with before any link is
+ * looked at. */
+static void test_path_normalise(void **state)
+{
+    const char *cases[][2] = {
+        {"/", "/"},           {"//a//b/", "/a/b"}, {"/a/./b/.", "/a/b"}, {"/a/b/../c", "/a/c"},
+        {"/a/../../..", "/"}, {"/..", "/"},        {"/a/b/..", "/a"},    {"/a/.../b", "/a/.../b"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *n = part_path_normalise(cases[i][0]);
+        assert_string_equal(n, cases[i][1]);
+        free(n);
+    }
+    assert_true(part_path_inside("/a/b", "/a"));
+    assert_true(part_path_inside("/a/b/c", "/a"));
+    assert_false(part_path_inside("/a", "/a"));
+    assert_false(part_path_inside("/ab", "/a"));
+    assert_false(part_path_inside("/b", "/a"));
+    assert_true(part_path_inside("/a", "/"));
+    assert_false(part_path_inside("/", "/"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +199,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_atomic_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_stale_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_check_private, setup, teardown),
+        cmocka_unit_test(test_path_normalise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* The libvirt backend against libvirt's own test driver: each test opens a
  * fresh connection to tests/unit/hv/node.xml (8 CPUs, 16 GiB, one running
- * domain "existing"), so no test sees another's changes. */
+ * domain "existing" that partd did not define), so no test sees another's
+ * changes. The ownership tests reach behind the backend (hv-libvirt.h) to
+ * see a domain as libvirt has it and to mark one as an administrator would. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,7 +17,10 @@
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
 
+#include "golden.h"
 #include "part/part.h"
+
+#include "hv-libvirt.h" /* the connection, to look behind the backend */
 
 static char *node_uri(void)
 {
@@ -102,6 +107,7 @@ static void test_define_lookup(void **state)
     define_prod(hv);
     check(part_hv_lookup(hv, "prod", &d, &err), &err);
     assert_false(d.active);
+    assert_string_equal(d.owner, "prod"); /* partd's mark */
     assert_int_equal(d.vcpus, 2);
     assert_int_equal(d.vcpus_max, 8);
     assert_int_equal(d.memory, 1024);
@@ -116,6 +122,7 @@ static void test_define_lookup(void **state)
     check(part_hv_lookup(hv, "prod", &d, &err), &err);
     assert_int_equal(d.vcpus, 3);
     assert_int_equal(d.memory, 2048);
+    assert_string_equal(d.owner, "prod");
 }
 
 static void test_define_template(void **state)
@@ -128,6 +135,7 @@ static void test_define_template(void **state)
     assert_int_not_equal(
         asprintf(&p->domain_template, "%s/tests/unit/domxml/template.xml", getenv("PART_SRCDIR")),
         -1);
+    p->domain_template_xml = golden_read_file(p->domain_template, NULL); /* part_hostpath_load() */
     p->cap = 2.5;
     check(part_hv_define(hv, p, NULL, &err), &err);
     check(part_hv_lookup(hv, "web", &d, &err), &err);
@@ -143,9 +151,14 @@ static void test_define_bad_template(void **state)
     struct part_profile *p = profile_new("web");
     struct part_error err = {0};
 
+    /* a template is read before the manager's lock (part_hostpath_load()):
+     * defining never opens it, and refuses one that was not read */
     p->domain_template = strdup("/nonexistent/template.xml");
-    assert_int_equal(part_hv_define(*state, p, NULL, &err), -ENOENT);
+    assert_int_equal(part_hv_define(*state, p, NULL, &err), -EINVAL);
     assert_string_equal(err.field, "domain.template");
+    p->domain_template_xml = strdup("<domain><name>x</name></domain"); /* cut short */
+    assert_int_equal(part_hv_define(*state, p, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "is not a libvirt domain XML"));
     part_profile_free(p);
 }
 
@@ -287,12 +300,114 @@ static void test_undefine(void **state)
     assert_int_equal(part_hv_lookup(hv, "prod", &d, &err), -ENOENT);
     assert_int_equal(part_hv_undefine(hv, "prod", &err), -ENOENT);
 
-    /* a running domain becomes transient: it runs on until stopped */
-    check(part_hv_undefine(hv, "existing", &err), &err);
+    /* a running domain becomes transient: it runs on, marked, until stopped */
+    define_prod(hv);
+    check(part_hv_activate(hv, "prod", &err), &err);
+    check(part_hv_undefine(hv, "prod", &err), &err);
+    check(part_hv_lookup(hv, "prod", &d, &err), &err);
+    assert_true(d.active);
+    assert_string_equal(d.owner, "prod");
+    check(part_hv_deactivate(hv, "prod", 0, true, &err), &err);
+    assert_int_equal(part_hv_lookup(hv, "prod", &d, &err), -ENOENT);
+}
+
+/* The domain's XML as libvirt has it: its persistent definition (inactive)
+ * or what runs. Freed by the caller. */
+static char *domain_xml(struct part_hv *hv, const char *name, bool inactive)
+{
+    virDomainPtr dom = virDomainLookupByName(lv_cast(hv)->conn, name);
+    char *xml;
+
+    assert_non_null(dom);
+    xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+    assert_non_null(xml);
+    virDomainFree(dom);
+    return xml;
+}
+
+/* Marks the domain as partition's, in its persistent definition, as
+ * `virsh metadata NAME URI --key partd --set XML --config` does. */
+static void mark(struct part_hv *hv, const char *name, const char *partition)
+{
+    virDomainPtr dom = virDomainLookupByName(lv_cast(hv)->conn, name);
+    char xml[128];
+
+    assert_non_null(dom);
+    snprintf(xml, sizeof(xml), "<" PART_DOMXML_MARK_ELEMENT " name='%s'/>", partition);
+    assert_int_equal(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+                                          PART_DOMXML_MARK_PREFIX, PART_DOMXML_MARK_NS,
+                                          VIR_DOMAIN_AFFECT_CONFIG),
+                     0);
+    virDomainFree(dom);
+}
+
+/* "existing" as it was, in both its definitions, and no mark. */
+static void assert_untouched(struct part_hv *hv, const char *config, const char *live)
+{
+    char *c = domain_xml(hv, "existing", true), *l = domain_xml(hv, "existing", false);
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    assert_string_equal(c, config);
+    assert_string_equal(l, live);
     check(part_hv_lookup(hv, "existing", &d, &err), &err);
     assert_true(d.active);
+    free(c);
+    free(l);
+}
+
+static void test_foreign_left_alone(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_profile *p = profile_new("existing");
+    char *config = domain_xml(hv, "existing", true), *live = domain_xml(hv, "existing", false);
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    check(part_hv_lookup(hv, "existing", &d, &err), &err);
+    assert_string_equal(d.owner, "");
+    /* a partition named like it is not defined over it */
+    assert_int_equal(part_hv_define(hv, p, NULL, &err), -EEXIST);
+    assert_non_null(strstr(err.message, "existing: a domain of this name exists and partd did "
+                                        "not define it (no partd mark)"));
+    assert_non_null(strstr(err.message, "domain.adopt"));
+    assert_untouched(hv, config, live);
+    /* nor undefined, with or without its NVRAM and snapshots */
+    assert_int_equal(part_hv_undefine(hv, "existing", &err), -EEXIST);
+    assert_non_null(strstr(err.message, "existing: cannot undefine the domain: partd did not"));
+    assert_untouched(hv, config, live);
+    /* a mark copied from another partition's domain is no mark for this one */
+    mark(hv, "existing", "prod");
+    free(config);
+    config = domain_xml(hv, "existing", true);
+    assert_int_equal(part_hv_define(hv, p, NULL, &err), -EEXIST);
+    assert_non_null(strstr(err.message, "its partd mark names partition prod"));
+    assert_int_equal(part_hv_undefine(hv, "existing", &err), -EEXIST);
+    assert_untouched(hv, config, live);
+    part_profile_free(p);
+    free(config);
+    free(live);
+}
+
+/* The administrator's way of handing partd a domain it did not define, as
+ * docs/design.md says for domains an earlier partd defined without marks. */
+static void test_foreign_marked_by_admin(void **state)
+{
+    struct part_hv *hv = *state;
+    struct part_profile *p = profile_new("existing");
+    struct part_hv_domain d;
+    struct part_error err = {0};
+
+    mark(hv, "existing", "existing");
+    check(part_hv_lookup(hv, "existing", &d, &err), &err);
+    assert_string_equal(d.owner, "existing");
+    check(part_hv_define(hv, p, NULL, &err), &err);
     check(part_hv_deactivate(hv, "existing", 0, true, &err), &err);
+    check(part_hv_lookup(hv, "existing", &d, &err), &err);
+    assert_int_equal(d.vcpus_max, 8); /* partd's definition now */
+    check(part_hv_undefine(hv, "existing", &err), &err);
     assert_int_equal(part_hv_lookup(hv, "existing", &d, &err), -ENOENT);
+    part_profile_free(p);
 }
 
 struct seen {
@@ -758,6 +873,8 @@ int main(void)
         T(test_adopt_existing),
         T(test_lookup_missing),
         T(test_undefine),
+        T(test_foreign_left_alone),
+        T(test_foreign_marked_by_admin),
         T(test_stats),
         T(test_events),
         cmocka_unit_test(test_bad_uri),

@@ -29,6 +29,8 @@ static const char node_xml[] =
     "<memory>16777216</memory></node>\n";
 
 static const char partd_json[] = "{ \"uri\": \"test:cpc.xml\", \"state_dir\": \"state\","
+                                 " \"paths\": { \"images\": \"images\","
+                                 " \"templates\": \"templates\", \"logs\": \"logs\" },"
                                  " \"cpc\": { \"host_reserved_cpus\": 2,"
                                  " \"host_reserved_memory\": \"2GiB\" } }\n";
 
@@ -114,6 +116,18 @@ static int mgr_open_dir_ops(struct fixture *fx, const struct part_hv_ops *ops)
     return r;
 }
 
+/* The manager's log of the current test, its last lines. */
+static char mgr_log_text[8192];
+
+static void mgr_log_capture(enum part_log_level level, const struct part_log_about *about,
+                            const char *message, void *opaque)
+{
+    size_t n = strlen(mgr_log_text), m = strlen(message);
+    if (n + m + 2 > sizeof(mgr_log_text))
+        n = 0; /* keep the newest */
+    snprintf(mgr_log_text + n, sizeof(mgr_log_text) - n, "%s\n", message);
+}
+
 static int mgr_open_dir(struct fixture *fx)
 {
     char path[128];
@@ -121,7 +135,8 @@ static int mgr_open_dir(struct fixture *fx)
     struct part_error err = {0};
     snprintf(path, sizeof(path), "%s/partd.json", fx->dir);
     assert_int_equal(part_config_load(path, &cfg, &err), 0);
-    int r = part_mgr_open(cfg, &part_hv_libvirt_ops, NULL, NULL, &fx->mgr, &err);
+    mgr_log_text[0] = '\0';
+    int r = part_mgr_open(cfg, &part_hv_libvirt_ops, mgr_log_capture, NULL, &fx->mgr, &err);
     if (r < 0)
         print_error("%s\n", err.message);
     return r;
@@ -206,7 +221,7 @@ static void test_resize_running(void **state)
                               .to[PART_SET_WEIGHT] = 400};
     struct part_changes c;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
     assert_int_equal(c.n, 3);
     assert_string_equal(part_setting_name(c.items[0].setting), "processors");
     assert_int_equal(c.items[0].status, PART_CHANGE_APPLIED);
@@ -233,7 +248,7 @@ static void test_resize_checked_before_applied(void **state)
                               .to[PART_SET_PROCESSORS] = 5,
                               .has[PART_SET_MEMORY] = true,
                               .to[PART_SET_MEMORY] = 3072};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), -ERANGE);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), -ERANGE);
     assert_string_equal(err.message, "processors (5) exceeds processors.reserved (4)");
     assert_int_equal(c.n, 0);
     json_t *prod = get(fx, "prod");
@@ -242,18 +257,18 @@ static void test_resize_checked_before_applied(void **state)
 
     struct part_resize w = {
         .scope = PART_SCOPE_BOTH, .has[PART_SET_WEIGHT] = true, .to[PART_SET_WEIGHT] = 600};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, &c, &err), -ERANGE);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &w, NULL, &c, &err), -ERANGE);
     assert_string_equal(err.field, "weight");
 
     struct part_resize run = {.scope = PART_SCOPE_RUNNING,
                               .has[PART_SET_PROCESSORS] = true,
                               .to[PART_SET_PROCESSORS] = 2};
-    assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, &c, &err), -EBUSY);
+    assert_int_equal(part_mgr_resize(fx->mgr, "test", &run, NULL, &c, &err), -EBUSY);
     struct part_resize bounds = {.scope = PART_SCOPE_RUNNING,
                                  .has[PART_SET_WEIGHT_MIN] = true,
                                  .to[PART_SET_WEIGHT_MIN] = 10};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, &c, &err), -EINVAL);
-    assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, &c, &err), -ENOENT);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &bounds, NULL, &c, &err), -EINVAL);
+    assert_int_equal(part_mgr_resize(fx->mgr, "nope", &w, NULL, &c, &err), -ENOENT);
 }
 
 static void test_resize_profile_writes_file(void **state)
@@ -267,7 +282,7 @@ static void test_resize_profile_writes_file(void **state)
     struct part_changes c;
     struct part_error err = {0};
     char path[128];
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
     assert_int_equal(c.n, 2);
     assert_int_equal(c.items[0].status, PART_CHANGE_SAVED);
     snprintf(path, sizeof(path), "%s/partitions.d/prod.json", fx->dir);
@@ -286,23 +301,70 @@ static void test_activate_deactivate_undefine(void **state)
 {
     struct fixture *fx = *state;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_activate(fx->mgr, "test", &err), 0);
-    assert_int_equal(part_mgr_activate(fx->mgr, "test", &err), -EBUSY);
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), -EBUSY);
     json_t *prod = get(fx, "prod");
     /* pool 6 split 300:100, limited by online processors: prod 2, test 1 */
     assert_float_equal(json_real_value(json_object_get(prod, "entitlement")), 2.0, 1e-9);
     json_decref(prod);
-    assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), -EBUSY);
-    int r = part_mgr_deactivate(fx->mgr, "test", false, 1000, &err);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "test", NULL, &err), -EBUSY);
+    int r = part_mgr_deactivate(fx->mgr, "test", false, 1000, NULL, &err);
     if (r < 0)
         print_error("%s\n", err.message);
     assert_int_equal(r, 0);
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, &err), -EBUSY);
-    assert_int_equal(part_mgr_undefine(fx->mgr, "test", &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", false, 1000, NULL, &err), -EBUSY);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "test", NULL, &err), 0);
     assert_null(get(fx, "test"));
     char path[128];
     snprintf(path, sizeof(path), "%s/partitions.d/test.json", fx->dir);
     assert_int_equal(access(path, F_OK), -1);
+}
+
+/* The newest event of fx's manager, into *ret. */
+static void last_event(struct fixture *fx, struct part_event *ret)
+{
+    struct part_events *ev = part_mgr_events(fx->mgr);
+    assert_int_equal(part_events_since(ev, part_events_last(ev) - 1, ret, 1), 1);
+}
+
+/* An API caller's change records who: its role, and its uid when known;
+ * partd's own changes and unknown callers record none. */
+static void test_events_name_the_caller(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    const struct part_caller op = {.role = PART_ROLE_OPERATOR, .uid = 1000};
+    const struct part_caller admin = {.role = PART_ROLE_ADMIN, .uid = -1};
+    struct part_event e;
+
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", &op, &err), 0);
+    last_event(fx, &e);
+    assert_string_equal(e.kind, "activated");
+    assert_string_equal(e.by, "api");
+    assert_int_equal(e.caller.role, PART_ROLE_OPERATOR);
+    assert_int_equal(e.caller.uid, 1000);
+    json_t *j = part_event_to_json(&e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "caller"), "role")),
+                        "operator");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "caller"), "uid")),
+                     1000);
+    json_decref(j);
+
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "test", true, 0, &admin, &err), 0);
+    last_event(fx, &e);
+    assert_string_equal(e.kind, "deactivated");
+    j = part_event_to_json(&e);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "caller"), "role")),
+                        "admin");
+    assert_null(json_object_get(json_object_get(j, "caller"), "uid")); /* TCP: unknown */
+    json_decref(j);
+
+    assert_int_equal(part_mgr_activate(fx->mgr, "test", NULL, &err), 0);
+    last_event(fx, &e);
+    assert_string_equal(e.by, "api");
+    j = part_event_to_json(&e);
+    assert_null(json_object_get(j, "caller"));
+    json_decref(j);
 }
 
 static void test_define(void **state)
@@ -312,19 +374,19 @@ static void test_define(void **state)
     char name[64];
     static const char body[] = "{\"name\": \"new\", \"processors\": {\"initial\": 1},\n"
                                " \"memory\": {\"initial\": \"1GiB\", \"min\": \"2GiB\"}}";
-    assert_int_equal(part_mgr_define(fx->mgr, body, strlen(body), name, &err), -EINVAL);
+    assert_int_equal(part_mgr_define(fx->mgr, body, strlen(body), NULL, name, &err), -EINVAL);
     assert_int_equal(err.line, 2);
     assert_string_equal(err.field, "memory.min");
     static const char good[] = "{\"name\": \"new\", \"processors\": {\"initial\": 1},"
                                " \"memory\": {\"initial\": \"1GiB\"}}";
     memset(&err, 0, sizeof(err));
-    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), name, &err), 0);
+    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), NULL, name, &err), 0);
     assert_string_equal(name, "new");
-    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), name, &err), -EEXIST);
-    assert_int_equal(part_mgr_activate(fx->mgr, "new", &err), 0);
+    assert_int_equal(part_mgr_define(fx->mgr, good, strlen(good), NULL, name, &err), -EEXIST);
+    assert_int_equal(part_mgr_activate(fx->mgr, "new", NULL, &err), 0);
     static const char huge[] = "{\"name\": \"huge\", \"processors\": {\"initial\": 1},"
                                " \"memory\": {\"initial\": \"64GiB\"}}";
-    assert_int_equal(part_mgr_define(fx->mgr, huge, strlen(huge), name, &err), -ENOSPC);
+    assert_int_equal(part_mgr_define(fx->mgr, huge, strlen(huge), NULL, name, &err), -ENOSPC);
 }
 
 static void test_restart_restores_running_values(void **state)
@@ -339,10 +401,10 @@ static void test_restart_restores_running_values(void **state)
                               .to[PART_SET_CAP] = 1.5};
     struct part_changes c;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
-    assert_int_equal(part_mgr_activate(fx->mgr, "prod", &err), 0);
-    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, &c, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "prod", NULL, &err), 0);
+    assert_int_equal(part_mgr_resize(fx->mgr, "prod", &req, NULL, &c, &err), 0);
     /* the test driver forgets everything with its connection: partd's state
      * file brings the partition back with its running values */
     part_mgr_close(fx->mgr);
@@ -364,7 +426,7 @@ static void test_deactivated_stays_down_after_restart(void **state)
     struct fixture *fx = *state;
     struct part_error err = {0};
     /* prod is autostart, but the user deactivated it: a restart keeps it down */
-    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, &err), 0);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
     part_mgr_close(fx->mgr);
     fx->mgr = NULL;
     assert_int_equal(mgr_open_dir(fx), 0);
@@ -410,6 +472,48 @@ static void test_reload(void **state)
     assert_string_equal(json_string_value(json_object_get(prod, "state")), "active");
     json_decref(extra);
     json_decref(prod);
+}
+
+/* Templates are read with the profiles, before the lock, and read again
+ * on reload: a template changed in place is a changed profile. */
+static void test_reload_template(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    char dir[128];
+
+    snprintf(dir, sizeof(dir), "%s/templates", fx->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    golden_write_file(dir, "t.xml",
+                      "<domain type='test'><name>x</name><memory>524288</memory>"
+                      "<os><type>hvm</type></os></domain>\n");
+    golden_write_file(
+        fx->dir, "partitions.d/tmpl.json",
+        "{\"name\": \"tmpl\", \"processors\": {\"initial\": 1},"
+        " \"memory\": {\"initial\": \"1GiB\"}, \"domain\": {\"template\": \"t.xml\"}}");
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    json_t *tmpl = get(fx, "tmpl");
+    assert_non_null(tmpl);
+    json_decref(tmpl);
+    mgr_log_text[0] = '\0';
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0); /* nothing changed */
+    assert_null(strstr(mgr_log_text, "tmpl: profile changed"));
+    golden_write_file(dir, "t.xml", "not XML\n");
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    assert_non_null(strstr(mgr_log_text, "tmpl: cannot redefine its domain: domain.template: "));
+    assert_non_null(strstr(mgr_log_text, "t.xml is not a libvirt domain XML"));
+    assert_non_null(strstr(mgr_log_text, "tmpl: profile changed"));
+    /* a template partd may not read is a broken file: the partition stays */
+    char path[160];
+    snprintf(path, sizeof(path), "%s/t.xml", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    mgr_log_text[0] = '\0';
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    assert_non_null(strstr(mgr_log_text, "t.xml is a FIFO, not a regular file (left as it was)"));
+    tmpl = get(fx, "tmpl");
+    assert_non_null(tmpl);
+    json_decref(tmpl);
 }
 
 /* A CPC of two busy/idle partitions sampled every 0.1 s under policy. */
@@ -497,7 +601,7 @@ static void test_rebalance_on_request(void **state)
     json_decref(busy);
     json_decref(plan);
 
-    assert_int_equal(part_mgr_rebalance(fx->mgr, &done, &err), 0);
+    assert_int_equal(part_mgr_rebalance(fx->mgr, NULL, &done, &err), 0);
     json_t *a = json_array_get(json_object_get(done, "actions"), 0);
     assert_non_null(strstr(json_string_value(json_object_get(a, "reason")), "demand"));
     /* the test driver cannot apply weights: recorded, and said so */
@@ -538,15 +642,15 @@ static void test_policy_switch(void **state)
 {
     struct fixture *fx = *state;
     struct part_error err = {0};
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", &err), 0);
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", NULL, &err), 0);
     json_t *p = part_mgr_policy_json(fx->mgr);
     assert_string_equal(json_string_value(json_object_get(p, "name")), "auto");
     json_decref(p);
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "nosuch", &err), -ENOENT);
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "static", &err), 0); /* built in */
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "nosuch", NULL, &err), -ENOENT);
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "static", NULL, &err), 0); /* built in */
     assert_true(event_seen(fx, "policy", "api", "auto -> static"));
     /* the switch outlives a restart */
-    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", &err), 0);
+    assert_int_equal(part_mgr_policy_set(fx->mgr, "auto", NULL, &err), 0);
     part_mgr_close(fx->mgr);
     fx->mgr = NULL;
     assert_int_equal(mgr_open_dir_ops(fx, &demand_ops), 0);
@@ -577,6 +681,176 @@ static void test_resize_parse(void **state)
     assert_string_equal(err.field, "cpus");
 }
 
+/*
+ * Domains partd did not define. The host has two: "legacy" runs, and a
+ * profile of its name asks partd to define it (as one defined by an
+ * earlier partd, without marks, would), its state file saying it was
+ * active; "spare" is shut off. A backend that keeps its connection lets
+ * the test start a domain outside partd.
+ */
+static const char foreign_node_xml[] =
+    "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+    "<cpu><mhz>3000</mhz><model>x86_64</model><active>8</active><nodes>1</nodes>"
+    "<sockets>1</sockets><cores>4</cores><threads>2</threads></cpu>"
+    "<memory>16777216</memory>"
+    "<domain type='test'><name>legacy</name><memory unit='GiB'>1</memory>"
+    "<vcpu current='1'>4</vcpu><os><type>hvm</type></os></domain>"
+    "<domain type='test'><name>spare</name><memory unit='GiB'>3</memory>"
+    "<vcpu current='3'>6</vcpu><os><type>hvm</type></os><test:runstate>5</test:runstate>"
+    "</domain></node>\n";
+static struct part_hv_ops keep_ops;
+static struct part_hv *kept_hv;
+
+static int keep_open(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err)
+{
+    int r = part_hv_libvirt_ops.open(uri, read_only, ret, err);
+    if (r == 0 && !read_only)
+        kept_hv = *ret;
+    return r;
+}
+
+static int setup_foreign(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char sub[128];
+    strcpy(fx->dir, "/tmp/part-mgr-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
+    mkdir(sub, 0755);
+    snprintf(sub, sizeof(sub), "%s/state", fx->dir);
+    mkdir(sub, 0700);
+    golden_write_file(fx->dir, "cpc.xml", foreign_node_xml);
+    golden_write_file(fx->dir, "partd.json", partd_json);
+    golden_write_file(fx->dir, "partitions.d/prod.json", prod_json);
+    golden_write_file(fx->dir, "partitions.d/legacy.json",
+                      "{ \"name\": \"legacy\", \"processors\": { \"initial\": 2, \"reserved\": 2 },"
+                      " \"memory\": { \"initial\": \"1GiB\" }, \"autostart\": true }\n");
+    golden_write_file(
+        fx->dir, "state/state.json",
+        "{ \"version\": 1, \"partitions\": { \"legacy\": { \"active\": true,"
+        " \"processors\": 2, \"memory\": 1024, \"weight\": 100, \"cap\": null } } }\n");
+    keep_ops = part_hv_libvirt_ops;
+    keep_ops.open = keep_open;
+    assert_int_equal(mgr_open_dir_ops(fx, &keep_ops), 0);
+    *state = fx;
+    return 0;
+}
+
+static const char *managed_domain(struct fixture *fx, const char *name, const char **state)
+{
+    static char buf[2][32];
+    json_t *j = get(fx, name);
+    assert_non_null(j);
+    snprintf(buf[0], sizeof(buf[0]), "%s", json_string_value(json_object_get(j, "state")));
+    snprintf(buf[1], sizeof(buf[1]), "%s", json_string_value(json_object_get(j, "managed_domain")));
+    json_decref(j);
+    *state = buf[0];
+    return buf[1];
+}
+
+static int define(struct fixture *fx, const char *body, struct part_error *err)
+{
+    char name[PART_NAME_MAX];
+    memset(err, 0, sizeof(*err));
+    return part_mgr_define(fx->mgr, body, strlen(body), NULL, name, err);
+}
+
+/* At start, neither adopted as it runs nor activated as the state file
+ * asks; reported; refused at activation; released by DELETE. */
+static void test_foreign_at_start(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    const char *st;
+    assert_string_equal(managed_domain(fx, "legacy", &st), "foreign");
+    assert_string_equal(st, "inactive");
+    assert_string_equal(managed_domain(fx, "prod", &st), "defined");
+    assert_string_equal(st, "active");
+    assert_true(event_seen(fx, "foreign", "partd", "domain legacy exists and partd did not"));
+    assert_int_equal(part_mgr_activate(fx->mgr, "legacy", NULL, &err), -EEXIST);
+    assert_non_null(strstr(err.message, "legacy: a domain of this name exists"));
+    assert_int_equal(part_mgr_undefine(fx->mgr, "legacy", NULL, &err), 0);
+    assert_null(get(fx, "legacy"));
+    assert_true(event_seen(fx, "undefined", "api", "domain legacy released, left as it is"));
+    /* still there, still running: adopted, it is active at once after a restart */
+    assert_int_equal(define(fx,
+                            "{\"name\": \"legacy\", \"domain\": {\"adopt\": \"legacy\"},"
+                            " \"processors\": {\"initial\": 1, \"reserved\": 4},"
+                            " \"memory\": {\"initial\": \"1GiB\"}}",
+                            &err),
+                     0);
+    part_mgr_close(fx->mgr);
+    fx->mgr = NULL;
+    assert_int_equal(mgr_open_dir_ops(fx, &keep_ops), 0);
+    assert_string_equal(managed_domain(fx, "legacy", &st), "adopted");
+    assert_string_equal(st, "active");
+    json_t *j = get(fx, "legacy");
+    assert_int_equal(geti(j, "processors", "online"), 1); /* as it ran, not as defined */
+    json_decref(j);
+}
+
+static void test_foreign_define_refused(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    char path[128];
+    /* what a redefinition would have shrunk the domain to */
+    static const char over[] =
+        "{\"name\": \"spare\", \"processors\": {\"initial\": 1, \"reserved\": "
+        "1}, \"memory\": {\"initial\": 512, \"reserved\": 512}}";
+    static const char adopt[] = "{\"name\": \"keep\", \"domain\": {\"adopt\": \"spare\"},"
+                                " \"processors\": {\"initial\": 3, \"reserved\": 6},"
+                                " \"memory\": {\"initial\": \"3GiB\"}}";
+    assert_int_equal(define(fx, over, &err), -EEXIST);
+    assert_non_null(strstr(err.message, "spare: a domain of this name exists and partd did not "
+                                        "define it (no partd mark)"));
+    assert_non_null(strstr(err.message, "domain.adopt"));
+    assert_null(get(fx, "spare"));
+    snprintf(path, sizeof(path), "%s/partitions.d/spare.json", fx->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    /* adopted: it has its 6 processors and 3 GiB still, so 3 of them fit */
+    assert_int_equal(define(fx, adopt, &err), 0);
+    assert_int_equal(part_mgr_activate(fx->mgr, "keep", NULL, &err), 0);
+    json_t *j = get(fx, "keep");
+    assert_int_equal(geti(j, "processors", "online"), 3);
+    json_decref(j);
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "keep", true, 0, NULL, &err), 0);
+    /* released, not undefined: it can be adopted again, and is still not partd's */
+    assert_int_equal(part_mgr_undefine(fx->mgr, "keep", NULL, &err), 0);
+    assert_true(event_seen(fx, "undefined", "api", "domain spare released"));
+    assert_int_equal(define(fx, over, &err), -EEXIST);
+    assert_int_equal(define(fx, adopt, &err), 0);
+    /* a domain partd defined is undefined with its partition */
+    assert_int_equal(part_mgr_deactivate(fx->mgr, "prod", true, 0, NULL, &err), 0);
+    assert_int_equal(part_mgr_undefine(fx->mgr, "prod", NULL, &err), 0);
+    assert_true(event_seen(fx, "undefined", "api", "undefined with its domain"));
+    static const char again[] =
+        "{\"name\": \"again\", \"domain\": {\"adopt\": \"prod\"},"
+        " \"processors\": {\"initial\": 1}, \"memory\": {\"initial\": 512}}";
+    assert_int_equal(define(fx, again, &err), -EINVAL);
+    assert_string_equal(err.field, "domain.adopt");
+}
+
+/* A profile that appears for a foreign domain (SIGHUP) is reported the
+ * same way; the domain starting outside partd is not the partition running. */
+static void test_foreign_reload_and_events(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    const char *st;
+    golden_write_file(fx->dir, "partitions.d/spare.json",
+                      "{ \"name\": \"spare\", \"processors\": { \"initial\": 1 },"
+                      " \"memory\": { \"initial\": \"1GiB\" } }\n");
+    assert_int_equal(part_mgr_reload(fx->mgr, &err), 0);
+    assert_string_equal(managed_domain(fx, "spare", &st), "foreign");
+    assert_non_null(kept_hv);
+    assert_int_equal(part_hv_activate(kept_hv, "spare", &err), 0);
+    usleep(300 * 1000); /* the manager's thread handles the event */
+    assert_string_equal(managed_domain(fx, "spare", &st), "foreign");
+    assert_string_equal(st, "inactive");
+    assert_false(event_seen(fx, "started", "backend", "spare"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,16 +859,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resize_checked_before_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resize_profile_writes_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activate_deactivate_undefine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_name_the_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_define, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_restores_running_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deactivated_stays_down_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporary_files_removed, setup, teardown),
         cmocka_unit_test(test_resize_parse),
         cmocka_unit_test_setup_teardown(test_monitor_measures_use, setup_manual, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_on_request, setup_manual, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_by_policy, setup_auto, teardown),
         cmocka_unit_test_setup_teardown(test_policy_switch, setup_manual, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_at_start, setup_foreign, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_define_refused, setup_foreign, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_reload_and_events, setup_foreign, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

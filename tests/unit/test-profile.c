@@ -73,6 +73,7 @@ static void assert_profile_equal(const struct part_profile *a, const struct part
     assert_string_equal(a->group, b->group);
     assert_int_equal(a->autostart, b->autostart);
     assert_same_string(a->domain_template, b->domain_template);
+    assert_same_string(a->domain_template_xml, b->domain_template_xml);
     assert_same_string(a->domain_name, b->domain_name);
     assert_int_equal(a->adopt, b->adopt);
     assert_int_equal(a->managed, b->managed);
@@ -249,23 +250,22 @@ static void test_adopt(void **state)
     part_profile_free(p);
 }
 
-static void test_template_relative_to_profile(void **state)
+/* Host paths are kept as the profile wrote them: part_hostpath_load()
+ * resolves them against partd.json's "paths", not the profile's directory. */
+static void test_template_as_written(void **state)
 {
-    char cwd[PATH_MAX], *want;
     struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json");
 
-    assert_non_null(getcwd(cwd, sizeof(cwd)));
-    assert_true(asprintf(&want, "%s/" FIXTURES "/templates/prod.xml", cwd) > 0);
-    assert_string_equal(p->domain_template, want);
+    assert_string_equal(p->domain_template, "prod.xml");
+    assert_null(p->domain_template_xml); /* read by part_hostpath_load() only */
     assert_false(p->adopt);
     assert_string_equal(p->domain_name, "prod");
-    free(want);
     part_profile_free(p);
 
     p = parse_ok("{\"name\": \"t\", \"processors\": {\"initial\": 1},"
-                 " \"memory\": {\"initial\": 1024}, \"domain\": {\"template\": \"t.xml\"}}",
+                 " \"memory\": {\"initial\": 1024}, \"domain\": {\"template\": \"../t.xml\"}}",
                  "/etc/partd/partitions.d/t.json");
-    assert_string_equal(p->domain_template, "/etc/partd/partitions.d/t.xml");
+    assert_string_equal(p->domain_template, "../t.xml");
     part_profile_free(p);
 }
 
@@ -290,23 +290,6 @@ static void expect_invalid(const struct part_profile *p, const char *field);
 
 /* Generated domains: boot, network, serial_log, machine, guest_agent */
 
-/* Returns the absolute path of FIXTURES/rel (free() it). */
-static char *fixture_path(const char *rel)
-{
-    char cwd[PATH_MAX], *path;
-
-    assert_non_null(getcwd(cwd, sizeof(cwd)));
-    assert_true(asprintf(&path, "%s/" FIXTURES "/%s", cwd, rel) > 0);
-    return path;
-}
-
-static void assert_fixture_path(const char *got, const char *rel)
-{
-    char *want = fixture_path(rel);
-    assert_string_equal(got, want);
-    free(want);
-}
-
 static void test_defaults_generated(void **state)
 {
     struct part_profile *p = parse_ok(minimal, NULL);
@@ -328,13 +311,13 @@ static void test_boot_kernel(void **state)
 {
     struct part_profile *p = load_ok(FIXTURES "/pass-boot-kernel-tcg.json");
     assert_int_equal(p->boot, PART_BOOT_KERNEL);
-    assert_fixture_path(p->boot_kernel, "guest/vmlinuz");
-    assert_fixture_path(p->boot_initrd, "guest/initrd.img");
+    assert_string_equal(p->boot_kernel, "vmlinuz"); /* as written */
+    assert_string_equal(p->boot_initrd, "initrd.img");
     assert_string_equal(p->boot_cmdline, "console=ttyS0 burn=1"); /* not a path */
     assert_null(p->boot_disk);
     assert_int_equal(p->net, PART_NET_NONE);
     assert_null(p->net_source);
-    assert_string_equal(p->serial_log, "/var/log/partd/tcg.console.log"); /* absolute kept */
+    assert_string_equal(p->serial_log, "tcg.console.log");
     assert_true(p->guest_agent);
     assert_string_equal(p->domain_type, "qemu");
     assert_string_equal(p->machine, "q35");
@@ -347,12 +330,12 @@ static void test_boot_disk(void **state)
 {
     struct part_profile *p = load_ok(FIXTURES "/pass-boot-disk.json");
     assert_int_equal(p->boot, PART_BOOT_DISK);
-    assert_fixture_path(p->boot_disk, "images/web.QCOW2");
+    assert_string_equal(p->boot_disk, "web.QCOW2");
     assert_int_equal(p->boot_disk_format, PART_DISK_QCOW2); /* by its name, in any case */
     assert_null(p->boot_kernel);
     assert_int_equal(p->net, PART_NET_NETWORK);
     assert_string_equal(p->net_source, "default");
-    assert_fixture_path(p->serial_log, "logs/web.log");
+    assert_string_equal(p->serial_log, "web.log");
     assert_string_equal(p->domain_type, "");
     assert_string_equal(p->machine, "");
     assert_false(p->guest_agent);
@@ -386,7 +369,7 @@ static void test_boot_disk_format_by_name(void **state)
                              cases[i].disk) > 0);
         struct part_profile *p = parse_ok(text, NULL);
         assert_int_equal(p->boot_disk_format, cases[i].format);
-        assert_string_equal(p->boot_disk, cases[i].disk); /* no file: as written */
+        assert_string_equal(p->boot_disk, cases[i].disk); /* as written */
         part_profile_free(p);
         free(text);
     }
@@ -410,24 +393,21 @@ static void test_generated_to_json(void **state)
 {
     struct part_profile *p = load_ok(FIXTURES "/pass-boot-kernel-tcg.json");
     json_t *j = part_profile_to_json(p), *boot, *machine;
-    char *kernel = fixture_path("guest/vmlinuz");
 
     assert_non_null(j);
     boot = json_object_get(j, "boot");
     assert_true(json_is_object(boot));
     assert_int_equal(json_object_size(boot), 3);
-    assert_string_equal(json_string_value(json_object_get(boot, "kernel")), kernel);
+    assert_string_equal(json_string_value(json_object_get(boot, "kernel")), "vmlinuz");
     assert_string_equal(json_string_value(json_object_get(boot, "cmdline")),
                         "console=ttyS0 burn=1");
     assert_string_equal(json_string_value(json_object_get(j, "network")), "none");
-    assert_string_equal(json_string_value(json_object_get(j, "serial_log")),
-                        "/var/log/partd/tcg.console.log");
+    assert_string_equal(json_string_value(json_object_get(j, "serial_log")), "tcg.console.log");
     assert_true(json_is_true(json_object_get(j, "guest_agent")));
     machine = json_object_get(j, "machine");
     assert_string_equal(json_string_value(json_object_get(machine, "type")), "qemu");
     assert_string_equal(json_string_value(json_object_get(machine, "machine")), "q35");
     json_decref(j);
-    free(kernel);
     part_profile_free(p);
 
     p = load_ok(FIXTURES "/pass-boot-disk.json");
@@ -450,31 +430,6 @@ static void test_generated_to_json(void **state)
     assert_null(json_object_get(j, "machine"));
     assert_true(json_is_false(json_object_get(j, "guest_agent")));
     json_decref(j);
-    part_profile_free(p);
-}
-
-static void test_resolve_paths(void **state)
-{
-    struct part_profile *p =
-        parse_ok("{\"name\": \"r\", \"processors\": {\"initial\": 1},"
-                 " \"memory\": {\"initial\": 512},"
-                 " \"boot\": {\"kernel\": \"k/vmlinuz\", \"initrd\": \"/abs/initrd\","
-                 " \"cmdline\": \"console=ttyS0\"}, \"serial_log\": \"log/r.log\"}",
-                 NULL);
-    assert_string_equal(p->boot_kernel, "k/vmlinuz");
-    assert_int_equal(part_profile_resolve_paths(p, "/etc/partd/partitions.d"), 0);
-    assert_string_equal(p->boot_kernel, "/etc/partd/partitions.d/k/vmlinuz");
-    assert_string_equal(p->boot_initrd, "/abs/initrd");
-    assert_string_equal(p->boot_cmdline, "console=ttyS0");
-    assert_string_equal(p->serial_log, "/etc/partd/partitions.d/log/r.log");
-    assert_null(p->domain_template);
-    part_profile_free(p);
-
-    p = parse_ok("{\"name\": \"t\", \"processors\": {\"initial\": 1},"
-                 " \"memory\": {\"initial\": 512}, \"domain\": {\"template\": \"t.xml\"}}",
-                 NULL);
-    assert_int_equal(part_profile_resolve_paths(p, "/d"), 0);
-    assert_string_equal(p->domain_template, "/d/t.xml");
     part_profile_free(p);
 }
 
@@ -620,12 +575,17 @@ static void test_validate_memory(void **state)
 static void test_dup_is_deep(void **state)
 {
     struct part_profile *p = load_ok(FIXTURES "/pass-shared-full.json");
+    p->domain_template_xml = strdup("<domain type='kvm'/>"); /* as part_hostpath_load() reads it */
     struct part_profile *d = part_profile_dup(p);
     char *tmpl = strdup(p->domain_template);
 
     assert_non_null(d);
     assert_profile_equal(p, d);
     assert_ptr_not_equal(d->domain_template, p->domain_template);
+    assert_ptr_not_equal(d->domain_template_xml, p->domain_template_xml);
+    json_t *j = part_profile_to_json(p); /* the text is no field */
+    assert_int_equal(json_object_size(json_object_get(j, "domain")), 1);
+    json_decref(j);
     assert_ptr_not_equal(d->domain_name, p->domain_name);
     p->domain_template[0] = 'X';
     p->domain_name[0] = 'X';
@@ -688,7 +648,7 @@ int main(void)
         cmocka_unit_test(test_defaults_memory),
         cmocka_unit_test(test_defaults_domain_and_rest),
         cmocka_unit_test(test_adopt),
-        cmocka_unit_test(test_template_relative_to_profile),
+        cmocka_unit_test(test_template_as_written),
         cmocka_unit_test(test_template_absolute_kept),
         cmocka_unit_test(test_whole_reals_are_integers),
         cmocka_unit_test(test_defaults_generated),
@@ -697,7 +657,6 @@ int main(void)
         cmocka_unit_test(test_boot_disk_format_by_name),
         cmocka_unit_test(test_guest_agent_anywhere),
         cmocka_unit_test(test_generated_to_json),
-        cmocka_unit_test(test_resolve_paths),
         cmocka_unit_test(test_validate_generated),
         cmocka_unit_test(test_error_position_without_file),
         cmocka_unit_test(test_error_reused),

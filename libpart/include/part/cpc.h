@@ -30,6 +30,11 @@ struct part_backend_status {
 struct part_partition {
     struct part_profile *profile; /* owned: the definition the next activation uses */
     bool active;
+    /* partd is to define the domain, but one of its name exists that partd
+     * did not define (no mark for this partition): it is left alone, and
+     * the partition cannot be activated, until the administrator adopts,
+     * removes or marks it. Found at start, reload, reconnect and define. */
+    bool foreign;
     /* running values; meaningful while active */
     unsigned processors; /* online logical processors */
     unsigned weight;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "part/caller.h"
 #include "part/profile.h"
 
 struct part_event {
@@ -15,6 +16,7 @@ struct part_event {
     char kind[24];                 /* "activated", "resized", "rebalanced", "stopped", ... */
     char partition[PART_NAME_MAX]; /* "" for CPC-wide events */
     char by[16];                   /* "api", "policy", "backend", "partd" */
+    struct part_caller caller;     /* by "api": who; role PART_ROLE_NONE otherwise */
     char message[320];
 };
 
@@ -28,9 +30,11 @@ typedef void (*part_events_fn)(const struct part_event *e, void *opaque);
 struct part_events *part_events_new(size_t capacity);
 void part_events_free(struct part_events *ev);
 
-/* Records an event and notifies the subscribers. */
+/* Records an event and notifies the subscribers. caller (may be NULL) is
+ * the API's caller when by is "api". */
 void part_events_add(struct part_events *ev, const char *kind, const char *partition,
-                     const char *by, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                     const char *by, const struct part_caller *caller, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Copies up to max events with seq > after, oldest first, into out; returns
  * how many. Events that fell out of the ring are lost to the caller, who
@@ -47,5 +51,5 @@ uint64_t part_events_last(struct part_events *ev);
 int part_events_subscribe(struct part_events *ev, part_events_fn fn, void *opaque);
 void part_events_unsubscribe(struct part_events *ev, int handle);
 
-/* A new JSON object for e. */
+/* A new JSON object for e: "caller" only when e has one. */
 json_t *part_event_to_json(const struct part_event *e);

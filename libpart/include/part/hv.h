@@ -42,6 +42,11 @@ struct part_hv_domain {
      * varied offline through the agent this is below vcpus: it is the
      * number the partition really has. */
     int vcpus_guest;
+    /* the partition partd's mark names (PART_DOMXML_MARK_*, in the
+     * persistent definition, else the running one): partd defined the
+     * domain for it. "" when the domain has no mark (partd did not define
+     * it, or an earlier partd without marks did) or it cannot be read. */
+    char owner[PART_NAME_MAX];
 };
 
 /* One domain's sample from bulk stats. A field the backend did not report
@@ -79,9 +84,15 @@ struct part_hv_ops {
     /* Looks the domain up: -ENOENT when there is none. */
     int (*lookup)(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
                   struct part_error *err);
-    /* Defines (or redefines) the persistent domain from the profile. */
+    /* Defines the persistent domain from the profile, marked as p's
+     * (part_domxml_build()), or redefines the one whose mark names p->name.
+     * A domain of that name without that mark is not partd's to replace:
+     * -EEXIST, and it is left untouched. */
     int (*define)(struct part_hv *hv, const struct part_profile *p,
                   const struct part_placement *placement, struct part_error *err);
+    /* Undefines the domain, with its NVRAM and snapshot metadata, when its
+     * mark names a partition of the domain's name (partd defined it);
+     * -EEXIST, touching nothing, for any other; -ENOENT when there is none. */
     int (*undefine)(struct part_hv *hv, const char *domain, struct part_error *err);
     int (*activate)(struct part_hv *hv, const char *domain, struct part_error *err);
     /* Graceful shutdown, waiting up to timeout_ms, then destroy when force or

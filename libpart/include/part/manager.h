@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "part/caller.h"
 #include "part/config.h"
 #include "part/error.h"
 #include "part/hv.h"
@@ -48,18 +49,28 @@ void part_mgr_close(struct part_mgr *mgr);
  * part_snapshot_put(). Never blocks on the backend. */
 struct part_snapshot *part_mgr_snapshot(struct part_mgr *mgr);
 
+/* The mutations below take the caller who asked (the API's: its role and
+ * uid), which their event and log line name; NULL when unknown. They do not
+ * check the caller's role: partd does, before it calls them. */
+
 /* Defines a partition from a profile text (an API body): validated (errors
  * give line and column in text), admitted, its domain defined, its file
  * written to the partitions directory. *ret_name (may be NULL) receives the
- * name. -EEXIST when taken. */
+ * name. -EEXIST when taken, or when a domain of its name exists that partd
+ * did not define (left untouched: adopting it is domain.adopt). */
 int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
-                    char ret_name[PART_NAME_MAX], struct part_error *err);
+                    const struct part_caller *caller, char ret_name[PART_NAME_MAX],
+                    struct part_error *err);
 
-/* Undefines an inactive partition: its domain (unless adopted) and its
- * profile file are removed. -EBUSY when active, -ENOENT when unknown. */
-int part_mgr_undefine(struct part_mgr *mgr, const char *name, struct part_error *err);
+/* Undefines an inactive partition: its domain, when partd defined it, and
+ * its profile file are removed. An adopted domain, or one partd did not
+ * define (no mark), is released: left as it is. -EBUSY when active,
+ * -ENOENT when unknown. */
+int part_mgr_undefine(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
+                      struct part_error *err);
 
-int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error *err);
+int part_mgr_activate(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
+                      struct part_error *err);
 
 /* The longest graceful shutdown a deactivation may wait for, seconds. */
 #define PART_DEACTIVATE_TIMEOUT_MAX     3600
@@ -68,7 +79,7 @@ int part_mgr_activate(struct part_mgr *mgr, const char *name, struct part_error 
 /* Graceful shutdown within timeout_ms, then destroy when force; without
  * force a guest that does not stop is -ETIMEDOUT and stays active. */
 int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsigned timeout_ms,
-                        struct part_error *err);
+                        const struct part_caller *caller, struct part_error *err);
 
 /* Applies req to the partition named name. Everything is checked before
  * anything is applied (-ERANGE bounds, -ENOSPC capacity, -EBUSY for scope
@@ -79,7 +90,8 @@ int part_mgr_deactivate(struct part_mgr *mgr, const char *name, bool force, unsi
  * without the guest agent): the changes say which; the others were not
  * tried. */
 int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_resize *req,
-                    struct part_changes *ret_changes, struct part_error *err);
+                    const struct part_caller *caller, struct part_changes *ret_changes,
+                    struct part_error *err);
 
 /* Returns a new JSON object of the partition named name as the snapshot has
  * it (after the last mutation), or NULL when there is none. */
@@ -92,7 +104,8 @@ int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err);
 /* Makes the plan and applies it now, one action at a time through the
  * backend: a new JSON object {"policy": NAME, "actions": [...]} where each
  * action also has "status" and "detail". */
-int part_mgr_rebalance(struct part_mgr *mgr, json_t **ret, struct part_error *err);
+int part_mgr_rebalance(struct part_mgr *mgr, const struct part_caller *caller, json_t **ret,
+                       struct part_error *err);
 
 /* The policy in force, as a new JSON object. */
 json_t *part_mgr_policy_json(struct part_mgr *mgr);
@@ -100,7 +113,8 @@ json_t *part_mgr_policy_json(struct part_mgr *mgr);
 /* Switches to policy name (policies_dir/NAME.json; "static" is built in);
  * persisted across restarts. -ENOENT when there is no such policy,
  * -EINVAL when it is invalid (err names file:line:column). */
-int part_mgr_policy_set(struct part_mgr *mgr, const char *name, struct part_error *err);
+int part_mgr_policy_set(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
+                        struct part_error *err);
 
 /* The CLOCK_MONOTONIC time, in seconds, at which the manager's thread last
  * went round its loop (it does at least once an interval, and when it

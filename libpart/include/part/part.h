@@ -4,11 +4,13 @@
 
 #include "part/error.h"
 #include "part/name.h"
+#include "part/caller.h"
 #include "part/text.h"
 #include "part/setting.h"
 #include "part/size.h"
 #include "part/jsonpos.h"
 #include "part/profile.h"
+#include "part/hostpath.h"
 #include "part/config.h"
 #include "part/cpc.h"
 #include "part/domxml.h"

@@ -57,15 +57,20 @@ struct part_profile {
      * when none (shared only) */
     double defined_capacity;
     /* Exactly one way to get a domain: define it from a libvirt XML template
-     * (path, absolute once loaded) or a generated skeleton, or adopt the
-     * existing domain named domain_name. domain_name is the libvirt name the
-     * partition's domain has in both cases; it defaults to name. */
-    char *domain_template; /* owned, NULL when none */
-    char *domain_name;     /* owned, never NULL after parsing */
-    bool adopt;            /* domain names an existing domain */
+     * or a generated skeleton, or adopt the existing domain named
+     * domain_name. domain_name is the libvirt name the partition's domain
+     * has in both cases; it defaults to name. Host paths (the template,
+     * boot's files, serial_log) are as the profile wrote them once parsed;
+     * part_hostpath_load() (hostpath.h) confines them to partd.json's
+     * "paths", makes them absolute and reads the template into
+     * domain_template_xml, which part_domxml_build() parses. */
+    char *domain_template;     /* owned, NULL when none */
+    char *domain_template_xml; /* owned: the template's text once read, else NULL;
+                                  copied, never written to JSON */
+    char *domain_name;         /* owned, never NULL after parsing */
+    bool adopt;                /* domain names an existing domain */
     /* A domain partd generates whole (no template, not adopted): boot says
-     * how it boots; the keys after it need boot. Paths are absolute once
-     * loaded from a file (resolved like domain.template). */
+     * how it boots; the keys after it need boot. */
     enum part_boot boot;
     char *boot_kernel;  /* owned; PART_BOOT_KERNEL only */
     char *boot_initrd;  /* owned, NULL when none; PART_BOOT_KERNEL only */
@@ -104,10 +109,10 @@ void part_profile_init(struct part_profile *p);
 struct part_profile *part_profile_new(const char *name);
 
 /* Parses and validates a profile from text (len bytes). file is used in
- * errors and to resolve a relative template path (its directory); it may be
- * NULL for a request body. On success *ret is a new profile the caller frees
- * with part_profile_free(). On failure err says file:line:column and the
- * field. Returns 0, -EINVAL (invalid), or -ENOMEM. */
+ * errors; it may be NULL for a request body. Host paths are kept as written
+ * (see part_hostpath_load()). On success *ret is a new profile the caller
+ * frees with part_profile_free(). On failure err says file:line:column and
+ * the field. Returns 0, -EINVAL (invalid), or -ENOMEM. */
 int part_profile_parse(const char *text, size_t len, const char *file, struct part_profile **ret,
                        struct part_error *err);
 
@@ -120,13 +125,9 @@ int part_profile_load(const char *path, struct part_profile **ret, struct part_e
  * Returns 0 or -EINVAL with err's field set. */
 int part_profile_validate(const struct part_profile *p, struct part_error *err);
 
-/* Makes every relative path of p (domain.template, boot.kernel,
- * boot.initrd, boot.disk, serial_log) relative to dir instead, e.g. for a
- * request body parsed without a file. Returns 0 or -ENOMEM (p unchanged). */
-int part_profile_resolve_paths(struct part_profile *p, const char *dir);
-
 /* Returns a new JSON object describing p, in the profile file format, with
- * every field spelled out (so that parse(to_json(p)) == p). NULL on ENOMEM. */
+ * every field spelled out (so that parse(to_json(p)) == p but for the
+ * template's text, which is not a field). NULL on ENOMEM. */
 json_t *part_profile_to_json(const struct part_profile *p);
 
 /* Returns a deep copy of p, or NULL on ENOMEM. */

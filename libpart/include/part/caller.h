@@ -1,0 +1,37 @@
+/* Who may call partd, and who did: the roles a bearer token carries (as
+ * the IBM HMC has them: a viewer reads, an operator runs and resizes within
+ * the profile's bounds, an admin defines and changes profiles), and the
+ * caller of a change as events and the log record it. */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Ordered: each role may do what the ones below it may. */
+enum part_role {
+    PART_ROLE_NONE,     /* no token: only what needs no role (health) */
+    PART_ROLE_VIEWER,   /* every GET, events, metrics */
+    PART_ROLE_OPERATOR, /* activate, deactivate, running resizes, rebalance, policy */
+    PART_ROLE_ADMIN,    /* define, undefine, adopt, profile changes */
+    PART_ROLE_N,
+};
+
+/* "none", "viewer", "operator", "admin"; "?" for anything else. */
+const char *part_role_name(enum part_role role);
+
+/* The role named name (not "none"), or PART_ROLE_NONE. */
+enum part_role part_role_by_name(const char *name);
+
+/* The caller of a change made through the API. */
+struct part_caller {
+    enum part_role role; /* its token's */
+    int64_t uid;         /* the UNIX socket peer's uid (SO_PEERCRED); -1 when unknown (TCP) */
+};
+
+/* "operator, uid 1000" or "operator" (no uid known) into buf; returns buf. */
+const char *part_caller_text(const struct part_caller *c, char *buf, size_t len);
+
+/* {"role": "operator", "uid": 1000} ("uid" only when known); NULL on
+ * ENOMEM. */
+json_t *part_caller_json(const struct part_caller *c);
