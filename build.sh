@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 # Debian 12 packages. The build: partd, partctl, and the C tests and
 # benchmarks that are built with them.
 BUILD_PACKAGES="cmake gcc make pkg-config libvirt-dev libjansson-dev libmicrohttpd-dev
-libcmocka-dev libcurl4-openssl-dev libxml2-dev"
+libcmocka-dev libcurl4-openssl-dev libxml2-dev libsystemd-dev"
 # examples/demo.sh: python3 for a free port, curl to wait for partd
 DEMO_PACKAGES="python3 curl"
 # The tests only: the Python tests (python3-jsonschema), the format check
@@ -18,9 +18,11 @@ DEMO_PACKAGES="python3 curl"
 # suite (valgrind for memcheck, wrk for load, libvirtd for backend loss) and
 # the libFuzzer harnesses (tests/reliability, tests/fuzz). The real-guest
 # tests install libvirtd and QEMU themselves (tests/integration/libvirtd-up.sh,
-# which keeps the packages from starting daemons of their own).
+# which keeps the packages from starting daemons of their own). The package
+# test (tests/package): debhelper and lintian to build and check the Debian
+# packages, debootstrap and systemd-container to boot them in a Debian 12 root.
 TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14 openssl
-libvirt-daemon"
+libvirt-daemon debhelper lintian debootstrap systemd-container"
 BUILD_DIR=${BUILD_DIR:-build}
 # -Werror in CI only (CI=true): a warning that a user's newer compiler adds
 # must not stop their build. Given every time, so that a build tree
@@ -57,7 +59,7 @@ test_sanitized() {
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTD_WERROR=$WERROR \
         -DPARTD_SANITIZE=ON >/dev/null
     cmake --build build-asan -j"$(nproc)"
-    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'integration|bench'
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE 'integration|bench|package'
 }
 
 test_fuzz() {

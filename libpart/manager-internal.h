@@ -58,6 +58,7 @@ struct part_mgr {
     struct mgr_event queue[64]; /* lifecycle events waiting for the thread */
     size_t n_queued;
     bool stopping;
+    _Atomic double alive; /* part_mgr_alive() */
     pthread_t thread;
     bool thread_started;
 };

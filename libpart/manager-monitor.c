@@ -123,6 +123,7 @@ void *mgr_thread(void *opaque)
 
     pthread_mutex_lock(&mgr->ev_lock);
     while (!mgr->stopping) {
+        mgr->alive = mgr_mono_now();
         if (mgr->n_queued == 0) {
             double now = mgr_mono_now();
             if (now >= next) {
@@ -152,4 +153,9 @@ void *mgr_thread(void *opaque)
     }
     pthread_mutex_unlock(&mgr->ev_lock);
     return NULL;
+}
+
+double part_mgr_alive(struct part_mgr *mgr)
+{
+    return mgr->alive;
 }

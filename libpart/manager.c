@@ -15,6 +15,22 @@
 
 const struct part_caller mgr_api_unknown = {.role = PART_ROLE_NONE, .uid = -1};
 
+/* Passes a message on with what it is about: a message about one partition
+ * begins with its name and ": ". */
+static void mgr_log_about(struct part_mgr *mgr, enum part_log_level level,
+                          struct part_log_about *about, const char *message)
+{
+    char name[PART_NAME_MAX];
+    size_t n = strcspn(message, ":");
+    if (!about->partition && message[n] == ':' && message[n + 1] == ' ' && n < sizeof(name)) {
+        memcpy(name, message, n);
+        name[n] = '\0';
+        if (part_name_valid(name))
+            about->partition = name;
+    }
+    mgr->log(level, about, message, mgr->log_opaque);
+}
+
 void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, ...)
 {
     char buf[1024];
@@ -24,7 +40,7 @@ void mgr_log(struct part_mgr *mgr, enum part_log_level level, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    mgr->log(level, buf, mgr->log_opaque);
+    mgr_log_about(mgr, level, &(struct part_log_about){0}, buf);
 }
 
 /* The event and the log line of mgr_note() and mgr_note_caller(). */
@@ -38,8 +54,12 @@ static void mgr_vnote(struct part_mgr *mgr, enum part_log_level level, const cha
         part_events_add(mgr->events, kind, partition, by, caller, "%s", buf);
     if (caller && caller->role != PART_ROLE_NONE) /* the log names who asked, as the event does */
         snprintf(who, sizeof(who), ": %s", part_caller_text(caller, text, sizeof(text)));
-    mgr_log(mgr, level, "%s%s%s (by %s%s)", partition ? partition : "", partition ? ": " : "", buf,
-            by, who);
+    if (!mgr->log)
+        return;
+    char line[1024];
+    snprintf(line, sizeof(line), "%s%s%s (by %s%s)", partition ? partition : "",
+             partition ? ": " : "", buf, by, who);
+    mgr_log_about(mgr, level, &(struct part_log_about){partition, kind, by}, line);
 }
 
 void mgr_note(struct part_mgr *mgr, enum part_log_level level, const char *kind,

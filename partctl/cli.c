@@ -144,7 +144,7 @@ static int setup_client(struct partctl_ctx *ctx)
     const struct opt_value *token_file = global(ctx, "token-file"), *cacert = global(ctx, "cacert");
     const char *env = getenv("PARTD_SERVER");
 
-    ctx->client.server = server ? server->text : env && env[0] ? env : CLIENT_DEFAULT_SERVER;
+    ctx->client.server = server ? server->text : env && env[0] ? env : client_default_server();
     ctx->client.timeout_ms = timeout ? (long)ceil(timeout->x * 1000) : CLIENT_TIMEOUT_MS;
     if (ctx->cmd->local)
         return PARTCTL_OK;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -40,6 +41,18 @@ static size_t buffer_write(char *ptr, size_t size, size_t n, void *opaque)
     b->len += add;
     b->data[b->len] = '\0';
     return add;
+}
+
+const char *client_default_server(void)
+{
+    struct stat st;
+    int r = stat(CLIENT_LOCAL_SOCKET, &st) == 0 ? 0 : errno;
+    /* a socket partctl may not even look at (EACCES: /run/partd is closed to
+     * it) is still the local partd's: the error then says so, rather than
+     * "connection refused" on TCP */
+    if ((r == 0 && S_ISSOCK(st.st_mode)) || r == EACCES)
+        return "unix:" CLIENT_LOCAL_SOCKET;
+    return CLIENT_DEFAULT_SERVER;
 }
 
 int client_load_token(struct client *c, const char *path)

@@ -8,7 +8,10 @@
 
 #include <jansson.h>
 
+/* CLIENT_LOCAL_SOCKET: the socket of a partd installed as a host service
+ * (partd.service) */
 #define CLIENT_DEFAULT_SERVER     "http://127.0.0.1:7480"
+#define CLIENT_LOCAL_SOCKET       "/run/partd/partd.sock"
 #define CLIENT_CONNECT_TIMEOUT_MS 5000L
 #define CLIENT_TIMEOUT_MS         120000L
 
@@ -18,6 +21,10 @@ struct client {
     const char *cacert; /* CA certificates (PEM) that partd's must chain to; NULL: the system's */
     long timeout_ms;    /* the whole request */
 };
+
+/* The server used when neither --server nor PARTD_SERVER names one: the
+ * local partd's socket when it exists, else CLIENT_DEFAULT_SERVER. */
+const char *client_default_server(void);
 
 /* Reads the token from the file at path (trailing newlines and blanks
  * stripped) into c->token. Returns 0 or a negative errno (-EINVAL for an

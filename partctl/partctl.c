@@ -27,7 +27,8 @@ static const struct partctl_opt global_opts[] = {
      .type = OPT_STRING,
      .metavar = "URL",
      .help = "partd's address: http(s)://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
-             "http://127.0.0.1:7480); a token goes over http:// only to loopback"},
+             "unix:" CLIENT_LOCAL_SOCKET " when it exists, else " CLIENT_DEFAULT_SERVER
+             "); a token goes over http:// only to loopback"},
     {.name = "token-file",
      .type = OPT_STRING,
      .metavar = "FILE",

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "http.h"
 #include "log.h"
+#include "service.h"
 
 static void usage(FILE *f)
 {
@@ -82,19 +83,24 @@ static int start(const char *config, struct part_config **ret_cfg, struct http_s
 static int serve(struct part_mgr *mgr, const sigset_t *sigs)
 {
     char buf[1024];
+    double every = service_tick_interval(15);
     for (;;) {
-        struct timespec keepalive = {.tv_sec = 15};
+        struct timespec keepalive = {.tv_sec = (time_t)every,
+                                     .tv_nsec = (long)((every - (time_t)every) * 1e9)};
         int sig = sigtimedwait(sigs, NULL, &keepalive);
         if (sig < 0) {
             api_events_tick(false); /* event followers learn that partd is alive */
+            service_tick(mgr);
             continue;
         }
         if (sig != SIGHUP)
             return sig;
         struct part_error re = {0};
         log_msg(PART_LOG_INFO, "SIGHUP: reloading the partitions directory");
+        service_reloading();
         if (part_mgr_reload(mgr, &re) < 0)
             log_msg(PART_LOG_ERROR, "reload: %s", part_error_format(&re, buf, sizeof(buf)));
+        service_ready(mgr);
     }
 }
 
@@ -127,6 +133,7 @@ static int run(const char *config, bool foreground)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     log_msg(PART_LOG_INFO, "partd %s starting on %s", PARTD_VERSION, cfg->uri);
+    service_root_notice();
     struct part_config *keep = cfg; /* taken by the manager once open */
     if ((r = part_mgr_open(cfg, &part_hv_libvirt_ops, log_part, NULL, &mgr, &err)) < 0) {
         http_stop(http);
@@ -140,8 +147,10 @@ static int run(const char *config, bool foreground)
     }
     malloc_trim(0); /* give back what start-up used and no longer needs */
     log_msg(PART_LOG_INFO, "ready");
+    service_ready(mgr);
     int sig = serve(mgr, &sigs);
     log_msg(PART_LOG_INFO, "stopping (signal %d); partitions keep running", sig);
+    service_stopping();
     api_events_tick(true);
     part_mgr_shutdown(mgr); /* deactivations stop waiting for their guests */
     usleep(200 * 1000);     /* let followers' streams end cleanly */

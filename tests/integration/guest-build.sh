@@ -7,6 +7,8 @@
 set -eu -o pipefail
 
 out=${1:?usage: guest-build.sh OUTDIR}
+# QEMU, as libvirt's own user, reads vmlinuz and initrd.img from here
+umask 022
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/debs"
 out=$(cd "$out" && pwd)

@@ -330,7 +330,11 @@ class Run:
         self.partd_bin = os.path.join(build, "partd", "partd")
         self.partctl_bin = os.path.join(build, "partctl", "partctl")
         self.root = os.path.join(build, "tests", "integration", "partd-guests")
-        self.guest_cache = os.path.join(build, "tests", "integration", "guest")
+        # QEMU (libvirt-qemu) opens the kernel and the initramfs: they live
+        # where it can reach them, not in the build tree (a clone in a 0700
+        # home directory would hide them), shared by every build tree
+        self.guest_cache = os.path.join(os.environ.get("PARTD_TEST_CACHE", "/var/cache/partd-test"),
+                                        "guest")
         self.libvirt_state = os.path.join(self.root, "libvirtd")
         self.work = os.path.join(self.root, "run")
         self.cpc = os.path.join(self.work, "cpc")
@@ -388,24 +392,25 @@ class Run:
         self.accel = r.out.strip() or "qemu"
         out("accelerator: %s" % self.accel)
         self.stale_cleanup()
+        for f in ("vmlinuz", "initrd.img"):
+            r = run(["bash", os.path.join(self.here, "qemu-can-read.sh"),
+                     os.path.join(self.guest_cache, f)])
+            if r.rc != 0:
+                raise Abort(r.err.strip())
 
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
-        # QEMU runs as libvirt-qemu: it must reach the kernel and the initrd
-        for d in (self.root, self.work):
-            os.chmod(d, 0o755)
         # the example, with our listeners, state and policies: the shipped
         # ones and a fast test policy
         self.partd = Partd(self.partd_bin, example="qemu-cpc", tmp=self.work, src=self.src,
                            interval=1, policies=[ITEST_POLICY],
                            pidfile=os.path.join(self.root, "partd.pid"))
-        # the example's paths.images and paths.logs: partd refuses to start
+        # paths.images is the guest cache itself (QEMU must reach it: not in
+        # the build tree); paths.logs the example's: partd refuses to start
         # on directories that group or others may write (StrictModes)
-        for d in ("guest", "log"):
-            os.makedirs(os.path.join(self.cpc, d))
-            os.chmod(os.path.join(self.cpc, d), 0o755)
-        for f in ("vmlinuz", "initrd.img"):
-            shutil.copy(os.path.join(self.guest_cache, f), os.path.join(self.cpc, "guest", f))
+        self.partd.edit_config(lambda cfg: cfg["paths"].update(images=self.guest_cache))
+        os.makedirs(os.path.join(self.cpc, "log"))
+        os.chmod(os.path.join(self.cpc, "log"), 0o755)
         # the profiles: this run's names, its accelerator, b burning for now
         for x in ("a", "b"):
             src = os.path.join(self.parts_dir, x + ".json")

@@ -13,7 +13,10 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 work=$build/tests/integration/smoke
-guest=$build/tests/integration/guest
+# QEMU (libvirt-qemu) opens the kernel and the initramfs: they live where it
+# can reach them, not in the build tree (a clone in a 0700 home directory
+# would hide them), shared by every build tree
+guest=${PARTD_TEST_CACHE:-/var/cache/partd-test}/guest
 state=$work/libvirtd
 mkdir -p "$work"
 dom=partd-smoke-$$
@@ -86,6 +89,9 @@ t=$(now)
 bash "$here/libvirtd-up.sh" "$state" 9>&-
 echo "time libvirtd-up $(since "$t")s"
 type=$(sh "$here/accel.sh")
+for f in vmlinuz initrd.img; do
+	bash "$here/qemu-can-read.sh" "$guest/$f" || { bad "QEMU cannot read the guest"; exit 1; }
+done
 
 # The domain of a run of this build tree killed before its trap ran (SIGKILL,
 # ctest timeout). Only that one: other domains may be someone else's.

@@ -5,6 +5,7 @@ Usage: validate.py [PROJECT_SOURCE_DIR]
 
 Must pass their schema:
   examples/**/partd.json               partd.schema.json
+  dist/partd.json.in                   partd.schema.json (the host's default)
   examples/**/partitions.d/*.json      profile.schema.json
   tests/unit/config/daemon/pass-*.json partd.schema.json
   tests/unit/config/profile/pass-*.json profile.schema.json
@@ -156,6 +157,7 @@ def main():
     examples = os.path.join(root, "examples")
     for path in sorted(glob.glob(os.path.join(examples, "**", "partd.json"), recursive=True)):
         run.must_pass(path, "partd.schema.json")
+    run.must_pass(os.path.join(root, "dist", "partd.json.in"), "partd.schema.json")
     for path in sorted(glob.glob(os.path.join(examples, "**", "partitions.d", "*.json"),
                                  recursive=True)):
         run.must_pass(path, "profile.schema.json")

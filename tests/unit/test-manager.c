@@ -120,7 +120,8 @@ static int mgr_open_dir_ops(struct fixture *fx, const struct part_hv_ops *ops)
 /* The manager's log of the current test, its last lines. */
 static char mgr_log_text[8192];
 
-static void mgr_log_capture(enum part_log_level level, const char *message, void *opaque)
+static void mgr_log_capture(enum part_log_level level, const struct part_log_about *about,
+                            const char *message, void *opaque)
 {
     size_t n = strlen(mgr_log_text), m = strlen(message);
     if (n + m + 2 > sizeof(mgr_log_text))

@@ -21,7 +21,17 @@ struct part_changes; /* resize.h */
 
 /* Messages for the daemon's log (libpart never logs itself). */
 enum part_log_level { PART_LOG_ERROR, PART_LOG_WARNING, PART_LOG_INFO, PART_LOG_DEBUG };
-typedef void (*part_log_fn)(enum part_log_level level, const char *message, void *opaque);
+/* What a message is about, for a log that keeps fields (the journal): the
+ * partition it concerns (a message about one partition begins with its name
+ * and ": "), and for an event (events.h) its kind and who acted. Each is NULL
+ * when it does not apply. */
+struct part_log_about {
+    const char *partition;
+    const char *kind;
+    const char *by;
+};
+typedef void (*part_log_fn)(enum part_log_level level, const struct part_log_about *about,
+                            const char *message, void *opaque);
 
 /* Opens the manager for cfg (taken on success): connects to the backend,
  * loads the profiles (bad ones are logged and left out), restores the state
@@ -118,6 +128,12 @@ json_t *part_mgr_policy_json(struct part_mgr *mgr);
  * -EINVAL when it is invalid (err names file:line:column). */
 int part_mgr_policy_set(struct part_mgr *mgr, const char *name, const struct part_caller *caller,
                         struct part_error *err);
+
+/* The CLOCK_MONOTONIC time, in seconds, at which the manager's thread last
+ * went round its loop (it does at least once an interval, and when it
+ * handles a backend event): a time that stops moving means the monitor is
+ * stuck, for a watchdog to notice. */
+double part_mgr_alive(struct part_mgr *mgr);
 
 /* The event ring (lives as long as mgr). */
 struct part_events *part_mgr_events(struct part_mgr *mgr);
