@@ -156,6 +156,8 @@ static int setup_client(struct partctl_ctx *ctx)
                             r == -EINVAL ? "the file is empty" : strerror(-r));
     } else if ((env = getenv("PARTD_TOKEN")) && env[0]) {
         ctx->client.token = xstrdup(env);
+    } else if (strcmp(ctx->client.server, "unix:" CLIENT_LOCAL_SOCKET) == 0) {
+        client_load_local_token(&ctx->client); /* the local partd's, as its package made them */
     }
     if (cacert)
         ctx->client.cacert = cacert->text;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -76,6 +77,19 @@ int client_load_token(struct client *c, const char *path)
     free(c->token);
     c->token = strdup(buf);
     return c->token ? 0 : -ENOMEM;
+}
+
+const char *client_load_local_token(struct client *c)
+{
+    static const char *const files[] = {
+        PARTCTL_CONFDIR "/admin.token",
+        PARTCTL_CONFDIR "/operator.token",
+        PARTCTL_CONFDIR "/viewer.token",
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        if (access(files[i], R_OK) == 0 && client_load_token(c, files[i]) == 0)
+            return files[i];
+    return NULL;
 }
 
 /* Whether host, as a URL has it (a name, an IPv4 address, [an IPv6

@@ -26,6 +26,13 @@ struct client {
  * local partd's socket when it exists, else CLIENT_DEFAULT_SERVER. */
 const char *client_default_server(void);
 
+/* For the local partd's socket (CLIENT_LOCAL_SOCKET) when no token is
+ * given: loads the first of PARTCTL_CONFDIR/admin.token, operator.token,
+ * viewer.token this user may read into c->token (root reads the admin's, a
+ * member of group partd the operator's; the package makes them so). Returns
+ * the file read, or NULL when none (then partd answers 401). */
+const char *client_load_local_token(struct client *c);
+
 /* Reads the token from the file at path (trailing newlines and blanks
  * stripped) into c->token. Returns 0 or a negative errno (-EINVAL for an
  * empty token). */

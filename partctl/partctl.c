@@ -32,7 +32,8 @@ static const struct partctl_opt global_opts[] = {
     {.name = "token-file",
      .type = OPT_STRING,
      .metavar = "FILE",
-     .help = "read the bearer token from FILE (default: $PARTD_TOKEN, else none)"},
+     .help = "read the bearer token from FILE (default: $PARTD_TOKEN; on the local socket, the "
+             "first readable of " PARTCTL_CONFDIR "/{admin,operator,viewer}.token; else none)"},
     {.name = "cacert",
      .type = OPT_STRING,
      .metavar = "FILE",

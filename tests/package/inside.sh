@@ -27,9 +27,9 @@ wait_for() {
 	done
 }
 prop() { systemctl show -P "$1" partd.service; }
-# root's partctl calls are the admin's (package.sh made the tokens)
-PARTD_TOKEN=$(cat /srv/partd-test/admin.token)
-export PARTD_TOKEN
+# partctl finds the local socket and its token by itself: root's calls
+# are the admin's (/etc/partd/admin.token, made by the package)
+unset PARTD_TOKEN PARTD_SERVER
 finish() {
 	echo "$pass passed, $fail failed"
 	sync
@@ -78,16 +78,29 @@ show runuser -u partd -- partd --check /etc/partd && ok "partd --check /etc/part
 echo "== partctl over the default socket"
 useradd -M -G partd alice && useradd -M bob
 show stat -c '%A %U:%G %n' /run/partd /run/partd/partd.sock
-viewer=$(cat /srv/partd-test/viewer.token)
-if PARTD_TOKEN=$viewer show runuser -u alice -w PARTD_TOKEN -- partctl list; then
-	ok "partctl list as alice ($(id -nG alice)) with the viewer's token over unix:/run/partd/partd.sock"
+tokens=$(stat -c '%n %a %U:%G' /etc/partd/admin.token /etc/partd/operator.token /etc/partd/viewer.token 2>&1)
+echo "$tokens" | sed 's/^/  /'
+if [ "$tokens" = "/etc/partd/admin.token 600 partd:partd
+/etc/partd/operator.token 640 partd:partd
+/etc/partd/viewer.token 640 partd:partd" ]; then
+	ok "the package made a token per role: the admin's partd's only, the others readable by group partd"
+else
+	bad "the tokens the package made: $tokens"
+fi
+if show runuser -u alice -- partctl list; then
+	ok "partctl list as alice ($(id -nG alice)), no token given: the operator's, found by partctl, over unix:/run/partd/partd.sock"
 else
 	bad "partctl list as alice"
 fi
-if out=$(PARTD_TOKEN=$viewer runuser -u bob -w PARTD_TOKEN -- partctl list 2>&1); then
+if out=$(runuser -u alice -- partctl undefine dev 2>&1); then
+	bad "alice (operator) could undefine a partition: $out"
+else
+	ok "alice (operator) may not undefine: $out"
+fi
+if out=$(runuser -u bob -- partctl list 2>&1); then
 	bad "partctl list as bob (not in group partd) was not refused: $out"
 else
-	ok "partctl list as bob (not in group partd; even with a token) refused: $out"
+	ok "partctl list as bob (not in group partd) refused: $out"
 fi
 
 echo "== the journal"

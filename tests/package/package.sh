@@ -119,7 +119,8 @@ cat >"$root/srv/partd-test/partd.json" <<'EOF'
 {
   "uri": "test:///srv/partd-test/cpc.xml",
   "listen": ["unix:/run/partd/partd.sock"],
-  "tokens": { "admin": "/srv/partd-test/admin.token", "viewer": "/srv/partd-test/viewer.token" },
+  "tokens": { "admin": "/etc/partd/admin.token", "operator": "/etc/partd/operator.token",
+              "viewer": "/etc/partd/viewer.token" },
   "socket_group": "partd",
   "state_dir": "/var/lib/partd",
   "partitions_dir": "/etc/partd/partitions.d",
@@ -129,10 +130,7 @@ cat >"$root/srv/partd-test/partd.json" <<'EOF'
   "cpc": { "host_reserved_cpus": 2, "host_reserved_memory": "4GiB", "groups": { "web": { "cap": 10 } } }
 }
 EOF
-# tokens: the socket is then 0660 in group partd, and every caller needs one
-"${nspawn[@]}" sh -c 'umask 077; for r in admin viewer; do
-	od -An -N16 -tx1 /dev/urandom | tr -d " \n" >/srv/partd-test/$r.token; done
-	chown partd:partd /srv/partd-test/*.token' || { bad "cannot make the tokens"; exit 1; }
+# the tokens are those the package's postinst made in /etc/partd
 cat >"$root/etc/systemd/system/partd.service.d/test-driver.conf" <<'EOF'
 [Service]
 ExecStart=
