@@ -107,7 +107,7 @@ void build_capped(struct scenario *sc)
     sc->groups[0].cap = PART_CAP_NONE;
     sc->cfg.n_groups = 1;
     size_t cap = sc_add(sc, "capped", 3, 1, 4, 200, 100, 400, 4096, 2048, 8192, ", \"cap\": 1.0");
-    size_t dc = sc_add(sc, "dcp", 3, 1, 6, 300, 100, 600, 4096, 2048, 8192,
+    size_t dc = sc_add(sc, "dcp", 6, 1, 6, 300, 100, 600, 4096, 2048, 8192,
                        ", \"group\": \"pair\", \"defined_capacity\": 2");
     size_t other =
         sc_add(sc, "other", 3, 1, 6, 300, 100, 600, 4096, 2048, 8192, ", \"group\": \"pair\"");

@@ -116,9 +116,10 @@ static void print_row(FILE *f, const struct result *r)
             "%zu (%zu) | %.0f (%.0f w, %.0f p, %.0f m) | %zu | %zu | %.3f (%.3f) | %.1f%% |\n",
             r->name, r->family, r->n, r->T, conv, worst, starved, cover, 100 * r->within,
             100 * r->err_mean, stat, 100 * r->starve_share, 100 * r->short_mean, r->flips,
-            r->flips_max, per_hour(r, r->actions), per_hour(r, r->actions_by[0]),
-            per_hour(r, r->actions_by[1]), per_hour(r, r->actions_by[2]), r->failed, r->violations,
-            r->jain_mean, r->jain_min, 100 * r->mem_short);
+            r->flips_max, per_hour(r, r->actions), per_hour(r, r->actions_by[PART_SET_WEIGHT]),
+            per_hour(r, r->actions_by[PART_SET_PROCESSORS]),
+            per_hour(r, r->actions_by[PART_SET_MEMORY]), r->failed, r->violations, r->jain_mean,
+            r->jain_min, 100 * r->mem_short);
 }
 
 void print_table(FILE *f, const struct result *res, size_t n)

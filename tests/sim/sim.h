@@ -158,9 +158,9 @@ struct result {
     char first_violation[512];
     double jain_mean, jain_min;
     size_t actions, failed;
-    size_t actions_by[4]; /* weight, processors, memory, cap */
-    double mem_short;     /* share of partition-intervals with need over the memory */
-    double actions_max;   /* the scenario's bound on actions per partition-hour, 0: none */
+    size_t actions_by[PART_SET_N]; /* by setting */
+    double mem_short;              /* share of partition-intervals with need over the memory */
+    double actions_max;            /* the scenario's bound on actions per partition-hour, 0: none */
 };
 
 /* Per interval and partition, what the measures are made from. */
