@@ -114,7 +114,7 @@ void build_capped(struct scenario *sc)
     sc_phase(sc, 0, true, true);
     sc_phase(sc, 100, true, true);
     sc_demand(sc, cap, 0, sc->T, 2.0);
-    sc_demand(sc, dc, 0, sc->T, 4.0);
+    sc_demand(sc, dc, 0, sc->T, 5.0);
     sc_demand(sc, other, 0, 100, 0.5);
     sc_demand(sc, other, 100, sc->T, 4.0);
     for (size_t i = 0; i < 3; i++)
