@@ -110,7 +110,7 @@ void build_capped(struct scenario *sc)
     size_t dc = sc_add(sc, "dcp", 6, 1, 6, 300, 100, 600, 4096, 2048, 8192,
                        ", \"group\": \"pair\", \"defined_capacity\": 2");
     size_t other =
-        sc_add(sc, "other", 3, 1, 6, 300, 100, 600, 4096, 2048, 8192, ", \"group\": \"pair\"");
+        sc_add(sc, "other", 3, 3, 6, 300, 100, 600, 4096, 2048, 8192, ", \"group\": \"pair\"");
     sc_phase(sc, 0, true, true);
     sc_phase(sc, 100, true, true);
     sc_demand(sc, cap, 0, sc->T, 2.0);
