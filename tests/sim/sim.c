@@ -205,8 +205,9 @@ static void sim_dispatch(struct sim *s, size_t t)
 
 /* What the monitor sees at the end of interval t: the counter read at a
  * jittered time (late for all when the cycle is), the balloon's view of
- * the guest; nothing when the sample is missed. */
-static void sim_sample(struct sim *s, size_t t, double now)
+ * the guest; nothing when the sample is missed. Returns how late the
+ * cycle is: the plan that follows is as late. */
+static double sim_sample(struct sim *s, size_t t, double now)
 {
     double late = fx_late(s->fx, s->seed, t, s->pol.interval);
     for (size_t i = 0; i < s->n; i++) {
@@ -222,6 +223,7 @@ static void sim_sample(struct sim *s, size_t t, double now)
         part_history_add(p->history, now + late, true, ns, p->processors, true, p->memory, mem,
                          mem > need ? mem - need : 0);
     }
+    return late;
 }
 
 /* The measures of interval t, and its rows in the CSV files. */
@@ -391,8 +393,8 @@ static void run(const struct scenario *sc, const struct part_policy *policy,
         double now = (t + 1) * s.pol.interval;
         sim_dispatch(&s, t);
         sim_measure(&s, t);
-        sim_sample(&s, t, now);
-        sim_plan(&s, t, now);
+        double late = sim_sample(&s, t, now);
+        sim_plan(&s, t, now + late);
         sim_balloons(&s);
     }
     record_finish(&s.rec, sc, res);
