@@ -53,6 +53,8 @@ struct plan_view {
     /* the newest sample alone, for changes toward demand that do not wait
      * for K (plan_view_read_newest()) */
     bool fresh[PART_SET_N]; /* cooldown over, the newest sample taken after the change */
+    double used_next;       /* its use a sample ahead, when rising as much again */
+    bool busy;              /* used_next at least `high` of its processors: it wants more */
     bool saturated;         /* every online processor busy in it: demand is hidden */
     double used_newest;
     /* the stabilization window (W samples, at least K): whether W valid

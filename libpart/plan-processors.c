@@ -44,6 +44,19 @@ static unsigned processors_wanted(const struct part_policy *pol, const struct pl
     return processors_clamp(v, to);
 }
 
+/* How many processors a partition that will use at least `high` of its n
+ * online ones by the time they could come online should have, judged on
+ * its newest sample (growth toward demand does not wait for K samples):
+ * enough for its use then (used_next) to sit at `high`, at least one
+ * more; within the same bounds. */
+static unsigned processors_wanted_newest(const struct part_policy *pol, const struct plan_view *v)
+{
+    unsigned n = v->processors, to = n + 1;
+    if (ceil(v->used_next / pol->processors_high - EPS) > to)
+        to = (unsigned)ceil(v->used_next / pol->processors_high - EPS);
+    return processors_clamp(v, to);
+}
+
 /* How many processors would carry the entitlement e of v's partition:
  * enough for e to run at `high`, when its n online processors do not;
  * never past reserved, nor past the running cap rounded up. */
@@ -76,10 +89,10 @@ static bool processors_managed(const struct plan_view *v)
 }
 
 /* Whether the processor rule may add to v's partition now: on K samples,
- * or on the newest alone when it is saturated. */
+ * or on the newest alone when it is busy in it. */
 static bool processors_may_add(const struct plan_view *v)
 {
-    return (processors_managed(v) || (processors_shared(v) && v->saturated)) &&
+    return (processors_managed(v) || (processors_shared(v) && v->busy)) &&
            v->processors < v->proc_reserved && processors_below_cap(v);
 }
 
@@ -176,7 +189,8 @@ static int processors_add(struct planner *pl, size_t i, const struct plan_view *
     const struct part_partition *p = v->p;
     unsigned k = pol->samples, n = v->processors;
     bool high = processors_managed(v) && v->util_min >= pol->processors_high;
-    unsigned to = high ? processors_wanted(pol, v) : n;
+    bool newest = !high && v->busy;
+    unsigned to = high ? processors_wanted(pol, v) : newest ? processors_wanted_newest(pol, v) : n;
     /* A partition using all of its entitlement in every sample may want
      * more than it shows, and its entitlement, with processors to run it
      * and after this plan's weight moves (a lender taking its weight
@@ -210,6 +224,13 @@ static int processors_add(struct planner *pl, size_t i, const struct plan_view *
                      "and is entitled to %.2f at the weights of this plan: more "
                      "than %u online processors run at %.2f; processors %u -> %u",
                      plan_name(p), v->demand, v->entitlement, k, e, n, pol->processors_high, n, to);
+    else if (newest)
+        ret = plan_add(pl, p, i, PART_SET_PROCESSORS, n, to, false,
+                       "%s: use %.2f in its newest sample, %.2f a sample ahead (as much again "
+                       "as it rose): utilisation %.2f >= %.2f of %u online processors; "
+                       "processors %u -> %u",
+                       plan_name(p), v->used_newest, v->used_next, v->used_next / n,
+                       pol->processors_high, n, n, to);
     else
         ret = plan_add(pl, p, i, PART_SET_PROCESSORS, n, to, false,
                        "%s: utilisation %.2f >= %.2f of %u online processors for %u "

@@ -143,9 +143,20 @@ static void plan_view_read_window(const struct part_policy *pol, double now, str
         v->used_newest = s0->used;
         v->fresh[PART_SET_WEIGHT] = now - p->changed_at[PART_SET_WEIGHT] >= pol->cooldown_weight &&
                                     s0->t > p->changed_at[PART_SET_WEIGHT];
-        v->fresh[PART_SET_PROCESSORS] =
-            now - p->changed_at[PART_SET_PROCESSORS] >= pol->cooldown_processors &&
-            s0->t > p->changed_at[PART_SET_PROCESSORS];
+        /* growth on the newest sample waits for no cooldown, only for a
+         * sample that shows the last change: a removal (the reversal a
+         * cooldown guards against) waits for the stabilization window,
+         * and holding growth back after a removal is what starves */
+        v->fresh[PART_SET_PROCESSORS] = s0->t > p->changed_at[PART_SET_PROCESSORS];
+        /* processors come online an interval after the plan: growth looks
+         * a sample ahead, where a rising use will be by then */
+        const struct part_sample *s1 = part_history_get(h, 1);
+        v->used_next = s0->used;
+        if (s1 && s1->valid && isfinite(s1->used) && s1->t > p->changed_at[PART_SET_PROCESSORS] &&
+            s1->used < s0->used)
+            v->used_next += s0->used - s1->used;
+        v->busy =
+            v->fresh[PART_SET_PROCESSORS] && v->used_next >= s0->online * pol->processors_high;
         v->saturated = v->fresh[PART_SET_PROCESSORS] && s0->used >= s0->online * high;
     }
     if (h->n < w)
