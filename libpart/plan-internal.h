@@ -50,6 +50,19 @@ struct plan_view {
     bool mem_valid;              /* the K samples have balloon figures */
     uint64_t need_min, need_max; /* MiB the guest uses */
     uint64_t free_max;           /* MiB the guest leaves unused, the most of the K */
+    /* the newest sample alone, for changes toward demand that do not wait
+     * for K (plan_view_read_newest()) */
+    bool fresh[PART_SET_N]; /* cooldown over, the newest sample taken after the change */
+    double used_next;       /* its use a sample ahead, when rising as much again */
+    bool busy;              /* used_next at least `high` of its processors: it wants more */
+    bool saturated;         /* every online processor busy in it: demand is hidden */
+    double used_newest;
+    /* the stabilization window (W samples, at least K): whether W valid
+     * samples were taken after the processors last changed, and the most
+     * used in them; quiet: under entitlement x (1 - deadband) in each */
+    bool calm_valid;      /* W valid samples */
+    bool calm_processors; /* and all taken after the processors last changed */
+    double calm_used_max, calm_util_max;
 };
 
 /* The clusters (the weight of active shared partitions moves within their
@@ -97,6 +110,12 @@ struct planner {
     bool totals_ready;
     struct part_group_config *capped; /* the scratch's groups (see scratch_groups()) */
     char headroom[32], step[32];      /* the policy's memory sizes, formatted */
+    /* the shared pool: what the newest samples use in all, and whether it
+     * was short (used to 1 - deadband / 2 of it) in any row of the
+     * stabilization window; then weights go back to the profiles'. */
+    double used_total;
+    bool contended;
+    double weight_initial_total; /* the profiles' weights of the active shared partitions */
     struct text_sizes sizes;
 };
 
@@ -134,6 +153,9 @@ static inline uint64_t plan_memory_limit(const struct part_cpc *cpc)
 }
 
 /* plan.c: the views, the actions */
+
+/* The stabilization window in samples (at least K). */
+unsigned plan_window(const struct part_policy *pol);
 
 /* Reads the partitions of cpc into views (room for cpc->n), their
  * samples left out: what part_plan_check() needs. */

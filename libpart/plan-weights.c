@@ -9,10 +9,11 @@
 
 #include "plan-internal.h"
 
-/* Whether the weight rule manages v's partition. */
+/* Whether the weight rule manages v's partition: its newest sample at
+ * least is valid (weight goes back to the profile's on it alone). */
 static bool weights_managed(const struct plan_view *v)
 {
-    return v->cpu_valid && v->mode == PART_MODE_SHARED && v->entitlement > EPS &&
+    return v->fresh[PART_SET_WEIGHT] && v->mode == PART_MODE_SHARED && v->entitlement > EPS &&
            plan_in_bounds(v->weight, v->weight_min, v->weight_max);
 }
 
@@ -125,6 +126,7 @@ struct weights_flow {
  * them. */
 struct weights_transfer {
     enum weights_kind kind;
+    bool contended;
     struct weights_side *t, *g;
     size_t nt, ng;
     struct weights_flow *f;
@@ -137,10 +139,22 @@ static unsigned weights_to(bool taker, const struct weights_side *s)
     return taker ? weight + s->moved : weight - s->moved;
 }
 
+/* Why a partition under its profile's weight takes it back. */
+static const char *weights_why_back(const struct plan_view *v, bool contended)
+{
+    if (v->saturated)
+        return "all of its online processors busy: its demand is hidden";
+    if (contended)
+        return "the pool is short";
+    if (v->demand >= v->entitlement * 0.9)
+        return "uses all of its entitlement";
+    return "a cap holds the weight it lent";
+}
+
 /* How a partition on the other side of a transfer is described in a
  * reason: "batch (demand 1.00 < entitlement 8.00): 400 -> 350". */
 static void weights_describe(char *buf, size_t len, enum weights_kind kind, bool taker,
-                             const struct weights_side *s)
+                             const struct weights_side *s, bool contended)
 {
     const struct part_partition *p = s->v->p;
     unsigned to = weights_to(taker, s);
@@ -149,10 +163,10 @@ static void weights_describe(char *buf, size_t len, enum weights_kind kind, bool
                     s->v->demand, taker ? ">" : "<", s->v->entitlement, p->weight, to);
     else if (taker)
         text_format(buf, len,
-                    "%s (demand %.2f uses all of entitlement %.2f at weight %u under its "
-                    "profile's %u): %u -> %u",
-                    plan_name(p), s->v->demand, s->v->entitlement, p->weight, s->v->weight_initial,
-                    p->weight, to);
+                    "%s (%s; use %.2f, entitlement %.2f at weight %u under its profile's %u): "
+                    "%u -> %u",
+                    plan_name(p), weights_why_back(s->v, contended), s->v->used_newest,
+                    s->v->entitlement, p->weight, s->v->weight_initial, p->weight, to);
     else
         text_format(buf, len, "%s (weight %u over its profile's %u): %u -> %u", plan_name(p),
                     p->weight, s->v->weight_initial, p->weight, to);
@@ -173,10 +187,10 @@ static size_t weights_reason_start(const struct planner *pl, enum weights_kind k
                     to, taker ? "taken from" : "given to");
     else if (taker)
         text_append(reason, len, &at,
-                    "%s: demand %.2f uses all of entitlement %.2f for %u samples, at weight %u "
-                    "under its profile's %u; weight %u -> %u, taken back from ",
-                    plan_name(p), s->v->demand, s->v->entitlement, k, p->weight,
-                    s->v->weight_initial, p->weight, to);
+                    "%s: %s (use %.2f, entitlement %.2f), at weight %u under its profile's %u; "
+                    "weight %u -> %u, taken back from ",
+                    plan_name(p), weights_why_back(s->v, pl->contended), s->v->used_newest,
+                    s->v->entitlement, p->weight, s->v->weight_initial, p->weight, to);
     else
         text_append(reason, len, &at,
                     "%s: weight %u over its profile's %u; weight %u -> %u, "
@@ -198,7 +212,7 @@ static void weights_reason_partners(const struct weights_transfer *x, bool taker
         /* room for this one, and for " and 99 more" after it */
         if (more == 0) {
             if (!theirs->desc_len) {
-                weights_describe(theirs->desc, DESC_MAX, x->kind, !taker, theirs);
+                weights_describe(theirs->desc, DESC_MAX, x->kind, !taker, theirs, x->contended);
                 theirs->desc_len = strlen(theirs->desc);
             }
             if (at + theirs->desc_len + 2 + 14 < len) {
@@ -275,7 +289,8 @@ static int weights_move(struct planner *pl, enum weights_kind kind, struct weigh
     int ret = -ENOMEM;
     if (nt == 0 || ng == 0 || weights_apportion(t, nt, g, ng) == 0)
         return 0;
-    struct weights_transfer x = {.kind = kind, .t = t, .g = g, .nt = nt, .ng = ng};
+    struct weights_transfer x = {
+        .kind = kind, .contended = pl->contended, .t = t, .g = g, .nt = nt, .ng = ng};
     x.f = malloc((nt + ng) * sizeof(*x.f));
     char *desc = malloc((nt + ng) * DESC_MAX);
     if (!x.f || !desc)
@@ -326,18 +341,39 @@ static unsigned weights_donor_offers(const struct planner *pl, const struct plan
  * cluster (see weights_cluster()). */
 enum weights_role { NEITHER, RECEIVER, DONOR, LENDER, HOLDER };
 
+/*
+ * Receivers (K samples over entitlement) and donors (quiet over the whole
+ * stabilization window, and not saturated) only while the pool has room:
+ * in a short pool, weight moved skews the split. Lenders take back on the
+ * newest sample alone when it is saturated (its demand hidden behind its
+ * processors) or in a short pool, on K samples when it uses all of its
+ * entitlement.
+ */
 static enum weights_role weights_role(const struct planner *pl, const struct plan_view *v)
 {
     double db = pl->pol->deadband;
-    if (v->used_min > v->entitlement * (1 + db) && v->weight < v->weight_max)
+    bool k = v->changeable[PART_SET_WEIGHT] && v->cpu_valid;
+    if (!pl->contended && k && v->used_min > v->entitlement * (1 + db) && v->weight < v->weight_max)
         return RECEIVER;
-    if (v->used_max < v->entitlement * (1 - db) && v->weight > v->weight_min)
+    if (!pl->contended && k && v->calm_valid &&
+        v->calm_util_max < (1 + pl->pol->processors_high) / 2 &&
+        v->calm_used_max < v->entitlement * (1 - db) && v->weight > v->weight_min)
         return DONOR;
-    if (v->used_min >= v->entitlement * (1 - db / 4) && v->weight < v->weight_initial)
+    if (v->weight < v->weight_initial &&
+        (v->saturated || pl->contended || (k && v->used_min >= v->entitlement * (1 - db / 4))))
         return LENDER;
     if (v->weight > v->weight_initial)
         return HOLDER;
     return NEITHER;
+}
+
+/* Whether a cap (the profile's, or one defined capacity set) holds v's
+ * partition, which uses all of it: weight over its profile's does it no
+ * good, and goes back to those under theirs. */
+static bool weights_capped_holder(const struct planner *pl, const struct plan_view *v)
+{
+    return v->weight > v->weight_initial && v->cap != PART_CAP_NONE &&
+           v->used_newest >= v->cap * (1 - pl->pol->deadband);
 }
 
 /* The sides of one cluster, by role (NEITHER's unused): receivers and
@@ -374,9 +410,11 @@ static int weights_cluster(struct planner *pl, const size_t *members, size_t m, 
     struct weights_side *c = s.of[LENDER], *h = s.of[HOLDER];
     int ret;
 
+    bool restore = pl->contended;
     for (size_t k = 0; k < m; k++) {
         const struct plan_view *v = &pl->views[members[k]];
-        enum weights_role role = v->changeable[PART_SET_WEIGHT] ? weights_role(pl, v) : NEITHER;
+        enum weights_role role = weights_role(pl, v);
+        restore |= weights_capped_holder(pl, v);
         if (role != NEITHER)
             weights_side_add(&s, role, v);
     }
@@ -394,6 +432,16 @@ static int weights_cluster(struct planner *pl, const size_t *members, size_t m, 
     for (size_t i = 0; i < s.n[DONOR]; i++)
         if (d[i].moved == 0 && d[i].v->weight > d[i].v->weight_initial)
             weights_side_add(&s, HOLDER, d[i].v);
+    /* in a short pool, or with a cap holding weight, every partition under
+     * its profile's weight that gave none takes back */
+    for (size_t i = 0; restore && i < s.n[DONOR]; i++)
+        if (d[i].moved == 0 && d[i].v->weight < d[i].v->weight_initial)
+            weights_side_add(&s, LENDER, d[i].v);
+    for (size_t k = 0; restore && k < m; k++) {
+        const struct plan_view *v = &pl->views[members[k]];
+        if (v->weight < v->weight_initial && weights_role(pl, v) == NEITHER)
+            weights_side_add(&s, LENDER, v);
+    }
     for (size_t i = 0; i < s.n[LENDER]; i++)
         c[i].want = weights_min(pol->weight_step, c[i].v->weight_initial - c[i].v->weight);
     for (size_t i = 0; i < s.n[HOLDER]; i++)
@@ -410,10 +458,10 @@ static bool weights_may_move(const struct planner *pl)
     bool takers = false, givers = false;
     for (size_t i = 0; i < pl->cpc->n && !(takers && givers); i++) {
         const struct plan_view *v = &pl->views[i];
-        if (!weights_managed(v) || !v->changeable[PART_SET_WEIGHT])
+        if (!weights_managed(v))
             continue;
         enum weights_role role = weights_role(pl, v);
-        takers |= role == RECEIVER || role == LENDER;
+        takers |= role == RECEIVER || role == LENDER || v->weight < v->weight_initial;
         givers |= role == DONOR || role == HOLDER;
     }
     return takers && givers;

@@ -119,6 +119,62 @@ static void plan_view_sum_samples(struct plan_view *v, const struct part_history
     v->demand /= k;
 }
 
+/* The stabilization window in samples: the policy's, at least K, at most
+ * what a history holds. */
+unsigned plan_window(const struct part_policy *pol)
+{
+    double w = ceil(pol->stabilization / pol->interval - EPS);
+    if (w < pol->samples)
+        w = pol->samples;
+    return w > PART_HISTORY_MAX ? PART_HISTORY_MAX : (unsigned)w;
+}
+
+/* The newest sample (changes toward demand act on it alone: the first
+ * sample after a step) and the stabilization window (changes away from
+ * demand wait for all of it). */
+static void plan_view_read_window(const struct part_policy *pol, double now, struct plan_view *v)
+{
+    const struct part_partition *p = v->p;
+    const struct part_history *h = p->history;
+    const struct part_sample *s0 = part_history_get(h, 0);
+    unsigned w = plan_window(pol);
+    double high = (1 + pol->processors_high) / 2;
+
+    if (s0->valid && s0->online && isfinite(s0->used) && s0->used >= 0) {
+        v->used_newest = s0->used;
+        v->fresh[PART_SET_WEIGHT] = now - p->changed_at[PART_SET_WEIGHT] >= pol->cooldown_weight &&
+                                    s0->t > p->changed_at[PART_SET_WEIGHT];
+        /* growth on the newest sample waits for no cooldown, only for a
+         * sample that shows the last change: a removal (the reversal a
+         * cooldown guards against) waits for the stabilization window,
+         * and holding growth back after a removal is what starves */
+        v->fresh[PART_SET_PROCESSORS] = s0->t > p->changed_at[PART_SET_PROCESSORS];
+        /* processors come online an interval after the plan: growth looks
+         * a sample ahead, where a rising use will be by then */
+        const struct part_sample *s1 = part_history_get(h, 1);
+        v->used_next = s0->used;
+        if (s1 && s1->valid && isfinite(s1->used) && s1->t > p->changed_at[PART_SET_PROCESSORS] &&
+            s1->used < s0->used)
+            v->used_next += s0->used - s1->used;
+        v->busy =
+            v->fresh[PART_SET_PROCESSORS] && v->used_next >= s0->online * pol->processors_high;
+        v->saturated = v->fresh[PART_SET_PROCESSORS] && s0->used >= s0->online * high;
+    }
+    if (h->n < w)
+        return;
+    v->calm_valid = v->calm_processors = true;
+    for (unsigned i = 0; i < w; i++) {
+        const struct part_sample *s = part_history_get(h, i);
+        if (!s->valid || s->online == 0 || !isfinite(s->used) || s->used < 0) {
+            v->calm_valid = v->calm_processors = false;
+            return;
+        }
+        v->calm_used_max = fmax(v->calm_used_max, s->used);
+        v->calm_util_max = fmax(v->calm_util_max, s->used / s->online);
+        v->calm_processors &= s->t > p->changed_at[PART_SET_PROCESSORS];
+    }
+}
+
 /* Fills v (read by plan_view_read()) from its partition's history, when
  * it is active, managed and has K fresh samples. The newest sample is
  * stale when older than two plan intervals or two sampling intervals,
@@ -130,11 +186,14 @@ static void plan_view_read_samples(const struct part_policy *pol, double now, st
     const struct part_history *h = p->history;
     unsigned k = pol->samples;
 
-    if (!v->active || !v->managed || !h || h->n < k || k == 0)
+    if (!v->active || !v->managed || !h || h->n < 1 || k == 0)
         return;
     const struct part_sample *s0 = part_history_get(h, 0), *s1 = part_history_get(h, 1);
     double gap = s1 ? s0->t - s1->t : 0;
     if (s0->t > now + EPS || now - s0->t > 2 * fmax(pol->interval, gap))
+        return;
+    plan_view_read_window(pol, now, v);
+    if (h->n < k)
         return;
     double t_oldest = part_history_get(h, k - 1)->t;
     v->changeable[PART_SET_WEIGHT] =
@@ -144,6 +203,34 @@ static void plan_view_read_samples(const struct part_policy *pol, double now, st
     v->changeable[PART_SET_MEMORY] =
         plan_may_change(p, now, t_oldest, PART_SET_MEMORY, pol->cooldown_memory);
     plan_view_sum_samples(v, h, k);
+}
+
+/* Whether the shared pool was short in any row of the stabilization
+ * window (the i-th newest samples of every partition: the monitor takes
+ * them together), and what the newest samples use in all. A short pool is
+ * split by weight: weight moved away from the profiles' then skews the
+ * split, so the weight rule gives it back. */
+static void plan_pool_read(struct planner *pl)
+{
+    const struct part_cpc *cpc = pl->cpc;
+    unsigned w = pl->pol->weights ? plan_window(pl->pol) : 1;
+    double limit = cpc->pool * (1 - pl->pol->deadband);
+    for (unsigned i = 0; i < w && !pl->contended; i++) {
+        double total = 0;
+        for (size_t k = 0; k < cpc->n; k++) {
+            const struct plan_view *v = &pl->views[k];
+            const struct part_sample *s;
+            if (i == 0 && v->active && v->mode == PART_MODE_SHARED)
+                pl->weight_initial_total += v->weight_initial;
+            if (!v->active || v->mode != PART_MODE_SHARED || !v->has_history ||
+                !(s = part_history_get(v->p->history, i)) || !s->valid || !isfinite(s->used))
+                continue;
+            total += s->used;
+        }
+        if (i == 0)
+            pl->used_total = total;
+        pl->contended = total >= limit;
+    }
 }
 
 /* Actions */
@@ -220,6 +307,7 @@ int part_plan_make(const struct part_cpc *cpc, const struct part_policy *policy,
         plan_view_read(&pl.views[i], cpc->parts[i]);
         plan_view_read_samples(policy, now, &pl.views[i]);
     }
+    plan_pool_read(&pl);
     /* The order is the order of application: caps, weight pairs (which
      * conserve totals), then what frees capacity before what takes it. */
     if ((policy->defined_capacity && (r = plan_defined_capacity(&pl)) < 0) ||

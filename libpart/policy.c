@@ -90,6 +90,7 @@ static const struct part_json_member policy_members[] = {
     {"samples", PART_JSON_UINT, .offset = AT(samples), .lo = 1, .hi = PART_HISTORY_MAX},
     {"deadband", PART_JSON_NUMBER, .offset = AT(deadband), .hi = 1},
     {"weight_step", PART_JSON_UINT, .offset = AT(weight_step), .lo = 1, .hi = PART_WEIGHT_MAX - 1},
+    {"stabilization", PART_JSON_NUMBER, .offset = AT(stabilization), .hi = 3600},
     {"cooldown", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = cooldown_members},
     {"processors", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = processors_members,
      .after = policy_processors},
@@ -164,14 +165,15 @@ json_t *part_policy_to_json(const struct part_policy *p)
     char head[32], step[32], dead[32];
 
     json_t *o = json_pack(
-        "{s:s, s:{s:b, s:b, s:b, s:b}, s:f, s:I, s:f, s:I, s:{s:f, s:f, s:f}, s:{s:f, s:f},"
+        "{s:s, s:{s:b, s:b, s:b, s:b}, s:f, s:I, s:f, s:I, s:f, s:{s:f, s:f, s:f}, s:{s:f, s:f},"
         " s:{s:s, s:s, s:s}, s:f}",
         "name", p->name, "manage", "weights", p->weights, "processors", p->processors, "memory",
         p->memory, "defined_capacity", p->defined_capacity, "interval", p->interval, "samples",
         (json_int_t)p->samples, "deadband", p->deadband, "weight_step", (json_int_t)p->weight_step,
-        "cooldown", "weight", p->cooldown_weight, "processors", p->cooldown_processors, "memory",
-        p->cooldown_memory, "processors", "high", p->processors_high, "low", p->processors_low,
-        "memory", "headroom", part_size_format(p->memory_headroom, head, sizeof(head)), "step",
+        "stabilization", p->stabilization, "cooldown", "weight", p->cooldown_weight, "processors",
+        p->cooldown_processors, "memory", p->cooldown_memory, "processors", "high",
+        p->processors_high, "low", p->processors_low, "memory", "headroom",
+        part_size_format(p->memory_headroom, head, sizeof(head)), "step",
         part_size_format(p->memory_step, step, sizeof(step)), "deadband",
         part_size_format(p->memory_deadband, dead, sizeof(dead)), "defined_capacity_window",
         p->dc_window);

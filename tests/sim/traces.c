@@ -10,18 +10,20 @@
 
 #include "sim.h"
 
-const char *const sim_scenarios[] = {"step",   "reclaim", "ramp",  "periodic",
-                                     "bursty", "dc",      "mixed", NULL};
+const char *const sim_scenarios[] = {
+    "step",      "reclaim",      "ramp",     "periodic",  "bursty",   "dc",        "mixed",
+    "parked",    "parked-group", "square-2", "square-4",  "square-6", "square-10", "square-14",
+    "square-20", "sine-8",       "capped",   "saturated", "walk",     NULL};
 
 /* xorshift64*: small, fast, and the same everywhere */
-static uint64_t rng_state;
+static uint64_t rng_state = 1;
 
-static void rng_seed(uint64_t seed)
+void rng_seed(uint64_t seed)
 {
     rng_state = seed ? seed : 1;
 }
 
-static double rng_uniform(void)
+double rng_uniform(void)
 {
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
@@ -29,23 +31,16 @@ static double rng_uniform(void)
     return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
 }
 
-static double rng_range(double lo, double hi)
+double rng_range(double lo, double hi)
 {
     return lo + (hi - lo) * rng_uniform();
 }
 
-static void *xcalloc(size_t n, size_t size)
+void sc_init(struct scenario *sc, const char *name, const char *title, unsigned cpus,
+             uint64_t memory_gib, size_t T, size_t n)
 {
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-static void sc_init(struct scenario *sc, const char *name, const char *title, unsigned cpus,
-                    uint64_t memory_gib, size_t T, size_t n)
-{
-    *sc = (struct scenario){.name = name, .title = title, .cpus = cpus, .T = T};
+    *sc =
+        (struct scenario){.name = name, .title = title, .family = "classic", .cpus = cpus, .T = T};
     sc->memory = memory_gib * 1024;
     sc->cfg = (struct part_cpc_config){
         .host_reserved_cpus = 2,
@@ -62,9 +57,9 @@ static void sc_init(struct scenario *sc, const char *name, const char *title, un
 /* Adds a partition: processors initial/min/reserved, weight
  * initial/min/max, memory initial/min/reserved in MiB, and extra members
  * for the profile (", \"group\": \"web\"") or "". Returns its index. */
-static size_t sc_add(struct scenario *sc, const char *name, unsigned pi, unsigned pmin,
-                     unsigned pres, unsigned w, unsigned wmin, unsigned wmax, unsigned mi,
-                     unsigned mmin, unsigned mres, const char *extra)
+size_t sc_add(struct scenario *sc, const char *name, unsigned pi, unsigned pmin, unsigned pres,
+              unsigned w, unsigned wmin, unsigned wmax, unsigned mi, unsigned mmin, unsigned mres,
+              const char *extra)
 {
     size_t i = sc->n++;
     if (asprintf(&sc->profiles[i],
@@ -76,7 +71,7 @@ static size_t sc_add(struct scenario *sc, const char *name, unsigned pi, unsigne
     return i;
 }
 
-static void phase(struct scenario *sc, size_t start, bool steady, bool step)
+void sc_phase(struct scenario *sc, size_t start, bool steady, bool step)
 {
     size_t k = sc->n_phases++;
     sc->phase[k] = start;
@@ -85,13 +80,13 @@ static void phase(struct scenario *sc, size_t start, bool steady, bool step)
 }
 
 /* Demand of partition i from t0 to t1 (excluded). */
-static void demand(struct scenario *sc, size_t i, size_t t0, size_t t1, double v)
+void sc_demand(struct scenario *sc, size_t i, size_t t0, size_t t1, double v)
 {
     for (size_t t = t0; t < t1 && t < sc->T; t++)
         sc->demand[i * sc->T + t] = v;
 }
 
-static void need(struct scenario *sc, size_t i, size_t t0, size_t t1, uint64_t mib)
+void sc_need(struct scenario *sc, size_t i, size_t t0, size_t t1, uint64_t mib)
 {
     for (size_t t = t0; t < t1 && t < sc->T; t++)
         sc->need[i * sc->T + t] = mib;
@@ -107,23 +102,23 @@ static void build_step(struct scenario *sc)
     size_t prod = sc_add(sc, "prod", 4, 1, 8, 300, 100, 600, 4096, 2048, 8192, "");
     size_t batch = sc_add(sc, "batch", 6, 1, 8, 400, 100, 600, 4096, 2048, 8192, "");
     size_t dev = sc_add(sc, "dev", 2, 1, 4, 100, 50, 200, 2048, 1024, 4096, "");
-    phase(sc, 0, true, true);
-    phase(sc, 70, true, true);
-    phase(sc, 140, true, true);
-    demand(sc, prod, 0, 70, 1.5);
-    demand(sc, batch, 0, 70, 5.0);
-    demand(sc, dev, 0, 70, 0.5);
-    demand(sc, prod, 70, 140, 4.5);
-    demand(sc, batch, 70, 140, 2.5);
-    demand(sc, dev, 70, 140, 0.5);
-    demand(sc, prod, 140, 210, 4.5);
-    demand(sc, batch, 140, 210, 4.5);
-    demand(sc, dev, 140, 210, 1.0);
-    need(sc, prod, 0, 70, 3000);
-    need(sc, prod, 70, 210, 5000);
-    need(sc, batch, 0, 210, 3000);
-    need(sc, dev, 0, 140, 1200);
-    need(sc, dev, 140, 210, 2500);
+    sc_phase(sc, 0, true, true);
+    sc_phase(sc, 70, true, true);
+    sc_phase(sc, 140, true, true);
+    sc_demand(sc, prod, 0, 70, 1.5);
+    sc_demand(sc, batch, 0, 70, 5.0);
+    sc_demand(sc, dev, 0, 70, 0.5);
+    sc_demand(sc, prod, 70, 140, 4.5);
+    sc_demand(sc, batch, 70, 140, 2.5);
+    sc_demand(sc, dev, 70, 140, 0.5);
+    sc_demand(sc, prod, 140, 210, 4.5);
+    sc_demand(sc, batch, 140, 210, 4.5);
+    sc_demand(sc, dev, 140, 210, 1.0);
+    sc_need(sc, prod, 0, 70, 3000);
+    sc_need(sc, prod, 70, 210, 5000);
+    sc_need(sc, batch, 0, 210, 3000);
+    sc_need(sc, dev, 0, 140, 1200);
+    sc_need(sc, dev, 140, 210, 2500);
 }
 
 /* Weight lent and taken back: a and b contend for the pool while c, idle,
@@ -137,19 +132,19 @@ static void build_reclaim(struct scenario *sc)
     size_t a = sc_add(sc, "a", 6, 1, 8, 300, 100, 600, 4096, 2048, 8192, "");
     size_t b = sc_add(sc, "b", 6, 1, 8, 300, 100, 600, 4096, 2048, 8192, "");
     size_t c = sc_add(sc, "c", 4, 1, 6, 200, 50, 400, 4096, 2048, 8192, "");
-    phase(sc, 0, true, true);
-    phase(sc, 70, true, true);
-    phase(sc, 140, true, true);
-    demand(sc, a, 0, 140, 5.0);
-    demand(sc, b, 0, 140, 5.0);
-    demand(sc, c, 0, 70, 0.5);
-    demand(sc, c, 70, 140, 3.0);
-    demand(sc, a, 140, 210, 2.0);
-    demand(sc, b, 140, 210, 6.0);
-    demand(sc, c, 140, 210, 0.2);
-    need(sc, a, 0, 210, 3000);
-    need(sc, b, 0, 210, 3000);
-    need(sc, c, 0, 210, 3000);
+    sc_phase(sc, 0, true, true);
+    sc_phase(sc, 70, true, true);
+    sc_phase(sc, 140, true, true);
+    sc_demand(sc, a, 0, 140, 5.0);
+    sc_demand(sc, b, 0, 140, 5.0);
+    sc_demand(sc, c, 0, 70, 0.5);
+    sc_demand(sc, c, 70, 140, 3.0);
+    sc_demand(sc, a, 140, 210, 2.0);
+    sc_demand(sc, b, 140, 210, 6.0);
+    sc_demand(sc, c, 140, 210, 0.2);
+    sc_need(sc, a, 0, 210, 3000);
+    sc_need(sc, b, 0, 210, 3000);
+    sc_need(sc, c, 0, 210, 3000);
 }
 
 /* A ramp: web's demand grows from 0.5 to 5.5 processors over 100
@@ -160,17 +155,17 @@ static void build_ramp(struct scenario *sc)
     size_t web = sc_add(sc, "web", 1, 1, 7, 300, 100, 600, 2048, 1024, 8192, "");
     size_t db = sc_add(sc, "db", 3, 1, 4, 300, 100, 600, 4096, 2048, 8192, "");
     size_t batch = sc_add(sc, "batch", 4, 1, 6, 200, 100, 400, 4096, 2048, 8192, "");
-    phase(sc, 0, false, false);
-    phase(sc, 110, true, false);
+    sc_phase(sc, 0, false, false);
+    sc_phase(sc, 110, true, false);
     for (size_t t = 0; t < sc->T; t++) {
         double x = t < 10 ? 0 : t > 110 ? 1 : (t - 10) / 100.0;
         sc->demand[web * sc->T + t] = 0.5 + 5 * x;
         sc->need[web * sc->T + t] = (uint64_t)(1000 + 4000 * x);
     }
-    demand(sc, db, 0, sc->T, 2.0);
-    demand(sc, batch, 0, sc->T, 1.5);
-    need(sc, db, 0, sc->T, 3500);
-    need(sc, batch, 0, sc->T, 2000);
+    sc_demand(sc, db, 0, sc->T, 2.0);
+    sc_demand(sc, batch, 0, sc->T, 1.5);
+    sc_need(sc, db, 0, sc->T, 3500);
+    sc_need(sc, batch, 0, sc->T, 2000);
 }
 
 /* Periodic demand: three partitions on sine waves a third of a period
@@ -179,7 +174,7 @@ static void build_periodic(struct scenario *sc)
 {
     static const char *const names[] = {"east", "west", "north"};
     sc_init(sc, "periodic", "periodic demand, out of phase", 10, 32, 240, 3);
-    phase(sc, 0, false, false);
+    sc_phase(sc, 0, false, false);
     for (size_t i = 0; i < 3; i++) {
         size_t k = sc_add(sc, names[i], 2, 1, 6, 200, 100, 400, 4096, 2048, 8192, "");
         for (size_t t = 0; t < sc->T; t++) {
@@ -197,7 +192,7 @@ static void build_bursty(struct scenario *sc)
     static const char *const names[] = {"api", "etl", "search", "mail"};
     static const double base[] = {1.0, 0.8, 1.2, 0.4};
     sc_init(sc, "bursty", "random bursts (seeded)", 10, 32, 240, 4);
-    phase(sc, 0, false, false);
+    sc_phase(sc, 0, false, false);
     rng_seed(20240601);
     for (size_t i = 0; i < 4; i++) {
         size_t k = sc_add(sc, names[i], 2, 1, 6, 200, 100, 400, 2048, 1024, 8192, "");
@@ -226,13 +221,13 @@ static void build_dc(struct scenario *sc)
     size_t app =
         sc_add(sc, "app", 4, 1, 6, 300, 100, 600, 4096, 2048, 8192, ", \"defined_capacity\": 2");
     size_t web = sc_add(sc, "web", 3, 1, 6, 300, 100, 600, 4096, 2048, 8192, "");
-    phase(sc, 0, true, true);
-    phase(sc, 100, true, true);
-    demand(sc, app, 0, 100, 3.0);
-    demand(sc, app, 100, sc->T, 1.0);
-    demand(sc, web, 0, sc->T, 2.0);
-    need(sc, app, 0, sc->T, 3000);
-    need(sc, web, 0, sc->T, 3000);
+    sc_phase(sc, 0, true, true);
+    sc_phase(sc, 100, true, true);
+    sc_demand(sc, app, 0, 100, 3.0);
+    sc_demand(sc, app, 100, sc->T, 1.0);
+    sc_demand(sc, web, 0, sc->T, 2.0);
+    sc_need(sc, app, 0, sc->T, 3000);
+    sc_need(sc, web, 0, sc->T, 3000);
 }
 
 /* 100 partitions of every kind: 20 in group web (capped at 14 processors),
@@ -249,8 +244,8 @@ static void build_mixed(struct scenario *sc)
     sc->groups[1].cap = PART_CAP_NONE;
     sc->cfg.n_groups = 2;
     sc->n_plot = 4;
-    phase(sc, 0, false, false);
-    phase(sc, 140, true, true);
+    sc_phase(sc, 0, false, false);
+    sc_phase(sc, 140, true, true);
     rng_seed(42);
     for (size_t i = 0; i < 100; i++) {
         char name[16], extra[64] = "";
@@ -289,9 +284,9 @@ static void build_mixed(struct scenario *sc)
                     left--;
             }
         }
-        demand(sc, k, 140, sc->T, hold);
-        need(sc, k, 0, 140, (uint64_t)(1024 + 2048 * rng_uniform()));
-        need(sc, k, 140, sc->T, (uint64_t)(1024 + 2048 * rng_uniform()));
+        sc_demand(sc, k, 140, sc->T, hold);
+        sc_need(sc, k, 0, 140, (uint64_t)(1024 + 2048 * rng_uniform()));
+        sc_need(sc, k, 140, sc->T, (uint64_t)(1024 + 2048 * rng_uniform()));
     }
 }
 
@@ -301,10 +296,21 @@ int scenario_build(const char *name, struct scenario *sc)
         const char *name;
         void (*build)(struct scenario *);
     } table[] = {
-        {"step", build_step},         {"reclaim", build_reclaim}, {"ramp", build_ramp},
-        {"periodic", build_periodic}, {"bursty", build_bursty},   {"dc", build_dc},
+        {"step", build_step},
+        {"reclaim", build_reclaim},
+        {"ramp", build_ramp},
+        {"periodic", build_periodic},
+        {"bursty", build_bursty},
+        {"dc", build_dc},
         {"mixed", build_mixed},
+        {"parked", build_parked},
+        {"parked-group", build_parked_group},
+        {"capped", build_capped},
+        {"saturated", build_saturated},
+        {"walk", build_walk},
     };
+    if (build_square(sc, name) == 0)
+        return 0;
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strcmp(table[i].name, name) == 0) {
             table[i].build(sc);

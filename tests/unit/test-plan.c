@@ -292,17 +292,28 @@ static void test_weight_only_what_is_needed(void **state)
 
 static void test_weight_only_what_is_spare(void **state)
 {
-    struct part_partition *prod, *batch;
-    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    /* weights 300 / 400 / 100 of 800, pool 14: prod entitled to 5.25,
+     * batch to 7, idle (at its weight.min: no donor) to 1.75. prod uses
+     * 5.9 (> 5.775), batch 6.2 (< 6.3), idle nothing: 12.1 in all, under
+     * 14 x 0.9, so the pool has room and weight may move to demand. batch
+     * keeps an entitlement half a dead-band over its use: it spares
+     * 400 x (1 - 6.2 / (7 x 0.95)) = 27 of the 71 prod wants */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *prod = add(cpc, shared("prod", 5, 300), true);
+    struct part_partition *batch = add(cpc, shared("batch", 8, 400), true);
+    struct part_partition *idle = add(cpc, shared("idle", 2, 100), true);
+    prod->profile->proc_reserved = 10;
+    assert_int_equal(part_cpc_set_running(cpc, prod, 10, 2048), 0);
+    assert_float_equal(prod->entitlement, 5.25, 1e-9);
+    assert_float_equal(batch->entitlement, 7, 1e-9);
+    steady(prod, 5.9);
+    steady(batch, 6.2);
+    steady(idle, 0);
     struct part_policy pol = policy(true, false, false, false);
-    /* batch at 7.1 of 8 (< 7.2) keeps an entitlement half a dead-band
-     * over its use: spare 400 x (1 - 7.1 / (8 x 0.95)) = 26 */
-    free(batch->history);
-    batch->history = NULL;
-    steady(batch, 7.1);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 326);
-    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 374);
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 327);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 373);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -310,18 +321,19 @@ static void test_weight_only_what_is_spare(void **state)
 static void test_weight_most_starved_served_from_most_slack(void **state)
 {
     /* pool 14, four partitions of weight 200: each entitled to 3.5. a uses
-     * 5.6 (1.6x), b 4.2 (1.2x), c 0.35 (0.1x), d 2.8 (0.8x). Receivers a and
-     * b want 50 each (the step; 152 and 64 without it), donors c and d
-     * offer 50 (the step) and 31: 81 for 100 wanted, so each receiver gets
-     * 81% of what it wants (a, the most starved, the unit left over by the
-     * rounding): a 41, b 40. c, the most slack, gives first: 41 to a and 9
-     * to b; d gives b the other 31. */
+     * 5 (1.43x), b 4.2 (1.2x), c 0.35 (0.1x), d 2.8 (0.8x): 12.35 in all,
+     * under 14 x 0.9, so the pool has room. Receivers a and b want 50 each
+     * (the step; 115 and 64 without it), donors c and d offer 50 (the step)
+     * and 31: 81 for 100 wanted, so each receiver gets 81% of what it wants
+     * (a, the most starved, the unit left over by the rounding): a 41, b 40.
+     * c, the most slack, gives first: 41 to a and 9 to b; d gives b the
+     * other 31. */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *a = add(cpc, shared("a", 6, 200), true);
     struct part_partition *b = add(cpc, shared("b", 6, 200), true);
     struct part_partition *c = add(cpc, shared("c", 6, 200), true);
     struct part_partition *d = add(cpc, shared("d", 6, 200), true);
-    steady(a, 5.6);
+    steady(a, 5);
     steady(b, 4.2);
     steady(c, 0.35);
     steady(d, 2.8);
@@ -333,7 +345,7 @@ static void test_weight_most_starved_served_from_most_slack(void **state)
     assert_action(&plan, "c", PART_SET_WEIGHT, 200, 150);
     assert_action(&plan, "d", PART_SET_WEIGHT, 200, 169);
     assert_string_equal(find(&plan, "a", PART_SET_WEIGHT)->reason,
-                        "a: demand 5.60 > entitlement 3.50 for 3 samples; weight 200 -> 241, "
+                        "a: demand 5.00 > entitlement 3.50 for 3 samples; weight 200 -> 241, "
                         "taken from c (demand 0.35 < entitlement 3.50): 200 -> 150");
     /* b takes from two donors, in one action */
     assert_string_equal(find(&plan, "b", PART_SET_WEIGHT)->reason,
@@ -342,18 +354,19 @@ static void test_weight_most_starved_served_from_most_slack(void **state)
                         "2.80 < entitlement 3.50): 200 -> 169");
     assert_string_equal(find(&plan, "c", PART_SET_WEIGHT)->reason,
                         "c: demand 0.35 < entitlement 3.50 for 3 samples; weight 200 -> 150, "
-                        "given to a (demand 5.60 > entitlement 3.50): 200 -> 241, b (demand 4.20 "
+                        "given to a (demand 5.00 > entitlement 3.50): 200 -> 241, b (demand 4.20 "
                         "> entitlement 3.50): 200 -> 240");
     assert_int_equal(weight_after(cpc, &plan, ""), 800);
     part_plan_clear(&plan);
 
     /* with a step of 300, c offers 100 (down to its min) and d 31 for the
-     * 152 + 64 wanted: a gets 131 x 152 / 216 = 92 (+1 left by the
-     * rounding), b 131 x 64 / 216 = 38 */
+     * 115 (114.3 rounded up) + 64 wanted: a gets 131 x 115 / 179 = 84.2,
+     * b 131 x 64 / 179 = 46.8, and a, the most starved, the unit left over
+     * by the rounding down: 85 and 46 */
     pol.weight_step = 300;
     plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 293);
-    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 238);
+    assert_action(&plan, "a", PART_SET_WEIGHT, 200, 285);
+    assert_action(&plan, "b", PART_SET_WEIGHT, 200, 246);
     assert_action(&plan, "c", PART_SET_WEIGHT, 200, 100);
     assert_action(&plan, "d", PART_SET_WEIGHT, 200, 169);
     part_plan_clear(&plan);
@@ -466,8 +479,11 @@ static struct part_cpc *lent_cpc(struct part_partition **lender, struct part_par
     return cpc;
 }
 
-static void test_weight_reclaimed_when_lender_uses_all(void **state)
+static void test_weight_back_to_profiles_in_a_short_pool(void **state)
 {
+    /* lender 3.5 + holder 10.5: the pool of 14 is used to the last
+     * processor. A short pool is split by weight, so every partition under
+     * its profile's weight takes it back, on the newest sample */
     struct part_partition *lender, *holder;
     struct part_cpc *cpc = lent_cpc(&lender, &holder);
     struct part_policy pol = policy(true, false, false, false);
@@ -477,21 +493,30 @@ static void test_weight_reclaimed_when_lender_uses_all(void **state)
     assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 150);
     assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 250);
     assert_string_equal(find(&plan, "lender", PART_SET_WEIGHT)->reason,
-                        "lender: demand 3.50 uses all of entitlement 3.50 for 3 samples, at weight "
-                        "100 under its profile's 200; weight 100 -> 150, taken back from holder "
+                        "lender: the pool is short (use 3.50, entitlement 3.50), at weight 100 "
+                        "under its profile's 200; weight 100 -> 150, taken back from holder "
                         "(weight 300 over its profile's 200): 300 -> 250");
     assert_string_equal(find(&plan, "holder", PART_SET_WEIGHT)->reason,
                         "holder: weight 300 over its profile's 200; weight 300 -> 250, given back "
-                        "to lender (demand 3.50 uses all of entitlement 3.50 at weight 100 under "
-                        "its profile's 200): 100 -> 150");
+                        "to lender (the pool is short; use 3.50, entitlement 3.50 at weight 100 "
+                        "under its profile's 200): 100 -> 150");
     part_plan_clear(&plan);
     /* with a step of 300, all of it in one plan: the profiles' weights,
-     * and so the profiles' split of the contended pool, are back */
+     * and so the profiles' split of the short pool, are back */
     pol.weight_step = 300;
     plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 2);
     assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 200);
     assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 200);
+    part_plan_clear(&plan);
+    /* short in one sample of the window (the oldest) is short: at 2 the
+     * two used 13.8, at 4 and 6 only 8 */
+    free(lender->history), free(holder->history);
+    lender->history = holder->history = NULL;
+    samples3(lender, 3.3, 1, 1, 0);
+    samples3(holder, 10.5, 7, 7, 0);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 200);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -517,26 +542,37 @@ static void test_weight_reclaim_only_what_was_lent(void **state)
 
 static void test_weight_not_reclaimed_while_idle(void **state)
 {
-    /* the lender uses 3.3 of 3.5 (under 1 - 0.1/4): it does not need it */
+    /* the lender uses 3.3 of 3.5 (under 1 - 0.1/4), the holder 8 of 10.5:
+     * 11.3 of a pool of 14 (under 14 x 0.9): with room in the pool the
+     * lender does not need its weight back */
     struct part_partition *lender, *holder;
     struct part_cpc *cpc = lent_cpc(&lender, &holder);
     struct part_policy pol = policy(true, false, false, false);
-    free(lender->history);
-    lender->history = NULL;
+    free(lender->history), free(holder->history);
+    lender->history = holder->history = NULL;
     steady(lender, 3.3);
+    steady(holder, 8);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_empty(&plan);
+    /* the same lender in a short pool (the holder using 10.5) takes it
+     * back: the short pool is split by weight */
+    free(holder->history);
+    holder->history = NULL;
+    steady(holder, 10.5);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 150);
+    part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
 
-static void test_weight_receivers_share_short_spare(void **state)
+static void test_weight_none_to_demand_in_a_short_pool(void **state)
 {
     /* pool 14: a (weight 300, 12 online), b (100, 6), c (200, 6): entitled
      * to 7, 2.33 and 4.67. c uses 0.5; a and b contend for the rest, 3 to 1:
-     * 10.125 and 3.375. They want 300 x (10.125 x 1.1 / 7 - 1) = 178 and
-     * 100 x (3.375 x 1.1 / 2.33 - 1) = 60; c offers 100 (down to its min).
-     * Each gets 100 / 238 of what it wants: 74 (+1 of the rounding) and
-     * 25, and a and b stay 3 to 1, so the contended split stays theirs. */
+     * 10.125 and 3.375, the pool is used to the last processor. a and b use
+     * more than their entitlements and c less, but the split of a short
+     * pool is by weight and is the profiles' already: weight moved to a and
+     * b would only change it, so none moves. */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *a = add(cpc, shared("a", 6, 300), true);
     struct part_partition *b = add(cpc, shared("b", 3, 100), true);
@@ -551,10 +587,19 @@ static void test_weight_receivers_share_short_spare(void **state)
     struct part_policy pol = policy(true, false, false, false);
     pol.weight_step = 300;
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* with room in the pool (a using 8, b 3: 11.5 in all) the same
+     * partitions move weight: c gives, a and b take */
+    free(a->history), free(b->history);
+    a->history = b->history = NULL;
+    steady(a, 8);
+    steady(b, 3);
+    plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 3);
-    assert_action(&plan, "a", PART_SET_WEIGHT, 300, 375);
-    assert_action(&plan, "b", PART_SET_WEIGHT, 100, 125);
+    assert_true(find(&plan, "a", PART_SET_WEIGHT)->to > 300);
+    assert_true(find(&plan, "b", PART_SET_WEIGHT)->to > 100);
     assert_action(&plan, "c", PART_SET_WEIGHT, 200, 100);
+    assert_int_equal(weight_after(cpc, &plan, ""), 600);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -594,7 +639,7 @@ static void test_weight_receiver_takes_what_it_wants_from_several(void **state)
 
 static void test_weight_reclaimed_from_several_in_one_plan(void **state)
 {
-    /* profiles of 200 each, running 300 / 150 / 150 in a contended pool of
+    /* profiles of 200 each, running 300 / 150 / 150 in a short pool of
      * 14 (7, 3.5, 3.5, each using all of it): both lenders take back their
      * 50 from the one holder in one plan */
     struct part_cpc *cpc = cpc_make(4, 65536);
@@ -618,9 +663,69 @@ static void test_weight_reclaimed_from_several_in_one_plan(void **state)
     assert_action(&plan, "h", PART_SET_WEIGHT, 300, 200);
     assert_string_equal(find(&plan, "h", PART_SET_WEIGHT)->reason,
                         "h: weight 300 over its profile's 200; weight 300 -> 200, given back to "
-                        "l1 (demand 3.50 uses all of entitlement 3.50 at weight 150 under its "
-                        "profile's 200): 150 -> 200 and 1 more");
+                        "l1 (the pool is short; use 3.50, entitlement 3.50 at weight 150 under "
+                        "its profile's 200): 150 -> 200 and 1 more");
     part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_no_donor_before_the_window(void **state)
+{
+    /* prod uses 9 of its 6, batch 1 of its 8: with a window of 10 s
+     * (5 samples at 2 s) batch gives only once it was quiet in all 5; the
+     * receiver, once there is a donor, takes at once */
+    struct part_partition *prod, *batch;
+    struct part_cpc *cpc = ird_cpc(&prod, &batch);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.stabilization = 10;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    sample(prod, 8, 9, 0), sample(batch, 8, 1, 0);
+    sample(prod, 10, 9, 0), sample(batch, 10, 1, 0);
+    plan = plan_ok(cpc, &pol, 10);
+    assert_action(&plan, "prod", PART_SET_WEIGHT, 300, 350);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 350);
+    part_plan_clear(&plan);
+    /* busy in one sample of the window (7.5 of 8 at 12, prod 5: 12.5 in
+     * all, the pool not short), batch gives nothing until that sample
+     * leaves the window */
+    sample(prod, 12, 5, 0), sample(batch, 12, 7.5, 0);
+    for (int t = 14; t <= 20; t += 2)
+        sample(prod, t, 9, 0), sample(batch, t, 1, 0);
+    plan = plan_ok(cpc, &pol, 20);
+    assert_empty(&plan);
+    sample(prod, 22, 9, 0), sample(batch, 22, 1, 0);
+    plan = plan_ok(cpc, &pol, 22);
+    assert_action(&plan, "batch", PART_SET_WEIGHT, 400, 350);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_weight_back_from_a_capped_holder(void **state)
+{
+    /* holder (profile 200) holds 300, but runs capped at 3 and uses all of
+     * it: the weight does it no good. It goes back to lender (profile
+     * 200, at 100) in one plan, though lender idles and the pool has room */
+    struct part_partition *lender, *holder;
+    struct part_cpc *cpc = lent_cpc(&lender, &holder);
+    holder->cap = 3;
+    part_cpc_compute(cpc);
+    free(lender->history), free(holder->history);
+    lender->history = holder->history = NULL;
+    steady(lender, 0.5);
+    steady(holder, 3);
+    struct part_policy pol = policy(true, false, false, false);
+    pol.weight_step = 300;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_action(&plan, "lender", PART_SET_WEIGHT, 100, 200);
+    assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 200);
+    part_plan_clear(&plan);
+    /* uncapped, the same idle lender does not take it back */
+    holder->cap = PART_CAP_NONE;
+    part_cpc_compute(cpc);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
     part_cpc_free(cpc);
 }
 
@@ -733,28 +838,63 @@ static void test_weight_judged_on_samples_after_the_change(void **state)
 
 /* Processor management */
 
-static void test_processors_add_when_saturated(void **state)
+static void test_processors_add_when_busy(void **state)
 {
+    /* 1.84 of 2 in every sample: utilisation 0.92, over high (0.9), not
+     * all busy (under 0.95): enough for 1.84 at high, 3 */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *web = add(cpc, shared("web", 2, 200), true);
-    steady(web, 1.9);
+    steady(web, 1.84);
     struct part_policy pol = policy(false, true, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 1);
     assert_action(&plan, "web", PART_SET_PROCESSORS, 2, 3);
     assert_string_equal(plan.actions[0].reason,
-                        "web: utilisation 0.95 >= 0.90 of 2 online processors for 3 samples "
-                        "(demand 1.90); processors 2 -> 3");
+                        "web: utilisation 0.92 >= 0.90 of 2 online processors for 3 samples "
+                        "(demand 1.84); processors 2 -> 3");
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
 
-static void test_processors_half_again_when_all_busy(void **state)
+static void test_processors_grow_on_the_newest_sample(void **state)
 {
-    /* 4 of 4 busy in every sample (at least halfway from high to 1): the
-     * demand cannot show past them, so half as many again: 6. (big, of
-     * weight 600, keeps web's entitlement at 3.5, which 4 processors carry:
-     * see test_processors_carry_the_entitlement.) */
+    /* 0.5 of 2, then 1.2: growth does not wait for K samples, and looks a
+     * sample ahead (processors come online an interval after the plan):
+     * risen by 0.7, it will use 1.9 by then, 0.95 of its 2 online; enough
+     * for 1.9 at high is 3 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
+    samples3(web, 0.5, 0.5, 1.2, 0);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 2, 3);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: use 1.20 in its newest sample, 1.90 a sample ahead (as much again "
+                        "as it rose): utilisation 0.95 >= 0.90 of 2 online processors; "
+                        "processors 2 -> 3");
+    part_plan_clear(&plan);
+    /* risen to 1 only, 1.5 a sample ahead (0.75 of 2): nothing */
+    free(web->history);
+    web->history = NULL;
+    samples3(web, 0.5, 0.5, 1, 0);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* falling to 1.7 (0.85 of 2) is not looked ahead: nothing */
+    free(web->history);
+    web->history = NULL;
+    samples3(web, 1.9, 1.9, 1.7, 0);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_hidden_demand_in_one_plan(void **state)
+{
+    /* 4 of 4 busy (at least halfway from high to 1): the demand cannot
+     * show past them. big (weight 600, 6 used of 12 online) leaves 8 of the
+     * pool of 14; web is entitled to 3.5 of it: enough for the larger, 8,
+     * at high is 9, its reserved 8, in one plan */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *web = add(cpc, shared("web", 4, 200), true);
     struct part_partition *big = add(cpc, shared("big", 6, 600), true);
@@ -764,10 +904,18 @@ static void test_processors_half_again_when_all_busy(void **state)
     struct part_policy pol = policy(false, true, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 1);
-    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 6);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 8);
     assert_string_equal(plan.actions[0].reason,
-                        "web: utilisation 1.00 >= 0.90 of 4 online processors for 3 samples "
-                        "(demand 4.00); processors 4 -> 6 (all busy: half as many again)");
+                        "web: all of its 4 online processors busy (use 4.00): its demand is "
+                        "hidden; enough for 8.00 (its entitlement with its processors online, or "
+                        "what the others leave of the pool) at 0.90; processors 4 -> 8");
+    part_plan_clear(&plan);
+    /* on the newest sample alone: busy in it only, the same plan */
+    free(web->history);
+    web->history = NULL;
+    samples3(web, 1, 1, 4, 0);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 8);
     part_plan_clear(&plan);
     /* never past reserved */
     web->profile->proc_reserved = 5;
@@ -785,20 +933,25 @@ static void test_processors_half_again_when_all_busy(void **state)
 
 static void test_processors_carry_the_entitlement(void **state)
 {
-    /* web alone on a pool of 14, 4 of 4 busy: entitled to 4 because it has
-     * 4 online, to 8 with its reserved 8; 8 at high 0.9 needs 9, reserved
-     * allows 8 */
+    /* web (weight 100, 4 online) beside big (283, 12 online): entitled to
+     * 14 x 100 / 383 = 3.66, which its 4 processors do not run at high 0.9
+     * (3.6). It uses 3.58 (all of it: at least 3.66 x 0.975), 0.895 of its
+     * processors, busy in no sample: enough for 3.66 at high is 5 */
     struct part_cpc *cpc = cpc_make(4, 65536);
-    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
-    steady(web, 4);
+    struct part_partition *web = add(cpc, shared("web", 4, 100), true);
+    struct part_partition *big = add(cpc, shared("big", 6, 283), true);
+    assert_int_equal(part_cpc_set_running(cpc, big, 12, 2048), 0);
+    assert_float_equal(web->entitlement, 14.0 * 100 / 383, 1e-9);
+    steady(web, 3.58);
+    steady(big, 10);
     struct part_policy pol = policy(false, true, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 1);
-    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 8);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 5);
     assert_string_equal(plan.actions[0].reason,
-                        "web: demand 4.00 uses all of entitlement 4.00 for 3 samples, and is "
-                        "entitled to 8.00 at the weights of this plan: more than 4 online "
-                        "processors run at 0.90; processors 4 -> 8");
+                        "web: demand 3.58 uses all of entitlement 3.66 for 3 samples, and is "
+                        "entitled to 3.66 at the weights of this plan: more than 4 online "
+                        "processors run at 0.90; processors 4 -> 5");
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -806,11 +959,11 @@ static void test_processors_carry_the_entitlement(void **state)
 static void test_processors_carry_the_weight_taken_back(void **state)
 {
     /* lender (profile 200, lent down to 100, 1 of its 4 reserved online)
-     * runs its one processor flat out: entitled to 1, all it has online.
-     * It takes its weight back to 200 and, in the same plan, brings online
-     * the processors for what that weight entitles it to: half the pool of
-     * 14, but 4 at most, all it reserves (busy processors alone would add
-     * one) */
+     * runs its one processor flat out beside holder's 12: the pool of 14 is
+     * short, so it takes its weight back to 200 and, in the same plan,
+     * brings online the processors for what that weight entitles it to
+     * with its processors online: half the pool of 14, but 4 at most, all
+     * it reserves (what holder leaves of the pool, 2, is less) */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *lender = add(cpc, shared("lender", 2, 200), true);
     struct part_partition *holder = add(cpc, shared("holder", 6, 200), true);
@@ -829,7 +982,8 @@ static void test_processors_carry_the_weight_taken_back(void **state)
     assert_action(&plan, "holder", PART_SET_WEIGHT, 300, 200);
     assert_action(&plan, "lender", PART_SET_PROCESSORS, 1, 4);
     assert_non_null(strstr(find(&plan, "lender", PART_SET_PROCESSORS)->reason,
-                           "entitled to 4.00 at the weights of this plan"));
+                           "its demand is hidden; enough "
+                           "for 4.00"));
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -996,6 +1150,7 @@ static void test_admission_totals(void **state)
 
 static void test_processors_remove_when_idle(void **state)
 {
+    /* without a stabilization window, one at a time on K samples */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *web = add(cpc, shared("web", 4, 200), true);
     steady(web, 0.4);
@@ -1004,7 +1159,101 @@ static void test_processors_remove_when_idle(void **state)
     assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 3);
     assert_string_equal(plan.actions[0].reason,
                         "web: utilisation 0.10 <= 0.30 of 4 online processors for 3 samples "
-                        "(demand 0.40); processors 4 -> 3");
+                        "(demand 0.40, at most 0.40); processors 4 -> 3");
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* web (weight 200, 8 online) beside big (600, 12 online, using 6): web's
+ * share of the pool at its profile's weight is 14 x 200 / 800 = 3.5. */
+static struct part_cpc *window_cpc(struct part_partition **web)
+{
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    *web = add(cpc, shared("web", 4, 200), true);
+    struct part_partition *big = add(cpc, shared("big", 6, 600), true);
+    assert_int_equal(part_cpc_set_running(cpc, *web, 8, 2048), 0);
+    assert_int_equal(part_cpc_set_running(cpc, big, 12, 2048), 0);
+    for (int t = 0; t <= 10; t += 2) {
+        sample(*web, t, 0.5, 0);
+        sample(big, t, 6, 0);
+    }
+    return cpc;
+}
+
+static void test_processors_remove_after_the_window(void **state)
+{
+    /* a window of 10 s: 5 samples at 2 s. web idles at 0.5 of 8 in all 5:
+     * down in one plan to what its busiest sample needs at high (1), but
+     * never under its share at its profile's weight, 3.5: 4 */
+    struct part_partition *web;
+    struct part_cpc *cpc = window_cpc(&web);
+    struct part_policy pol = policy(false, true, false, false);
+    pol.stabilization = 10;
+    struct part_plan plan = plan_ok(cpc, &pol, 10);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 8, 4);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: utilisation 0.06 <= 0.30 of 8 online processors for 5 samples "
+                        "(demand 0.50, at most 0.50); processors 8 -> 4");
+    part_plan_clear(&plan);
+    /* a window of 12 s (6 samples) is not full yet: nothing */
+    pol.stabilization = 12;
+    plan = plan_ok(cpc, &pol, 10);
+    assert_empty(&plan);
+    /* nor when a sample of the window was busier than low (3 of 8) */
+    pol.stabilization = 10;
+    sample(web, 12, 3, 0);
+    for (int t = 14; t <= 18; t += 2)
+        sample(web, t, 0.5, 0);
+    plan = plan_ok(cpc, &pol, 18);
+    assert_int_equal(plan.n, 0);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_not_taken_from_a_partition_using_its_entitlement(void **state)
+{
+    /* web (weight 100, 8 online) beside big (600, all 12 of its reserved
+     * online): entitled to 14 x 100 / 700 = 2, it uses 2 on 8 processors,
+     * utilisation 0.25 (<= low): it uses all of its entitlement (a busy
+     * pool may be holding it down), so none is taken */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 4, 100), true);
+    struct part_partition *big = add(cpc, shared("big", 6, 600), true);
+    assert_int_equal(part_cpc_set_running(cpc, web, 8, 2048), 0);
+    assert_int_equal(part_cpc_set_running(cpc, big, 12, 2048), 0);
+    assert_float_equal(web->entitlement, 2, 1e-9);
+    steady(web, 2);
+    steady(big, 12);
+    struct part_policy pol = policy(false, true, false, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* using 1.5 (under 2 x 0.9) it gives one up */
+    free(web->history);
+    web->history = NULL;
+    steady(web, 1.5);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 8, 7);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_processors_past_the_cap_go_offline(void **state)
+{
+    /* capped at 1.5 with 4 online: it can use 2 at most; they go at once,
+     * with no window to wait for */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
+    web->cap = 1.5;
+    part_cpc_compute(cpc);
+    steady(web, 1.5);
+    struct part_policy pol = policy(false, true, false, false);
+    pol.stabilization = 30;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 2);
+    assert_string_equal(plan.actions[0].reason,
+                        "web: capped at 1.50, it cannot use more than 2 of its 4 online "
+                        "processors; processors 4 -> 2");
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -1038,28 +1287,50 @@ static void test_processors_remove_keeps_room(void **state)
 
 static void test_processors_hysteresis(void **state)
 {
+    /* idle in 2 of 3 samples only (0.4 of 4 in the middle one): none
+     * removed; growth is not judged on K samples (see
+     * test_processors_grow_on_the_newest_sample) */
     struct part_cpc *cpc = cpc_make(4, 65536);
-    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
-    samples3(web, 2, 1.5, 2, 0); /* 0.75 in the middle one */
+    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
+    samples3(web, 0.4, 1.6, 0.4, 0);
     struct part_policy pol = policy(false, true, false, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_empty(&plan);
+    /* K = 1 looks at the newest only */
+    pol.samples = 1;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 3);
+    part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
 
 static void test_processors_cooldown(void **state)
 {
+    /* removal waits for the cooldown (10 s) */
     struct part_cpc *cpc = cpc_make(4, 65536);
-    struct part_partition *web = add(cpc, shared("web", 2, 200), true);
-    steady(web, 2);
+    struct part_partition *web = add(cpc, shared("web", 4, 200), true);
+    steady(web, 0.4);
     struct part_policy pol = policy(false, true, false, false);
-    web->changed_at[PART_SET_PROCESSORS] = -3; /* 9 s ago, cooldown 10 */
+    web->changed_at[PART_SET_PROCESSORS] = -3; /* 9 s ago */
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_empty(&plan);
     web->changed_at[PART_SET_PROCESSORS] = -4;
     plan = plan_ok(cpc, &pol, NOW);
-    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 4, 3);
     part_plan_clear(&plan);
+    /* growth waits for none, only for a sample that shows the change */
+    free(web->history);
+    web->history = NULL;
+    assert_int_equal(part_cpc_set_running(cpc, web, 2, 2048), 0);
+    steady(web, 2);
+    web->changed_at[PART_SET_PROCESSORS] = 5; /* 1 s ago, before the sample at 6 */
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_true(find(&plan, "web", PART_SET_PROCESSORS)->to > 2);
+    part_plan_clear(&plan);
+    web->changed_at[PART_SET_PROCESSORS] = NOW;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
     part_cpc_free(cpc);
 }
 
@@ -1450,28 +1721,34 @@ static void test_invalid_samples_never_count(void **state)
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *web = add(cpc, shared("web", 2, 200), true);
     struct part_policy pol = policy(false, true, false, false);
-    /* saturated, but the counter went back at 4: that sample is invalid */
+    /* idle (0.2 of 2), but the counter went back at 4: that sample is
+     * invalid, and a removal needs K valid ones */
     struct part_history *h = history_of(web);
     part_history_add(h, 0, true, 10 * (uint64_t)NS, 2, false, 0, 0, 0);
-    part_history_add(h, 2, true, 14 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 2, true, 10.4 * NS, 2, false, 0, 0, 0);
     part_history_add(h, 4, true, 1 * (uint64_t)NS, 2, false, 0, 0, 0);
-    part_history_add(h, 6, true, 5 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 6, true, 1.4 * NS, 2, false, 0, 0, 0);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_empty(&plan);
     /* a sample without a counter breaks the run too */
     part_history_add(h, 8, false, 0, 2, false, 0, 0, 0);
     part_history_add(h, 10, true, 9 * (uint64_t)NS, 2, false, 0, 0, 0);
-    part_history_add(h, 12, true, 13 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 12, true, 9.4 * NS, 2, false, 0, 0, 0);
     plan = plan_ok(cpc, &pol, 12);
     assert_empty(&plan);
-    part_history_add(h, 14, true, 17 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 14, true, 9.8 * NS, 2, false, 0, 0, 0);
     plan = plan_ok(cpc, &pol, 14);
     assert_empty(&plan);
     /* three valid in a row again */
-    part_history_add(h, 16, true, 21 * (uint64_t)NS, 2, false, 0, 0, 0);
+    part_history_add(h, 16, true, 10.2 * NS, 2, false, 0, 0, 0);
     plan = plan_ok(cpc, &pol, 16);
-    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "web", PART_SET_PROCESSORS, 2, 1);
     part_plan_clear(&plan);
+    /* an invalid newest sample hides a busy one: no growth on it */
+    part_history_add(h, 18, true, 14.2 * NS, 2, false, 0, 0, 0); /* 2 of 2 */
+    part_history_add(h, 20, true, 1 * (uint64_t)NS, 2, false, 0, 0, 0);
+    plan = plan_ok(cpc, &pol, 20);
+    assert_empty(&plan);
     part_cpc_free(cpc);
 }
 
@@ -1605,10 +1882,10 @@ static void test_reasons_round_like_printf(void **state)
     assert_int_equal(plan.n, 2);
     assert_string_equal(find(&plan, "web", PART_SET_PROCESSORS)->reason,
                         "web: utilisation 0.12 <= 0.40 of 8 online processors for 3 samples "
-                        "(demand 1.00); processors 8 -> 7");
+                        "(demand 1.00, at most 1.00); processors 8 -> 7");
     assert_string_equal(find(&plan, "app", PART_SET_PROCESSORS)->reason,
                         "app: utilisation 0.38 <= 0.40 of 8 online processors for 3 samples "
-                        "(demand 3.00); processors 8 -> 7");
+                        "(demand 3.00, at most 3.00); processors 8 -> 7");
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -1829,16 +2106,19 @@ int main(void)
         cmocka_unit_test(test_weight_each_partition_once),
         cmocka_unit_test(test_weight_groups_are_clusters),
         cmocka_unit_test(test_weight_ungrouped_form_one_cluster),
-        cmocka_unit_test(test_weight_reclaimed_when_lender_uses_all),
+        cmocka_unit_test(test_weight_back_to_profiles_in_a_short_pool),
         cmocka_unit_test(test_weight_reclaim_only_what_was_lent),
         cmocka_unit_test(test_weight_not_reclaimed_while_idle),
-        cmocka_unit_test(test_weight_receivers_share_short_spare),
+        cmocka_unit_test(test_weight_none_to_demand_in_a_short_pool),
         cmocka_unit_test(test_weight_receiver_takes_what_it_wants_from_several),
         cmocka_unit_test(test_weight_reclaimed_from_several_in_one_plan),
+        cmocka_unit_test(test_weight_no_donor_before_the_window),
+        cmocka_unit_test(test_weight_back_from_a_capped_holder),
         cmocka_unit_test(test_weight_receiver_without_donor_takes_back),
         /* processor management */
-        cmocka_unit_test(test_processors_add_when_saturated),
-        cmocka_unit_test(test_processors_half_again_when_all_busy),
+        cmocka_unit_test(test_processors_add_when_busy),
+        cmocka_unit_test(test_processors_grow_on_the_newest_sample),
+        cmocka_unit_test(test_processors_hidden_demand_in_one_plan),
         cmocka_unit_test(test_processors_enough_for_the_most_used),
         cmocka_unit_test(test_processors_carry_the_entitlement),
         cmocka_unit_test(test_processors_carry_the_weight_taken_back),
@@ -1847,6 +2127,9 @@ int main(void)
         cmocka_unit_test(test_processors_not_past_cap),
         cmocka_unit_test(test_processors_admission_counts_the_plan),
         cmocka_unit_test(test_processors_remove_when_idle),
+        cmocka_unit_test(test_processors_remove_after_the_window),
+        cmocka_unit_test(test_processors_not_taken_from_a_partition_using_its_entitlement),
+        cmocka_unit_test(test_processors_past_the_cap_go_offline),
         cmocka_unit_test(test_processors_never_below_min),
         cmocka_unit_test(test_processors_remove_keeps_room),
         cmocka_unit_test(test_admission_totals),

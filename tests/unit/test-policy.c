@@ -53,6 +53,7 @@ static void assert_policy_equal(const struct part_policy *a, const struct part_p
     assert_int_equal(a->samples, b->samples);
     assert_true(a->deadband == b->deadband);
     assert_int_equal(a->weight_step, b->weight_step);
+    assert_true(a->stabilization == b->stabilization);
     assert_true(a->cooldown_weight == b->cooldown_weight);
     assert_true(a->cooldown_processors == b->cooldown_processors);
     assert_true(a->cooldown_memory == b->cooldown_memory);
@@ -267,7 +268,8 @@ static void test_to_json(void **state)
     assert_true(json_number_value(json_object_get(json_object_get(j, "cooldown"), "processors")) ==
                 6);
     assert_true(json_number_value(json_object_get(j, "defined_capacity_window")) == 14400);
-    assert_int_equal(json_object_size(j), 11); /* every parameter */
+    assert_true(json_number_value(json_object_get(j, "stabilization")) == 30);
+    assert_int_equal(json_object_size(j), 12); /* every parameter */
     json_decref(j);
 }
 

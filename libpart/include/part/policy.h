@@ -20,6 +20,7 @@ struct part_policy {
     unsigned samples;      /* K: consecutive valid samples a condition must hold */
     double deadband;       /* demand within entitlement x (1 +- deadband) is balanced */
     unsigned weight_step;  /* most weight moved to or from a partition per interval */
+    double stabilization;  /* seconds a partition must be quiet before it gives up anything */
     double cooldown_weight, cooldown_processors, cooldown_memory; /* seconds */
     double processors_high;   /* utilisation of online processors that adds one */
     double processors_low;    /* utilisation under which one is removed */
