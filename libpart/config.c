@@ -20,6 +20,7 @@
 #define DEFAULT_IMAGES         "/var/lib/partd/images"
 #define DEFAULT_TEMPLATES      "/etc/partd/templates"
 #define DEFAULT_LOGS           "/var/log/partd"
+#define DEFAULT_QEMU_USER      "libvirt-qemu"
 #define LISTEN_MAX             16
 
 struct part_config *part_config_free(struct part_config *c)
@@ -46,6 +47,7 @@ struct part_config *part_config_free(struct part_config *c)
     free(c->paths.images);
     free(c->paths.templates);
     free(c->paths.logs);
+    free(c->qemu_user);
     free(c->cpc.groups);
     free(c);
     return NULL;
@@ -209,7 +211,7 @@ static int set_uri(struct part_config *c, const char *dir, const char *uri)
 struct config_doc {
     const char *uri, *state_dir, *partitions_dir, *policies_dir;
     const char *tokens[PART_ROLE_N]; /* token files by role */
-    const char *socket_group, *tls_cert, *tls_key;
+    const char *socket_group, *tls_cert, *tls_key, *qemu_user;
     const char *images, *templates, *logs; /* paths */
     const char *listen[LISTEN_MAX];
     size_t n_listen;
@@ -408,6 +410,7 @@ static const struct part_json_member config_members[] = {
     {"policy", PART_JSON_NAME, .offset = AT(policy), .what = "policy name"},
     {"interval", PART_JSON_NUMBER, .offset = AT(interval), .lo = 0.1, .hi = 3600},
     {"paths", PART_JSON_OBJECT, .members = paths_members},
+    {"qemu_user", PART_JSON_STRING, .offset = AT(qemu_user)},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
     {"limits", PART_JSON_OBJECT, .members = limits_members},
     {0},
@@ -445,7 +448,8 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
         set_list(&c->allowed_origins, d->origins, d->n_origins) < 0 ||
         set_list(&c->host_names, d->host_names, d->n_host_names) < 0 ||
         (d->policy[0] && set_string(&c->policy, d->policy) < 0) ||
-        (d->socket_group && set_string(&c->socket_group, d->socket_group) < 0))
+        (d->socket_group && set_string(&c->socket_group, d->socket_group) < 0) ||
+        (d->qemu_user && set_string(&c->qemu_user, d->qemu_user) < 0))
         return part_error_oom(err);
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i] && set_path(slots[i], dir, paths[i]) < 0)
@@ -520,6 +524,13 @@ out:
     else
         *ret = c;
     return r;
+}
+
+const char *part_config_qemu_user(const struct part_config *cfg)
+{
+    if (cfg->qemu_user)
+        return cfg->qemu_user;
+    return strncmp(cfg->uri, "qemu:", 5) == 0 ? DEFAULT_QEMU_USER : NULL;
 }
 
 void part_profiles_free(struct part_profile **profiles, size_t n)

@@ -23,6 +23,7 @@
 #include "part/manager.h"
 #include "part/plan.h"
 #include "part/policy.h"
+#include "part/qemuaccess.h"
 #include "part/resize.h"
 #include "part/state.h"
 
@@ -37,6 +38,7 @@ struct part_mgr {
     struct part_hv *hv;
     struct part_hv_host host;
     struct part_cpc *cpc;
+    struct part_qemu_user *qemu; /* whom guests' files must be reachable by, NULL: unchecked */
     part_log_fn log;
     void *log_opaque;
 

@@ -20,6 +20,9 @@ int mgr_activate(struct part_mgr *mgr, struct part_partition *p, const struct pa
 
     if ((r = part_cpc_check_activate(mgr->cpc, p, err)) < 0)
         return r;
+    /* the directories above its files may have closed since it was defined */
+    if (mgr->qemu && (r = part_qemu_access_check(mgr->qemu, pp, err)) < 0)
+        return r;
     if ((r = part_cpc_set_active(mgr->cpc, p, true)) < 0)
         return part_error_set(err, r, "", "%s: no free host CPUs to dedicate", pp->name);
     if (!pp->adopt) {
@@ -273,7 +276,8 @@ int part_mgr_define(struct part_mgr *mgr, const char *text, size_t len,
         return r;
     /* host paths confined and the template read before the lock: a slow or
      * hostile file never holds the manager */
-    if ((r = part_hostpath_load(&mgr->cfg->paths, p, PART_HOSTPATH_CREATE_LOG, err)) < 0) {
+    if ((r = part_hostpath_load(&mgr->cfg->paths, p, PART_HOSTPATH_CREATE_LOG, err)) < 0 ||
+        (mgr->qemu && (r = part_qemu_access_check(mgr->qemu, p, err)) < 0)) {
         part_error_locate(err, text, len);
         part_profile_free(p);
         return r;

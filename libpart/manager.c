@@ -216,6 +216,23 @@ static int mgr_check_dirs(const struct part_config *cfg, struct part_error *err)
     return part_hostpath_check_dirs(&cfg->paths, err);
 }
 
+/* Looks up QEMU's user (part_config_qemu_user()) once: a host without it
+ * (another distribution's name, libvirt not installed) cannot be judged. */
+static int mgr_qemu_user(struct part_mgr *mgr, struct part_error *err)
+{
+    const char *name = part_config_qemu_user(mgr->cfg);
+    int r;
+
+    if (!name || (r = part_qemu_user_lookup(name, &mgr->qemu, err)) > 0)
+        return 0;
+    if (r == 0)
+        mgr_log(mgr, mgr->cfg->qemu_user ? PART_LOG_WARNING : PART_LOG_INFO,
+                "qemu_user: no user %s on this host: whether QEMU can reach guests' files is "
+                "not checked",
+                name);
+    return r;
+}
+
 /* Reads the partitions directory into the CPC: bad files and profiles that
  * cannot be defined are logged and left out. */
 static int mgr_load_profiles(struct part_mgr *mgr, struct part_error *err)
@@ -289,7 +306,8 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
         (r = part_hv_host(mgr->hv, &mgr->host, err)) < 0 ||
         (r = part_cpc_new(mgr->host.cpus, mgr->host.memory, &cfg->cpc, &mgr->cpc, err)) < 0)
         goto fail;
-    if ((r = mgr_check_dirs(cfg, err)) < 0 || (r = part_state_load(cfg->state_dir, &st, err)) < 0)
+    if ((r = mgr_check_dirs(cfg, err)) < 0 || (r = mgr_qemu_user(mgr, err)) < 0 ||
+        (r = part_state_load(cfg->state_dir, &st, err)) < 0)
         goto fail; /* refuse to guess which partitions should run */
     if (!(mgr->events = part_events_new(1024))) {
         r = part_error_oom(err);
@@ -333,6 +351,7 @@ void part_mgr_close(struct part_mgr *mgr)
         pthread_join(mgr->thread, NULL);
     part_hv_close(mgr->hv);
     part_cpc_free(mgr->cpc);
+    part_qemu_user_free(mgr->qemu);
     part_snapshot_put(mgr->snap);
     part_events_free(mgr->events);
     part_config_free(mgr->cfg);

@@ -22,6 +22,11 @@ From a client with the token, POST /v1/partitions tries:
   while it is tried;
 - good: a template and a kernel of the directories are taken, named
   relative to them; partd creates the serial log (a regular file, 0640);
+- qemu: with "qemu_user": "nobody" (standing in for libvirt-qemu; the
+  check runs on the test driver because the key is given), a kernel in a
+  directory closed to that user is refused at definition (422 naming
+  boot.kernel, the file, the directory and the user) and, closed after
+  the definition, at activation; an open one is taken;
 - files: a profile file naming /etc/passwd as its serial log is left out at
   start, /etc/passwd untouched; partd refuses to start on an images or
   templates directory its group may write, one another user owns, or
@@ -32,6 +37,7 @@ Prints "N passed, N failed"; exit 1 on any failure."""
 import hashlib
 import json
 import os
+import pwd
 import stat
 import sys
 import threading
@@ -249,6 +255,48 @@ def good(R, partd, d):
         R.check("DELETE %s: 204" % name, rep.status == 204, repr(rep), group="good")
 
 
+def qemu(R, binary):
+    """QEMU's user must reach the directories above a guest's files: partd
+    says which blocks it, at definition and at activation."""
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        R.skip("QEMU's user", "no user nobody to stand in for it", group="qemu")
+        return
+    p = Partd(binary, token=TOKEN)
+    try:
+        images = dirs(p)["images"]
+        os.chmod(p.tmp, 0o755)  # mkdtemp's 0700 would close everything
+        for sub, m in (("closed", 0o700), ("later", 0o755)):
+            os.mkdir(os.path.join(images, sub))
+            write(os.path.join(images, sub, "vmlinuz"), "not a kernel\n")
+            os.chmod(os.path.join(images, sub), m)
+        p.edit_config(lambda cfg: cfg.update(qemu_user="nobody"))
+        why = p.start(timeout=20)
+        R.check("partd starts with qemu_user nobody", why is None, why, group="qemu")
+        if why is not None:
+            return
+        closed = os.path.join(os.path.realpath(images), "closed")
+        want = ("boot.kernel: QEMU's user nobody cannot reach %s/vmlinuz: %s (drwx------ "
+                % (closed, closed))
+        refused(R, p, "a kernel in a directory closed to QEMU's user",
+                profile("x", **kernel("closed/vmlinuz")), "boot.kernel", want, group="qemu")
+        rep = p.request("POST", "/v1/partitions", profile("later", **kernel("later/vmlinuz")))
+        R.check("a kernel QEMU's user can reach: 201", rep.status == 201, repr(rep),
+                group="qemu")
+        os.chmod(os.path.join(images, "later"), 0o700)
+        rep = p.request("POST", "/v1/partitions/later/activate")
+        j = rep.json or {}
+        if problem(R, "closed after the definition: activation refused", rep, 422, "validation",
+                   group="qemu"):
+            R.check("activation names boot.kernel and the directory",
+                    j.get("field") == "boot.kernel" and "/later (drwx------ " in j.get("detail", ""),
+                    repr(j)[:400], group="qemu")
+        R.check("partd stops", p.stop() == 0, group="qemu")
+    finally:
+        p.cleanup()
+
+
 def files(R, binary, tmp_evil):
     # a profile file naming /etc/passwd: left out at start, never truncated
     passwd = digest("/etc/passwd")
@@ -305,6 +353,7 @@ def main():
     tmp_evil = os.path.join(partd.tmp, "evil.xml")
     write(tmp_evil, EVIL)
     files(R, binary, tmp_evil)
+    qemu(R, binary)
     d = prepare(partd, tmp_evil)
 
     def body():

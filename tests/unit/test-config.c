@@ -204,6 +204,28 @@ static void test_paths(void **state)
     part_config_free(c);
 }
 
+/* Whom partd checks QEMU's access as: qemu_user when given, whatever the
+ * URI; else libvirt-qemu for a qemu: URI; else nobody. */
+static void test_qemu_user(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-full.json");
+    assert_string_equal(c->qemu_user, "qemu");
+    assert_string_equal(part_config_qemu_user(c), "qemu");
+    free(c->uri);
+    c->uri = strdup("test:///default");
+    assert_string_equal(part_config_qemu_user(c), "qemu");
+    part_config_free(c);
+
+    c = load_ok(FIXTURES "/pass-empty.json"); /* qemu:///system */
+    assert_null(c->qemu_user);
+    assert_string_equal(part_config_qemu_user(c), "libvirt-qemu");
+    part_config_free(c);
+
+    c = load_ok(FIXTURES "/pass-test-uri.json");
+    assert_null(part_config_qemu_user(c));
+    part_config_free(c);
+}
+
 /* The connection limits of each listener kind, beside the other keys. */
 static void test_limits(void **state)
 {
@@ -476,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_default_matches_empty_config),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_qemu_user),
         cmocka_unit_test(test_relative_test_uri),
         cmocka_unit_test(test_relative_test_uri_to_missing_file),
         cmocka_unit_test(test_other_uris_kept),

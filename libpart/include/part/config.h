@@ -58,6 +58,9 @@ struct part_config {
     /* the directories whose files profiles may give guests (absolute):
      * kernels, initrds and disk images; templates; serial logs */
     struct part_paths paths;
+    /* the user QEMU runs as ("qemu_user"), NULL when not given: see
+     * part_config_qemu_user() */
+    char *qemu_user;
     double interval; /* monitor interval in seconds */
     struct part_limits limits;
     struct part_cpc_config cpc;
@@ -107,6 +110,12 @@ void part_config_sort_groups(struct part_cpc_config *cpc);
  * NULL. */
 const struct part_group_config *part_config_group(const struct part_cpc_config *cpc,
                                                   const char *name);
+
+/* The user whom partd checks that QEMU can reach guests' files as
+ * (qemuaccess.h): "qemu_user" when partd.json gives it (whatever the URI,
+ * so that a test: URI can be checked too), else "libvirt-qemu" for a qemu:
+ * URI, else NULL (no check). */
+const char *part_config_qemu_user(const struct part_config *cfg);
 
 /* Frees c (which may be NULL) and returns NULL. */
 struct part_config *part_config_free(struct part_config *c);

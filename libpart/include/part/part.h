@@ -11,6 +11,7 @@
 #include "part/jsonpos.h"
 #include "part/profile.h"
 #include "part/hostpath.h"
+#include "part/qemuaccess.h"
 #include "part/config.h"
 #include "part/cpc.h"
 #include "part/domxml.h"
