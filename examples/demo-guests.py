@@ -2,8 +2,9 @@
 """The rebalancer on real guests: partd under libvirtd (qemu:///system) with
 two small QEMU guests, a and b, equal in everything, in one group. With the
 `demo` policy (balanced, acting every second) partd moves capacity to a
-while a is busy, and back when a idles and b gets busy; partctl top and
-partctl events show it happen.
+while a is busy (processors; weight too while the pool has room to share),
+and back when a idles and b gets busy; partctl top and partctl events show
+it happen.
 
 Usage: examples/demo-guests.py BUILD_DIR      (as root; ./build.sh demo guests)
 
@@ -19,7 +20,7 @@ which writes 1 or 0 to the guest's /run/burn (see guest-init.sh).
 Everything it started is stopped at the end, on failure or Ctrl-C too: the
 guests (deactivated, then destroyed and undefined), partd, libvirtd and
 virtlogd when it started them; its temporary directory is removed. Once the
-guest is built and libvirtd is up, the demo takes about two minutes, at
+guest is built and libvirtd is up, the demo takes under a minute, at
 most three. One run at a time, and never during a real-guest test run:
 they share /run/lock/partd-integration.lock.
 """
@@ -45,6 +46,7 @@ BUDGET = 180     # seconds from partd's start to the end of the last phase
 BOOT_TIMEOUT = 60
 PHASE = 60       # the most one phase waits for capacity to move
 TICK = 3         # seconds between progress lines
+WEIGHT_WAIT = 12  # after a's processors moved, how long to wait for weight
 # balanced, but acting every second on two samples with short cooldowns,
 # so that capacity moves within seconds rather than a minute
 DEMO_POLICY = {
@@ -185,7 +187,9 @@ class Demo:
         if self.partd and self.partd.running():
             for d in (self.A, self.B):
                 self.burn(d, False)  # a burning guest under TCG shuts down slowly
-                self.partctl("deactivate", d, "--timeout", "20", "--force", echo=True)
+                out = self.partctl("deactivate", d, "--timeout", "20", "--force", check=False)
+                say("$ partctl deactivate %s --timeout 20 --force\n%s" % (
+                    d, (out.splitlines() or ["(no answer)"])[0]))
             self.partd.stop()
             say("partd stopped")
         if self.work:
@@ -205,14 +209,14 @@ class Demo:
 
     # -- partd, partctl and the guests
 
-    def partctl(self, *args, echo=False):
+    def partctl(self, *args, echo=False, check=True):
         """partctl's output; with echo, printed under the command line."""
         rc, out, err = run([self.partctl_bin] + list(args), env=self.env)
         if echo:
             say("$ partctl %s" % " ".join(args))
             sys.stdout.write(out + err)
             say()
-        if rc != 0 and not echo:
+        if rc != 0 and check and not echo:
             raise Stop("partctl %s: exit %s: %s" % (" ".join(args), rc, err.strip()))
         return out
 
@@ -259,11 +263,11 @@ class Demo:
                 "%.2f" % u if u is not None else "-", c.get("busy", "-")))
         return parts, "  ".join(cells)
 
-    def watch(self, done, what):
-        """Progress lines every TICK seconds until done(partitions) or PHASE
+    def watch(self, done, what, limit=PHASE):
+        """Progress lines every TICK seconds until done(partitions) or limit
         seconds (or the budget) have passed."""
         start = time.monotonic()
-        end = min(start + PHASE, T0 + BUDGET)
+        end = min(start + limit, T0 + BUDGET)
         while True:
             parts, line = self.state()
             say("  %3ds  %s" % (time.monotonic() - start, line))
@@ -304,28 +308,39 @@ class Demo:
                 if time.monotonic() - start > 30:
                     raise Stop("%s's guest agent does not answer" % d)
                 time.sleep(1)
-        say("ok")
+        say("ok; waiting for their use to settle after the boot")
+        def quiet(parts):
+            used = [(parts[n].get("utilisation") or {}).get("used") for n in parts]
+            return all(u is not None and u < 0.3 for u in used)
+        self.watch(quiet, "the guests settled", limit=30)
         say()
         self.partctl("policy", "demo", echo=True)
         self.partctl("top", "--iterations", "1", echo=True)
         init = {n: self.pjson("show", n) for n in (self.A, self.B)}
         w0 = {n: init[n]["weight"]["current"] for n in init}
 
-        say("==> a gets busy: one busy loop per CPU it has online")
+        say("==> a gets busy (one busy loop per CPU it has online): partd gives it")
+        say("    processors, and weight from b while the pool has room to share")
         seq = self.last_seq()
         if not self.burn(self.A, True):
             raise Stop("%s's guest agent did not take the command" % self.A)
+        moved = []
 
         def to_a(parts):
+            """a has more processors than b; then the weight moves too, or
+            WEIGHT_WAIT seconds pass (a pool that a fills has none to share)"""
             a, b = parts[self.A], parts[self.B]
-            return (a["processors"]["online"] > 1 and
-                    a["weight"]["current"] > b["weight"]["current"])
-        self.watch(to_a, "a got more processors and weight")
+            if a["processors"]["online"] <= b["processors"]["online"]:
+                return False
+            moved.append(time.monotonic())
+            return (a["weight"]["current"] > b["weight"]["current"] or
+                    moved[-1] - moved[0] >= WEIGHT_WAIT)
+        self.watch(to_a, "a got more processors")
         self.partctl("top", "--iterations", "1", echo=True)
         self.partctl("events", "--since", str(seq), echo=True)
 
         say("==> a idles and b gets busy: a gives back its processors (it idles)")
-        say("    and the weight it borrowed (b, which lent it, needs it now)")
+        say("    and any weight it borrowed (b, which lent it, needs it now)")
         seq = self.last_seq()
         self.burn(self.A, False)
         if not self.burn(self.B, True):
@@ -334,6 +349,7 @@ class Demo:
         def back(parts):
             a, b = parts[self.A], parts[self.B]
             return (a["processors"]["online"] == 1 and b["processors"]["online"] > 1 and
+                    a["weight"]["current"] <= w0[self.A] and
                     b["weight"]["current"] >= w0[self.B])
         self.watch(back, "the capacity went back")
         self.partctl("top", "--iterations", "1", echo=True)
