@@ -1,6 +1,10 @@
 #!/bin/sh
 # Set-up, build and run for partd. See README.md.
 #   ./build.sh demo   install what is missing, build, run the example CPC
+#   ./build.sh demo guests
+#                     install what is missing, build, run two QEMU guests
+#                     under libvirtd and show the rebalancer moving capacity
+#                     between them (as root, or through sudo)
 #   ./build.sh test   install what is missing, build, run every test
 #   ./build.sh build  install what is missing and build
 # shellcheck disable=SC2086 # the package lists are split into words on purpose
@@ -79,6 +83,21 @@ case "${1:-}" in
 demo)
     deps $BUILD_PACKAGES $DEMO_PACKAGES
     build
+    case ${2:-} in
+    "") ;;
+    guests)
+        # libvirtd-up.sh installs libvirtd and QEMU when missing, as for
+        # the real-guest tests; the guest is built from Debian packages
+        echo "==> partd on two QEMU guests: the rebalancer at work"
+        sudo=""
+        [ "$(id -u)" = 0 ] || sudo=sudo
+        exec $sudo python3 examples/demo-guests.py "$BUILD_DIR"
+        ;;
+    *)
+        echo "usage: $0 demo [guests]" >&2
+        exit 2
+        ;;
+    esac
     echo "==> partd --check examples/test-cpc"
     "$BUILD_DIR/partd/partd" --check examples/test-cpc
     echo
@@ -98,7 +117,7 @@ build)
     build
     ;;
 *)
-    echo "usage: $0 demo|test|build" >&2
+    echo "usage: $0 demo [guests]|test|build" >&2
     exit 2
     ;;
 esac

@@ -4,7 +4,9 @@
 # partd says happened really happened:
 #   partd-guest cpus=N memtotal=KiB memfree=KiB memavail=KiB t=SECONDS busy=N
 # Kernel command line: burn=1 keeps every online CPU busy: one busy loop per
-# online CPU (busy=N), started and stopped as CPUs come and go.
+# online CPU (busy=N), started and stopped as CPUs come and go. While it
+# runs, /run/burn holding 1 or 0 turns that on or off within a second (the
+# guest agent writes it: examples/demo-guests.py).
 # No set -e: if PID 1 exits the kernel panics; a failed step must not kill it.
 set -u
 /bin/busybox --install -s /bin
@@ -76,7 +78,8 @@ while :; do
 		seen="$seen$n "
 	done
 	cpus=$(grep -c ^processor /proc/cpuinfo)
-	[ $burn = 1 ] && burn_to "$cpus"
+	[ -r /run/burn ] && read -r burn _ </run/burn
+	if [ "$burn" = 1 ]; then burn_to "$cpus"; else burn_to 0; fi
 	while read -r k v _; do
 		case $k in
 		MemTotal:) mt=$v ;;
