@@ -13,6 +13,7 @@ static struct part_partition *partition_free(struct part_partition *p)
 {
     if (p) {
         free(p->history);
+        part_trend_put(p->trend);
         part_profile_free(p->profile);
         free(p->cpus);
         free(p);

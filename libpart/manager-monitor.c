@@ -2,6 +2,7 @@
  * of every active partition, confirmation of unconfirmed changes, a
  * reconnect attempt while the backend is away, the policy's plan when it is
  * due), and the backend's lifecycle events as they are queued. */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 struct sample_ctx {
     struct part_mgr *mgr;
     double t;
+    double wall;                       /* t on the wall clock, for the trends */
     struct part_partition **by_domain; /* active partitions sorted by domain name */
     size_t n;
 };
@@ -29,6 +31,28 @@ static int domain_key_cmp(const void *key, const void *elem)
 {
     const struct part_partition *const *p = elem;
     return strcmp(key, (*p)->profile->domain_name);
+}
+
+/* The console's point of p for the sample just added to its history (the
+ * trend is made at p's first sample, for the configured interval). */
+static void mgr_trend_add(struct sample_ctx *ctx, struct part_partition *p, bool mem_valid,
+                          uint64_t mem_actual)
+{
+    const struct part_sample *s = part_history_get(p->history, 0);
+    bool shared = p->profile->mode == PART_MODE_SHARED;
+
+    if (!p->trend && !(p->trend = part_trend_new(ctx->mgr->cfg->interval)))
+        return;
+    struct part_trend_point pt = {
+        .at = ctx->wall,
+        .used = s && s->valid ? (float)s->used : NAN,
+        .entitlement = (float)p->entitlement,
+        .weight = shared ? p->weight : 0,
+        .online = s ? s->online : p->processors,
+        .mem_target = (uint32_t)p->memory,
+        .mem_actual = mem_valid ? (uint32_t)mem_actual : 0,
+    };
+    part_trend_add(p->trend, &pt);
 }
 
 static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
@@ -49,6 +73,7 @@ static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
                      st->vcpus && st->vcpus < p->processors ? st->vcpus : p->processors,
                      st->has_balloon_guest, st->balloon_current / 1024,
                      st->balloon_available / 1024, st->balloon_unused / 1024);
+    mgr_trend_add(ctx, p, st->has_balloon_guest, st->balloon_current / 1024);
 }
 
 static void mgr_sample(struct part_mgr *mgr, double now)
@@ -66,7 +91,11 @@ static void mgr_sample(struct part_mgr *mgr, double now)
             names[n++] = mgr->cpc->parts[i]->profile->domain_name;
         }
     qsort(by_domain, n, sizeof(*by_domain), by_domain_cmp);
-    struct sample_ctx ctx = {.mgr = mgr, .t = now, .by_domain = by_domain, .n = n};
+    struct sample_ctx ctx = {.mgr = mgr,
+                             .t = now,
+                             .wall = now + mgr_wall_now() - mgr_mono_now(),
+                             .by_domain = by_domain,
+                             .n = n};
     int r = n ? part_hv_stats(mgr->hv, names, n, mgr_on_stats, &ctx, &err) : 0;
     if (r < 0) {
         /* no fresh numbers: the next sample must not make a rate across the gap */

@@ -1,12 +1,14 @@
 /* Snapshots: the JSON view of the CPC and its partitions (docs/api.md),
  * rendered once per change and shared read-only. */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "part/plan.h"
 #include "part/snapshot.h"
@@ -364,7 +366,8 @@ struct snap_part {
     struct part_partition part; /* profile owned; history owned, NULL unless plans need it */
     struct part_sample cpu, mem;
     bool has_cpu, has_mem;
-    char *_Atomic text; /* the Partition object, rendered on demand */
+    char *_Atomic text;  /* the Partition object, rendered on demand */
+    uint64_t trend_upto; /* the trend's points below this seq are this snapshot's */
     size_t len;
 };
 
@@ -395,6 +398,7 @@ void part_snapshot_put(struct part_snapshot *s)
         part_profile_free(s->snap[i].part.profile);
         free(s->snap[i].part.cpus);
         free(s->snap[i].part.history);
+        part_trend_put(s->snap[i].part.trend);
         free(s->snap[i].text);
     }
     free(s->snap);
@@ -423,6 +427,8 @@ static bool snap_part_copy(struct snap_part *sp, const struct part_partition *p,
     bool cpus = p->cpus && p->active && p->processors;
 
     sp->part = *p;
+    sp->part.trend = part_trend_ref(p->trend);
+    sp->trend_upto = p->trend ? part_trend_next(p->trend) : 0;
     sp->part.history = NULL;
     sp->part.cpus = NULL;
     sp->part.profile = part_profile_dup(p->profile);
@@ -547,20 +553,76 @@ static const char *snap_part_text(struct part_snapshot *s, size_t i, size_t *ret
     return text;
 }
 
-const char *part_snapshot_partition_text(struct part_snapshot *s, const char *name, size_t *ret_len)
+/* The index in snap of the partition called name, or -1. */
+static ssize_t snap_find(const struct part_snapshot *s, const char *name)
 {
     size_t lo = 0, hi = s->cpc.n;
     while (lo < hi) { /* binary search over the names */
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(name, s->snap[s->by_name[mid]].part.profile->name);
         if (c == 0)
-            return snap_part_text(s, s->by_name[mid], ret_len);
+            return (ssize_t)s->by_name[mid];
         if (c < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return NULL;
+    return -1;
+}
+
+const char *part_snapshot_partition_text(struct part_snapshot *s, const char *name, size_t *ret_len)
+{
+    ssize_t i = snap_find(s, name);
+    return i < 0 ? NULL : snap_part_text(s, (size_t)i, ret_len);
+}
+
+/* The columns of a History object from n trend points: null where a value
+ * is unknown (no CPU time, no balloon, no weight). */
+static json_t *history_columns(const struct part_trend_point *pts, size_t n)
+{
+    json_t *at = json_array(), *used = json_array(), *ent = json_array(), *weight = json_array(),
+           *online = json_array(), *target = json_array(), *actual = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct part_trend_point *p = &pts[i];
+        json_array_append_new(at, json_real(round(p->at * 1000) / 1000));
+        json_array_append_new(used,
+                              isnan(p->used) ? json_null() : json_real(round(p->used * 1e4) / 1e4));
+        json_array_append_new(ent, json_real(round(p->entitlement * 1e4) / 1e4));
+        json_array_append_new(weight, p->weight ? json_integer(p->weight) : json_null());
+        json_array_append_new(online, json_integer(p->online));
+        json_array_append_new(target, json_integer(p->mem_target));
+        json_array_append_new(actual, p->mem_actual ? json_integer(p->mem_actual) : json_null());
+    }
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "at", at, "used", used, "entitlement",
+                     ent, "weight", weight, "online", online, "memory_target", target,
+                     "memory_actual", actual);
+}
+
+int part_snapshot_history(struct part_snapshot *s, const char *name, uint64_t from, json_t **ret,
+                          struct part_error *err)
+{
+    ssize_t i = snap_find(s, name);
+    struct part_trend_point *pts = NULL;
+    size_t n = 0;
+    uint64_t first = 0, next = 0;
+
+    if (i < 0)
+        return part_error_set(err, -ENOENT, "", "%s: no such partition", name);
+    const struct snap_part *sp = &s->snap[i];
+    if (sp->part.trend) {
+        next = sp->trend_upto;
+        if (part_trend_read(sp->part.trend, from, next, &pts, &n, &first) < 0)
+            return part_error_oom(err);
+    }
+    json_t *cols = history_columns(pts, n);
+    size_t cap =
+        sp->part.trend ? part_trend_size(sp->part.trend) : part_trend_capacity(s->info.interval);
+    free(pts);
+    *ret = json_pack("{s:s, s:f, s:I, s:o, s:o, s:o}", "name", name, "interval", s->info.interval,
+                     "capacity", (json_int_t)cap, "first",
+                     n ? json_integer((json_int_t)first) : json_null(), "last",
+                     next ? json_integer((json_int_t)(next - 1)) : json_null(), "samples", cols);
+    return *ret ? 0 : part_error_oom(err);
 }
 
 const char *part_snapshot_cpc_text(struct part_snapshot *s, size_t *ret_len)

@@ -1,6 +1,7 @@
-/* /v1/partitions and /v1/partitions/{name}[/activate|/deactivate]. */
+/* /v1/partitions and /v1/partitions/{name}[/activate|/deactivate|/history]. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -25,6 +26,39 @@ enum MHD_Result api_partition_get(struct http_request *r)
     }
     part_snapshot_put(s);
     return ret;
+}
+
+/* ?since=N: the seq of the newest sample the client has (0 and true when
+ * not given); false when it is not a number. */
+static bool history_since(struct http_request *r, uint64_t *ret, bool *given)
+{
+    const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
+    char *end;
+    *ret = 0;
+    if (!(*given = since != NULL))
+        return true;
+    errno = 0;
+    *ret = strtoull(since, &end, 10);
+    return since[0] >= '0' && since[0] <= '9' && !*end && errno != ERANGE;
+}
+
+enum MHD_Result api_partition_history(struct http_request *r)
+{
+    struct part_error err = {0};
+    uint64_t since;
+    bool given;
+    json_t *j = NULL;
+
+    if (!history_since(r, &since, &given))
+        return http_reply_problem(r, 422, "validation",
+                                  "since: expected the seq of the newest sample seen", "since",
+                                  NULL);
+    struct part_snapshot *s = part_mgr_snapshot(r->mgr);
+    int e = part_snapshot_history(s, r->name, given ? since + 1 : 0, &j, &err);
+    part_snapshot_put(s);
+    if (e < 0)
+        return http_reply_error(r, e, &err, NULL);
+    return http_reply_json(r, 200, j);
 }
 
 /* Replies with the partition as it is after a mutation. */

@@ -2,7 +2,8 @@
  * the same set; a test checks both ways) and the least role each needs: a
  * viewer reads, an operator runs, resizes within the profile's bounds and
  * rebalances, an admin defines and changes profiles (a PATCH that changes
- * the profile asks for admin itself: api-partitions.c). */
+ * the profile asks for admin itself: api-partitions.c). The console's files
+ * need none: / and /console/ (api-console.c). */
 #include "api.h"
 
 const struct http_route http_routes[] = {
@@ -12,6 +13,8 @@ const struct http_route http_routes[] = {
     {"GET", "/v1/partitions", api_partitions_list, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"POST", "/v1/partitions", api_partitions_define, PART_ROLE_ADMIN, HTTP_BODY_REQUIRED},
     {"GET", "/v1/partitions/{name}", api_partition_get, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"GET", "/v1/partitions/{name}/history", api_partition_history, PART_ROLE_VIEWER,
+     HTTP_BODY_NONE},
     {"PATCH", "/v1/partitions/{name}", api_partition_patch, PART_ROLE_OPERATOR, HTTP_BODY_REQUIRED},
     {"DELETE", "/v1/partitions/{name}", api_partition_delete, PART_ROLE_ADMIN, HTTP_BODY_NONE},
     {"POST", "/v1/partitions/{name}/activate", api_partition_activate, PART_ROLE_OPERATOR,
@@ -24,6 +27,9 @@ const struct http_route http_routes[] = {
     {"PUT", "/v1/policy", api_policy_put, PART_ROLE_OPERATOR, HTTP_BODY_REQUIRED},
     {"GET", "/v1/events", api_events, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"GET", "/metrics", api_metrics, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    /* the console: files only, no data (that comes from /v1, with a token) */
+    {"GET", "/", api_console_index, PART_ROLE_NONE, HTTP_BODY_NONE},
+    {"GET", "/console/{path}", api_console_asset, PART_ROLE_NONE, HTTP_BODY_NONE},
     {0},
 };
 

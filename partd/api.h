@@ -24,10 +24,16 @@ enum MHD_Result api_events(struct http_request *r);
  * that the servers can stop. */
 void api_events_tick(bool closing);
 
+/* api-console.c: GET / and GET /console/{path}, the console's files */
+enum MHD_Result api_console_index(struct http_request *r);
+enum MHD_Result api_console_asset(struct http_request *r);
+
 /* api-partitions.c */
 enum MHD_Result api_partitions_list(struct http_request *r);
 enum MHD_Result api_partitions_define(struct http_request *r);
 enum MHD_Result api_partition_get(struct http_request *r);
+/* GET /v1/partitions/{name}/history: the console's hour of samples */
+enum MHD_Result api_partition_history(struct http_request *r);
 enum MHD_Result api_partition_patch(struct http_request *r);
 enum MHD_Result api_partition_delete(struct http_request *r);
 enum MHD_Result api_partition_activate(struct http_request *r);

@@ -257,10 +257,12 @@ static bool body_ok(struct http_request *r, enum http_body want, enum MHD_Result
 }
 
 /* Matches url against pattern; a {name} segment matches one path segment,
- * copied to name. */
+ * copied to name, a final {path} whatever is left (not nothing). */
 static bool route_match(const char *pattern, const char *url, char *name, size_t len)
 {
     while (*pattern && *url) {
+        if (strcmp(pattern, "{path}") == 0)
+            return true;
         if (strncmp(pattern, "{name}", 6) == 0) {
             size_t n = strcspn(url, "/");
             if (n == 0 || n >= len)
@@ -344,8 +346,21 @@ static bool host_ok(const struct http_server *s, struct MHD_Connection *c)
     return listed(s->host_names, host);
 }
 
+/* Whether origin is scheme://HOST of this request's own Host header: a page
+ * partd served itself (the console), once the Host was found to name this
+ * listener. Browsers send an Origin with a page's own POSTs and modules. */
+static bool origin_own(struct MHD_Connection *c, const char *origin)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *rest = strncasecmp(origin, "https://", 8) == 0  ? origin + 8
+                       : strncasecmp(origin, "http://", 7) == 0 ? origin + 7
+                                                                : NULL;
+    return host && rest && strcasecmp(rest, host) == 0;
+}
+
 /* What keeps browsers out, checked before anything else: 421 for a Host
- * that does not name this listener, 403 for an Origin not allowed. Returns
+ * that does not name this listener, 403 for an Origin not allowed (neither
+ * partd's own nor in allowed_origins). Returns
  * true when the request may go on, else queues the problem into *ret. */
 static bool browser_ok(const struct http_server *s, struct http_request *r, enum MHD_Result *ret)
 {
@@ -360,7 +375,7 @@ static bool browser_ok(const struct http_server *s, struct http_request *r, enum
         *ret = http_reply_problem(r, 421, "misdirected-request", detail, NULL, NULL);
         return false;
     }
-    if (origin && !listed(s->origins, origin)) {
+    if (origin && !listed(s->origins, origin) && !origin_own(r->conn, origin)) {
         snprintf(detail, sizeof(detail),
                  "requests from web pages are refused unless their origin is in allowed_origins "
                  "in partd.json");

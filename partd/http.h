@@ -43,7 +43,9 @@ enum http_body {
 
 struct http_route {
     const char *method;
-    const char *pattern; /* "/v1/partitions/{name}" */
+    /* "/v1/partitions/{name}": {name} matches one segment; a final {path}
+     * matches the rest of the URL, one segment or more */
+    const char *pattern;
     http_handler handler;
     /* the least role the caller's token must carry (PART_ROLE_NONE: no
      * token needed); a handler may ask for more (http_need_role()) */

@@ -20,6 +20,8 @@ token per role) and checks:
   unix      the API over the UNIX socket, created 0660
   rebalancer the policy, the plan, rebalancing, events (JSON and server-sent
             events) and /metrics
+  history   a partition's samples appear every interval, as equal columns,
+            bounded by the capacity, from ?since= on
   restart   running and profile changes survive a SIGTERM and a restart;
             SIGHUP defines a profile added to the partitions directory
 
@@ -1063,6 +1065,61 @@ def section_restart(env):
             "; ".join(bad))
 
 
+def section_history(env):
+    """GET /v1/partitions/NAME/history: the test driver reports no CPU time,
+    so the samples are counted, and their shape and steady fields checked."""
+    path = "/v1/partitions/prod/history"
+    deadline = time.monotonic() + 20
+    while True:
+        rep = env.ok("history: GET %s" % path, "GET", path, 200)
+        h = rep.json or {}
+        at = h.get("samples", {}).get("at", [])
+        if len(at) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(h.get("interval", 2))
+    R.check("history: samples appear every interval (3 within 20 s)", len(at) >= 3, repr(h)[:300])
+    cols = h.get("samples", {})
+    R.check("history: the columns have one value per sample",
+            len({len(v) for v in cols.values()}) == 1, repr({k: len(v) for k, v in cols.items()}))
+    R.check("history: the capacity is an hour at the interval, and bounds the samples",
+            h.get("capacity") == -(-3600 // h.get("interval", 1)) and len(at) <= h["capacity"],
+            repr((h.get("interval"), h.get("capacity"), len(at))))
+    R.check("history: oldest first, a second apart or more, recent",
+            at == sorted(at) and all(b - a >= 1 for a, b in zip(at, at[1:])) and
+            abs(at[-1] - time.time()) < 30, repr(at))
+    R.check("history: first and last number the samples",
+            h.get("first") is not None and h["last"] == h["first"] + len(at) - 1, repr(h)[:200])
+    part = env.get("prod")
+    R.check("history: the newest sample shows the partition's processors and memory target",
+            cols["online"][-1] == part["processors"]["online"] and
+            cols["memory_target"][-1] == part["memory"]["target"] and
+            cols["weight"][-1] == part["weight"]["current"] and
+            all(e > 0 for e in cols["entitlement"]),
+            repr({k: v[-1] for k, v in cols.items()}))
+    last = h["last"]
+    rep = env.ok("history: ?since=LAST-1", "GET", "%s?since=%d" % (path, last - 1), 200)
+    j = rep.json or {}
+    R.check("history: since gives only the samples after it", j.get("first") == last and
+            j["samples"]["at"][0] == at[-1], repr(j)[:300])
+    rep = env.ok("history: ?since=10^12 (an earlier partd's seq)", "GET", path + "?since=" +
+                 str(10**12), 200)
+    R.check("history: a since beyond the newest gives every sample held",
+            (rep.json or {}).get("first") == h["first"], repr(rep.json)[:200])
+    env.problem("history: ?since=x", "GET", path + "?since=x", 422, "validation", field="since")
+    env.problem("history: ?since=-1", "GET", path + "?since=-1", 422, "validation", field="since")
+    env.problem("history: unknown partition", "GET", "/v1/partitions/nosuch/history", 404,
+                "not-found")
+    env.problem("history: without a token", "GET", path, 401, "unauthorized", auth=None)
+    idle = [p["name"] for p in env.client.get("/v1/partitions")["partitions"]
+            if p["state"] == "inactive"]
+    if idle:
+        rep = env.ok("history: an inactive partition", "GET",
+                     "/v1/partitions/%s/history" % idle[0], 200)
+        j = rep.json or {}
+        R.check("history: an inactive partition never sampled has none",
+                j.get("samples", {}).get("at") == [] and j.get("last") is None, repr(j)[:200])
+
+
 def run_section(section, env):
     """Runs one section; a broken section is a failed check and must not
     hide the others."""
@@ -1097,7 +1154,7 @@ def main():
 
     def sections():
         for section in (section_good, section_rebalancer, section_bad, section_keepalive,
-                        section_unix, section_restart):
+                        section_unix, section_history, section_restart):
             run_section(section, env)
             if not partd.running():
                 R.check("partd is still running after %s" % section.__name__, False,

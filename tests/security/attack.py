@@ -32,7 +32,8 @@ def route_roles():
     if len(found) != len(entries) or not found:
         raise RuntimeError("partd/api.c: %d routes, %d of them with a role I can read" %
                            (len(entries), len(found)))
-    return [(m, p.replace("{name}", "prod"), r.lower()) for m, p, r in found]
+    return [(m, p.replace("{name}", "prod").replace("{path}", "0/app.js"), r.lower())
+            for m, p, r in found]
 
 
 def routes(public=None):

@@ -11,6 +11,7 @@
 #include "part/monitor.h"
 #include "part/error.h"
 #include "part/profile.h"
+#include "part/trend.h"
 
 /* What the backend said of a running setting. */
 enum part_apply {
@@ -47,6 +48,7 @@ struct part_partition {
     struct part_backend_status backend[PART_SET_N];
     /* for the planner */
     struct part_history *history;  /* owned; NULL until the first sample */
+    struct part_trend *trend;      /* for the console: a reference; NULL until the first sample */
     double changed_at[PART_SET_N]; /* when each setting last changed (monitor clock) */
     bool dc_capped;                /* the running cap is defined capacity's, not the user's */
     /* computed by part_cpc_compute() */

@@ -20,6 +20,7 @@
 #include "part/snapshot.h"
 #include "part/events.h"
 #include "part/monitor.h"
+#include "part/trend.h"
 #include "part/policy.h"
 #include "part/plan.h"
 #include "part/manager.h"

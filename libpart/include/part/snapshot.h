@@ -30,6 +30,7 @@ struct part_snapshot_info {
     const struct part_policy *plan_policy;
     uint64_t actions_applied; /* rebalancer actions carried out so far */
     double clock_offset;      /* wall clock minus the samples' monotonic clock */
+    double interval;          /* the monitor's, in seconds */
 };
 
 /* Copies cpc (and info) into a new snapshot with one reference. NULL on
@@ -58,6 +59,14 @@ const char *part_snapshot_metrics_text(struct part_snapshot *s, size_t *ret_len)
  * into *ret. Reads no lock, so that a preview answers while a mutation
  * waits on the backend. Returns 0 or part_plan_make()'s error. */
 int part_snapshot_plan(struct part_snapshot *s, double now, json_t **ret, struct part_error *err);
+
+/* The trend of partition name (trend.h) as the snapshot saw it, from seq
+ * from on (all that is held when from is beyond the newest): a new JSON
+ * History object (docs/api.md) into *ret. Reads the
+ * trend under its own lock, never the manager's. Returns 0, -ENOENT when
+ * there is no partition of that name, or -ENOMEM. */
+int part_snapshot_history(struct part_snapshot *s, const char *name, uint64_t from, json_t **ret,
+                          struct part_error *err);
 
 /* The policy in force, as a new JSON object (NULL on ENOMEM). */
 json_t *part_snapshot_policy_json(const struct part_snapshot *s);
