@@ -40,3 +40,11 @@ run show prod
 run list
 echo "partd's log:"
 sed 's/^/  /' "$work/partd.log"
+echo
+echo "The console: http://127.0.0.1:$port/ (sign in with the viewer's token: $(cat "$work/viewer.token"))"
+# on a terminal partd stays up for the console until Ctrl-C; without one
+# (CI, a pipe) the demo ends here
+if [ -t 0 ] && [ -t 1 ]; then
+    echo "partd keeps running; Ctrl-C stops it."
+    wait $pid
+fi
