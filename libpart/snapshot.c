@@ -618,10 +618,11 @@ int part_snapshot_history(struct part_snapshot *s, const char *name, uint64_t fr
     size_t cap =
         sp->part.trend ? part_trend_size(sp->part.trend) : part_trend_capacity(s->info.interval);
     free(pts);
-    *ret = json_pack("{s:s, s:f, s:I, s:o, s:o, s:o}", "name", name, "interval", s->info.interval,
-                     "capacity", (json_int_t)cap, "first",
-                     n ? json_integer((json_int_t)first) : json_null(), "last",
-                     next ? json_integer((json_int_t)(next - 1)) : json_null(), "samples", cols);
+    *ret = json_pack(
+        "{s:s, s:f, s:f, s:I, s:o, s:o, s:o}", "name", name, "interval", s->info.interval, "step",
+        part_trend_stride(s->info.interval) * s->info.interval, "capacity", (json_int_t)cap,
+        "first", n ? json_integer((json_int_t)first) : json_null(), "last",
+        next ? json_integer((json_int_t)(next - 1)) : json_null(), "samples", cols);
     return *ret ? 0 : part_error_oom(err);
 }
 

@@ -13,17 +13,24 @@ struct part_trend {
     atomic_int refs;
     pthread_mutex_t lock; /* a leaf: only around copying points */
     double interval;
+    unsigned stride; /* samples a point */
+    uint64_t seen;   /* samples offered */
     size_t cap;
     size_t n;      /* points held */
     uint64_t next; /* seq of the next point; the newest held is next - 1 */
     struct part_trend_point pts[];
 };
 
+unsigned part_trend_stride(double interval)
+{
+    return interval > 0 && interval < PART_TREND_STEP ? (unsigned)ceil(PART_TREND_STEP / interval)
+                                                      : 1;
+}
+
 size_t part_trend_capacity(double interval)
 {
-    double n = interval > 0 ? ceil(PART_TREND_SPAN / interval) : PART_TREND_MAX;
-    if (n > PART_TREND_MAX)
-        return PART_TREND_MAX;
+    double step = interval > 0 ? part_trend_stride(interval) * interval : PART_TREND_STEP;
+    double n = ceil(PART_TREND_SPAN / step);
     return n < PART_TREND_MIN ? PART_TREND_MIN : (size_t)n;
 }
 
@@ -36,6 +43,7 @@ struct part_trend *part_trend_new(double interval)
     atomic_init(&t->refs, 1);
     pthread_mutex_init(&t->lock, NULL);
     t->interval = interval;
+    t->stride = part_trend_stride(interval);
     t->cap = cap;
     return t;
 }
@@ -59,6 +67,10 @@ struct part_trend *part_trend_put(struct part_trend *t)
 void part_trend_add(struct part_trend *t, const struct part_trend_point *pt)
 {
     pthread_mutex_lock(&t->lock);
+    if (t->seen++ % t->stride) {
+        pthread_mutex_unlock(&t->lock);
+        return;
+    }
     t->pts[t->next % t->cap] = *pt;
     t->next++;
     if (t->n < t->cap)

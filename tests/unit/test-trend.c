@@ -22,11 +22,16 @@ static void add(struct part_trend *t, size_t n, unsigned *k)
 static void test_capacity(void **state)
 {
     (void)state;
-    assert_int_equal(part_trend_capacity(2), 1800);
+    /* a point a step of at least PART_TREND_STEP (5 s): every 3rd sample at 2 s */
+    assert_int_equal(part_trend_stride(2), 3);
+    assert_int_equal(part_trend_capacity(2), 600);
+    assert_int_equal(part_trend_stride(1), 5);
+    assert_int_equal(part_trend_capacity(1), 720);
+    assert_int_equal(part_trend_stride(7), 1);
     assert_int_equal(part_trend_capacity(7), 515); /* rounded up: a whole hour */
-    assert_int_equal(part_trend_capacity(0.1), PART_TREND_MAX);
+    assert_int_equal(part_trend_capacity(0.1), 720);
     assert_int_equal(part_trend_capacity(3600), PART_TREND_MIN);
-    assert_int_equal(part_trend_capacity(0), PART_TREND_MAX);
+    assert_int_equal(part_trend_capacity(0), 720);
 }
 
 static void test_empty(void **state)
@@ -37,7 +42,7 @@ static void test_empty(void **state)
     uint64_t first = 99;
     (void)state;
     assert_non_null(t);
-    assert_int_equal(part_trend_size(t), 1800);
+    assert_int_equal(part_trend_size(t), 600);
     assert_int_equal(part_trend_next(t), 0);
     assert_int_equal(part_trend_read(t, 0, 0, &pts, &n, &first), 0);
     assert_null(pts);
@@ -105,7 +110,7 @@ static void test_since_and_upto(void **state)
 /* A reference keeps the trend: the snapshots' share outlives the owner's. */
 static void test_references(void **state)
 {
-    struct part_trend *t = part_trend_new(2), *shared = part_trend_ref(t);
+    struct part_trend *t = part_trend_new(360), *shared = part_trend_ref(t);
     unsigned k = 0;
     (void)state;
     assert_ptr_equal(shared, t);

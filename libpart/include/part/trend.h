@@ -1,6 +1,7 @@
 /* A partition's trend: what the console charts, the last hour of samples
- * (use, entitlement, weight, processors, memory) at the monitor's
- * interval, in a ring sized once from the interval. The planner's
+ * (use, entitlement, weight, processors, memory), one point per step
+ * (the monitor's interval, or a multiple of it no shorter than
+ * PART_TREND_STEP), in a ring sized once from the interval. The planner's
  * history (monitor.h) is shorter and its own. A trend is reference
  * counted: the partition holds one reference and each snapshot another,
  * so that snapshots share it rather than copy an hour of samples every
@@ -13,7 +14,10 @@
 #include <stdint.h>
 
 #define PART_TREND_SPAN 3600.0 /* seconds kept */
-#define PART_TREND_MAX  3600   /* points kept at most, whatever the interval */
+/* Seconds between points at least: an hour is then 720 points (23 KiB) a
+ * partition, whatever the interval; at interval 1 s a point a second cost
+ * 115 KiB a partition, 112 MiB for 1,000 (docs/BENCHMARKS.md, footprint) */
+#define PART_TREND_STEP 5.0
 #define PART_TREND_MIN  2
 
 /* One sample; compact, as an hour of them is kept per partition. */
@@ -29,8 +33,12 @@ struct part_trend_point {
 
 struct part_trend;
 
+/* How many of the monitor's samples make one point at interval seconds:
+ * 1 when the interval is PART_TREND_STEP or longer. */
+unsigned part_trend_stride(double interval);
+
 /* The number of points a trend keeps at monitor interval seconds: an hour's
- * worth, at least PART_TREND_MIN, at most PART_TREND_MAX. */
+ * worth at one point per stride samples, at least PART_TREND_MIN. */
 size_t part_trend_capacity(double interval);
 
 /* A new trend of part_trend_capacity(interval) points with one reference,
@@ -43,8 +51,10 @@ struct part_trend *part_trend_ref(struct part_trend *t);
 /* Drops a reference (t may be NULL); frees t with the last. Returns NULL. */
 struct part_trend *part_trend_put(struct part_trend *t);
 
-/* Appends pt, overwriting the oldest point when full. Points are numbered
- * from 0 in the order they came (their seq). */
+/* Offers the monitor's sample pt: the first of every stride samples is
+ * appended, overwriting the oldest point when full; the others are
+ * dropped. Points are numbered from 0 in the order they were kept (their
+ * seq). */
 void part_trend_add(struct part_trend *t, const struct part_trend_point *pt);
 
 /* The seq the next point will have (the number of points ever added). */
