@@ -1,6 +1,7 @@
 /* Golden files shared by the unit tests (golden.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,4 +137,16 @@ void golden_write_file(const char *dir, const char *name, const char *text)
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st, (void)type, (void)ftw;
+    return remove(path) < 0 ? -1 : 0;
+}
+
+int golden_remove_tree(const char *dir)
+{
+    /* depth first: a directory after its entries */
+    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
 }

@@ -15,6 +15,10 @@ char *golden_read_file(const char *path, size_t *ret_len);
 /* Writes text to dir/name, failing the test when it cannot. */
 void golden_write_file(const char *dir, const char *name, const char *text);
 
+/* Removes dir and everything below it (links are removed, never followed).
+ * Returns 0 or a negative errno. */
+int golden_remove_tree(const char *dir);
+
 /* Returns the content of path without its trailing newlines (free() it). */
 char *golden_read_text(const char *path);
 

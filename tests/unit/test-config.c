@@ -396,9 +396,7 @@ static char *tmp_dir(void)
 
 static void rm_dir(char *dir)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(golden_remove_tree(dir), 0);
     free(dir);
 }
 

@@ -34,9 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0)
+    if (golden_remove_tree(fx->dir) < 0)
         return -1;
     free(fx);
     return 0;

@@ -163,10 +163,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[128];
     part_mgr_close(fx->mgr);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(golden_remove_tree(fx->dir), 0);
     free(fx);
     return 0;
 }

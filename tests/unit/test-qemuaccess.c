@@ -55,9 +55,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0)
+    if (golden_remove_tree(fx->dir) < 0)
         return -1;
     part_profile_free(fx->p);
     free(fx);
