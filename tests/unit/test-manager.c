@@ -143,14 +143,23 @@ static int mgr_open_dir(struct fixture *fx)
     return r;
 }
 
-static int setup(void **state)
+/* A new fixture whose directory (under /tmp) holds an empty partitions.d. */
+static struct fixture *fixture_new(void)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    char sub[128];
+    char sub[sizeof(fx->dir) + 16];
+
+    assert_non_null(fx);
     strcpy(fx->dir, "/tmp/part-mgr-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
     mkdir(sub, 0755);
+    return fx;
+}
+
+static int setup(void **state)
+{
+    struct fixture *fx = fixture_new();
     golden_write_file(fx->dir, "cpc.xml", node_xml);
     golden_write_file(fx->dir, "partd.json", partd_json);
     golden_write_file(fx->dir, "partitions.d/prod.json", prod_json);
@@ -630,12 +639,8 @@ static void test_reload_template(void **state)
 /* A CPC of two busy/idle partitions sampled every 0.1 s under policy. */
 static int setup_demand(void **state, const char *policy)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    char sub[256], conf[512];
-    strcpy(fx->dir, "/tmp/part-mgr-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
-    mkdir(sub, 0755);
+    struct fixture *fx = fixture_new();
+    char conf[512];
     golden_write_file(fx->dir, "cpc.xml", node_xml);
     snprintf(conf, sizeof(conf),
              "{ \"uri\": \"test:cpc.xml\", \"state_dir\": \"state\", \"interval\": 0.1,"
@@ -822,12 +827,8 @@ static int keep_open(const char *uri, bool read_only, struct part_hv **ret, stru
 
 static int setup_foreign(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
+    struct fixture *fx = fixture_new();
     char sub[128];
-    strcpy(fx->dir, "/tmp/part-mgr-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(sub, sizeof(sub), "%s/partitions.d", fx->dir);
-    mkdir(sub, 0755);
     snprintf(sub, sizeof(sub), "%s/state", fx->dir);
     mkdir(sub, 0700);
     golden_write_file(fx->dir, "cpc.xml", foreign_node_xml);
