@@ -38,7 +38,7 @@ import time
 SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 HERE = os.path.join(SRC, "tests", "integration")
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
-from partdtest import Partd, write_json  # noqa: E402
+from partdtest import Partd, fast_policy, write_json  # noqa: E402
 
 LOCK = "/run/lock/partd-integration.lock"
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
@@ -47,18 +47,7 @@ BOOT_TIMEOUT = 60
 PHASE = 60       # the most one phase waits for capacity to move
 TICK = 3         # seconds between progress lines
 WEIGHT_WAIT = 12  # after a's processors moved, how long to wait for weight
-# balanced, but acting every second on two samples with short cooldowns,
-# so that capacity moves within seconds rather than a minute
-DEMO_POLICY = {
-    "name": "demo",
-    "description": "balanced, fast: for examples/demo-guests.py",
-    "manage": {"weights": True, "processors": True, "memory": True,
-               "defined_capacity": True},
-    "interval": 1, "samples": 2, "deadband": 0.1, "weight_step": 300,
-    "cooldown": {"weight": 2, "processors": 3, "memory": 3},
-    "processors": {"high": 0.8, "low": 0.3},
-    "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
-    "defined_capacity_window": 14400}
+DEMO_POLICY = fast_policy("demo", "balanced, fast: for examples/demo-guests.py")
 
 T0 = time.monotonic()
 

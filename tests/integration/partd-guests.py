@@ -73,8 +73,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import (Partd, Results, check_stop, log_if_failed, read_lines,  # noqa: E402
-                       skip, write_json)
+from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
+                       read_lines, skip, write_json)
 
 LOCK = "/run/lock/partd-integration.lock"
 BUDGET = 600          # seconds: abort what is left beyond this
@@ -82,17 +82,7 @@ BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
 CPUS_TIMEOUT = 10     # the guest shows a processor change within this
 MEM_TIMEOUT = 45      # the balloon reaches its target within this (TCG under load: 18 s seen)
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
-ITEST_POLICY = {
-    "name": "itest",
-    "description": "balanced, fast, for the real-guest integration test",
-    "manage": {"weights": True, "processors": True, "memory": True,
-               "defined_capacity": True},
-    "interval": 1, "samples": 2, "deadband": 0.1, "weight_step": 300,
-    "cooldown": {"weight": 2, "processors": 3, "memory": 3},
-    # below 0.9: other processes on a shared machine take their part
-    "processors": {"high": 0.8, "low": 0.3},
-    "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
-    "defined_capacity_window": 14400}
+ITEST_POLICY = fast_policy("itest", "balanced, fast, for the real-guest integration test")
 
 T0 = time.monotonic()
 

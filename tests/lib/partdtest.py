@@ -532,6 +532,23 @@ class Libvirtd:
         stop_process(self.proc, 15)
 
 
+def fast_policy(name, description):
+    """balanced, but acting every second on two samples with short
+    cooldowns, so that capacity moves within seconds on real guests (the
+    real-guest test, examples/demo-guests.py). processors.high stays below
+    0.9: other processes on a shared machine take their part."""
+    return {
+        "name": name,
+        "description": description,
+        "manage": {"weights": True, "processors": True, "memory": True,
+                   "defined_capacity": True},
+        "interval": 1, "samples": 2, "deadband": 0.1, "weight_step": 300,
+        "cooldown": {"weight": 2, "processors": 3, "memory": 3},
+        "processors": {"high": 0.8, "low": 0.3},
+        "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
+        "defined_capacity_window": 14400}
+
+
 def load_json(path):
     with open(path) as f:
         return json.load(f)
