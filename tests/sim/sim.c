@@ -439,11 +439,16 @@ struct options {
 static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"check", no_argument, NULL, 'c'},         {"policies", required_argument, NULL, 'p'},
-        {"policy", required_argument, NULL, 'P'},  {"out", required_argument, NULL, 'o'},
-        {"without", required_argument, NULL, 'w'}, {"ideal", no_argument, NULL, 'i'},
-        {"no-static", no_argument, NULL, 's'},     {"predict", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"check", no_argument, NULL, 'c'},
+        {"policies", required_argument, NULL, 'p'},
+        {"policy", required_argument, NULL, 'P'},
+        {"out", required_argument, NULL, 'o'},
+        {"without", required_argument, NULL, 'w'},
+        {"ideal", no_argument, NULL, 'i'},
+        {"no-static", no_argument, NULL, 's'},
+        {"predict", required_argument, NULL, 'r'}, /* predict.c */
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     *o = (struct options){
