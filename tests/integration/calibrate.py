@@ -17,8 +17,8 @@ used (libvirt's cpu.time, the counter partd's monitor reads) and what
 everything else used of the pool's CPUs ("other"). The prediction is
 partd-sim --predict on what partd reports running, demand = the processors
 online of a busy guest and, of an idle one, what the three idle guests used
-on average in IDLE_MEASURE seconds after the boot (a TCG guest is never
-quite idle), and steal = other (the simulator's model of the host's own use
+on average in IDLE_MEASURE seconds at the end, all idle (a TCG guest is
+never quite idle), and steal = other (the simulator's model of the host's own use
 of the pool).
 
 For each partition: measured and predicted share of the pool, and the
@@ -52,7 +52,7 @@ SHOW_TIMEOUT = 20  # the guests show a case's processors and load within this
 BOOT_TIMEOUT = 90
 TOLERANCE = 10.0   # percentage points of the pool (docs/simulation.md says why)
 OTHER_MAX = 1.0    # cores of the pool's 2 that other processes may use in a case
-IDLE_MEASURE = 8   # seconds of measuring the idle guests' own use, after the boot
+IDLE_MEASURE = 8   # seconds of measuring the idle guests' own use, at the end
 POOL = [0, 1]
 
 # (name, what, {partition: (weight, cap, processors, busy)})
@@ -206,13 +206,6 @@ class Calibration:
             if not wait_for(lambda: burn(d, False), 30, 1):
                 raise Abort("%s's guest agent does not answer" % d)
         out("guests up, agents answering, %.1fs after activation" % (now() - t0))
-        # an idle guest is not idle under TCG: its /init prints a line a
-        # second (a fork of grep), its agent polls; that is its demand
-        time.sleep(SETTLE)
-        m = measure(list(self.names.values()), IDLE_MEASURE, pool=POOL)
-        self.idle = sum(m[d] for d in self.names.values()) / len(self.names)
-        out("idle guests use %s cores (demand of an idle guest: %.3f); other processes %.2f" % (
-            ", ".join("%.3f" % m[d] for d in self.names.values()), self.idle, m["other"]))
 
     # -- one case
 
@@ -269,6 +262,7 @@ class Calibration:
         return {q["name"]: q["share"] for q in json.loads(r.out)["partitions"]}
 
     def run_case(self, name, what, case):
+        """Sets the case and measures it: the measures, for judge()."""
         out("--- %s: %s" % (name, what))
         shown = self.apply(case)
         R.check("%s: the guests show the case (processors online, busy loops)" % name, shown)
@@ -280,7 +274,26 @@ class Calibration:
         time.sleep(SETTLE)
         load0 = loadavg()
         m = measure(list(self.names.values()), MEASURE, pool=POOL)
-        load1 = loadavg()
+        out("  %s; other processes %.2f" % (", ".join(
+            "%s %.2f cores" % (x, m[d]) for x, d in self.names.items()), m["other"]))
+        return (name, what, case, parts, m, load0, loadavg())
+
+    def idle_demand(self):
+        """What an idle guest uses, measured with all three idle at the end
+        (a TCG guest is never idle: its /init forks a grep a second, its
+        agent polls; and after the boot its balloon is still moving, which
+        is why this is not measured then)."""
+        idle = {x: (100, None, cpus, False) for x, cpus in (("a", 1), ("b", 1), ("c", 1))}
+        self.apply(idle)
+        time.sleep(SETTLE)
+        m = measure(list(self.names.values()), IDLE_MEASURE, pool=POOL)
+        self.idle = sum(m[d] for d in self.names.values()) / len(self.names)
+        out("--- idle guests use %s cores: an idle guest's demand is %.3f; other processes "
+            "%.2f" % (", ".join("%.3f" % m[d] for d in self.names.values()), self.idle,
+                      m["other"]))
+
+    def judge(self, name, what, case, parts, m, load0, load1):
+        """Predicts a measured case and checks the error."""
         other = m["other"]
         ideal = self.predict(parts, case, 0)
         pred = self.predict(parts, case, min(other, len(POOL) - 0.01))
@@ -333,7 +346,7 @@ class Calibration:
                                  100 * p["predicted"], 100 * p["predicted_no_steal"],
                                  p["error_pp"]))
         lines.append("")
-        lines.append("An idle guest's demand: %.3f cores, measured after the boot. " % self.idle +
+        lines.append("An idle guest's demand: %.3f cores, measured at the end. " % self.idle +
                      "Other processes on the pool's CPUs (cores), per case: " + ", ".join(
             "%s %.2f%s" % (r["case"], r["other"], " (skipped)" if r.get("skipped") else "")
             for r in self.rows) + "; load average at the start of each: " + ", ".join(
@@ -374,8 +387,10 @@ def main():
     try:
         t.setup()
         t.activate()
-        for name, what, case in CASES:
-            t.run_case(name, what, case)
+        measured = [t.run_case(name, what, case) for name, what, case in CASES]
+        t.idle_demand()
+        for mc in measured:
+            t.judge(*mc)
         t.write()
     except Abort as e:
         R.check("aborted: %s" % e, False)
