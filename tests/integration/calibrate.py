@@ -18,8 +18,8 @@ everything else used of the pool's CPUs ("other"). The prediction is
 partd-sim --predict on what partd reports running, demand = the processors
 online of a busy guest and, of an idle one, what the three idle guests used
 on average in IDLE_MEASURE seconds at the end, all idle (a TCG guest is
-never quite idle), and steal = other (the simulator's model of the host's own use
-of the pool).
+never quite idle), and steal = other (the simulator's model of the host's
+own use of the pool).
 
 For each partition: measured and predicted share of the pool, and the
 error in percentage points of the pool. A case fails when any partition's
