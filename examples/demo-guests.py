@@ -39,6 +39,7 @@ SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "
 HERE = os.path.join(SRC, "tests", "integration")
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from partdtest import Partd, fast_policy, write_json  # noqa: E402
+from realguest import burn  # noqa: E402
 
 LOCK = "/run/lock/partd-integration.lock"
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
@@ -229,14 +230,8 @@ class Demo:
         return None
 
     def burn(self, dom, on):
-        """Makes the guest busy (every online CPU) or idle: its agent writes
-        /run/burn, which its /init reads each second. False if the agent
-        did not take it."""
-        cmd = {"execute": "guest-exec",
-               "arguments": {"path": "/bin/sh",
-                             "arg": ["-c", "echo %d >/run/burn" % (1 if on else 0)]}}
-        rc, _, _ = virsh("qemu-agent-command", dom, json.dumps(cmd), timeout=20)
-        return rc == 0
+        """Makes the guest busy or idle (realguest.burn)."""
+        return burn(dom, on)
 
     def state(self):
         """One progress line: what partd gives each guest and what it uses."""

@@ -67,7 +67,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -75,13 +74,13 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
                        read_lines, skip, write_json)
+from realguest import (Console, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
 
 LOCK = "/run/lock/partd-integration.lock"
 BUDGET = 600          # seconds: abort what is left beyond this
 BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
 CPUS_TIMEOUT = 10     # the guest shows a processor change within this
 MEM_TIMEOUT = 45      # the balloon reaches its target within this (TCG under load: 18 s seen)
-VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
 ITEST_POLICY = fast_policy("itest", "balanced, fast, for the real-guest integration test")
 
 T0 = time.monotonic()
@@ -137,75 +136,7 @@ def wait_for(fn, timeout, interval=0.2):
         time.sleep(interval)
 
 
-# -- commands -----------------------------------------------------------------
-
-class Cmd:
-    def __init__(self, argv, rc, stdout, stderr, secs):
-        self.argv, self.rc, self.out, self.err, self.secs = argv, rc, stdout, stderr, secs
-
-    def __repr__(self):
-        return "%s -> exit %s (%.2fs): %s %s" % (" ".join(self.argv), self.rc, self.secs,
-                                                 self.out.strip()[:300], self.err.strip()[:300])
-
-
-def run(argv, timeout=120, env=None):
-    t = now()
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
-                           stdin=subprocess.DEVNULL)
-        return Cmd(argv, p.returncode, p.stdout, p.stderr, now() - t)
-    except subprocess.TimeoutExpired as e:
-        return Cmd(argv, None, e.stdout or "", "timed out after %ss" % timeout, now() - t)
-
-
-def virsh(*args, timeout=60):
-    return run(VIRSH + list(args), timeout=timeout)
-
-
-# -- libvirt and guest readings ---------------------------------------------------
-
-def cpu_times(doms):
-    """(monotonic time, {domain: cpu.time in ns}) from one bulk stats call."""
-    r = virsh("domstats", "--cpu-total", *doms)
-    t = now()
-    res, cur = {}, None
-    for line in r.out.splitlines():
-        m = re.match(r"Domain: '(.*)'", line.strip())
-        if m:
-            cur = m.group(1)
-            continue
-        m = re.match(r"cpu\.time=(\d+)$", line.strip())
-        if m and cur:
-            res[cur] = int(m.group(1))
-    return t, res
-
-
-def pool_busy(cpus):
-    """Busy seconds so far of the host CPUs cpus (from /proc/stat)."""
-    busy = 0.0
-    with open("/proc/stat") as f:
-        for line in f:
-            m = re.match(r"cpu(\d+) (.*)", line)
-            if m and int(m.group(1)) in cpus:
-                v = [int(x) for x in m.group(2).split()]
-                busy += sum(v[:3]) + sum(v[5:8])  # user nice system irq softirq steal
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
-def measure(doms, seconds, pool=None):
-    """Cores each domain used over seconds; with pool (host CPUs), also what
-    everything else used of those CPUs ("other")."""
-    b0 = pool_busy(pool) if pool else 0
-    t0, c0 = cpu_times(doms)
-    time.sleep(seconds)
-    t1, c1 = cpu_times(doms)
-    b1 = pool_busy(pool) if pool else 0
-    dt = t1 - t0
-    rates = {d: (c1.get(d, 0) - c0.get(d, 0)) / 1e9 / dt for d in doms}
-    if pool:
-        rates["other"] = max(0.0, (b1 - b0) / dt - sum(rates[d] for d in doms))
-    return rates
-
+# -- libvirt and guest readings (and realguest's) ---------------------------------------------------
 
 def schedinfo(dom):
     r = virsh("schedinfo", dom)
@@ -250,52 +181,6 @@ def domstate(dom):
 
 def agent_up(dom):
     return virsh("qemu-agent-command", dom, '{"execute":"guest-ping"}', timeout=20).rc == 0
-
-
-LINE = re.compile(r"partd-guest cpus=(\d+) memtotal=(\d+) memfree=(\d+) memavail=(\d+) "
-                  r"t=([\d.]+)(?: busy=(\d+))?")
-
-
-class Console:
-    """A guest's serial log: the /init line it prints every second."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def lines(self):
-        try:
-            with open(self.path, "rb") as f:
-                data = f.read().decode("utf-8", "replace")
-        except OSError:
-            return []
-        res = []
-        for m in LINE.finditer(data):
-            res.append({"cpus": int(m.group(1)), "memtotal": int(m.group(2)),
-                        "memfree": int(m.group(3)), "memavail": int(m.group(4)),
-                        "t": float(m.group(5)),
-                        "busy": int(m.group(6)) if m.group(6) is not None else None})
-        return res
-
-    def last(self):
-        ls = self.lines()
-        return ls[-1] if ls else None
-
-    def text(self):
-        try:
-            with open(self.path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def fresh(self, after_t=None, pred=None):
-        """The latest line, if printed after guest time after_t and pred holds."""
-        ln = self.last()
-        if not ln or (after_t is not None and ln["t"] <= after_t):
-            return None
-        return ln if (pred is None or pred(ln)) else None
-
-    def tail(self, n=8):
-        return "\n".join(self.text().replace("\r", "").splitlines()[-n:])
 
 
 def fmt_line(ln):

@@ -412,6 +412,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: partd-sim [--check] [--policies DIR] [--policy NAME] [--out DIR]\n"
                "                 [--without EFFECT,...] [--ideal] [--no-static] [SCENARIO...]\n"
+               "       partd-sim --predict FILE.json\n"
                "Runs the planner in closed loop over the scenarios (all by default:");
     for (size_t i = 0; sim_scenarios[i]; i++)
         fprintf(f, " %s", sim_scenarios[i]);
@@ -424,11 +425,13 @@ static void usage(FILE *f)
                "for every partition) comes within 5%% of the target within 3 intervals and no\n"
                "partition starves for more than 1; no violation; no direction change under\n"
                "periodic demand; a mean distance no worse than static's; and actions within\n"
-               "the scenario's bound.\n");
+               "the scenario's bound.\n"
+               "--predict prints, as JSON, what the dispatcher delivers to each partition of\n"
+               "the pool, weights, caps, processors and demands in FILE.json (see predict.c).\n");
 }
 
 struct options {
-    const char *policies, *policy, *outdir;
+    const char *policies, *policy, *outdir, *predict;
     bool check, with_static;
     struct sim_effects fx;
 };
@@ -443,6 +446,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"without", required_argument, NULL, 'w'},
         {"ideal", no_argument, NULL, 'i'},
         {"no-static", no_argument, NULL, 's'},
+        {"predict", required_argument, NULL, 'r'}, /* predict.c */
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -451,7 +455,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         .policies = "policies", .policy = "balanced", .outdir = "sim", .with_static = true};
     for (int e = 0; e < FX_N; e++)
         o->fx.on[e] = true;
-    while ((c = getopt_long(argc, argv, "cp:P:o:w:ish", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "cp:P:o:w:isr:h", options, NULL)) != -1) {
         if (c == 'c')
             o->check = true;
         else if (c == 'p')
@@ -464,6 +468,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->fx = (struct sim_effects){0};
         else if (c == 's')
             o->with_static = false;
+        else if (c == 'r')
+            o->predict = optarg;
         else if (c == 'w' && effects_without(&o->fx, optarg) == 0)
             continue;
         else if (c == 'h') {
@@ -491,6 +497,8 @@ int main(int argc, char **argv)
     struct options o;
     struct part_policy pol, stat;
     parse_options(argc, argv, &o);
+    if (o.predict)
+        return predict(o.predict);
     load_policy(o.policies, o.policy, &pol);
     if (o.with_static)
         load_policy(o.policies, "static", &stat);

@@ -185,6 +185,9 @@ __attribute__((format(printf, 2, 3))) void violation(struct result *res, const c
 void check_state(const struct part_cpc *cpc, const unsigned *online, const double *delivered,
                  const double *base, double pool, size_t t, struct result *res);
 
+/* predict.c: partd-sim --predict FILE; returns the exit status */
+int predict(const char *file);
+
 /* report.c */
 FILE *open_out(const char *dir, const char *name, const char *ext);
 void write_gnuplot(const struct scenario *sc, const struct part_cpc *cpc, const char *policy,

@@ -1,0 +1,187 @@
+"""What the real-guest scripts share (python3 standard library only): the
+real-guest test (tests/integration/partd-guests.py) and the calibration of
+the simulator's dispatcher (tests/integration/calibrate.py).
+
+Commands (run, virsh), libvirt's and the host's CPU counters (cpu_times,
+pool_busy, measure), a guest's serial console (Console: the line
+guest-init.sh prints each second), a guest's busy loops turned on and off
+through its agent (burn), and the host made ready for guests
+(host_up/host_down: guest-build.sh, libvirtd-up.sh, accel.sh,
+qemu-can-read.sh, libvirtd-down.sh of tests/integration).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration")
+VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
+
+
+def now():
+    return time.monotonic()
+
+
+def guest_cache():
+    """Where guest-build.sh keeps the guest's kernel and initramfs: where
+    QEMU (libvirt-qemu) can read them, shared by every build tree."""
+    return os.path.join(os.environ.get("PARTD_TEST_CACHE", "/var/cache/partd-test"), "guest")
+
+
+# -- commands -----------------------------------------------------------------
+
+class Cmd:
+    def __init__(self, argv, rc, stdout, stderr, secs):
+        self.argv, self.rc, self.out, self.err, self.secs = argv, rc, stdout, stderr, secs
+
+    def __repr__(self):
+        return "%s -> exit %s (%.2fs): %s %s" % (" ".join(self.argv), self.rc, self.secs,
+                                                 self.out.strip()[:300], self.err.strip()[:300])
+
+
+def run(argv, timeout=120, env=None):
+    t = now()
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
+                           stdin=subprocess.DEVNULL)
+        return Cmd(argv, p.returncode, p.stdout, p.stderr, now() - t)
+    except subprocess.TimeoutExpired as e:
+        return Cmd(argv, None, e.stdout or "", "timed out after %ss" % timeout, now() - t)
+
+
+def virsh(*args, timeout=60):
+    return run(VIRSH + list(args), timeout=timeout)
+
+
+# -- the host ---------------------------------------------------------------------
+
+def host_up(state_dir):
+    """Builds the guest (cached), starts libvirtd and virtlogd unless they
+    run (recording in state_dir what it started) and checks that QEMU can
+    read the guest. Their messages go to our stderr. Returns (accelerator,
+    None), or (None, why not)."""
+    for argv, timeout in ((["bash", os.path.join(HERE, "guest-build.sh"), guest_cache()], 600),
+                          (["bash", os.path.join(HERE, "libvirtd-up.sh"), state_dir], 600)):
+        r = run(argv, timeout=timeout)
+        sys.stdout.write(r.err)
+        if r.rc != 0:
+            return None, "%s failed (exit %s)" % (os.path.basename(argv[1]), r.rc)
+    r = run(["sh", os.path.join(HERE, "accel.sh")])
+    sys.stdout.write(r.err)
+    for f in ("vmlinuz", "initrd.img"):
+        c = run(["bash", os.path.join(HERE, "qemu-can-read.sh"), os.path.join(guest_cache(), f)])
+        if c.rc != 0:
+            return None, c.err.strip()
+    return r.out.strip() or "qemu", None
+
+
+def host_down(state_dir):
+    """Stops libvirtd and virtlogd if host_up() started them."""
+    r = run(["bash", os.path.join(HERE, "libvirtd-down.sh"), state_dir])
+    sys.stdout.write(r.err)
+
+
+# -- CPU counters -----------------------------------------------------------------
+
+def cpu_times(doms):
+    """(monotonic time, {domain: cpu.time in ns}) from one bulk stats call."""
+    r = virsh("domstats", "--cpu-total", *doms)
+    t = now()
+    res, cur = {}, None
+    for line in r.out.splitlines():
+        m = re.match(r"Domain: '(.*)'", line.strip())
+        if m:
+            cur = m.group(1)
+            continue
+        m = re.match(r"cpu\.time=(\d+)$", line.strip())
+        if m and cur:
+            res[cur] = int(m.group(1))
+    return t, res
+
+
+def pool_busy(cpus):
+    """Busy seconds so far of the host CPUs cpus (from /proc/stat)."""
+    busy = 0.0
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"cpu(\d+) (.*)", line)
+            if m and int(m.group(1)) in cpus:
+                v = [int(x) for x in m.group(2).split()]
+                busy += sum(v[:3]) + sum(v[5:8])  # user nice system irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def measure(doms, seconds, pool=None):
+    """Cores each domain used over seconds; with pool (host CPUs), also what
+    everything else used of those CPUs ("other")."""
+    b0 = pool_busy(pool) if pool else 0
+    t0, c0 = cpu_times(doms)
+    time.sleep(seconds)
+    t1, c1 = cpu_times(doms)
+    b1 = pool_busy(pool) if pool else 0
+    dt = t1 - t0
+    rates = {d: (c1.get(d, 0) - c0.get(d, 0)) / 1e9 / dt for d in doms}
+    if pool:
+        rates["other"] = max(0.0, (b1 - b0) / dt - sum(rates[d] for d in doms))
+    return rates
+
+
+# -- the guest ----------------------------------------------------------------------
+
+LINE = re.compile(r"partd-guest cpus=(\d+) memtotal=(\d+) memfree=(\d+) memavail=(\d+) "
+                  r"t=([\d.]+)(?: busy=(\d+))?")
+
+
+class Console:
+    """A guest's serial log: the /init line it prints every second."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def lines(self):
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        res = []
+        for m in LINE.finditer(data):
+            res.append({"cpus": int(m.group(1)), "memtotal": int(m.group(2)),
+                        "memfree": int(m.group(3)), "memavail": int(m.group(4)),
+                        "t": float(m.group(5)),
+                        "busy": int(m.group(6)) if m.group(6) is not None else None})
+        return res
+
+    def last(self):
+        ls = self.lines()
+        return ls[-1] if ls else None
+
+    def text(self):
+        try:
+            with open(self.path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def fresh(self, after_t=None, pred=None):
+        """The latest line, if printed after guest time after_t and pred holds."""
+        ln = self.last()
+        if not ln or (after_t is not None and ln["t"] <= after_t):
+            return None
+        return ln if (pred is None or pred(ln)) else None
+
+    def tail(self, n=8):
+        return "\n".join(self.text().replace("\r", "").splitlines()[-n:])
+
+
+def burn(dom, on):
+    """Makes the guest busy (a busy loop on every online CPU) or idle: its
+    agent writes /run/burn, which its /init reads each second. False if the
+    agent did not take it."""
+    cmd = {"execute": "guest-exec",
+           "arguments": {"path": "/bin/sh",
+                         "arg": ["-c", "echo %d >/run/burn" % (1 if on else 0)]}}
+    return virsh("qemu-agent-command", dom, json.dumps(cmd), timeout=20).rc == 0
