@@ -85,15 +85,35 @@ static bool plan_may_change(const struct part_partition *p, double now, double t
     return now - p->changed_at[s] >= cooldown && t_oldest > p->changed_at[s];
 }
 
+/* Whether sample s (with balloon figures) shows memory pressure, and its
+ * paging rates (0 when unknown, or not believable) into v's sums. */
+static bool plan_sample_pressed(const struct part_policy *pol, const struct part_sample *s,
+                                struct plan_view *v)
+{
+    double faults = s->faults_valid && isfinite(s->major_faults) && s->major_faults > 0
+                        ? s->major_faults
+                        : 0;
+    bool swap = s->swap_valid && isfinite(s->swap_in) && isfinite(s->swap_out) &&
+                s->swap_in >= 0 && s->swap_out >= 0;
+    double in = swap ? s->swap_in : 0, out = swap ? s->swap_out : 0;
+    v->faults += faults;
+    v->swap_in += in;
+    v->swap_out += out;
+    /* paging with memory unused is a guest reading files, not short of it */
+    bool paging = faults >= pol->memory_faults || in + out >= pol->memory_swap;
+    return s->mem_unused < pol->memory_floor || (paging && s->mem_unused < pol->memory_headroom);
+}
+
 /* Sums up the K samples h holds into v: the processors used (unless one
- * of them has no valid figure), the memory the guest needs (unless one has
- * no balloon figure). */
-static void plan_view_sum_samples(struct plan_view *v, const struct part_history *h, unsigned k)
+ * of them has no valid figure), the memory the guest needs and its
+ * pressure (unless one has no balloon figure). */
+static void plan_view_sum_samples(const struct part_policy *pol, struct plan_view *v,
+                                  const struct part_history *h, unsigned k)
 {
     v->cpu_valid = true;
     v->used_min = v->util_min = INFINITY;
     v->used_max = v->util_max = -INFINITY;
-    v->mem_valid = true;
+    v->mem_valid = v->pressed = true;
     v->need_min = UINT64_MAX;
     for (unsigned i = 0; i < k; i++) {
         const struct part_sample *s = part_history_get(h, i);
@@ -111,12 +131,19 @@ static void plan_view_sum_samples(struct plan_view *v, const struct part_history
             v->mem_valid = false;
         } else {
             uint64_t need = s->mem_available - s->mem_unused;
+            bool pressed = plan_sample_pressed(pol, s, v);
             v->need_min = need < v->need_min ? need : v->need_min;
             v->need_max = need > v->need_max ? need : v->need_max;
             v->free_max = s->mem_unused > v->free_max ? s->mem_unused : v->free_max;
+            v->pressed &= pressed;
+            v->pressed_any |= pressed;
         }
     }
+    v->pressed &= v->mem_valid;
     v->demand /= k;
+    v->faults /= k;
+    v->swap_in /= k;
+    v->swap_out /= k;
 }
 
 /* The stabilization window in samples: the policy's, at least K, at most
@@ -202,7 +229,7 @@ static void plan_view_read_samples(const struct part_policy *pol, double now, st
         plan_may_change(p, now, t_oldest, PART_SET_PROCESSORS, pol->cooldown_processors);
     v->changeable[PART_SET_MEMORY] =
         plan_may_change(p, now, t_oldest, PART_SET_MEMORY, pol->cooldown_memory);
-    plan_view_sum_samples(v, h, k);
+    plan_view_sum_samples(pol, v, h, k);
 }
 
 /* Whether the shared pool was short in any row of the stabilization
