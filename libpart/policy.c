@@ -80,9 +80,9 @@ static const struct part_json_member memory_members[] = {
     {"step", PART_JSON_SIZE, .offset = AT(memory_step)},
     {"deadband", PART_JSON_SIZE, .offset = AT(memory_deadband)},
     {"floor", PART_JSON_SIZE, .offset = AT(memory_floor)},
-    {"major_faults", PART_JSON_NUMBER, .offset = AT(memory_faults), .lo = 1e-9, .hi = 1e9},
-    {"swap", PART_JSON_NUMBER, .offset = AT(memory_swap), .lo = 1e-9, .hi = 1e9},
-    {"host_psi", PART_JSON_NUMBER, .offset = AT(memory_host_psi), .lo = 1e-9, .hi = 100},
+    {"major_faults", PART_JSON_NUMBER, .offset = AT(memory_faults), .lo = 1, .hi = 100000},
+    {"swap", PART_JSON_NUMBER, .offset = AT(memory_swap), .lo = 0.01, .hi = 100000},
+    {"host_psi", PART_JSON_NUMBER, .offset = AT(memory_host_psi), .lo = 0.01, .hi = 100},
     {0},
 };
 
