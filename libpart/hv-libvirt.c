@@ -698,7 +698,8 @@ static void lv_stats_fill(const virDomainStatsRecord *rec, const char *name,
     s->has_balloon = lv_param_u64(p, n, "balloon.current", &s->balloon_current);
     lv_param_u64(p, n, "balloon.maximum", &s->balloon_maximum);
     guest |= lv_param_u64(p, n, "balloon.available", &s->balloon_available);
-    guest |= lv_param_u64(p, n, "balloon.usable", &s->balloon_usable);
+    s->has_balloon_usable = lv_param_u64(p, n, "balloon.usable", &s->balloon_usable);
+    guest |= s->has_balloon_usable;
     guest |= lv_param_u64(p, n, "balloon.unused", &s->balloon_unused);
     lv_param_u64(p, n, "balloon.rss", &s->balloon_rss);
     s->has_balloon_guest = guest;

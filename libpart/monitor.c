@@ -150,6 +150,15 @@ void part_history_add_paging(struct part_history *h, bool has_faults, uint64_t f
     h->last_paging_t = s->t;
 }
 
+void part_history_add_usable(struct part_history *h, uint64_t usable)
+{
+    if (h->n == 0)
+        return;
+    struct part_sample *s = &h->s[(h->head + PART_HISTORY_MAX - 1) % PART_HISTORY_MAX];
+    s->usable_valid = true;
+    s->mem_usable = usable;
+}
+
 bool part_psi_some_avg10(const char *text, double *ret)
 {
     double v;

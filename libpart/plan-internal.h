@@ -56,6 +56,7 @@ struct plan_view {
     bool pressed;                     /* in each of the K samples */
     bool pressed_any;                 /* in one of them at least: never shrunk */
     double faults, swap_in, swap_out; /* means over the K samples: per s, MiB/s */
+    uint64_t spare_max; /* MiB it could use (usable, else unused), the most of the K */
     /* the newest sample alone, for changes toward demand that do not wait
      * for K (plan_view_read_newest()) */
     bool fresh[PART_SET_N]; /* cooldown over, the newest sample taken after the change */

@@ -73,7 +73,7 @@ static int memory_action(struct planner *pl, const struct plan_view *v, size_t i
         ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
                        "%s: memory pressure for %u samples (at most %s of %s free%s); memory "
                        "%s -> %s (what it paged, at least twice the headroom %s, at once)",
-                       plan_name(p), pol->samples, text_size(sizes, v->free_max, a),
+                       plan_name(p), pol->samples, text_size(sizes, v->spare_max, a),
                        text_size(sizes, p->memory, c), paging, c, text_size(sizes, to, d),
                        pl->headroom);
     }

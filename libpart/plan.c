@@ -85,8 +85,8 @@ static bool plan_may_change(const struct part_partition *p, double now, double t
     return now - p->changed_at[s] >= cooldown && t_oldest > p->changed_at[s];
 }
 
-/* Whether sample s (with balloon figures) shows memory pressure, and its
- * paging rates (0 when unknown, or not believable) into v's sums. */
+/* Whether sample s (with balloon figures) shows memory pressure, and adds
+ * its paging rates (0 when unknown, or not believable) to v's sums. */
 static bool plan_sample_pressed(const struct part_policy *pol, const struct part_sample *s,
                                 struct plan_view *v)
 {
@@ -99,9 +99,13 @@ static bool plan_sample_pressed(const struct part_policy *pol, const struct part
     v->faults += faults;
     v->swap_in += in;
     v->swap_out += out;
-    /* paging with memory unused is a guest reading files, not short of it */
+    /* what it could use without swapping when it says (the memory its
+     * kernel keeps in reserve is not), else what it leaves unused; paging
+     * with memory to spare is a guest reading files, not short of it */
+    uint64_t spare = s->usable_valid ? s->mem_usable : s->mem_unused;
+    v->spare_max = spare > v->spare_max ? spare : v->spare_max;
     bool paging = faults >= pol->memory_faults || in + out >= pol->memory_swap;
-    return s->mem_unused < pol->memory_floor || (paging && s->mem_unused < pol->memory_headroom);
+    return spare < pol->memory_floor || (paging && spare < pol->memory_headroom);
 }
 
 /* Sums up the K samples h holds into v: the processors used (unless one
@@ -127,10 +131,16 @@ static void plan_view_sum_samples(const struct part_policy *pol, struct plan_vie
             v->util_min = fmin(v->util_min, util);
             v->util_max = fmax(v->util_max, util);
         }
-        if (!s->mem_valid || s->mem_available < s->mem_unused) {
+        /* what the guest uses of what its balloon gives it: the target is
+         * set in the balloon's terms, and the guest sees less than that
+         * (what its kernel keeps for itself is used, too, and so are its
+         * caches: the rule does not squeeze them) */
+        uint64_t idle = s->usable_valid && s->mem_usable < s->mem_unused ? s->mem_usable
+                                                                         : s->mem_unused;
+        if (!s->mem_valid || s->mem_available < s->mem_unused || s->mem_target < idle) {
             v->mem_valid = false;
         } else {
-            uint64_t need = s->mem_available - s->mem_unused;
+            uint64_t need = s->mem_target - idle;
             bool pressed = plan_sample_pressed(pol, s, v);
             v->need_min = need < v->need_min ? need : v->need_min;
             v->need_max = need > v->need_max ? need : v->need_max;

@@ -75,6 +75,23 @@ static const struct part_json_member processors_members[] = {
     {0},
 };
 
+/* floor < headroom: a guest at its target (need + headroom) would be under
+ * pressure, grown, shrunk back, and so on */
+static int policy_memory(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    const struct part_policy *p = out;
+    const char *field = json_object_get(v, "floor") ? "memory.floor" : "memory.headroom";
+    char a[32], b[32];
+
+    (void)path;
+    if (p->memory_floor >= p->memory_headroom)
+        return part_error_set(err, -EINVAL, field,
+                              "%s: memory.floor (%s) must be below memory.headroom (%s)", field,
+                              part_size_format(p->memory_floor, a, sizeof(a)),
+                              part_size_format(p->memory_headroom, b, sizeof(b)));
+    return 0;
+}
+
 static const struct part_json_member memory_members[] = {
     {"headroom", PART_JSON_SIZE, .offset = AT(memory_headroom)},
     {"step", PART_JSON_SIZE, .offset = AT(memory_step)},
@@ -102,7 +119,8 @@ static const struct part_json_member policy_members[] = {
     {"cooldown", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = cooldown_members},
     {"processors", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = processors_members,
      .after = policy_processors},
-    {"memory", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = memory_members},
+    {"memory", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = memory_members,
+     .after = policy_memory},
     {"defined_capacity_window", PART_JSON_NUMBER, .offset = AT(dc_window), .lo = 1, .hi = 86400},
     {0},
 };

@@ -112,7 +112,7 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         "{s:s, s:s, s:s, s:o, s:b, s:s, s:s,"
         " s:{s:o, s:I, s:I, s:I},"
         " s:o, s:o, s:f,"
-        " s:{s:o, s:o, s:I, s:I, s:I, s:o, s:o},"
+        " s:{s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:o},"
         " s:o, s:o, s:o, s:b, s:b}",
         "name", pp->name, "state", on ? "active" : "inactive", "mode",
         shared ? "shared" : "dedicated", "group",
@@ -141,7 +141,9 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial",
         (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
         (json_int_t)pp->mem_reserved, "unused",
-        mem ? json_integer((json_int_t)mem->mem_unused) : json_null(), "paging", paging_json(mem),
+        mem ? json_integer((json_int_t)mem->mem_unused) : json_null(), "usable",
+        mem && mem->usable_valid ? json_integer((json_int_t)mem->mem_usable) : json_null(),
+        "paging", paging_json(mem),
         /* */
         "utilisation", utilisation_json(cpu, clock_offset), "pending", pending_json(p), "backend",
         backend_json(p), "managed", pp->managed, "deactivating", on && p->deactivating);

@@ -8,9 +8,10 @@ Usage: partd-mempress.py BUILD_DIR SOURCE_DIR   (exit 77: skipped, not root)
 The set-up of partd-guests.py (its Run: examples/qemu-cpc, guest-build.sh,
 libvirtd-up.sh, the accelerator of accel.sh) in
 BUILD_DIR/tests/integration/partd-mempress, with one more policy,
-"mempress": tests/lib/partdtest.py's fast_policy() with a headroom of 64
-MiB and a floor of 96 MiB, so that the need rule alone (need + headroom)
-would grow the guest only when it has nothing left: the pressure rule must.
+"mempress": tests/lib/partdtest.py's fast_policy() with a headroom of 128
+MiB, a floor of 64 MiB and steps of 32 MiB, so that the need rule alone
+(need + headroom, 32 MiB a change) falls behind the hog: the pressure rule
+(twice the headroom at once) must keep up.
 Only partition a is activated.
 
   M1  a boots (policy static: nothing moves), its busy loops are stopped,
@@ -52,8 +53,8 @@ HOG_EXTRA = 160       # MiB the hog asks for beyond what the guest has available
 HOG_RATE = (5, 500)   # MiB a step, ms between steps: 10 MiB/s
 HOG_TIMEOUT = 90      # seconds for the hog to get all it asked for and end
 
-POLICY = fast_policy("mempress", "fast, with a small headroom: memory moves under pressure")
-POLICY["memory"] = {"headroom": "64MiB", "step": "512MiB", "deadband": "32MiB", "floor": "96MiB"}
+POLICY = fast_policy("mempress", "fast, with small steps: memory moves under pressure")
+POLICY["memory"] = {"headroom": "128MiB", "step": "32MiB", "deadband": "32MiB", "floor": "64MiB"}
 
 
 def agent_sh(dom, script):

@@ -220,7 +220,7 @@ static double sim_sample(struct sim *s, size_t t, double now)
         double at = late + fx_read_jitter(s->fx, s->seed, t, i, s->pol.interval);
         s->read[i] = fmax(s->read[i], s->cpu[i] + s->delivered[i] * at);
         uint64_t ns = 1000000000 + (uint64_t)llround(s->read[i] * 1e9);
-        part_history_add(p->history, now + late, true, ns, p->processors, true, p->memory, mem,
+        part_history_add(p->history, now + late, true, ns, p->processors, true, mem, mem,
                          mem > need ? mem - need : 0);
     }
     return late;

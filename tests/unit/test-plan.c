@@ -1448,6 +1448,38 @@ static void test_memory_pressure_paging_grows_by_need(void **state)
     part_cpc_free(cpc);
 }
 
+static void test_memory_pressure_by_usable(void **state)
+{
+    /* 150 MiB unused, but the guest could use only 30 of it without
+     * swapping (its kernel keeps the rest in reserve): under the floor,
+     * pressure; the reason names what it could use */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2000, 150);
+        part_history_add_usable(h, 30);
+    }
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
+    assert_non_null(strstr(plan.actions[0].reason, "(at most 30MiB of 2GiB free)"));
+    part_plan_clear(&plan);
+    /* with 100 usable it is not: growth toward need + headroom, the need
+     * counting what the kernel keeps (2048 - 100 + 256) */
+    free(db->history);
+    db->history = NULL;
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2000, 150);
+        part_history_add_usable(h, 100);
+    }
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2204);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
 static void test_memory_paging_with_memory_free_is_no_pressure(void **state)
 {
     /* 1000 MiB unused: faults are files read, not a want of memory; the
@@ -1465,25 +1497,62 @@ static void test_memory_paging_with_memory_free_is_no_pressure(void **state)
 
 static void test_memory_never_shrinks_under_pressure(void **state)
 {
-    /* the target is 4 GiB but the guest sees 2000 MiB (its balloon has not
-     * given the rest back) and pages with 30 MiB unused: its need (1970 +
-     * 256) is far under the target, yet it is not shrunk */
+    /* the target is 4 GiB but the balloon is still at 2000 MiB (the guest
+     * has not given it back), and the guest pages with 30 MiB unused in
+     * one sample: its need (1970 + 256) is far under the target, yet it is
+     * not shrunk */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *db = add(cpc, shared("db", 2, 200), true);
     assert_int_equal(part_cpc_set_running(cpc, db, 2, 4096), 0);
-    for (double t = 0; t <= NOW; t += DT)
-        sample_paging(db, t, 2000, t == 4 ? 30 : 300, t == 4 ? 400 : 0, 0, 0);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2000, 1950,
+                         i == 2 ? 30 : 200);
+        part_history_add_paging(h, true, 1000 + (i == 2 ? 800 : 0), false, 0, 0);
+    }
     struct part_policy pol = policy(false, false, true, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_empty(&plan);
     /* without the paging sample, it is shrunk a step */
     free(db->history);
     db->history = NULL;
-    for (double t = 0; t <= NOW; t += DT)
-        sample_paging(db, t, 2000, 300, 0, 0, 0);
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2000, 1950, 200);
+        part_history_add_paging(h, true, 1000, false, 0, 0);
+    }
     plan = plan_ok(cpc, &pol, NOW);
     assert_action(&plan, "db", PART_SET_MEMORY, 4096, 3584);
     part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_need_in_balloon_terms(void **state)
+{
+    /* the balloon gives 2048 MiB, the guest sees 2000 of it (its kernel
+     * keeps 48) and leaves 300 unused: it uses 1748, and the target is
+     * 1748 + the headroom of 64, which leaves it 64 unused. Measured
+     * against what the guest sees (1700 + 64), it would be left 16 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++)
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2000, 300);
+    struct part_policy pol = policy(false, false, true, false);
+    pol.memory_headroom = 64;
+    pol.memory_deadband = 32;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1812);
+    part_plan_clear(&plan);
+    /* a guest that says more is unused than its balloon gives is not
+     * believed */
+    free(db->history);
+    db->history = NULL;
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++)
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 100, 4000, 1000);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
     part_cpc_free(cpc);
 }
 
@@ -2356,8 +2425,10 @@ int main(void)
         cmocka_unit_test(test_memory_grows_toward_need),
         cmocka_unit_test(test_memory_grows_under_pressure),
         cmocka_unit_test(test_memory_pressure_paging_grows_by_need),
+        cmocka_unit_test(test_memory_pressure_by_usable),
         cmocka_unit_test(test_memory_paging_with_memory_free_is_no_pressure),
         cmocka_unit_test(test_memory_never_shrinks_under_pressure),
+        cmocka_unit_test(test_memory_need_in_balloon_terms),
         cmocka_unit_test(test_memory_host_free_bounds_growth),
         cmocka_unit_test(test_memory_pressure_first_starved_before_all),
         cmocka_unit_test(test_memory_host_psi_holds_growth_back),

@@ -61,6 +61,7 @@ struct part_hv_stats {
     bool has_balloon;
     uint64_t balloon_current, balloon_maximum; /* KiB */
     bool has_balloon_guest;                    /* the guest reports these */
+    bool has_balloon_usable;                   /* balloon_usable among them */
     uint64_t balloon_available, balloon_usable, balloon_unused, balloon_rss; /* KiB */
     /* the guest's paging, cumulative since it booted (hostile: they may
      * go backwards or jump) */

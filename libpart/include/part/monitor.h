@@ -22,6 +22,8 @@ struct part_sample {
     uint64_t mem_target;    /* MiB: the balloon's current size */
     uint64_t mem_available; /* MiB: what the guest sees in all */
     uint64_t mem_unused;    /* MiB: what the guest leaves unused */
+    bool usable_valid;      /* mem_usable is known (part_history_add_usable()) */
+    uint64_t mem_usable;    /* MiB the guest could use without swapping (MemAvailable) */
     /* the guest's paging over the last interval (part_history_add_paging()) */
     bool faults_valid;      /* major_faults is known */
     bool swap_valid;        /* swap_in and swap_out are known */
@@ -86,6 +88,11 @@ void part_history_add(struct part_history *h, double t, bool has_cpu, uint64_t c
  * starts over, and a rate is at most PART_PAGING_RATE_MAX. */
 void part_history_add_paging(struct part_history *h, bool has_faults, uint64_t faults,
                              bool has_swap, uint64_t swap_in_kib, uint64_t swap_out_kib);
+
+/* Adds what the guest could use without swapping (its MemAvailable, MiB)
+ * to the sample part_history_add() just added: what reclaimable caches it
+ * holds counted, the memory its kernel keeps in reserve not. */
+void part_history_add_usable(struct part_history *h, uint64_t usable);
 
 /* Reads "some avg10" from the text of /proc/pressure/memory (a percentage
  * of time, 0 to 100) into *ret; false when the text has none. */
