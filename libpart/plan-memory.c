@@ -59,7 +59,7 @@ static int memory_action(struct planner *pl, const struct plan_view *v, size_t i
     const struct part_partition *p = v->p;
     const struct part_policy *pol = pl->pol;
     struct text_sizes *sizes = &pl->sizes;
-    char a[24], c[24], d[24];
+    char a[24], c[24], d[24], e[24];
     int ret;
     if (pressure) {
         char paging[128] = "";
@@ -72,10 +72,11 @@ static int memory_action(struct planner *pl, const struct plan_view *v, size_t i
             text_append(paging, sizeof(paging), &at, ", %.1f MiB/s swap out", v->swap_out);
         ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
                        "%s: memory pressure for %u samples (at most %s of %s free%s); memory "
-                       "%s -> %s (what it paged, at least twice the headroom %s, at once)",
+                       "%s -> %s (it uses %s, + the headroom %s, + what it paged or the "
+                       "headroom again, at once)",
                        plan_name(p), pol->samples, text_size(sizes, v->spare_max, a),
                        text_size(sizes, p->memory, c), paging, c, text_size(sizes, to, d),
-                       pl->headroom);
+                       text_size(sizes, v->need_max, e), pl->headroom);
     }
     else
         ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
@@ -103,18 +104,20 @@ static int memory_ask_growth(struct memory_growths *gs, const struct plan_view *
     return 0;
 }
 
-/* What a guest under pressure grows by, MiB: what it paged over the K
- * samples (swapped in and out, and a page of 4 KiB a major fault, over K
- * policy intervals), at least twice the headroom, at most to mem_reserved. */
-static uint64_t memory_pressure_growth(const struct part_policy *pol, const struct plan_view *v)
+/* The target of a guest under pressure, MiB: the most it was seen to use
+ * over the K samples, its headroom, and what it hides beyond that: what
+ * it paged over them (swapped in and out, and a page of 4 KiB a major
+ * fault, over K policy intervals), a headroom at least; at most
+ * mem_reserved. */
+static uint64_t memory_pressure_target(const struct part_policy *pol, const struct plan_view *v)
 {
     double paged = (v->swap_in + v->swap_out + v->faults * 4.0 / 1024) * pol->samples *
                    pol->interval;
-    double room = (double)(v->mem_reserved - v->memory);
-    uint64_t least = 2 * pol->memory_headroom;
-    if (!(paged < room)) /* also when not finite */
-        paged = room;
-    return (uint64_t)paged > least ? (uint64_t)paged : least;
+    double room = (double)v->mem_reserved;
+    uint64_t head = pol->memory_headroom;
+    uint64_t hidden = paged < room ? (uint64_t)paged : v->mem_reserved; /* also not finite */
+    uint64_t to = v->need_max + head + (hidden > head ? hidden : head);
+    return to < v->mem_reserved ? to : v->mem_reserved;
 }
 
 /* Judges the memory of v's partition (index i): a shrink is planned at
@@ -130,13 +133,13 @@ static int memory_judge(struct planner *pl, size_t i, const struct plan_view *v,
     uint64_t up = memory_clamp(v->need_min + head, v->mem_min, v->mem_reserved);
     uint64_t down = memory_clamp(v->need_max + head, v->mem_min, v->mem_reserved);
     /* A guest under pressure cannot show a need beyond what it has: it
-     * gets what it paged (twice its headroom at least) at once, not a step
-     * at a time. Shrinking then waits for more than a headroom (and the
-     * dead-band) idle beyond the target: what such a growth may overshoot
-     * by is never taken back while the need holds. */
+     * gets what it paged (a second headroom at least) on top of need +
+     * headroom, at once, not a step at a time. Shrinking then waits for
+     * more than a headroom (and the dead-band) idle beyond need + headroom:
+     * what such a growth may overshoot by is never taken back while the
+     * need holds. */
     if (v->pressed) {
-        uint64_t bump = memory_clamp(cur + memory_pressure_growth(pol, v), v->mem_min,
-                                     v->mem_reserved);
+        uint64_t bump = memory_clamp(memory_pressure_target(pol, v), v->mem_min, v->mem_reserved);
         if (bump >= cur + dead || up >= cur + dead)
             return memory_ask_growth(gs, v, bump > up ? bump : up, true);
     }

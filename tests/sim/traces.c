@@ -308,6 +308,7 @@ int scenario_build(const char *name, struct scenario *sc)
         {"capped", build_capped},
         {"saturated", build_saturated},
         {"walk", build_walk},
+        {"pressure", build_pressure},
     };
     if (build_square(sc, name) == 0)
         return 0;

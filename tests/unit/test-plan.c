@@ -1371,8 +1371,8 @@ static void test_memory_grows_under_pressure(void **state)
     assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
     assert_string_equal(plan.actions[0].reason,
                         "db: memory pressure for 3 samples (at most 0MiB of 2GiB free); memory "
-                        "2GiB -> 2560MiB (what it paged, at least twice the headroom 256MiB, at "
-                        "once)");
+                        "2GiB -> 2560MiB (it uses 2GiB, + the headroom 256MiB, + what it paged or "
+                        "the headroom again, at once)");
     part_plan_clear(&plan);
     /* at once, not a step at a time */
     pol.memory_step = 300;
@@ -1414,18 +1414,20 @@ static void test_memory_pressure_paging_grows_by_need(void **state)
     /* 100 MiB unused (over the 64 MiB floor, under the 256 MiB headroom),
      * swapping 100 MiB/s in and 10 out, 120 major faults/s: it paged
      * (110 + 120 x 4 KiB) MiB/s x 3 samples x 2 s = 662 MiB, more than
-     * twice the headroom; the 512 MiB step does not hold it back */
+     * the headroom; it gets its use (1948) + the headroom + that, at once:
+     * the 512 MiB step does not hold it back */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *db = add(cpc, shared("db", 2, 200), true);
     paging3(db, 100, 120, 100, 10);
     struct part_policy pol = policy(false, false, true, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 1);
-    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2048 + 662);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1948 + 256 + 662);
     assert_string_equal(plan.actions[0].reason,
                         "db: memory pressure for 3 samples (at most 100MiB of 2GiB free, 120 "
                         "major faults/s, 100.0 MiB/s swap in, 10.0 MiB/s swap out); memory 2GiB "
-                        "-> 2710MiB (what it paged, at least twice the headroom 256MiB, at once)");
+                        "-> 2866MiB (it uses 1948MiB, + the headroom 256MiB, + what it paged or "
+                        "the headroom again, at once)");
     part_plan_clear(&plan);
     /* the same guest not paging only grows toward need + headroom (1948 +
      * 256) */
@@ -1452,7 +1454,8 @@ static void test_memory_pressure_by_usable(void **state)
 {
     /* 150 MiB unused, but the guest could use only 30 of it without
      * swapping (its kernel keeps the rest in reserve): under the floor,
-     * pressure; the reason names what it could use */
+     * pressure: its use (2018) + twice the headroom; the reason names what
+     * it could use */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *db = add(cpc, shared("db", 2, 200), true);
     struct part_history *h = history_of(db);
@@ -1462,7 +1465,7 @@ static void test_memory_pressure_by_usable(void **state)
     }
     struct part_policy pol = policy(false, false, true, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
-    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2018 + 512);
     assert_non_null(strstr(plan.actions[0].reason, "(at most 30MiB of 2GiB free)"));
     part_plan_clear(&plan);
     /* with 100 usable it is not: growth toward need + headroom, the need
