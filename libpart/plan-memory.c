@@ -72,8 +72,8 @@ static int memory_action(struct planner *pl, const struct plan_view *v, size_t i
             text_append(paging, sizeof(paging), &at, ", %.1f MiB/s swap out", v->swap_out);
         ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
                        "%s: memory pressure for %u samples (at most %s of %s free%s); memory "
-                       "%s -> %s (it uses %s, + the headroom %s, + what it paged or the "
-                       "headroom again, at once)",
+                       "%s -> %s (it uses %s, + the headroom %s, + what it paged in an "
+                       "interval or the headroom again, at once)",
                        plan_name(p), pol->samples, text_size(sizes, v->spare_max, a),
                        text_size(sizes, p->memory, c), paging, c, text_size(sizes, to, d),
                        text_size(sizes, v->need_max, e), pl->headroom);
@@ -106,13 +106,13 @@ static int memory_ask_growth(struct memory_growths *gs, const struct plan_view *
 
 /* The target of a guest under pressure, MiB: the most it was seen to use
  * over the K samples, its headroom, and what it hides beyond that: what
- * it paged over them (swapped in and out, and a page of 4 KiB a major
- * fault, over K policy intervals), a headroom at least; at most
- * mem_reserved. */
+ * it paged in an interval (swapped in or out, the more of the two, and a
+ * page of 4 KiB a major fault, at the means of the K samples), a headroom
+ * at least; at most mem_reserved. */
 static uint64_t memory_pressure_target(const struct part_policy *pol, const struct plan_view *v)
 {
-    double paged = (v->swap_in + v->swap_out + v->faults * 4.0 / 1024) * pol->samples *
-                   pol->interval;
+    double swap = v->swap_in > v->swap_out ? v->swap_in : v->swap_out;
+    double paged = (swap + v->faults * 4.0 / 1024) * pol->interval;
     double room = (double)v->mem_reserved;
     uint64_t head = pol->memory_headroom;
     uint64_t hidden = paged < room ? (uint64_t)paged : v->mem_reserved; /* also not finite */

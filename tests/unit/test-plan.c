@@ -1371,8 +1371,8 @@ static void test_memory_grows_under_pressure(void **state)
     assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
     assert_string_equal(plan.actions[0].reason,
                         "db: memory pressure for 3 samples (at most 0MiB of 2GiB free); memory "
-                        "2GiB -> 2560MiB (it uses 2GiB, + the headroom 256MiB, + what it paged or "
-                        "the headroom again, at once)");
+                        "2GiB -> 2560MiB (it uses 2GiB, + the headroom 256MiB, + what it paged in "
+                        "an interval or the headroom again, at once)");
     part_plan_clear(&plan);
     /* at once, not a step at a time */
     pol.memory_step = 300;
@@ -1412,22 +1412,22 @@ static void paging3(struct part_partition *p, uint64_t unused, double faults, do
 static void test_memory_pressure_paging_grows_by_need(void **state)
 {
     /* 100 MiB unused (over the 64 MiB floor, under the 256 MiB headroom),
-     * swapping 100 MiB/s in and 10 out, 120 major faults/s: it paged
-     * (110 + 120 x 4 KiB) MiB/s x 3 samples x 2 s = 662 MiB, more than
+     * swapping 200 MiB/s in and 10 out, 120 major faults/s: it paged
+     * (200 + 120 x 4 KiB) MiB/s x 2 s = 400 MiB in an interval, more than
      * the headroom; it gets its use (1948) + the headroom + that, at once:
      * the 512 MiB step does not hold it back */
     struct part_cpc *cpc = cpc_make(4, 65536);
     struct part_partition *db = add(cpc, shared("db", 2, 200), true);
-    paging3(db, 100, 120, 100, 10);
+    paging3(db, 100, 120, 200, 10);
     struct part_policy pol = policy(false, false, true, false);
     struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_int_equal(plan.n, 1);
-    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1948 + 256 + 662);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1948 + 256 + 400);
     assert_string_equal(plan.actions[0].reason,
                         "db: memory pressure for 3 samples (at most 100MiB of 2GiB free, 120 "
-                        "major faults/s, 100.0 MiB/s swap in, 10.0 MiB/s swap out); memory 2GiB "
-                        "-> 2866MiB (it uses 1948MiB, + the headroom 256MiB, + what it paged or "
-                        "the headroom again, at once)");
+                        "major faults/s, 200.0 MiB/s swap in, 10.0 MiB/s swap out); memory 2GiB "
+                        "-> 2604MiB (it uses 1948MiB, + the headroom 256MiB, + what it paged in "
+                        "an interval or the headroom again, at once)");
     part_plan_clear(&plan);
     /* the same guest not paging only grows toward need + headroom (1948 +
      * 256) */
