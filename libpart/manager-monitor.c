@@ -75,8 +75,8 @@ static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
                      st->balloon_available / 1024, st->balloon_unused / 1024);
     if (st->has_balloon_usable)
         part_history_add_usable(p->history, st->balloon_usable / 1024);
-    part_history_add_paging(p->history, st->has_major_fault, st->balloon_major_fault,
-                            st->has_swap, st->balloon_swap_in, st->balloon_swap_out);
+    part_history_add_paging(p->history, st->has_major_fault, st->balloon_major_fault, st->has_swap,
+                            st->balloon_swap_in, st->balloon_swap_out);
     mgr_trend_add(ctx, p, st->has_balloon_guest, st->balloon_current / 1024);
 }
 

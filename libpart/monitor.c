@@ -114,8 +114,7 @@ void part_history_add(struct part_history *h, double t, bool has_cpu, uint64_t c
 /* The rate of a counter from prev to cur over dt seconds, scaled by unit;
  * false when there is none (no previous counter, a counter that went
  * backwards, time that did not move). */
-static bool paging_rate(bool had, uint64_t prev, uint64_t cur, double dt, double unit,
-                        double *ret)
+static bool paging_rate(bool had, uint64_t prev, uint64_t cur, double dt, double unit, double *ret)
 {
     if (!had || cur < prev || !(dt > 0))
         return false;
@@ -132,8 +131,8 @@ void part_history_add_paging(struct part_history *h, bool has_faults, uint64_t f
     struct part_sample *s = &h->s[(h->head + PART_HISTORY_MAX - 1) % PART_HISTORY_MAX];
     double dt = s->t - h->last_paging_t;
 
-    s->faults_valid = has_faults && paging_rate(h->last_has_faults, h->last_faults, faults, dt,
-                                                1, &s->major_faults);
+    s->faults_valid = has_faults && paging_rate(h->last_has_faults, h->last_faults, faults, dt, 1,
+                                                &s->major_faults);
     s->swap_valid =
         has_swap &&
         paging_rate(h->last_has_swap, h->last_swap_in, swap_in_kib, dt, 1.0 / 1024, &s->swap_in) &&

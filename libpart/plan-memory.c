@@ -77,8 +77,7 @@ static int memory_action(struct planner *pl, const struct plan_view *v, size_t i
                        plan_name(p), pol->samples, text_size(sizes, v->spare_max, a),
                        text_size(sizes, p->memory, c), paging, c, text_size(sizes, to, d),
                        text_size(sizes, v->need_max, e), pl->headroom);
-    }
-    else
+    } else
         ret = plan_add(pl, p, i, PART_SET_MEMORY, (double)p->memory, (double)to, false,
                        "%s: the guest uses %s (%s of %u samples) + headroom %s; memory %s -> %s "
                        "(at most %s a step)",

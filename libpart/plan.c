@@ -90,11 +90,10 @@ static bool plan_may_change(const struct part_partition *p, double now, double t
 static bool plan_sample_pressed(const struct part_policy *pol, const struct part_sample *s,
                                 struct plan_view *v)
 {
-    double faults = s->faults_valid && isfinite(s->major_faults) && s->major_faults > 0
-                        ? s->major_faults
-                        : 0;
-    bool swap = s->swap_valid && isfinite(s->swap_in) && isfinite(s->swap_out) &&
-                s->swap_in >= 0 && s->swap_out >= 0;
+    double faults =
+        s->faults_valid && isfinite(s->major_faults) && s->major_faults > 0 ? s->major_faults : 0;
+    bool swap = s->swap_valid && isfinite(s->swap_in) && isfinite(s->swap_out) && s->swap_in >= 0 &&
+                s->swap_out >= 0;
     double in = swap ? s->swap_in : 0, out = swap ? s->swap_out : 0;
     v->faults += faults;
     v->swap_in += in;
@@ -135,8 +134,8 @@ static void plan_view_sum_samples(const struct part_policy *pol, struct plan_vie
          * set in the balloon's terms, and the guest sees less than that
          * (what its kernel keeps for itself is used, too, and so are its
          * caches: the rule does not squeeze them) */
-        uint64_t idle = s->usable_valid && s->mem_usable < s->mem_unused ? s->mem_usable
-                                                                         : s->mem_unused;
+        uint64_t idle =
+            s->usable_valid && s->mem_usable < s->mem_unused ? s->mem_usable : s->mem_unused;
         if (!s->mem_valid || s->mem_available < s->mem_unused || s->mem_target < idle) {
             v->mem_valid = false;
         } else {

@@ -230,9 +230,8 @@ static json_t *cpc_json(const struct part_cpc *cpc, const struct part_snapshot_i
         "memory_overcommit", cpc->cfg.memory_overcommit, "host_free",
         cpc->host.has_free ? json_integer((json_int_t)cpc->host.free) : json_null(),
         "host_pressure", cpc->host.has_psi ? json_real(cpc->host.psi_some10) : json_null(),
-        "groups", groups, "partitions", "defined",
-        (json_int_t)cpc->n, "active", (json_int_t)active, "rebalancer", "policy",
-        info->policy ? info->policy : "static", "actions_applied",
+        "groups", groups, "partitions", "defined", (json_int_t)cpc->n, "active", (json_int_t)active,
+        "rebalancer", "policy", info->policy ? info->policy : "static", "actions_applied",
         (json_int_t)info->actions_applied);
     free(cpus);
     return o;

@@ -44,8 +44,8 @@ int main(int argc, char **argv)
     state(0, want);
     for (long got = 0; got < want;) {
         long n = want - got < step ? want - got : step;
-        char *p = mmap(NULL, (size_t)n << 20, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *p =
+            mmap(NULL, (size_t)n << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) {
             nanosleep(&pause, NULL); /* no address space now: try again */
             continue;

@@ -1394,10 +1394,10 @@ static void sample_paging(struct part_partition *p, double t, uint64_t avail, ui
     uint64_t ns = h->last_cpu_ns ? h->last_cpu_ns + (uint64_t)(dt * NS) : (uint64_t)NS;
     part_history_add(h, t, true, ns, p->processors, true, p->memory, avail, unused);
     uint64_t f = h->last_has_faults ? h->last_faults + (uint64_t)llround(faults * dt) : 1000;
-    uint64_t in = h->last_has_swap ? h->last_swap_in + (uint64_t)llround(swap_in * dt * 1024)
-                                   : 5000;
-    uint64_t out = h->last_has_swap ? h->last_swap_out + (uint64_t)llround(swap_out * dt * 1024)
-                                    : 7000;
+    uint64_t in =
+        h->last_has_swap ? h->last_swap_in + (uint64_t)llround(swap_in * dt * 1024) : 5000;
+    uint64_t out =
+        h->last_has_swap ? h->last_swap_out + (uint64_t)llround(swap_out * dt * 1024) : 7000;
     part_history_add_paging(h, faults >= 0, f, swap_in >= 0, in, out);
 }
 

@@ -296,14 +296,19 @@ static void test_to_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fail_fixtures), cmocka_unit_test(test_pass_fixtures),
-        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_shipped_static),
-        cmocka_unit_test(test_shipped_ird),   cmocka_unit_test(test_shipped_balanced),
+        cmocka_unit_test(test_fail_fixtures),
+        cmocka_unit_test(test_pass_fixtures),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_shipped_static),
+        cmocka_unit_test(test_shipped_ird),
+        cmocka_unit_test(test_shipped_balanced),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_partial_sections_keep_defaults),
         cmocka_unit_test(test_memory_pressure_knobs),
-        cmocka_unit_test(test_load_by_name),  cmocka_unit_test(test_load_name_mismatch),
-        cmocka_unit_test(test_load_missing),  cmocka_unit_test(test_load_bad_name),
+        cmocka_unit_test(test_load_by_name),
+        cmocka_unit_test(test_load_name_mismatch),
+        cmocka_unit_test(test_load_missing),
+        cmocka_unit_test(test_load_bad_name),
         cmocka_unit_test(test_to_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

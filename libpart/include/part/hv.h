@@ -66,7 +66,7 @@ struct part_hv_stats {
     /* the guest's paging, cumulative since it booted (hostile: they may
      * go backwards or jump) */
     bool has_major_fault, has_swap;
-    uint64_t balloon_major_fault;                 /* major page faults */
+    uint64_t balloon_major_fault;               /* major page faults */
     uint64_t balloon_swap_in, balloon_swap_out; /* KiB */
 };
 

@@ -25,9 +25,9 @@ struct part_sample {
     bool usable_valid;      /* mem_usable is known (part_history_add_usable()) */
     uint64_t mem_usable;    /* MiB the guest could use without swapping (MemAvailable) */
     /* the guest's paging over the last interval (part_history_add_paging()) */
-    bool faults_valid;      /* major_faults is known */
-    bool swap_valid;        /* swap_in and swap_out are known */
-    double major_faults;    /* major page faults per second */
+    bool faults_valid;        /* major_faults is known */
+    bool swap_valid;          /* swap_in and swap_out are known */
+    double major_faults;      /* major page faults per second */
     double swap_in, swap_out; /* MiB per second */
 };
 

@@ -33,7 +33,7 @@ struct part_policy {
     double memory_faults;   /* major faults per second */
     double memory_swap;     /* MiB per second, in or out */
     double memory_host_psi; /* the host's "some avg10" (%) that holds growth back */
-    double dc_window;         /* seconds of the defined-capacity rolling average */
+    double dc_window;       /* seconds of the defined-capacity rolling average */
 };
 
 /* Parses and validates a policy from text; file is for errors (may be
