@@ -1,9 +1,9 @@
 /* The planner's memory rule: each partition's memory target follows what
  * its guest needs plus a headroom, a step at a time, with hysteresis over
  * the K samples. A guest under pressure (plan_view_sum_samples(): less
- * than the floor unused, or paging) in each of them grows at once by what
- * it paged over them, at least twice the headroom; one under pressure in
- * any of them is never shrunk. Shrinks are planned first; growth then goes
+ * than the floor usable, or paging) in each of them grows at once to its
+ * use + headroom + what it paged in an interval (a headroom at least); one
+ * under pressure in any of them is never shrunk. Shrinks are planned first; growth then goes
  * to guests under pressure (those at their minimum first), then to the
  * highest weight, within what the CPC admits and what the host has free
  * beyond its reserve; while the host's own memory pressure is high, only
