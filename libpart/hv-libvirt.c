@@ -236,6 +236,25 @@ static int lv_owner(virDomainPtr dom, const char *domain, char ret[PART_NAME_MAX
     return 0;
 }
 
+/* Whether the connection's URI names this host: no server in it
+ * ("qemu:///system", "qemu+unix:///system"), so that the host's own
+ * /proc describes the hypervisor's host. */
+static bool lv_uri_local(virConnectPtr conn)
+{
+    char *uri = virConnectGetURI(conn);
+    const char *at = uri ? strstr(uri, "://") : NULL;
+    bool local = at && at[3] == '/';
+
+    if (local) {
+        const char *plus = memchr(uri, '+', (size_t)(at - uri));
+        local = !plus || ((size_t)(at - plus) == strlen("+unix") && strncmp(plus, "+unix", 5) == 0);
+    }
+    if (!uri)
+        virResetLastError();
+    free(uri);
+    return local;
+}
+
 static int lv_open(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err)
 {
     struct part_hv_libvirt *lv = NULL;
@@ -278,6 +297,7 @@ static int lv_open(const char *uri, bool read_only, struct part_hv **ret, struct
         goto out;
     }
     snprintf(lv->driver, sizeof(lv->driver), "%s", type);
+    lv->local = lv_uri_local(lv->conn) && strcmp(type, "TEST") != 0;
     *ret = &lv->base;
     lv = NULL;
     r = 0;
@@ -315,6 +335,36 @@ static int lv_host(struct part_hv *hv, struct part_hv_host *ret, struct part_err
     if (virConnectGetLibVersion(lv->conn, &v) == 0)
         snprintf(ret->version, sizeof(ret->version), "%lu.%lu.%lu", v / 1000000, v / 1000 % 1000,
                  v % 1000);
+    return 0;
+}
+
+/* /proc/pressure/memory's "some avg10", when the kernel has it. */
+static bool lv_host_psi(double *ret)
+{
+    char text[256];
+    FILE *f = fopen("/proc/pressure/memory", "re");
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    return n > 0 && part_psi_some_avg10(text, ret);
+}
+
+static int lv_memory(struct part_hv *hv, struct part_host_memory *ret, struct part_error *err)
+{
+    struct part_hv_libvirt *lv = lv_cast(hv);
+    /* bytes; 0 is libvirt's failure (a driver without it, a node XML
+     * without cells) */
+    unsigned long long bytes = virNodeGetFreeMemory(lv->conn);
+
+    memset(ret, 0, sizeof(*ret));
+    if (bytes == 0)
+        virResetLastError();
+    ret->has_free = bytes > 0;
+    ret->free = bytes >> 20;
+    ret->has_psi = lv->local && lv_host_psi(&ret->psi_some10);
+    (void)err;
     return 0;
 }
 
@@ -648,10 +698,14 @@ static void lv_stats_fill(const virDomainStatsRecord *rec, const char *name,
     s->has_balloon = lv_param_u64(p, n, "balloon.current", &s->balloon_current);
     lv_param_u64(p, n, "balloon.maximum", &s->balloon_maximum);
     guest |= lv_param_u64(p, n, "balloon.available", &s->balloon_available);
-    guest |= lv_param_u64(p, n, "balloon.usable", &s->balloon_usable);
+    s->has_balloon_usable = lv_param_u64(p, n, "balloon.usable", &s->balloon_usable);
+    guest |= s->has_balloon_usable;
     guest |= lv_param_u64(p, n, "balloon.unused", &s->balloon_unused);
     lv_param_u64(p, n, "balloon.rss", &s->balloon_rss);
     s->has_balloon_guest = guest;
+    s->has_major_fault = lv_param_u64(p, n, "balloon.major_fault", &s->balloon_major_fault);
+    s->has_swap = lv_param_u64(p, n, "balloon.swap_in", &s->balloon_swap_in) &&
+                  lv_param_u64(p, n, "balloon.swap_out", &s->balloon_swap_out);
 }
 
 static int lv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
@@ -751,6 +805,7 @@ const struct part_hv_ops part_hv_libvirt_ops = {
     .open = lv_open,
     .close = lv_close,
     .host = lv_host,
+    .memory = lv_memory,
     .lookup = lv_lookup,
     .define = lv_define,
     .undefine = lv_undefine,

@@ -39,6 +39,7 @@ struct part_hv_libvirt {
     char driver[32];      /* virConnectGetType(): "QEMU", "TEST", ... */
     int event_id;         /* lifecycle callback, -1 when none */
     unsigned stats_types; /* the stats groups this driver accepted last */
+    bool local;           /* the hypervisor runs on this host (not the test driver) */
 };
 
 /* Maps the calling thread's last libvirt error to a negative errno. */

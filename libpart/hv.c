@@ -63,6 +63,13 @@ int part_hv_host(struct part_hv *hv, struct part_hv_host *ret, struct part_error
     return r < 0 ? r : hv->ops->host(hv, ret, err);
 }
 
+int part_hv_memory(struct part_hv *hv, struct part_host_memory *ret, struct part_error *err)
+{
+    int r = HV_CHECK(hv, memory, "read the host's free memory", err);
+
+    return r < 0 ? r : hv->ops->memory(hv, ret, err);
+}
+
 int part_hv_lookup(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
                    struct part_error *err)
 {

@@ -73,6 +73,10 @@ static void mgr_on_stats(const struct part_hv_stats *st, void *opaque)
                      st->vcpus && st->vcpus < p->processors ? st->vcpus : p->processors,
                      st->has_balloon_guest, st->balloon_current / 1024,
                      st->balloon_available / 1024, st->balloon_unused / 1024);
+    if (st->has_balloon_usable)
+        part_history_add_usable(p->history, st->balloon_usable / 1024);
+    part_history_add_paging(p->history, st->has_major_fault, st->balloon_major_fault, st->has_swap,
+                            st->balloon_swap_in, st->balloon_swap_out);
     mgr_trend_add(ctx, p, st->has_balloon_guest, st->balloon_current / 1024);
 }
 
@@ -97,6 +101,11 @@ static void mgr_sample(struct part_mgr *mgr, double now)
                              .by_domain = by_domain,
                              .n = n};
     int r = n ? part_hv_stats(mgr->hv, names, n, mgr_on_stats, &ctx, &err) : 0;
+    /* the host's free memory bounds what the memory rule gives: unknown
+     * (not a bound) when the backend cannot say */
+    struct part_error merr = {0};
+    if (part_hv_memory(mgr->hv, &mgr->cpc->host, &merr) < 0)
+        mgr->cpc->host = (struct part_host_memory){0};
     if (r < 0) {
         /* no fresh numbers: the next sample must not make a rate across the gap */
         for (size_t i = 0; i < mgr->cpc->n; i++)

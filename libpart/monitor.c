@@ -2,6 +2,8 @@
  * counters into rates, a ring of the last PART_HISTORY_MAX of them for the
  * planner, and a bucketed rolling average for defined capacity. Pure: no
  * libvirt, no clock (every time comes from the caller). */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "part/monitor.h"
@@ -109,9 +111,67 @@ void part_history_add(struct part_history *h, double t, bool has_cpu, uint64_t c
         h->n++;
 }
 
+/* The rate of a counter from prev to cur over dt seconds, scaled by unit;
+ * false when there is none (no previous counter, a counter that went
+ * backwards, time that did not move). */
+static bool paging_rate(bool had, uint64_t prev, uint64_t cur, double dt, double unit, double *ret)
+{
+    if (!had || cur < prev || !(dt > 0))
+        return false;
+    double r = (double)(cur - prev) * unit / dt;
+    *ret = r < PART_PAGING_RATE_MAX ? r : PART_PAGING_RATE_MAX;
+    return true;
+}
+
+void part_history_add_paging(struct part_history *h, bool has_faults, uint64_t faults,
+                             bool has_swap, uint64_t swap_in_kib, uint64_t swap_out_kib)
+{
+    if (h->n == 0)
+        return;
+    struct part_sample *s = &h->s[(h->head + PART_HISTORY_MAX - 1) % PART_HISTORY_MAX];
+    double dt = s->t - h->last_paging_t;
+
+    s->faults_valid = has_faults && paging_rate(h->last_has_faults, h->last_faults, faults, dt, 1,
+                                                &s->major_faults);
+    s->swap_valid =
+        has_swap &&
+        paging_rate(h->last_has_swap, h->last_swap_in, swap_in_kib, dt, 1.0 / 1024, &s->swap_in) &&
+        paging_rate(h->last_has_swap, h->last_swap_out, swap_out_kib, dt, 1.0 / 1024, &s->swap_out);
+    if (!s->swap_valid)
+        s->swap_in = s->swap_out = 0;
+    if (!s->faults_valid)
+        s->major_faults = 0;
+    h->last_has_faults = has_faults;
+    h->last_has_swap = has_swap;
+    h->last_faults = faults;
+    h->last_swap_in = swap_in_kib;
+    h->last_swap_out = swap_out_kib;
+    h->last_paging_t = s->t;
+}
+
+void part_history_add_usable(struct part_history *h, uint64_t usable)
+{
+    if (h->n == 0)
+        return;
+    struct part_sample *s = &h->s[(h->head + PART_HISTORY_MAX - 1) % PART_HISTORY_MAX];
+    s->usable_valid = true;
+    s->mem_usable = usable;
+}
+
+bool part_psi_some_avg10(const char *text, double *ret)
+{
+    double v;
+    /* "some avg10=1.23 avg60=... total=..." on the first line */
+    if (!text || sscanf(text, "some avg10=%lf", &v) != 1 || !isfinite(v) || v < 0)
+        return false;
+    *ret = v > 100 ? 100 : v;
+    return true;
+}
+
 void part_history_break(struct part_history *h)
 {
     h->last_cpu_ns = 0;
+    h->last_has_faults = h->last_has_swap = false;
 }
 
 double part_history_rolling(const struct part_history *h, double *ret_seen)

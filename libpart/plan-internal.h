@@ -50,6 +50,13 @@ struct plan_view {
     bool mem_valid;              /* the K samples have balloon figures */
     uint64_t need_min, need_max; /* MiB the guest uses */
     uint64_t free_max;           /* MiB the guest leaves unused, the most of the K */
+    /* memory pressure (plan_view_sum_samples()): a sample shows it when the
+     * guest leaves less than the policy's floor unused, or pages (major
+     * faults, swap) at the policy's rates with less than a headroom unused */
+    bool pressed;                     /* in each of the K samples */
+    bool pressed_any;                 /* in one of them at least: never shrunk */
+    double faults, swap_in, swap_out; /* means over the K samples: per s, MiB/s */
+    uint64_t spare_max; /* MiB it could use (usable, else unused), the most of the K */
     /* the newest sample alone, for changes toward demand that do not wait
      * for K (plan_view_read_newest()) */
     bool fresh[PART_SET_N]; /* cooldown over, the newest sample taken after the change */

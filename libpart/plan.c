@@ -85,15 +85,38 @@ static bool plan_may_change(const struct part_partition *p, double now, double t
     return now - p->changed_at[s] >= cooldown && t_oldest > p->changed_at[s];
 }
 
+/* Whether sample s (with balloon figures) shows memory pressure, and adds
+ * its paging rates (0 when unknown, or not believable) to v's sums. */
+static bool plan_sample_pressed(const struct part_policy *pol, const struct part_sample *s,
+                                struct plan_view *v)
+{
+    double faults =
+        s->faults_valid && isfinite(s->major_faults) && s->major_faults > 0 ? s->major_faults : 0;
+    bool swap = s->swap_valid && isfinite(s->swap_in) && isfinite(s->swap_out) && s->swap_in >= 0 &&
+                s->swap_out >= 0;
+    double in = swap ? s->swap_in : 0, out = swap ? s->swap_out : 0;
+    v->faults += faults;
+    v->swap_in += in;
+    v->swap_out += out;
+    /* what it could use without swapping when it says (the memory its
+     * kernel keeps in reserve is not), else what it leaves unused; paging
+     * with memory to spare is a guest reading files, not short of it */
+    uint64_t spare = s->usable_valid ? s->mem_usable : s->mem_unused;
+    v->spare_max = spare > v->spare_max ? spare : v->spare_max;
+    bool paging = faults >= pol->memory_faults || in + out >= pol->memory_swap;
+    return spare < pol->memory_floor || (paging && spare < pol->memory_headroom);
+}
+
 /* Sums up the K samples h holds into v: the processors used (unless one
- * of them has no valid figure), the memory the guest needs (unless one has
- * no balloon figure). */
-static void plan_view_sum_samples(struct plan_view *v, const struct part_history *h, unsigned k)
+ * of them has no valid figure), the memory the guest needs and its
+ * pressure (unless one has no balloon figure). */
+static void plan_view_sum_samples(const struct part_policy *pol, struct plan_view *v,
+                                  const struct part_history *h, unsigned k)
 {
     v->cpu_valid = true;
     v->used_min = v->util_min = INFINITY;
     v->used_max = v->util_max = -INFINITY;
-    v->mem_valid = true;
+    v->mem_valid = v->pressed = true;
     v->need_min = UINT64_MAX;
     for (unsigned i = 0; i < k; i++) {
         const struct part_sample *s = part_history_get(h, i);
@@ -107,16 +130,29 @@ static void plan_view_sum_samples(struct plan_view *v, const struct part_history
             v->util_min = fmin(v->util_min, util);
             v->util_max = fmax(v->util_max, util);
         }
-        if (!s->mem_valid || s->mem_available < s->mem_unused) {
+        /* what the guest uses of what its balloon gives it: the target is
+         * set in the balloon's terms, and the guest sees less than that
+         * (what its kernel keeps for itself is used, too, and so are its
+         * caches: the rule does not squeeze them) */
+        uint64_t idle =
+            s->usable_valid && s->mem_usable < s->mem_unused ? s->mem_usable : s->mem_unused;
+        if (!s->mem_valid || s->mem_available < s->mem_unused || s->mem_target < idle) {
             v->mem_valid = false;
         } else {
-            uint64_t need = s->mem_available - s->mem_unused;
+            uint64_t need = s->mem_target - idle;
+            bool pressed = plan_sample_pressed(pol, s, v);
             v->need_min = need < v->need_min ? need : v->need_min;
             v->need_max = need > v->need_max ? need : v->need_max;
             v->free_max = s->mem_unused > v->free_max ? s->mem_unused : v->free_max;
+            v->pressed &= pressed;
+            v->pressed_any |= pressed;
         }
     }
+    v->pressed &= v->mem_valid;
     v->demand /= k;
+    v->faults /= k;
+    v->swap_in /= k;
+    v->swap_out /= k;
 }
 
 /* The stabilization window in samples: the policy's, at least K, at most
@@ -202,7 +238,7 @@ static void plan_view_read_samples(const struct part_policy *pol, double now, st
         plan_may_change(p, now, t_oldest, PART_SET_PROCESSORS, pol->cooldown_processors);
     v->changeable[PART_SET_MEMORY] =
         plan_may_change(p, now, t_oldest, PART_SET_MEMORY, pol->cooldown_memory);
-    plan_view_sum_samples(v, h, k);
+    plan_view_sum_samples(pol, v, h, k);
 }
 
 /* Whether the shared pool was short in any row of the stabilization

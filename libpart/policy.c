@@ -29,6 +29,10 @@ void part_policy_default(struct part_policy *ret)
         .memory_headroom = 256,
         .memory_step = 512,
         .memory_deadband = 64,
+        .memory_floor = 64,
+        .memory_faults = 50,
+        .memory_swap = 1,
+        .memory_host_psi = 10,
         .dc_window = 14400,
     };
 }
@@ -71,10 +75,31 @@ static const struct part_json_member processors_members[] = {
     {0},
 };
 
+/* floor < headroom: a guest at its target (need + headroom) would be under
+ * pressure, grown, shrunk back, and so on */
+static int policy_memory(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    const struct part_policy *p = out;
+    const char *field = json_object_get(v, "floor") ? "memory.floor" : "memory.headroom";
+    char a[32], b[32];
+
+    (void)path;
+    if (p->memory_floor >= p->memory_headroom)
+        return part_error_set(err, -EINVAL, field,
+                              "%s: memory.floor (%s) must be below memory.headroom (%s)", field,
+                              part_size_format(p->memory_floor, a, sizeof(a)),
+                              part_size_format(p->memory_headroom, b, sizeof(b)));
+    return 0;
+}
+
 static const struct part_json_member memory_members[] = {
     {"headroom", PART_JSON_SIZE, .offset = AT(memory_headroom)},
     {"step", PART_JSON_SIZE, .offset = AT(memory_step)},
     {"deadband", PART_JSON_SIZE, .offset = AT(memory_deadband)},
+    {"floor", PART_JSON_SIZE, .offset = AT(memory_floor)},
+    {"major_faults", PART_JSON_NUMBER, .offset = AT(memory_faults), .lo = 1, .hi = 100000},
+    {"swap", PART_JSON_NUMBER, .offset = AT(memory_swap), .lo = 0.01, .hi = 100000},
+    {"host_psi", PART_JSON_NUMBER, .offset = AT(memory_host_psi), .lo = 0.01, .hi = 100},
     {0},
 };
 
@@ -94,7 +119,8 @@ static const struct part_json_member policy_members[] = {
     {"cooldown", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = cooldown_members},
     {"processors", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = processors_members,
      .after = policy_processors},
-    {"memory", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = memory_members},
+    {"memory", PART_JSON_OBJECT, .flags = PART_JSON_LATE, .members = memory_members,
+     .after = policy_memory},
     {"defined_capacity_window", PART_JSON_NUMBER, .offset = AT(dc_window), .lo = 1, .hi = 86400},
     {0},
 };
@@ -162,11 +188,11 @@ out:
 
 json_t *part_policy_to_json(const struct part_policy *p)
 {
-    char head[32], step[32], dead[32];
+    char head[32], step[32], dead[32], floor[32];
 
     json_t *o = json_pack(
         "{s:s, s:{s:b, s:b, s:b, s:b}, s:f, s:I, s:f, s:I, s:f, s:{s:f, s:f, s:f}, s:{s:f, s:f},"
-        " s:{s:s, s:s, s:s}, s:f}",
+        " s:{s:s, s:s, s:s, s:s, s:f, s:f, s:f}, s:f}",
         "name", p->name, "manage", "weights", p->weights, "processors", p->processors, "memory",
         p->memory, "defined_capacity", p->defined_capacity, "interval", p->interval, "samples",
         (json_int_t)p->samples, "deadband", p->deadband, "weight_step", (json_int_t)p->weight_step,
@@ -175,7 +201,9 @@ json_t *part_policy_to_json(const struct part_policy *p)
         p->processors_high, "low", p->processors_low, "memory", "headroom",
         part_size_format(p->memory_headroom, head, sizeof(head)), "step",
         part_size_format(p->memory_step, step, sizeof(step)), "deadband",
-        part_size_format(p->memory_deadband, dead, sizeof(dead)), "defined_capacity_window",
+        part_size_format(p->memory_deadband, dead, sizeof(dead)), "floor",
+        part_size_format(p->memory_floor, floor, sizeof(floor)), "major_faults", p->memory_faults,
+        "swap", p->memory_swap, "host_psi", p->memory_host_psi, "defined_capacity_window",
         p->dc_window);
     /* no description is written as none: the file format has no empty one */
     if (o && p->description[0] &&

@@ -74,6 +74,24 @@ static json_t *utilisation_json(const struct part_sample *s, double clock_offset
                      s->online ? s->used / s->online : 0.0, "at", s->t + clock_offset);
 }
 
+/* A rate of s, or null when s (a memory sample) has none. */
+static json_t *rate_json(const struct part_sample *s, bool valid, double v)
+{
+    return s && valid ? json_real(v) : json_null();
+}
+
+/* Partition.memory.paging: the guest's paging over the interval of its
+ * newest memory sample (null when there is none). */
+static json_t *paging_json(const struct part_sample *mem)
+{
+    if (!mem)
+        return json_null();
+    return json_pack("{s:o, s:o, s:o}", "major_faults",
+                     rate_json(mem, mem->faults_valid, mem->major_faults), "swap_in",
+                     rate_json(mem, mem->swap_valid, mem->swap_in), "swap_out",
+                     rate_json(mem, mem->swap_valid, mem->swap_out));
+}
+
 /* Partition.managed_domain: whose the domain is (docs/api.md). */
 static const char *managed_domain_name(const struct part_profile *pp, bool foreign)
 {
@@ -94,7 +112,7 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         "{s:s, s:s, s:s, s:o, s:b, s:s, s:s,"
         " s:{s:o, s:I, s:I, s:I},"
         " s:o, s:o, s:f,"
-        " s:{s:o, s:o, s:I, s:I, s:I},"
+        " s:{s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:o},"
         " s:o, s:o, s:o, s:b, s:b}",
         "name", pp->name, "state", on ? "active" : "inactive", "mode",
         shared ? "shared" : "dedicated", "group",
@@ -122,7 +140,10 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         "memory", "target", on ? json_integer((json_int_t)p->memory) : json_null(), "actual",
         mem ? json_integer((json_int_t)mem->mem_target) : json_null(), "initial",
         (json_int_t)pp->mem_initial, "min", (json_int_t)pp->mem_min, "reserved",
-        (json_int_t)pp->mem_reserved,
+        (json_int_t)pp->mem_reserved, "unused",
+        mem ? json_integer((json_int_t)mem->mem_unused) : json_null(), "usable",
+        mem && mem->usable_valid ? json_integer((json_int_t)mem->mem_usable) : json_null(),
+        "paging", paging_json(mem),
         /* */
         "utilisation", utilisation_json(cpu, clock_offset), "pending", pending_json(p), "backend",
         backend_json(p), "managed", pp->managed, "deactivating", on && p->deactivating);
@@ -196,7 +217,7 @@ static json_t *cpc_json(const struct part_cpc *cpc, const struct part_snapshot_i
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s,"
         " s:{s:I, s:I, s:I, s:I, s:o, s:I, s:f},"
-        " s:{s:I, s:I, s:I, s:I, s:f},"
+        " s:{s:I, s:I, s:I, s:I, s:f, s:o, s:o},"
         " s:o, s:{s:I, s:I}, s:{s:s, s:I}}",
         "uri", info->uri, "driver", info->driver, "version", info->version ? info->version : "",
         "backend", info->connected ? "connected" : "disconnected", "processors", "host",
@@ -206,9 +227,11 @@ static json_t *cpc_json(const struct part_cpc *cpc, const struct part_snapshot_i
         "memory", "host", (json_int_t)cpc->memory, "host_reserved",
         (json_int_t)cpc->cfg.host_reserved_memory, "active", (json_int_t)cpc->memory_active, "free",
         (json_int_t)(cpc->memory_active < avail ? avail - cpc->memory_active : 0),
-        "memory_overcommit", cpc->cfg.memory_overcommit, "groups", groups, "partitions", "defined",
-        (json_int_t)cpc->n, "active", (json_int_t)active, "rebalancer", "policy",
-        info->policy ? info->policy : "static", "actions_applied",
+        "memory_overcommit", cpc->cfg.memory_overcommit, "host_free",
+        cpc->host.has_free ? json_integer((json_int_t)cpc->host.free) : json_null(),
+        "host_pressure", cpc->host.has_psi ? json_real(cpc->host.psi_some10) : json_null(),
+        "groups", groups, "partitions", "defined", (json_int_t)cpc->n, "active", (json_int_t)active,
+        "rebalancer", "policy", info->policy ? info->policy : "static", "actions_applied",
         (json_int_t)info->actions_applied);
     free(cpus);
     return o;
@@ -277,6 +300,21 @@ static bool metric_memory_actual(const struct metric_input *in, double *v)
     return in->mem && (*v = (double)in->mem->mem_target * 1048576.0, true);
 }
 
+static bool metric_faults(const struct metric_input *in, double *v)
+{
+    return in->mem && in->mem->faults_valid && (*v = in->mem->major_faults, true);
+}
+
+static bool metric_swap_in(const struct metric_input *in, double *v)
+{
+    return in->mem && in->mem->swap_valid && (*v = in->mem->swap_in * 1048576.0, true);
+}
+
+static bool metric_swap_out(const struct metric_input *in, double *v)
+{
+    return in->mem && in->mem->swap_valid && (*v = in->mem->swap_out * 1048576.0, true);
+}
+
 /* A running setting: while active, where the partition's mode has it, and
  * not when it is none (an uncapped partition has no cap metric). */
 static bool metric_setting(const struct metric_input *in, enum part_setting s, double *v)
@@ -308,6 +346,12 @@ static const struct part_metric {
      PART_SET_CAP},
     {"partd_partition_memory_target_bytes", "memory target", NULL, PART_SET_MEMORY},
     {"partd_partition_memory_actual_bytes", "memory the balloon reports", metric_memory_actual, 0},
+    {"partd_partition_memory_major_faults_per_second", "the guest's major page faults",
+     metric_faults, 0},
+    {"partd_partition_memory_swap_in_bytes_per_second", "what the guest swaps in", metric_swap_in,
+     0},
+    {"partd_partition_memory_swap_out_bytes_per_second", "what the guest swaps out",
+     metric_swap_out, 0},
 };
 
 /* The Prometheus text exposition of the CPC and its partitions. */
@@ -339,6 +383,19 @@ static char *metrics_text(const struct part_cpc *cpc, const struct part_snapshot
                        (unsigned long long)cpc->memory << 20,
                        (unsigned long long)cpc->memory_active << 20,
                        (unsigned long long)info->actions_applied, info->connected ? 1 : 0);
+    if (ok && cpc->host.has_free)
+        ok = text_add(&t,
+                      "# HELP partd_cpc_memory_host_free_bytes what the host has free\n"
+                      "# TYPE partd_cpc_memory_host_free_bytes gauge\n"
+                      "partd_cpc_memory_host_free_bytes %llu\n",
+                      (unsigned long long)cpc->host.free << 20);
+    if (ok && cpc->host.has_psi)
+        ok = text_add(&t,
+                      "# HELP partd_cpc_memory_pressure_some_avg10 the host's memory pressure "
+                      "(/proc/pressure/memory some avg10, percent)\n"
+                      "# TYPE partd_cpc_memory_pressure_some_avg10 gauge\n"
+                      "partd_cpc_memory_pressure_some_avg10 %.17g\n",
+                      cpc->host.psi_some10);
     for (size_t m = 0; ok && m < sizeof(part_metrics) / sizeof(part_metrics[0]); m++) {
         const struct part_metric *pm = &part_metrics[m];
         ok = text_add(&t, "# HELP %s %s\n# TYPE %s gauge\n", pm->name, pm->help, pm->name);

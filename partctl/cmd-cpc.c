@@ -75,6 +75,16 @@ static void print_cpc(const json_t *cpc)
                output_size(reply_get(m, "host_reserved"), b, sizeof(b)),
                output_size(reply_get(m, "active"), c, sizeof(c)),
                output_size(reply_get(m, "free"), d, sizeof(d)));
+    if (json_is_number(reply_get(m, "host_free")) ||
+        json_is_number(reply_get(m, "host_pressure"))) {
+        table_cell(t, "  host memory:");
+        snprintf(c, sizeof(c), "%.2f%%", json_number_value(reply_get(m, "host_pressure")));
+        table_cell(t, "%s free now, pressure %s",
+                   json_is_number(reply_get(m, "host_free"))
+                       ? output_size(reply_get(m, "host_free"), a, sizeof(a))
+                       : "unknown",
+                   json_is_number(reply_get(m, "host_pressure")) ? c : "unknown");
+    }
     table_cell(t, "  overcommit:");
     table_cell(t, "processors %s per pool CPU, memory %s",
                output_value(reply_get(p, "cpu_overcommit"), a, sizeof(a)),

@@ -125,6 +125,28 @@ static void show_utilisation(struct table *t, const json_t *p)
         table_cell(t, "%s", is_active(p) ? "not measured yet" : "-");
 }
 
+/* What the guest leaves unused and how it pages, when it reports them. */
+static void show_paging(struct table *t, const json_t *m)
+{
+    const json_t *pg = reply_get(m, "paging");
+    char a[64], b[64], c[64], d[64];
+
+    if (!json_is_number(reply_get(m, "unused")))
+        return;
+    table_cell(t, "memory use:");
+    if (!json_is_object(pg) || json_is_null(reply_get(pg, "major_faults"))) {
+        table_cell(t, "%s unused", output_size(reply_get(m, "unused"), a, sizeof(a)));
+        return;
+    }
+    snprintf(b, sizeof(b), "%.0f", json_number_value(reply_get(pg, "major_faults")));
+    snprintf(c, sizeof(c), "%.1f", json_number_value(reply_get(pg, "swap_in")));
+    snprintf(d, sizeof(d), "%.1f", json_number_value(reply_get(pg, "swap_out")));
+    table_cell(t, "%s unused, %s major faults/s, swap %s MiB/s in, %s MiB/s out",
+               output_size(reply_get(m, "unused"), a, sizeof(a)), b,
+               json_is_number(reply_get(pg, "swap_in")) ? c : "-",
+               json_is_number(reply_get(pg, "swap_out")) ? d : "-");
+}
+
 static void show_settings(struct table *t, const json_t *p)
 {
     const json_t *pr = reply_get(p, "processors"), *w = reply_get(p, "weight"),
@@ -176,6 +198,7 @@ static void show_settings(struct table *t, const json_t *p)
              output_size(reply_get(m, "min"), c1, sizeof(c1)),
              output_size(reply_get(m, "reserved"), d, sizeof(d)));
     running_profile(t, "memory:", active, run, prof);
+    show_paging(t, m);
     show_utilisation(t, p);
 }
 

@@ -25,7 +25,7 @@ fi
 stamp=$out/stamp
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$stamp" ] &&
 	[ -z "$(find /var/lib/apt/lists "$here/guest-build.sh" "$here/guest-init.sh" \
-		-newer "$stamp" -print -quit)" ]; then
+		"$here/guest-hog.c" -newer "$stamp" -print -quit)" ]; then
 	log "up to date: $out ($(grep ^linux-image "$out/versions"))"
 	exit 0
 fi
@@ -43,7 +43,7 @@ libs=$(echo "$deps" | grep '^lib' | grep -vx libc6)
 want=$(apt-cache show --no-all-versions $kpkg busybox-static qemu-guest-agent $libs |
 	awk '/^Package:/ { p = $2 } /^Version:/ { print p "=" $2 }' | LC_ALL=C sort)
 
-key=$({ echo "$want"; cat "$here/guest-build.sh" "$here/guest-init.sh"; } |
+key=$({ echo "$want"; cat "$here/guest-build.sh" "$here/guest-init.sh" "$here/guest-hog.c"; } |
 	sha256sum | cut -d' ' -f1)
 if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] &&
 	[ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
@@ -91,6 +91,9 @@ cp "$x/bin/busybox" "$r/bin/busybox"
 ln -s busybox "$r/bin/sh"
 cp "$here/guest-init.sh" "$r/init"
 chmod 0755 "$r/init"
+# the memory hog (guest-hog.c), static: the initramfs has no C library
+# but the one qemu-ga brings
+gcc -static -Os -s -o "$r/bin/hog" "$here/guest-hog.c"
 # qemu-ga's guest-shutdown (libvirt's shutdown when the agent is up) runs
 # /sbin/shutdown -P|-H|-r +0 MESSAGE and waits for it; busybox has no
 # shutdown applet. Answer at once and power off a moment later, so that a

@@ -3,10 +3,16 @@
 # itself sees, once a second on the console, so tests can check that what
 # partd says happened really happened:
 #   partd-guest cpus=N memtotal=KiB memfree=KiB memavail=KiB t=SECONDS busy=N
+#     hog=GOT/WANT hogrc=STATUS oom=N
 # Kernel command line: burn=1 keeps every online CPU busy: one busy loop per
 # online CPU (busy=N), started and stopped as CPUs come and go. While it
 # runs, /run/burn holding 1 or 0 turns that on or off within a second (the
 # guest agent writes it: examples/demo-guests.py).
+# /run/hog holding "MIB [STEP_MIB [STEP_MS [HOLD_S]]]" (written through the
+# agent) starts the memory hog (guest-hog.c) with those arguments: hog= is
+# its progress in MiB, hogrc= its exit status once it ended (137: killed,
+# as by the OOM killer; - while it runs or before), oom= the kernel's
+# "Out of memory" and "Killed process" lines so far.
 # No set -e: if PID 1 exits the kernel panics; a failed step must not kill it.
 set -u
 /bin/busybox --install -s /bin
@@ -67,6 +73,7 @@ burn_to() {
 # first time it appears, and never again, so CPUs the agent varies offline
 # on purpose stay offline.
 seen=" "
+hogpid="" hogrc=-
 while :; do
 	for d in /sys/devices/system/cpu/cpu[0-9]*; do
 		n=${d##*/cpu}
@@ -87,7 +94,24 @@ while :; do
 		MemAvailable:) ma=$v ;;
 		esac
 	done </proc/meminfo
+	if [ -z "$hogpid" ] && [ -r /run/hog ]; then
+		read -r hogargs </run/hog
+		rm -f /run/hog /run/hog.state
+		hogrc=-
+		# shellcheck disable=SC2086 # the arguments: split on purpose
+		/bin/hog $hogargs &
+		hogpid=$!
+	fi
+	if [ -n "$hogpid" ] && ! kill -0 "$hogpid" 2>/dev/null; then
+		wait "$hogpid"
+		hogrc=$?
+		hogpid=""
+	fi
+	hog=0/0
+	[ -r /run/hog.state ] && read -r hog </run/hog.state
+	oom=$(dmesg | grep -c -e "Out of memory" -e "Killed process")
 	read -r up _ </proc/uptime
-	echo "partd-guest cpus=$cpus memtotal=$mt memfree=$mf memavail=$ma t=$up busy=$nb"
+	echo "partd-guest cpus=$cpus memtotal=$mt memfree=$mf memavail=$ma t=$up busy=$nb" \
+		"hog=$hog hogrc=$hogrc oom=$oom"
 	sleep 1
 done

@@ -186,8 +186,10 @@ def agent_up(dom):
 def fmt_line(ln):
     if not ln:
         return "(no line)"
-    return "cpus=%d memtotal=%d memavail=%d busy=%s t=%.1f" % (
-        ln["cpus"], ln["memtotal"], ln["memavail"], ln["busy"], ln["t"])
+    hog = "" if ln.get("hog") is None else " hog=%d/%d hogrc=%s oom=%s" % (
+        ln["hog"] + (ln["hogrc"], ln["oom"]))
+    return "cpus=%d memtotal=%d memfree=%d memavail=%d busy=%s t=%.1f%s" % (
+        ln["cpus"], ln["memtotal"], ln["memfree"], ln["memavail"], ln["busy"], ln["t"], hog)
 
 
 def sha(path):
@@ -198,13 +200,18 @@ def sha(path):
 # -- the run ---------------------------------------------------------------------
 
 class Run:
-    def __init__(self, build, src):
+    """One run's set-up and clean-up, shared with partd-mempress.py: its
+    directory is BUILD/tests/integration/NAME, its policies POLICIES (the
+    fast test policy when none)."""
+
+    def __init__(self, build, src, name="partd-guests", policies=None):
         self.build = build
         self.src = src
+        self.policies = policies or [ITEST_POLICY]
         self.here = os.path.join(src, "tests", "integration")
         self.partd_bin = os.path.join(build, "partd", "partd")
         self.partctl_bin = os.path.join(build, "partctl", "partctl")
-        self.root = os.path.join(build, "tests", "integration", "partd-guests")
+        self.root = os.path.join(build, "tests", "integration", name)
         # QEMU (libvirt-qemu) opens the kernel and the initramfs: they live
         # where it can reach them, not in the build tree (a clone in a 0700
         # home directory would hide them), shared by every build tree
@@ -278,7 +285,7 @@ class Run:
         # the example, with our listeners, state and policies: the shipped
         # ones and a fast test policy
         self.partd = Partd(self.partd_bin, example="qemu-cpc", tmp=self.work, src=self.src,
-                           interval=1, policies=[ITEST_POLICY],
+                           interval=1, policies=self.policies,
                            pidfile=os.path.join(self.root, "partd.pid"))
         # paths.images is the guest cache itself (QEMU must reach it: not in
         # the build tree); paths.logs the example's: partd refuses to start

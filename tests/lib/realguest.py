@@ -132,7 +132,7 @@ def measure(doms, seconds, pool=None):
 # -- the guest ----------------------------------------------------------------------
 
 LINE = re.compile(r"partd-guest cpus=(\d+) memtotal=(\d+) memfree=(\d+) memavail=(\d+) "
-                  r"t=([\d.]+)(?: busy=(\d+))?")
+                  r"t=([\d.]+)(?: busy=(\d+))?(?: hog=(\d+)/(\d+) hogrc=(\d+|-) oom=(\d+))?")
 
 
 class Console:
@@ -152,7 +152,11 @@ class Console:
             res.append({"cpus": int(m.group(1)), "memtotal": int(m.group(2)),
                         "memfree": int(m.group(3)), "memavail": int(m.group(4)),
                         "t": float(m.group(5)),
-                        "busy": int(m.group(6)) if m.group(6) is not None else None})
+                        "busy": int(m.group(6)) if m.group(6) is not None else None,
+                        "hog": (int(m.group(7)), int(m.group(8))) if m.group(7) else None,
+                        "hogrc": (None if not m.group(9) or m.group(9) == "-"
+                                  else int(m.group(9))),
+                        "oom": int(m.group(10)) if m.group(10) else None})
         return res
 
     def last(self):

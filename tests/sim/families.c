@@ -2,8 +2,9 @@
  * meet: partitions parked at their minimum that become busy (hidden
  * demand), periodic demand over a range of periods (flapping), capped and
  * defined-capacity partitions (stranded resources), a pool short for all
- * (processors taken from partitions that use all they get), and large
- * random walks (churn). Random traces use fixed seeds. */
+ * (processors taken from partitions that use all they get), large random
+ * walks (churn), and guests whose memory need jumps past their balloon
+ * (memory under pressure). Random traces use fixed seeds. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -180,4 +181,28 @@ void build_walk(struct scenario *sc)
         }
         sc_need(sc, k, 0, sc->T, (uint64_t)(1024 + 2048 * rng_uniform()));
     }
+}
+
+/* Memory under pressure: three guests ballooned down to need + headroom;
+ * then db's need jumps by 2.5 GiB twice, and web's by 1 GiB, past their
+ * balloons: they thrash (sim_sample() pages what is over) until they are
+ * given enough. batch's need stays, and it has memory to give. */
+void build_pressure(struct scenario *sc)
+{
+    sc_init(sc, "pressure", "memory need jumps past the balloon", 10, 24, 180, 3);
+    sc->family = "pressure";
+    size_t db = sc_add(sc, "db", 2, 1, 4, 300, 100, 600, 2048, 1024, 12288, "");
+    size_t web = sc_add(sc, "web", 2, 1, 4, 200, 100, 600, 2048, 1024, 8192, "");
+    size_t batch = sc_add(sc, "batch", 2, 1, 4, 200, 100, 600, 8192, 1024, 8192, "");
+    for (size_t k = 0; k < 3; k++)
+        sc_demand(sc, k, 0, sc->T, 1.0);
+    sc_phase(sc, 0, true, true);
+    sc_phase(sc, 30, true, true);
+    sc_phase(sc, 100, true, true);
+    sc_need(sc, db, 0, 30, 1700);
+    sc_need(sc, db, 30, 100, 4200);
+    sc_need(sc, db, 100, sc->T, 6700);
+    sc_need(sc, web, 0, 30, 1700);
+    sc_need(sc, web, 30, sc->T, 2700);
+    sc_need(sc, batch, 0, sc->T, 2000);
 }

@@ -66,6 +66,7 @@ struct sim {
     unsigned *pending_to;
     size_t *pending_from; /* from which interval pending_to holds; SIZE_MAX none */
     uint64_t *balloon;    /* the balloon's size, MiB */
+    uint64_t *paged;      /* KiB the guest swapped in (and out) so far */
     size_t *cluster;      /* the first member of i's cluster */
     bool *capped;
     FILE *csv, *tot;
@@ -144,6 +145,7 @@ static void sim_alloc(struct sim *s)
     s->cpu = xcalloc(n, sizeof(double)), s->read = xcalloc(n, sizeof(double));
     s->online = xcalloc(n, sizeof(unsigned)), s->pending_to = xcalloc(n, sizeof(unsigned));
     s->pending_from = xcalloc(n, sizeof(size_t)), s->balloon = xcalloc(n, sizeof(uint64_t));
+    s->paged = xcalloc(n, sizeof(uint64_t));
     s->cluster = xcalloc(n, sizeof(size_t)), s->capped = xcalloc(n, sizeof(bool));
     record_init(&s->rec, n, s->T);
 }
@@ -164,6 +166,7 @@ static void sim_start(struct sim *s)
         uint64_t need = s->sc->need[i * s->T], unused = p->memory > need ? p->memory - need : 0;
         part_history_add(p->history, 0, true, 1000000000, p->processors, true, p->memory, p->memory,
                          unused);
+        part_history_add_paging(p->history, false, 0, true, 0, 0);
         if (s->ref[i].h)
             part_history_add(s->ref[i].h, 0, true, s->ref[i].counter, p->profile->proc_reserved,
                              false, 0, 0, 0);
@@ -220,8 +223,12 @@ static double sim_sample(struct sim *s, size_t t, double now)
         double at = late + fx_read_jitter(s->fx, s->seed, t, i, s->pol.interval);
         s->read[i] = fmax(s->read[i], s->cpu[i] + s->delivered[i] * at);
         uint64_t ns = 1000000000 + (uint64_t)llround(s->read[i] * 1e9);
-        part_history_add(p->history, now + late, true, ns, p->processors, true, p->memory, mem,
+        part_history_add(p->history, now + late, true, ns, p->processors, true, mem, mem,
                          mem > need ? mem - need : 0);
+        /* a guest that needs more than its balloon thrashes: what is over
+         * is paged out and in again every interval */
+        s->paged[i] += need > mem ? (need - mem) * 1024 : 0;
+        part_history_add_paging(p->history, false, 0, true, s->paged[i], s->paged[i]);
     }
     return late;
 }
@@ -345,7 +352,7 @@ static void sim_free(struct sim *s)
     free(s->ref), free(s->demand), free(s->backlog), free(s->delivered), free(s->target);
     free(s->limit), free(s->ratio), free(s->base), free(s->ce), free(s->scratch), free(s->steal);
     free(s->cpu), free(s->read), free(s->online), free(s->pending_to), free(s->pending_from);
-    free(s->balloon), free(s->cluster), free(s->capped);
+    free(s->balloon), free(s->paged), free(s->cluster), free(s->capped);
     record_free(&s->rec);
     if (s->csv)
         fclose(s->csv);

@@ -68,6 +68,7 @@ int build_square(struct scenario *sc, const char *name);
 void build_capped(struct scenario *sc);
 void build_saturated(struct scenario *sc);
 void build_walk(struct scenario *sc);
+void build_pressure(struct scenario *sc);
 
 /* honest.c: the effects a real host has and the ideal model had not, each
  * on by default and switchable (--without NAME,..., --ideal). */

@@ -13,7 +13,7 @@
 const char *const sim_scenarios[] = {
     "step",      "reclaim",      "ramp",     "periodic",  "bursty",   "dc",        "mixed",
     "parked",    "parked-group", "square-2", "square-4",  "square-6", "square-10", "square-14",
-    "square-20", "sine-8",       "capped",   "saturated", "walk",     NULL};
+    "square-20", "sine-8",       "capped",   "saturated", "walk",     "pressure",  NULL};
 
 /* xorshift64*: small, fast, and the same everywhere */
 static uint64_t rng_state = 1;
@@ -308,6 +308,7 @@ int scenario_build(const char *name, struct scenario *sc)
         {"capped", build_capped},
         {"saturated", build_saturated},
         {"walk", build_walk},
+        {"pressure", build_pressure},
     };
     if (build_square(sc, name) == 0)
         return 0;

@@ -97,6 +97,26 @@ static void test_host(void **state)
     assert_string_equal(host.driver, "TEST");
 }
 
+/* The host's free memory is libvirt's: node.xml has no NUMA cells, so
+ * the test driver has none to give (unknown, not 0); its default node has
+ * fixed cells (3 MiB free). The test driver is never this host: no PSI. */
+static void test_host_memory(void **state)
+{
+    struct part_host_memory m = {.has_free = true, .has_psi = true};
+    struct part_error err = {0};
+    struct part_hv *hv = NULL;
+
+    check(part_hv_memory(*state, &m, &err), &err);
+    assert_false(m.has_free);
+    assert_false(m.has_psi);
+    check(part_hv_open(&part_hv_libvirt_ops, "test:///default", false, &hv, &err), &err);
+    check(part_hv_memory(hv, &m, &err), &err);
+    assert_true(m.has_free);
+    assert_int_equal(m.free, 3);
+    assert_false(m.has_psi);
+    part_hv_close(hv);
+}
+
 static void test_define_lookup(void **state)
 {
     struct part_hv *hv = *state;
@@ -865,6 +885,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_host),
+        T(test_host_memory),
         T(test_define_lookup),
         T(test_define_template),
         T(test_define_bad_template),

@@ -141,6 +141,82 @@ static void test_memory_figures(void **state)
     free(h);
 }
 
+/* Paging counters become rates per second (MiB/s for swap, from KiB). */
+static void test_paging_rates(void **state)
+{
+    struct part_history *h = history_new();
+    part_history_add(h, 0, true, NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, 1000, true, 2048, 4096);
+    const struct part_sample *s = part_history_get(h, 0);
+    assert_false(s->faults_valid); /* the first counters only start */
+    assert_false(s->swap_valid);
+    part_history_add(h, 2, true, 2 * NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, 1240, true, 2048 + 2 * 30 * 1024, 4096 + 2 * 1024);
+    s = part_history_get(h, 0);
+    assert_true(s->faults_valid);
+    assert_true(s->swap_valid);
+    assert_float_equal(s->major_faults, 120, 1e-9);
+    assert_float_equal(s->swap_in, 30, 1e-9);
+    assert_float_equal(s->swap_out, 1, 1e-9);
+    /* a guest without swap figures: faults alone */
+    part_history_add(h, 4, true, 3 * NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, 1240, false, 0, 0);
+    s = part_history_get(h, 0);
+    assert_true(s->faults_valid);
+    assert_float_equal(s->major_faults, 0, 1e-9);
+    assert_false(s->swap_valid);
+    free(h);
+}
+
+/* Hostile or reset counters: backwards starts over, a jump is clamped, a
+ * break or time that did not move gives no rate. */
+static void test_paging_hostile(void **state)
+{
+    struct part_history *h = history_new();
+    part_history_add(h, 0, true, NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, 5000, true, 5000, 5000);
+    part_history_add(h, 2, true, 2 * NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, 10, true, 10, 10000); /* the guest rebooted */
+    assert_false(part_history_get(h, 0)->faults_valid);
+    assert_false(part_history_get(h, 0)->swap_valid);
+    part_history_add(h, 4, true, 3 * NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, UINT64_MAX, true, UINT64_MAX, UINT64_MAX);
+    const struct part_sample *s = part_history_get(h, 0);
+    assert_true(s->faults_valid);
+    assert_float_equal(s->major_faults, PART_PAGING_RATE_MAX, 1);
+    assert_float_equal(s->swap_in, PART_PAGING_RATE_MAX, 1);
+    part_history_break(h);
+    part_history_add(h, 6, true, 4 * NS, 2, true, 4096, 4000, 10);
+    part_history_add_paging(h, true, UINT64_MAX, true, UINT64_MAX, UINT64_MAX);
+    assert_false(part_history_get(h, 0)->faults_valid);
+    part_history_add(h, 6, true, 5 * NS, 2, true, 4096, 4000, 10); /* no time passed */
+    part_history_add_paging(h, true, UINT64_MAX, true, UINT64_MAX, UINT64_MAX);
+    assert_false(part_history_get(h, 0)->faults_valid);
+    assert_false(part_history_get(h, 0)->swap_valid);
+    /* on an empty history nothing happens */
+    struct part_history *e = history_new();
+    part_history_add_paging(e, true, 1, true, 1, 1);
+    assert_int_equal(e->n, 0);
+    free(e);
+    free(h);
+}
+
+static void test_psi_parse(void **state)
+{
+    double v = -1;
+    assert_true(part_psi_some_avg10("some avg10=12.50 avg60=3.00 avg300=1.00 total=123\n"
+                                    "full avg10=1.00 avg60=0.00 avg300=0.00 total=1\n",
+                                    &v));
+    assert_float_equal(v, 12.5, 1e-9);
+    assert_true(part_psi_some_avg10("some avg10=250 avg60=0", &v));
+    assert_float_equal(v, 100, 1e-9);
+    assert_false(part_psi_some_avg10("full avg10=1.00", &v));
+    assert_false(part_psi_some_avg10("some avg10=-1", &v));
+    assert_false(part_psi_some_avg10("some avg10=nan", &v));
+    assert_false(part_psi_some_avg10("", &v));
+    assert_false(part_psi_some_avg10(NULL, &v));
+}
+
 static void test_ring_keeps_newest(void **state)
 {
     struct part_history *h = history_new();
@@ -276,6 +352,9 @@ int main(void)
         cmocka_unit_test(test_rolling_gap_longer_than_window),
         cmocka_unit_test(test_rolling_ignores_invalid),
         cmocka_unit_test(test_set_window_empties),
+        cmocka_unit_test(test_paging_rates),
+        cmocka_unit_test(test_paging_hostile),
+        cmocka_unit_test(test_psi_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1370,14 +1370,305 @@ static void test_memory_grows_under_pressure(void **state)
     assert_int_equal(plan.n, 1);
     assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
     assert_string_equal(plan.actions[0].reason,
-                        "db: the guest has at most 0MiB of 2GiB free (under pressure for 3 "
-                        "samples); memory 2GiB -> 2560MiB (twice the headroom 256MiB, at most "
-                        "512MiB a step)");
+                        "db: memory pressure for 3 samples (at most 0MiB of 2GiB free); memory "
+                        "2GiB -> 2560MiB (it uses 2GiB, + the headroom 256MiB, + what it paged in "
+                        "an interval or the headroom again, at once)");
     part_plan_clear(&plan);
-    /* a step at most */
+    /* at once, not a step at a time */
     pol.memory_step = 300;
     plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+/* Appends a sample at t as sample() does, the guest leaving unused MiB of
+ * its memory unused (seeing avail in all), and paging at faults per second
+ * and swap_in, swap_out MiB/s since the previous sample (negative: no
+ * figure). */
+static void sample_paging(struct part_partition *p, double t, uint64_t avail, uint64_t unused,
+                          double faults, double swap_in, double swap_out)
+{
+    struct part_history *h = history_of(p);
+    double dt = h->n ? t - h->last_t : 0;
+    uint64_t ns = h->last_cpu_ns ? h->last_cpu_ns + (uint64_t)(dt * NS) : (uint64_t)NS;
+    part_history_add(h, t, true, ns, p->processors, true, p->memory, avail, unused);
+    uint64_t f = h->last_has_faults ? h->last_faults + (uint64_t)llround(faults * dt) : 1000;
+    uint64_t in =
+        h->last_has_swap ? h->last_swap_in + (uint64_t)llround(swap_in * dt * 1024) : 5000;
+    uint64_t out =
+        h->last_has_swap ? h->last_swap_out + (uint64_t)llround(swap_out * dt * 1024) : 7000;
+    part_history_add_paging(h, faults >= 0, f, swap_in >= 0, in, out);
+}
+
+/* sample_paging() at 0, 2, 4 and 6 alike. */
+static void paging3(struct part_partition *p, uint64_t unused, double faults, double swap_in,
+                    double swap_out)
+{
+    for (double t = 0; t <= NOW; t += DT)
+        sample_paging(p, t, p->memory, unused, faults, swap_in, swap_out);
+}
+
+static void test_memory_pressure_paging_grows_by_need(void **state)
+{
+    /* 100 MiB unused (over the 64 MiB floor, under the 256 MiB headroom),
+     * swapping 200 MiB/s in and 10 out, 120 major faults/s: it paged
+     * (200 + 120 x 4 KiB) MiB/s x 2 s = 400 MiB in an interval, more than
+     * the headroom; it gets its use (1948) + the headroom + that, at once:
+     * the 512 MiB step does not hold it back */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    paging3(db, 100, 120, 200, 10);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1948 + 256 + 400);
+    assert_string_equal(plan.actions[0].reason,
+                        "db: memory pressure for 3 samples (at most 100MiB of 2GiB free, 120 "
+                        "major faults/s, 200.0 MiB/s swap in, 10.0 MiB/s swap out); memory 2GiB "
+                        "-> 2604MiB (it uses 1948MiB, + the headroom 256MiB, + what it paged in "
+                        "an interval or the headroom again, at once)");
+    part_plan_clear(&plan);
+    /* the same guest not paging only grows toward need + headroom (1948 +
+     * 256) */
+    free(db->history);
+    db->history = NULL;
+    paging3(db, 100, 0, 0, 0);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2204);
+    part_plan_clear(&plan);
+    /* paging in one sample only is no pressure either */
+    free(db->history);
+    db->history = NULL;
+    sample_paging(db, 0, 2048, 100, 0, 0, 0);
+    sample_paging(db, 2, 2048, 100, 0, 0, 0);
+    sample_paging(db, 4, 2048, 100, 0, 0, 0);
+    sample_paging(db, 6, 2048, 100, 500, 200, 200);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2204);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_pressure_by_usable(void **state)
+{
+    /* 150 MiB unused, but the guest could use only 30 of it without
+     * swapping (its kernel keeps the rest in reserve): under the floor,
+     * pressure: its use (2018) + twice the headroom; the reason names what
+     * it could use */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2000, 150);
+        part_history_add_usable(h, 30);
+    }
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2018 + 512);
+    assert_non_null(strstr(plan.actions[0].reason, "(at most 30MiB of 2GiB free)"));
+    part_plan_clear(&plan);
+    /* with 100 usable it is not: growth toward need + headroom, the need
+     * counting what the kernel keeps (2048 - 100 + 256) */
+    free(db->history);
+    db->history = NULL;
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2000, 150);
+        part_history_add_usable(h, 100);
+    }
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2204);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_paging_with_memory_free_is_no_pressure(void **state)
+{
+    /* 1000 MiB unused: faults are files read, not a want of memory; the
+     * guest shrinks a step toward 1048 + 256 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    paging3(db, 1000, 5000, 50, 50);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1536);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_never_shrinks_under_pressure(void **state)
+{
+    /* the target is 4 GiB but the balloon is still at 2000 MiB (the guest
+     * has not given it back), and the guest pages with 30 MiB unused in
+     * one sample: its need (1970 + 256) is far under the target, yet it is
+     * not shrunk */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    assert_int_equal(part_cpc_set_running(cpc, db, 2, 4096), 0);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2000, 1950,
+                         i == 2 ? 30 : 200);
+        part_history_add_paging(h, true, 1000 + (i == 2 ? 800 : 0), false, 0, 0);
+    }
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* without the paging sample, it is shrunk a step */
+    free(db->history);
+    db->history = NULL;
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2000, 1950, 200);
+        part_history_add_paging(h, true, 1000, false, 0, 0);
+    }
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 4096, 3584);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_need_in_balloon_terms(void **state)
+{
+    /* the balloon gives 2048 MiB, the guest sees 2000 of it (its kernel
+     * keeps 48) and leaves 300 unused: it uses 1748, and the target is
+     * 1748 + the headroom of 64, which leaves it 64 unused. Measured
+     * against what the guest sees (1700 + 64), it would be left 16 */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++)
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2000, 300);
+    struct part_policy pol = policy(false, false, true, false);
+    pol.memory_headroom = 64;
+    pol.memory_deadband = 32;
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 1812);
+    part_plan_clear(&plan);
+    /* a guest that says more is unused than its balloon gives is not
+     * believed */
+    free(db->history);
+    db->history = NULL;
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++)
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 100, 4000, 1000);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_host_free_bounds_growth(void **state)
+{
+    /* the CPC has room, but the host has 300 MiB free beyond its 4 GiB
+     * reserve: the guest under pressure gets those */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    samples3(db, 1, 1, 1, 3000);
+    cpc->host = (struct part_host_memory){.has_free = true, .free = 4096 + 300};
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
     assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2348);
+    part_plan_clear(&plan);
+    /* nothing free beyond the reserve: nothing given */
+    cpc->host.free = 4000;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_empty(&plan);
+    /* unknown: the CPC's own limit alone */
+    cpc->host.has_free = false;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2560);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_pressure_first_starved_before_all(void **state)
+{
+    /* 600 MiB free on the host beyond its reserve. hi (weight 500) wants
+     * to grow toward need (no pressure), big (weight 300) is under
+     * pressure, low (weight 100) under pressure at its minimum: low gets
+     * its 512 first, big the 88 left, hi nothing */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *hi = add(cpc, shared("hi", 2, 500), true);
+    struct part_partition *big = add(cpc, shared("big", 2, 300), true);
+    struct part_partition *low = add(cpc, shared("low", 2, 100), true);
+    assert_int_equal(part_cpc_set_running(cpc, low, 2, 1024), 0);
+    samples3(hi, 1, 1, 1, 1700); /* 300 unused: 1956 wanted, balanced */
+    free(hi->history);
+    hi->history = NULL;
+    samples3(hi, 1, 1, 1, 1980); /* 68 unused: over the floor; wants 2236 */
+    samples3(big, 1, 1, 1, 3000);
+    samples3(low, 1, 1, 1, 3000);
+    cpc->host = (struct part_host_memory){.has_free = true, .free = 4096 + 600};
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 2);
+    assert_string_equal(plan.actions[0].partition, "low");
+    assert_action(&plan, "low", PART_SET_MEMORY, 1024, 1536);
+    assert_action(&plan, "big", PART_SET_MEMORY, 2048, 2136);
+    assert_null(find(&plan, "hi", PART_SET_MEMORY));
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_host_psi_holds_growth_back(void **state)
+{
+    /* the host's memory pressure at 25% (over the policy's 10): only the
+     * guest under pressure at its minimum grows */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *big = add(cpc, shared("big", 2, 300), true);
+    struct part_partition *low = add(cpc, shared("low", 2, 100), true);
+    struct part_partition *need = add(cpc, shared("need", 2, 600), true);
+    assert_int_equal(part_cpc_set_running(cpc, low, 2, 1024), 0);
+    samples3(big, 1, 1, 1, 3000);
+    samples3(low, 1, 1, 1, 3000);
+    samples3(need, 1, 1, 1, 1980);
+    cpc->host = (struct part_host_memory){.has_psi = true, .psi_some10 = 25};
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 1);
+    assert_action(&plan, "low", PART_SET_MEMORY, 1024, 1536);
+    part_plan_clear(&plan);
+    /* under the policy's host_psi, all three grow */
+    pol.memory_host_psi = 30;
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_int_equal(plan.n, 3);
+    part_plan_clear(&plan);
+    part_cpc_free(cpc);
+}
+
+static void test_memory_pressure_hostile_counters(void **state)
+{
+    /* counters that jump by 2^62 a sample: the rate is clamped, and the
+     * growth stops at the profile's reserved 8 GiB */
+    struct part_cpc *cpc = cpc_make(4, 65536);
+    struct part_partition *db = add(cpc, shared("db", 2, 200), true);
+    struct part_history *h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2048, 10);
+        part_history_add_paging(h, true, (uint64_t)i << 62, true, (uint64_t)i << 62,
+                                (uint64_t)i << 62);
+    }
+    assert_true(part_history_get(h, 0)->major_faults <= PART_PAGING_RATE_MAX);
+    struct part_policy pol = policy(false, false, true, false);
+    struct part_plan plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 8192);
+    part_plan_clear(&plan);
+    /* counters that go backwards give no rate: 100 MiB unused (over the
+     * floor) and no paging is no pressure, only growth toward need */
+    free(db->history);
+    db->history = NULL;
+    h = history_of(db);
+    for (int i = 0; i <= 3; i++) {
+        part_history_add(h, DT * i, true, NS * (uint64_t)(i + 1), 2, true, 2048, 2048, 100);
+        part_history_add_paging(h, true, 1000000 - 1000 * (uint64_t)i, true,
+                                1000000 - 1000 * (uint64_t)i, 1000000 - 1000 * (uint64_t)i);
+    }
+    assert_false(part_history_get(h, 0)->faults_valid);
+    assert_false(part_history_get(h, 0)->swap_valid);
+    plan = plan_ok(cpc, &pol, NOW);
+    assert_action(&plan, "db", PART_SET_MEMORY, 2048, 2204);
     part_plan_clear(&plan);
     part_cpc_free(cpc);
 }
@@ -2136,6 +2427,15 @@ int main(void)
         /* memory management */
         cmocka_unit_test(test_memory_grows_toward_need),
         cmocka_unit_test(test_memory_grows_under_pressure),
+        cmocka_unit_test(test_memory_pressure_paging_grows_by_need),
+        cmocka_unit_test(test_memory_pressure_by_usable),
+        cmocka_unit_test(test_memory_paging_with_memory_free_is_no_pressure),
+        cmocka_unit_test(test_memory_never_shrinks_under_pressure),
+        cmocka_unit_test(test_memory_need_in_balloon_terms),
+        cmocka_unit_test(test_memory_host_free_bounds_growth),
+        cmocka_unit_test(test_memory_pressure_first_starved_before_all),
+        cmocka_unit_test(test_memory_host_psi_holds_growth_back),
+        cmocka_unit_test(test_memory_pressure_hostile_counters),
         cmocka_unit_test(test_memory_pressure_overshoot_kept),
         cmocka_unit_test(test_memory_shrinks_toward_need),
         cmocka_unit_test(test_memory_within_bounds),

@@ -62,6 +62,10 @@ static void assert_policy_equal(const struct part_policy *a, const struct part_p
     assert_int_equal(a->memory_headroom, b->memory_headroom);
     assert_int_equal(a->memory_step, b->memory_step);
     assert_int_equal(a->memory_deadband, b->memory_deadband);
+    assert_int_equal(a->memory_floor, b->memory_floor);
+    assert_true(a->memory_faults == b->memory_faults);
+    assert_true(a->memory_swap == b->memory_swap);
+    assert_true(a->memory_host_psi == b->memory_host_psi);
     assert_true(a->dc_window == b->dc_window);
 }
 
@@ -211,6 +215,22 @@ static void test_partial_sections_keep_defaults(void **state)
     assert_false(p.weights);
 }
 
+static void test_memory_pressure_knobs(void **state)
+{
+    struct part_policy p = parse_ok("{\"name\": \"m\", \"memory\": {\"floor\": \"96MiB\","
+                                    " \"major_faults\": 120, \"swap\": 0.5, \"host_psi\": 20}}");
+    assert_int_equal(p.memory_floor, 96);
+    assert_true(p.memory_faults == 120);
+    assert_true(p.memory_swap == 0.5);
+    assert_true(p.memory_host_psi == 20);
+    /* the defaults: the old dead-band's floor, 50 faults/s, 1 MiB/s, 10% */
+    p = parse_ok("{\"name\": \"m\"}");
+    assert_int_equal(p.memory_floor, 64);
+    assert_true(p.memory_faults == 50);
+    assert_true(p.memory_swap == 1);
+    assert_true(p.memory_host_psi == 10);
+}
+
 /* Loading by name */
 
 static void test_load_by_name(void **state)
@@ -276,12 +296,19 @@ static void test_to_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fail_fixtures), cmocka_unit_test(test_pass_fixtures),
-        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_shipped_static),
-        cmocka_unit_test(test_shipped_ird),   cmocka_unit_test(test_shipped_balanced),
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_partial_sections_keep_defaults),
-        cmocka_unit_test(test_load_by_name),  cmocka_unit_test(test_load_name_mismatch),
-        cmocka_unit_test(test_load_missing),  cmocka_unit_test(test_load_bad_name),
+        cmocka_unit_test(test_fail_fixtures),
+        cmocka_unit_test(test_pass_fixtures),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_shipped_static),
+        cmocka_unit_test(test_shipped_ird),
+        cmocka_unit_test(test_shipped_balanced),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_partial_sections_keep_defaults),
+        cmocka_unit_test(test_memory_pressure_knobs),
+        cmocka_unit_test(test_load_by_name),
+        cmocka_unit_test(test_load_name_mismatch),
+        cmocka_unit_test(test_load_missing),
+        cmocka_unit_test(test_load_bad_name),
         cmocka_unit_test(test_to_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,6 +66,9 @@ struct part_cpc {
     unsigned dedicated;     /* host CPUs owned by active dedicated partitions */
     unsigned weight_total;  /* sum of weights of active shared partitions */
     uint64_t memory_active; /* sum of memory targets of active partitions */
+    /* the host's free memory and pressure at the newest sample (the
+     * monitor's; all unknown until then) */
+    struct part_host_memory host;
 };
 
 /* Creates a CPC of cpus host CPUs and memory MiB with the settings in cfg

@@ -11,6 +11,7 @@
 
 #include "part/domxml.h"
 #include "part/error.h"
+#include "part/monitor.h"
 #include "part/profile.h"
 
 /* flags of the set_* operations and pin: where the change applies (at
@@ -60,7 +61,13 @@ struct part_hv_stats {
     bool has_balloon;
     uint64_t balloon_current, balloon_maximum; /* KiB */
     bool has_balloon_guest;                    /* the guest reports these */
+    bool has_balloon_usable;                   /* balloon_usable among them */
     uint64_t balloon_available, balloon_usable, balloon_unused, balloon_rss; /* KiB */
+    /* the guest's paging, cumulative since it booted (hostile: they may
+     * go backwards or jump) */
+    bool has_major_fault, has_swap;
+    uint64_t balloon_major_fault;               /* major page faults */
+    uint64_t balloon_swap_in, balloon_swap_out; /* KiB */
 };
 
 enum part_hv_event {
@@ -81,6 +88,9 @@ struct part_hv_ops {
     int (*open)(const char *uri, bool read_only, struct part_hv **ret, struct part_error *err);
     void (*close)(struct part_hv *hv);
     int (*host)(struct part_hv *hv, struct part_hv_host *ret, struct part_error *err);
+    /* The host's free memory and pressure now (what is unknown has its
+     * has_* false). */
+    int (*memory)(struct part_hv *hv, struct part_host_memory *ret, struct part_error *err);
     /* Looks the domain up: -ENOENT when there is none. */
     int (*lookup)(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
                   struct part_error *err);
@@ -156,6 +166,7 @@ int part_hv_open(const struct part_hv_ops *ops, const char *uri, bool read_only,
                  struct part_hv **ret, struct part_error *err);
 void part_hv_close(struct part_hv *hv);
 int part_hv_host(struct part_hv *hv, struct part_hv_host *ret, struct part_error *err);
+int part_hv_memory(struct part_hv *hv, struct part_host_memory *ret, struct part_error *err);
 int part_hv_lookup(struct part_hv *hv, const char *domain, struct part_hv_domain *ret,
                    struct part_error *err);
 int part_hv_define(struct part_hv *hv, const struct part_profile *p,

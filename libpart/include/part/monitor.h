@@ -22,6 +22,29 @@ struct part_sample {
     uint64_t mem_target;    /* MiB: the balloon's current size */
     uint64_t mem_available; /* MiB: what the guest sees in all */
     uint64_t mem_unused;    /* MiB: what the guest leaves unused */
+    bool usable_valid;      /* mem_usable is known (part_history_add_usable()) */
+    uint64_t mem_usable;    /* MiB the guest could use without swapping (MemAvailable) */
+    /* the guest's paging over the last interval (part_history_add_paging()) */
+    bool faults_valid;        /* major_faults is known */
+    bool swap_valid;          /* swap_in and swap_out are known */
+    double major_faults;      /* major page faults per second */
+    double swap_in, swap_out; /* MiB per second */
+};
+
+/* The most a paging rate is taken to be: a guest's counters are its own
+ * to make up, and a jump must not become an infinity or an overflow. */
+#define PART_PAGING_RATE_MAX 1e9
+
+/* The host's memory as the monitor samples it every interval (struct
+ * part_hv_ops' memory); what is unknown has its has_* false. */
+struct part_host_memory {
+    bool has_free;
+    uint64_t free; /* MiB the host has free, as libvirt says */
+    /* the host's memory pressure (/proc/pressure/memory "some avg10", a
+     * percentage of time): only for a hypervisor on this host, where the
+     * kernel has it */
+    bool has_psi;
+    double psi_some10;
 };
 
 /* Rolling average of use over a long window (defined capacity), kept in
@@ -40,6 +63,10 @@ struct part_history {
     size_t n;                               /* samples held, up to PART_HISTORY_MAX */
     uint64_t last_cpu_ns;                   /* the counter of the previous sample, 0 when none */
     double last_t;
+    /* the paging counters of the previous sample, and when it was taken */
+    bool last_has_faults, last_has_swap;
+    uint64_t last_faults, last_swap_in, last_swap_out; /* faults, KiB, KiB */
+    double last_paging_t;
     struct part_rolling rolling;
 };
 
@@ -53,6 +80,23 @@ const struct part_sample *part_history_get(const struct part_history *h, size_t 
 void part_history_add(struct part_history *h, double t, bool has_cpu, uint64_t cpu_ns,
                       unsigned online, bool mem_valid, uint64_t mem_target, uint64_t mem_available,
                       uint64_t mem_unused);
+
+/* Adds the guest's paging counters (cumulative: major faults, KiB swapped
+ * in and out; has_* false when the guest did not report them) to the
+ * sample part_history_add() just added, as rates since the previous
+ * sample's. A counter that went backwards (the guest rebooted, or lies)
+ * starts over, and a rate is at most PART_PAGING_RATE_MAX. */
+void part_history_add_paging(struct part_history *h, bool has_faults, uint64_t faults,
+                             bool has_swap, uint64_t swap_in_kib, uint64_t swap_out_kib);
+
+/* Adds what the guest could use without swapping (its MemAvailable, MiB)
+ * to the sample part_history_add() just added: what reclaimable caches it
+ * holds counted, the memory its kernel keeps in reserve not. */
+void part_history_add_usable(struct part_history *h, uint64_t usable);
+
+/* Reads "some avg10" from the text of /proc/pressure/memory (a percentage
+ * of time, 0 to 100) into *ret; false when the text has none. */
+bool part_psi_some_avg10(const char *text, double *ret);
 
 /* Marks the history stale (the partition stopped, or stats failed): the
  * next sample cannot make a rate. */

@@ -27,7 +27,13 @@ struct part_policy {
     uint64_t memory_headroom; /* MiB kept above what the guest uses */
     uint64_t memory_step;     /* most MiB moved per change */
     uint64_t memory_deadband; /* MiB: smaller differences are left alone */
-    double dc_window;         /* seconds of the defined-capacity rolling average */
+    /* memory pressure: a guest with less than floor unused, or paging at
+     * these rates, in each of the K samples */
+    uint64_t memory_floor;  /* MiB */
+    double memory_faults;   /* major faults per second */
+    double memory_swap;     /* MiB per second, in or out */
+    double memory_host_psi; /* the host's "some avg10" (%) that holds growth back */
+    double dc_window;       /* seconds of the defined-capacity rolling average */
 };
 
 /* Parses and validates a policy from text; file is for errors (may be
