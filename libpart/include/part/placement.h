@@ -1,0 +1,95 @@
+/* Placement across CPCs: given what several CPCs run and how busy their
+ * partitions are, which CPCs' demand exceeds their shared pool, and which
+ * partitions moved where would bring them within it. A suggestion for a
+ * person (partctl plan --all), never acted on by itself. A pure function:
+ * no I/O, deterministic, so partd can use it too. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "part/error.h"
+#include "part/name.h"
+
+/* A partition whose use is at least PART_PLACE_BUSY of what holds it back
+ * (its online processors, its cap, or its entitlement while the pool is
+ * busy) shows no more than it is let use: its demand counts as its online
+ * processors (at most its cap). A pool is busy when the use of its partitions is at
+ * least PART_PLACE_POOL_BUSY of it. */
+#define PART_PLACE_BUSY      0.9
+#define PART_PLACE_POOL_BUSY 0.95
+
+/* A partition as its CPC reports it (GET /v1/partitions). */
+struct part_place_partition {
+    char name[PART_NAME_MAX];
+    bool active;
+    bool dedicated;
+    unsigned processors; /* online (active), else the profile's initial */
+    double used;         /* processors used (monitor), NAN when not measured */
+    double entitlement;  /* processors (shared, active) */
+    double cap;          /* processors, PART_CAP_NONE (0) when uncapped */
+    uint64_t memory;     /* MiB: the target (active), else the profile's initial */
+    uint64_t memory_min; /* MiB: the profile's min */
+};
+
+/* A CPC as it reports itself (GET /v1/cpc) with its partitions. */
+struct part_place_cpc {
+    char name[PART_NAME_MAX];
+    bool reachable; /* false: shown, never a source nor a target */
+    unsigned usable;  /* host CPUs - those reserved for the host */
+    double cpu_overcommit;
+    uint64_t memory;  /* MiB: host memory - that reserved for the host */
+    double memory_overcommit;
+    const struct part_place_partition *parts; /* every defined partition */
+    size_t n;
+};
+
+/* What the placement found of one CPC (same index as its input). */
+struct part_place_result {
+    double demand;       /* of the shared pool: sum of its active partitions' demand */
+    unsigned pool;       /* shared pool, processors */
+    double demand_after; /* once the suggested moves are made */
+    unsigned pool_after;
+    bool over; /* demand > pool */
+    /* over and still over after the moves: why no move helps, else "" */
+    char note[256];
+};
+
+/* One suggested move: partition part (index in cpcs[from].parts) from CPC
+ * from to CPC to, with the numbers that make it fit. */
+struct part_place_move {
+    size_t from, to, part;
+    double demand; /* what it takes from the pool it leaves: demand or dedicated processors */
+    char reason[320];
+};
+
+struct part_placement {
+    struct part_place_result *cpcs; /* n, as given */
+    size_t n;
+    struct part_place_move *moves;
+    size_t n_moves;
+};
+
+/* The demand of partition p on its CPC's shared pool: 0 for an inactive or
+ * dedicated one, its use when measured (0 when not), or its online
+ * processors (at most its cap) when it is held back (PART_PLACE_BUSY);
+ * pool_busy says whether its pool is (PART_PLACE_POOL_BUSY). */
+double part_place_demand(const struct part_place_partition *p, bool pool_busy);
+
+/* Finds the CPCs over their pool and suggests moves: from each CPC whose
+ * demand exceeds its pool (largest excess first), the partitions whose
+ * moves bring it within its pool (the one smallest partition that is
+ * enough, else the largest, and again), each to the reachable CPC with the
+ * most room left that admits it: its name free there, its processors in
+ * the pool (shared) or free to dedicate (dedicated), the pool's logical
+ * processors within cpu_overcommit, its memory and memory minimum within
+ * what the CPC has, and its demand within the pool's room. A CPC no move
+ * brings within its pool keeps a note saying why. The target partd's own
+ * admission, when the partition moves, has the last word.
+ * Returns 0 with *ret (caller part_placement_free()s) or -ENOMEM. */
+int part_placement_plan(const struct part_place_cpc *cpcs, size_t n, struct part_placement **ret,
+                        struct part_error *err);
+
+/* Frees pl (which may be NULL); returns NULL. */
+struct part_placement *part_placement_free(struct part_placement *pl);
