@@ -24,7 +24,12 @@ int cmd_cpc(struct partctl_ctx *ctx);
 int cmd_version(struct partctl_ctx *ctx);
 int cmd_health(struct partctl_ctx *ctx);
 
-/* handlers: cmd-partition.c */
+/* handlers: cmd-cpcs.c (several CPCs: cpcs, list --all, plan --all) */
+int cmd_cpcs(struct partctl_ctx *ctx);
+int cpcs_list_all(struct partctl_ctx *ctx);
+int cpcs_plan_all(struct partctl_ctx *ctx);
+
+/* handlers: cmd-partition.c, and list's rows (list --all's too) */
 int cmd_list(struct partctl_ctx *ctx);
 int cmd_show(struct partctl_ctx *ctx);
 int cmd_define(struct partctl_ctx *ctx);
@@ -32,6 +37,10 @@ int cmd_undefine(struct partctl_ctx *ctx);
 int cmd_activate(struct partctl_ctx *ctx);
 int cmd_deactivate(struct partctl_ctx *ctx);
 int cmd_resize(struct partctl_ctx *ctx);
+#define LIST_COLUMNS 9
+struct table;
+void list_head(struct table *t);            /* LIST_COLUMNS cells */
+void list_row(struct table *t, const json_t *p); /* LIST_COLUMNS cells of partition p */
 
 /* handlers: cmd-rebalance.c */
 int cmd_plan(struct partctl_ctx *ctx);

@@ -24,7 +24,7 @@
 #include "part/trend.h"
 #include "part/policy.h"
 #include "part/plan.h"
-#include "part/placement.h"
+#include "part/fit.h"
 #include "part/manager.h"
 #include "part/request.h"
 #include "part/resize.h"

@@ -1,4 +1,4 @@
-/* Placement across CPCs (placement.h): which CPCs' demand exceeds their
+/* Where partitions would fit better across CPCs (fit.h): which CPCs' demand exceeds their
  * pool, and which moves would bring them within it. The admission numbers
  * are those partd's admission control counts (cpc.c), as the API shows
  * them; the target's own admission decides when a partition moves. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "part/placement.h"
+#include "part/fit.h"
 #include "part/size.h"
 
 #include "plan-internal.h" /* text_format(): reasons cut to fit, as the planner's */
@@ -21,7 +21,7 @@ struct site {
     uint64_t mem, mem_min;
 };
 
-double part_place_demand(const struct part_place_partition *p, bool pool_busy)
+double part_fit_demand(const struct part_fit_partition *p, bool pool_busy)
 {
     if (!p->active || p->dedicated || !isfinite(p->used) || p->used < 0)
         return 0;
@@ -31,18 +31,18 @@ double part_place_demand(const struct part_place_partition *p, bool pool_busy)
     if (p->cap > 0 && p->cap < most)
         most = p->cap;
     double limit = pool_busy && p->entitlement > 0 ? fmin(most, p->entitlement) : most;
-    if (p->used < PART_PLACE_BUSY * limit)
+    if (p->used < PART_FIT_BUSY * limit)
         return p->used;
     return fmax(most, p->used);
 }
 
-static unsigned site_pool(const struct part_place_cpc *c, const struct site *s)
+static unsigned site_pool(const struct part_fit_cpc *c, const struct site *s)
 {
     return c->usable > s->dedicated ? c->usable - s->dedicated : 0;
 }
 
 /* Counts p (of demand d) in s, or out of it (sign -1). */
-static void site_count(struct site *s, const struct part_place_partition *p, double d, int sign)
+static void site_count(struct site *s, const struct part_fit_partition *p, double d, int sign)
 {
     if (p->dedicated) {
         s->dedicated += sign * (int)p->processors;
@@ -59,24 +59,24 @@ static void site_count(struct site *s, const struct part_place_partition *p, dou
 
 /* Sets each site up from its CPC's active partitions, with their demand
  * into demands[i][j]. */
-static void sites_init(const struct part_place_cpc *cpcs, size_t n, struct site *sites,
+static void sites_init(const struct part_fit_cpc *cpcs, size_t n, struct site *sites,
                        double **demands)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct part_place_cpc *c = &cpcs[i];
+        const struct part_fit_cpc *c = &cpcs[i];
         double used = 0;
         unsigned dedicated = 0;
         for (size_t j = 0; j < c->n; j++) {
-            const struct part_place_partition *p = &c->parts[j];
+            const struct part_fit_partition *p = &c->parts[j];
             if (p->active && p->dedicated)
                 dedicated += p->processors;
             else if (p->active && isfinite(p->used) && p->used > 0)
                 used += p->used;
         }
         unsigned pool = c->usable > dedicated ? c->usable - dedicated : 0;
-        bool busy = pool > 0 && used >= PART_PLACE_POOL_BUSY * pool;
+        bool busy = pool > 0 && used >= PART_FIT_POOL_BUSY * pool;
         for (size_t j = 0; j < c->n; j++) {
-            demands[i][j] = part_place_demand(&c->parts[j], busy);
+            demands[i][j] = part_fit_demand(&c->parts[j], busy);
             if (c->parts[j].active)
                 site_count(&sites[i], &c->parts[j], demands[i][j], 1);
         }
@@ -84,8 +84,8 @@ static void sites_init(const struct part_place_cpc *cpcs, size_t n, struct site 
 }
 
 /* Whether a partition named name is defined on CPC k, or moves there. */
-static bool name_taken(const struct part_place_cpc *cpcs, size_t k, const char *name,
-                       const struct part_placement *pl)
+static bool name_taken(const struct part_fit_cpc *cpcs, size_t k, const char *name,
+                       const struct part_fit *pl)
 {
     for (size_t j = 0; j < cpcs[k].n; j++)
         if (strcmp(cpcs[k].parts[j].name, name) == 0)
@@ -99,8 +99,8 @@ static bool name_taken(const struct part_place_cpc *cpcs, size_t k, const char *
 
 /* Whether CPC c, as s has it, admits p of demand d: as partd's admission
  * counts (cpc.c), and with room in its pool for the demand. */
-static bool site_admits(const struct part_place_cpc *c, const struct site *s,
-                        const struct part_place_partition *p, double d)
+static bool site_admits(const struct part_fit_cpc *c, const struct site *s,
+                        const struct part_fit_partition *p, double d)
 {
     struct site t = *s;
     site_count(&t, p, d, 1);
@@ -114,9 +114,9 @@ static bool site_admits(const struct part_place_cpc *c, const struct site *s,
 
 /* The reachable CPC other than from with the most room left that admits
  * p, or n when none. */
-static size_t best_target(const struct part_place_cpc *cpcs, size_t n, const struct site *sites,
-                          size_t from, const struct part_place_partition *p, double d,
-                          const struct part_placement *pl)
+static size_t best_target(const struct part_fit_cpc *cpcs, size_t n, const struct site *sites,
+                          size_t from, const struct part_fit_partition *p, double d,
+                          const struct part_fit *pl)
 {
     size_t best = n;
     double best_room = -INFINITY;
@@ -136,16 +136,16 @@ static size_t best_target(const struct part_place_cpc *cpcs, size_t n, const str
 
 /* What moving p relieves its pool of: its demand, or the processors a
  * dedicated one gives back to the pool. */
-static double relief(const struct part_place_partition *p, double d)
+static double relief(const struct part_fit_partition *p, double d)
 {
     return p->dedicated ? p->processors : d;
 }
 
-static void move_reason(const struct part_place_cpc *cpcs, const struct site *sites,
-                        struct part_place_move *m, double excess)
+static void move_reason(const struct part_fit_cpc *cpcs, const struct site *sites,
+                        struct part_fit_move *m, double excess)
 {
-    const struct part_place_cpc *src = &cpcs[m->from], *dst = &cpcs[m->to];
-    const struct part_place_partition *p = &src->parts[m->part];
+    const struct part_fit_cpc *src = &cpcs[m->from], *dst = &cpcs[m->to];
+    const struct part_fit_partition *p = &src->parts[m->part];
     const struct site *t = &sites[m->to];
     char a[32], b[32], c[32];
 
@@ -168,16 +168,16 @@ static void move_reason(const struct part_place_cpc *cpcs, const struct site *si
 /* The partition of CPC i to move next, and where: the smallest whose
  * relief covers excess, else the largest; returns false when none fits
  * anywhere. */
-static bool pick(const struct part_place_cpc *cpcs, size_t n, const struct site *sites,
+static bool pick(const struct part_fit_cpc *cpcs, size_t n, const struct site *sites,
                  double **demands, const bool *moved, size_t i, double excess,
-                 const struct part_placement *pl, struct part_place_move *ret)
+                 const struct part_fit *pl, struct part_fit_move *ret)
 {
-    const struct part_place_cpc *c = &cpcs[i];
+    const struct part_fit_cpc *c = &cpcs[i];
     bool found = false, covers = false;
     double best = 0;
 
     for (size_t j = 0; j < c->n; j++) {
-        const struct part_place_partition *p = &c->parts[j];
+        const struct part_fit_partition *p = &c->parts[j];
         double r = relief(p, demands[i][j]);
         if (!p->active || moved[j] || r <= EPS)
             continue;
@@ -187,7 +187,7 @@ static bool pick(const struct part_place_cpc *cpcs, size_t n, const struct site 
         size_t to = best_target(cpcs, n, sites, i, p, demands[i][j], pl);
         if (to == n)
             continue;
-        *ret = (struct part_place_move){.from = i, .to = to, .part = j, .demand = r};
+        *ret = (struct part_fit_move){.from = i, .to = to, .part = j, .demand = r};
         found = true;
         covers = cov;
         best = r;
@@ -196,12 +196,12 @@ static bool pick(const struct part_place_cpc *cpcs, size_t n, const struct site 
 }
 
 /* Suggests the moves that bring CPC i within its pool, as far as any do. */
-static int relieve(const struct part_place_cpc *cpcs, size_t n, struct site *sites,
-                   double **demands, size_t i, struct part_placement *pl)
+static int relieve(const struct part_fit_cpc *cpcs, size_t n, struct site *sites,
+                   double **demands, size_t i, struct part_fit *pl)
 {
-    const struct part_place_cpc *c = &cpcs[i];
+    const struct part_fit_cpc *c = &cpcs[i];
     bool *moved = calloc(c->n + 1, sizeof(*moved));
-    struct part_place_move m;
+    struct part_fit_move m;
 
     if (!moved)
         return -ENOMEM;
@@ -216,13 +216,13 @@ static int relieve(const struct part_place_cpc *cpcs, size_t n, struct site *sit
                      sites[i].demand, site_pool(c, &sites[i]));
             break;
         }
-        struct part_place_move *moves = realloc(pl->moves, (pl->n_moves + 1) * sizeof(*moves));
+        struct part_fit_move *moves = realloc(pl->moves, (pl->n_moves + 1) * sizeof(*moves));
         if (!moves) {
             free(moved);
             return -ENOMEM;
         }
         pl->moves = moves;
-        const struct part_place_partition *p = &c->parts[m.part];
+        const struct part_fit_partition *p = &c->parts[m.part];
         site_count(&sites[i], p, demands[i][m.part], -1);
         move_reason(cpcs, sites, &m, excess);
         site_count(&sites[m.to], p, demands[i][m.part], 1);
@@ -234,7 +234,7 @@ static int relieve(const struct part_place_cpc *cpcs, size_t n, struct site *sit
 }
 
 /* The CPCs over their pool, largest excess first (ties: in input order). */
-static size_t over_order(const struct part_place_cpc *cpcs, const struct site *sites, size_t n,
+static size_t over_order(const struct part_fit_cpc *cpcs, const struct site *sites, size_t n,
                          size_t *order)
 {
     size_t k = 0;
@@ -254,10 +254,10 @@ static size_t over_order(const struct part_place_cpc *cpcs, const struct site *s
     return k;
 }
 
-int part_placement_plan(const struct part_place_cpc *cpcs, size_t n, struct part_placement **ret,
+int part_fit_plan(const struct part_fit_cpc *cpcs, size_t n, struct part_fit **ret,
                         struct part_error *err)
 {
-    struct part_placement *pl = calloc(1, sizeof(*pl));
+    struct part_fit *pl = calloc(1, sizeof(*pl));
     struct site *sites = calloc(n + 1, sizeof(*sites));
     double **demands = calloc(n + 1, sizeof(*demands));
     size_t *order = calloc(n + 1, sizeof(*order));
@@ -292,11 +292,11 @@ out:
     free(demands);
     free(sites);
     free(order);
-    part_placement_free(pl);
+    part_fit_free(pl);
     return r < 0 ? part_error_oom(err) : 0;
 }
 
-struct part_placement *part_placement_free(struct part_placement *pl)
+struct part_fit *part_fit_free(struct part_fit *pl)
 {
     if (pl) {
         free(pl->cpcs);

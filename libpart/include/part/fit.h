@@ -1,4 +1,4 @@
-/* Placement across CPCs: given what several CPCs run and how busy their
+/* Where partitions would fit better, across CPCs: given what several CPCs run and how busy their
  * partitions are, which CPCs' demand exceeds their shared pool, and which
  * partitions moved where would bring them within it. A suggestion for a
  * person (partctl plan --all), never acted on by itself. A pure function:
@@ -12,16 +12,16 @@
 #include "part/error.h"
 #include "part/name.h"
 
-/* A partition whose use is at least PART_PLACE_BUSY of what holds it back
+/* A partition whose use is at least PART_FIT_BUSY of what holds it back
  * (its online processors, its cap, or its entitlement while the pool is
  * busy) shows no more than it is let use: its demand counts as its online
  * processors (at most its cap). A pool is busy when the use of its partitions is at
- * least PART_PLACE_POOL_BUSY of it. */
-#define PART_PLACE_BUSY      0.9
-#define PART_PLACE_POOL_BUSY 0.95
+ * least PART_FIT_POOL_BUSY of it. */
+#define PART_FIT_BUSY      0.9
+#define PART_FIT_POOL_BUSY 0.95
 
 /* A partition as its CPC reports it (GET /v1/partitions). */
-struct part_place_partition {
+struct part_fit_partition {
     char name[PART_NAME_MAX];
     bool active;
     bool dedicated;
@@ -34,19 +34,19 @@ struct part_place_partition {
 };
 
 /* A CPC as it reports itself (GET /v1/cpc) with its partitions. */
-struct part_place_cpc {
+struct part_fit_cpc {
     char name[PART_NAME_MAX];
     bool reachable; /* false: shown, never a source nor a target */
     unsigned usable;  /* host CPUs - those reserved for the host */
     double cpu_overcommit;
     uint64_t memory;  /* MiB: host memory - that reserved for the host */
     double memory_overcommit;
-    const struct part_place_partition *parts; /* every defined partition */
+    const struct part_fit_partition *parts; /* every defined partition */
     size_t n;
 };
 
-/* What the placement found of one CPC (same index as its input). */
-struct part_place_result {
+/* What the fit found of one CPC (same index as its input). */
+struct part_fit_result {
     double demand;       /* of the shared pool: sum of its active partitions' demand */
     unsigned pool;       /* shared pool, processors */
     double demand_after; /* once the suggested moves are made */
@@ -58,24 +58,24 @@ struct part_place_result {
 
 /* One suggested move: partition part (index in cpcs[from].parts) from CPC
  * from to CPC to, with the numbers that make it fit. */
-struct part_place_move {
+struct part_fit_move {
     size_t from, to, part;
     double demand; /* what it takes from the pool it leaves: demand or dedicated processors */
     char reason[320];
 };
 
-struct part_placement {
-    struct part_place_result *cpcs; /* n, as given */
+struct part_fit {
+    struct part_fit_result *cpcs; /* n, as given */
     size_t n;
-    struct part_place_move *moves;
+    struct part_fit_move *moves;
     size_t n_moves;
 };
 
 /* The demand of partition p on its CPC's shared pool: 0 for an inactive or
  * dedicated one, its use when measured (0 when not), or its online
- * processors (at most its cap) when it is held back (PART_PLACE_BUSY);
- * pool_busy says whether its pool is (PART_PLACE_POOL_BUSY). */
-double part_place_demand(const struct part_place_partition *p, bool pool_busy);
+ * processors (at most its cap) when it is held back (PART_FIT_BUSY);
+ * pool_busy says whether its pool is (PART_FIT_POOL_BUSY). */
+double part_fit_demand(const struct part_fit_partition *p, bool pool_busy);
 
 /* Finds the CPCs over their pool and suggests moves: from each CPC whose
  * demand exceeds its pool (largest excess first), the partitions whose
@@ -87,9 +87,9 @@ double part_place_demand(const struct part_place_partition *p, bool pool_busy);
  * what the CPC has, and its demand within the pool's room. A CPC no move
  * brings within its pool keeps a note saying why. The target partd's own
  * admission, when the partition moves, has the last word.
- * Returns 0 with *ret (caller part_placement_free()s) or -ENOMEM. */
-int part_placement_plan(const struct part_place_cpc *cpcs, size_t n, struct part_placement **ret,
+ * Returns 0 with *ret (caller part_fit_free()s) or -ENOMEM. */
+int part_fit_plan(const struct part_fit_cpc *cpcs, size_t n, struct part_fit **ret,
                         struct part_error *err);
 
 /* Frees pl (which may be NULL); returns NULL. */
-struct part_placement *part_placement_free(struct part_placement *pl);
+struct part_fit *part_fit_free(struct part_fit *pl);

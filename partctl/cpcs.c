@@ -1,0 +1,218 @@
+/* partctl's CPCs (cpcs.h): the list's file, one entry's client, and every
+ * entry asked at once. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <part/text.h>
+
+#include "cli.h"
+#include "cpcs.h"
+#include "output.h"
+
+const char *cpcs_path(char *buf, size_t len)
+{
+    const char *env = getenv("PARTCTL_CPCS"), *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+
+    if (env && env[0]) {
+        snprintf(buf, len, "%s", env);
+        return buf;
+    }
+    /* XDG: a relative XDG_CONFIG_HOME is to be ignored */
+    if (xdg && xdg[0] == '/')
+        snprintf(buf, len, "%s/partctl/cpcs.json", xdg);
+    else if (home && home[0])
+        snprintf(buf, len, "%s/.config/partctl/cpcs.json", home);
+    else
+        buf[0] = '\0';
+    if (!buf[0] || access(buf, F_OK) < 0)
+        snprintf(buf, len, "%s", PARTCTL_CONFDIR "/cpcs.json");
+    return buf;
+}
+
+int cpcs_load(struct partctl_ctx *ctx)
+{
+    struct part_error err;
+    char path[4096], msg[1024];
+
+    if (ctx->cpcs)
+        return PARTCTL_OK;
+    cpcs_path(path, sizeof(path));
+    int r = part_cpcs_load(path, &ctx->cpcs, &err);
+    if (r == -ENOENT)
+        return cli_fail("no list of CPCs: %s does not exist (see partctl(1), FILES)", path);
+    if (r < 0)
+        return cli_fail("%s", part_error_format(&err, msg, sizeof(msg)));
+    return PARTCTL_OK;
+}
+
+int cpcs_client(const struct part_cpc_entry *e, struct client *c, char *err, size_t len)
+{
+    struct part_error perr;
+    char token[PART_CPCS_TOKEN_MAX], msg[1024];
+
+    c->server = e->url;
+    c->cacert = e->cacert;
+    int r = part_cpcs_read_token(e, token, sizeof(token), &perr);
+    if (r < 0 && r != -ENOENT) {
+        snprintf(err, len, "token file %s", part_error_format(&perr, msg, sizeof(msg)));
+        return r;
+    }
+    if (r == 0) {
+        free(c->token);
+        c->token = xstrdup(token);
+        explicit_bzero(token, sizeof(token));
+    }
+    return client_check_server(c, err, len);
+}
+
+int cpcs_select(struct partctl_ctx *ctx, const char *name)
+{
+    char err[1024];
+
+    if (cpcs_load(ctx) != PARTCTL_OK)
+        return PARTCTL_FAILED;
+    const struct part_cpc_entry *e = part_cpcs_find(ctx->cpcs, name);
+    if (!e) {
+        char known[512] = "";
+        for (size_t i = 0; i < ctx->cpcs->n; i++)
+            snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+                     ctx->cpcs->entries[i].name);
+        return cli_fail("no CPC named '%s' in %s (known: %s)", name, ctx->cpcs->path, known);
+    }
+    /* --token-file wins over the entry's: then that is not even read */
+    struct part_cpc_entry mine = *e;
+    if (cli_global(ctx, "token-file"))
+        mine.token_file = NULL;
+    if (cpcs_client(&mine, &ctx->client, err, sizeof(err)) < 0)
+        return cli_fail("CPC %s: %s", e->name, err);
+    return PARTCTL_OK;
+}
+
+void cpcs_views_free(struct cpc_view *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        client_clear(&v[i].c);
+        json_decref(v[i].cpc);
+        json_decref(v[i].parts);
+    }
+    free(v);
+}
+
+/* Sets v's state from the outcome of one of its GETs, the first failure
+ * winning. */
+static void view_outcome(struct cpc_view *v, const struct client_get *g)
+{
+    if (strcmp(v->state, "ok") != 0)
+        return;
+    if (g->r < 0) {
+        v->state = "unreachable";
+        snprintf(v->detail, sizeof(v->detail), "%s", g->err);
+    } else if (g->status < 200 || g->status >= 300) {
+        const char *d = json_string_value(json_object_get(g->reply, "detail"));
+        char clean[900];
+        v->state = "error";
+        v->status = g->status;
+        snprintf(v->detail, sizeof(v->detail), "%s (HTTP %ld)",
+                 d ? part_text_escape(d, clean, sizeof(clean)) : "request failed", g->status);
+    } else if (!json_is_object(g->reply)) {
+        v->state = "error";
+        snprintf(v->detail, sizeof(v->detail), "partd at %s sent no JSON object", v->c.server);
+    }
+}
+
+/* Checks that the command line names no single partd. */
+static int views_usage(struct partctl_ctx *ctx)
+{
+    static const char *const single[] = {"server", "cpc", "token-file", "cacert"};
+
+    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++)
+        if (cli_global(ctx, single[i]))
+            return cli_usage_error(ctx->cmd,
+                                   "--%s is for one partd; this asks every CPC of the list "
+                                   "(cpcs.json)",
+                                   single[i]);
+    return PARTCTL_OK;
+}
+
+int cpcs_views(struct partctl_ctx *ctx, bool with_cpc, bool with_parts, struct cpc_view **ret,
+               size_t *ret_n)
+{
+    const struct opt_value *timeout = cli_global(ctx, "timeout");
+
+    if (views_usage(ctx) != PARTCTL_OK)
+        return PARTCTL_USAGE;
+    if (cpcs_load(ctx) != PARTCTL_OK)
+        return PARTCTL_FAILED;
+    size_t n = ctx->cpcs->n, k = 0;
+    struct cpc_view *v = calloc(n + 1, sizeof(*v));
+    struct client_get *gets = calloc(2 * n + 1, sizeof(*gets));
+    if (!v || !gets) {
+        free(v);
+        free(gets);
+        return cli_fail("out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i].e = &ctx->cpcs->entries[i];
+        v[i].state = "ok";
+        v[i].c.timeout_ms = (long)ceil(1000 * (timeout ? timeout->x : ctx->cpcs->timeout));
+        v[i].c.connect_timeout_ms = (long)ceil(1000 * ctx->cpcs->connect_timeout);
+        if (cpcs_client(v[i].e, &v[i].c, v[i].detail, sizeof(v[i].detail)) < 0) {
+            v[i].state = "error"; /* not asked: nothing is sent with a bad token file */
+            continue;
+        }
+        if (with_cpc)
+            gets[k++] = (struct client_get){.c = &v[i].c, .path = "/v1/cpc"};
+        if (with_parts)
+            gets[k++] = (struct client_get){.c = &v[i].c, .path = "/v1/partitions"};
+    }
+    client_get_all(gets, k);
+    for (size_t i = 0, g = 0; i < n; i++) {
+        if (strcmp(v[i].state, "ok") != 0)
+            continue;
+        for (int j = 0; j < with_cpc + with_parts; j++, g++)
+            view_outcome(&v[i], &gets[g]);
+        if (strcmp(v[i].state, "ok") == 0) {
+            if (with_cpc)
+                v[i].cpc = json_incref(gets[g - with_cpc - with_parts].reply);
+            if (with_parts)
+                v[i].parts = json_incref(json_object_get(gets[g - 1].reply, "partitions"));
+        }
+    }
+    for (size_t g = 0; g < k; g++)
+        json_decref(gets[g].reply);
+    free(gets);
+    *ret = v;
+    *ret_n = n;
+    return PARTCTL_OK;
+}
+
+int cpcs_report(const struct cpc_view *v, size_t n)
+{
+    int r = PARTCTL_OK;
+    char a[128];
+
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].state, "ok") == 0)
+            continue;
+        fprintf(stderr, "partctl: %s: %s\n", part_text_escape(v[i].e->name, a, sizeof(a)),
+                v[i].detail);
+        r = PARTCTL_PARTIAL;
+    }
+    return r;
+}
+
+json_t *cpcs_view_json(const struct cpc_view *v)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "name", v->e->name, "url", v->e->url, "state",
+                          v->state);
+    if (o && strcmp(v->state, "ok") != 0)
+        json_object_set_new(o, "detail", json_string(v->detail));
+    if (o && v->status)
+        json_object_set_new(o, "status", json_integer(v->status));
+    return o;
+}
