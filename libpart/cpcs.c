@@ -134,8 +134,7 @@ int part_cpcs_parse(const char *text, size_t len, const char *file, struct part_
     part_error_clear(err);
     if ((r = part_json_parse(text, len, file, &root, err)) < 0)
         return r;
-    if (!(doc.cpcs = calloc(1, sizeof(*doc.cpcs))) ||
-        (file && !(doc.cpcs->path = strdup(file)))) {
+    if (!(doc.cpcs = calloc(1, sizeof(*doc.cpcs))) || (file && !(doc.cpcs->path = strdup(file)))) {
         r = part_error_oom(err);
         goto out;
     }

@@ -13,7 +13,6 @@
 
 #include "plan-internal.h" /* text_format(): reasons cut to fit, as the planner's */
 
-
 /* A CPC as the suggestions so far change it. */
 struct site {
     double demand; /* of the shared pool */
@@ -91,8 +90,8 @@ static bool name_taken(const struct part_fit_cpc *cpcs, size_t k, const char *na
         if (strcmp(cpcs[k].parts[j].name, name) == 0)
             return true;
     for (size_t m = 0; m < pl->n_moves; m++)
-        if (pl->moves[m].to == k && strcmp(cpcs[pl->moves[m].from].parts[pl->moves[m].part].name,
-                                           name) == 0)
+        if (pl->moves[m].to == k &&
+            strcmp(cpcs[pl->moves[m].from].parts[pl->moves[m].part].name, name) == 0)
             return true;
     return false;
 }
@@ -154,15 +153,16 @@ static void move_reason(const struct part_fit_cpc *cpcs, const struct site *site
     part_size_format((uint64_t)((double)dst->memory * dst->memory_overcommit), c, sizeof(c));
     if (p->dedicated)
         text_format(m->reason, sizeof(m->reason),
-                 "%s: demand over its pool by %.2f; %s gives back its %u dedicated processors; "
-                 "%s has them free (pool %u after) and memory %s + %s within %s",
-                 src->name, excess, p->name, p->processors, dst->name, site_pool(dst, t), b, a, c);
+                    "%s: demand over its pool by %.2f; %s gives back its %u dedicated processors; "
+                    "%s has them free (pool %u after) and memory %s + %s within %s",
+                    src->name, excess, p->name, p->processors, dst->name, site_pool(dst, t), b, a,
+                    c);
     else
         text_format(m->reason, sizeof(m->reason),
-                 "%s: demand over its pool by %.2f; %s (demand %.2f, %u processors) fits %s: "
-                 "demand %.2f + %.2f within its pool of %u, memory %s + %s within %s",
-                 src->name, excess, p->name, m->demand, p->processors, dst->name, t->demand,
-                 m->demand, site_pool(dst, t), b, a, c);
+                    "%s: demand over its pool by %.2f; %s (demand %.2f, %u processors) fits %s: "
+                    "demand %.2f + %.2f within its pool of %u, memory %s + %s within %s",
+                    src->name, excess, p->name, m->demand, p->processors, dst->name, t->demand,
+                    m->demand, site_pool(dst, t), b, a, c);
 }
 
 /* The partition of CPC i to move next, and where: the smallest whose
@@ -196,8 +196,8 @@ static bool pick(const struct part_fit_cpc *cpcs, size_t n, const struct site *s
 }
 
 /* Suggests the moves that bring CPC i within its pool, as far as any do. */
-static int relieve(const struct part_fit_cpc *cpcs, size_t n, struct site *sites,
-                   double **demands, size_t i, struct part_fit *pl)
+static int relieve(const struct part_fit_cpc *cpcs, size_t n, struct site *sites, double **demands,
+                   size_t i, struct part_fit *pl)
 {
     const struct part_fit_cpc *c = &cpcs[i];
     bool *moved = calloc(c->n + 1, sizeof(*moved));
@@ -211,9 +211,9 @@ static int relieve(const struct part_fit_cpc *cpcs, size_t n, struct site *sites
             break;
         if (!pick(cpcs, n, sites, demands, moved, i, excess, pl, &m)) {
             text_format(pl->cpcs[i].note, sizeof(pl->cpcs[i].note),
-                     "demand %.2f stays over the pool of %u: no other CPC admits any of its "
-                     "active partitions",
-                     sites[i].demand, site_pool(c, &sites[i]));
+                        "demand %.2f stays over the pool of %u: no other CPC admits any of its "
+                        "active partitions",
+                        sites[i].demand, site_pool(c, &sites[i]));
             break;
         }
         struct part_fit_move *moves = realloc(pl->moves, (pl->n_moves + 1) * sizeof(*moves));
@@ -243,8 +243,8 @@ static size_t over_order(const struct part_fit_cpc *cpcs, const struct site *sit
         if (!cpcs[i].reachable || excess <= EPS)
             continue;
         size_t at = k++;
-        while (at > 0 && sites[order[at - 1]].demand - site_pool(&cpcs[order[at - 1]],
-                                                                 &sites[order[at - 1]]) <
+        while (at > 0 && sites[order[at - 1]].demand -
+                                 site_pool(&cpcs[order[at - 1]], &sites[order[at - 1]]) <
                              excess - EPS) {
             order[at] = order[at - 1];
             at--;
@@ -255,7 +255,7 @@ static size_t over_order(const struct part_fit_cpc *cpcs, const struct site *sit
 }
 
 int part_fit_plan(const struct part_fit_cpc *cpcs, size_t n, struct part_fit **ret,
-                        struct part_error *err)
+                  struct part_error *err)
 {
     struct part_fit *pl = calloc(1, sizeof(*pl));
     struct site *sites = calloc(n + 1, sizeof(*sites));

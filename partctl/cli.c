@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cpcs.h"
+#include "cpclist.h"
 #include "output.h"
 
 int cli_usage_error(const struct partctl_cmd *cmd, const char *fmt, ...)
@@ -158,13 +158,39 @@ static int setup_token(struct partctl_ctx *ctx)
     return PARTCTL_OK;
 }
 
+/* Sets ctx->client up for the CPC named name of the list (ctx->cpcs): its
+ * entry's URL, CA and token; not the token when --token-file is given
+ * (setup_token() reads that one, and --cacert is set after). */
+static int setup_cpc(struct partctl_ctx *ctx, const char *name)
+{
+    char err[1024];
+
+    if (cpclist_load(&ctx->cpcs, err, sizeof(err)) < 0)
+        return cli_fail("%s", err);
+    const struct part_cpc_entry *e = part_cpcs_find(ctx->cpcs, name);
+    if (!e) {
+        char known[512] = "";
+        for (size_t i = 0; i < ctx->cpcs->n; i++)
+            snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+                     ctx->cpcs->entries[i].name);
+        return cli_fail("no CPC named '%s' in %s (known: %s)", name, ctx->cpcs->path, known);
+    }
+    struct part_cpc_entry mine = *e;
+    if (cli_global(ctx, "token-file"))
+        mine.token_file = NULL;
+    if (cpclist_client(&mine, &ctx->client, err, sizeof(err)) < 0)
+        return cli_fail("CPC %s: %s", e->name, err);
+    return PARTCTL_OK;
+}
+
 /* Sets ctx->client up from the global options and the environment: the
  * partd named by --server, else by --cpc or $PARTCTL_CPC (an entry of
  * cpcs.json, whose token and CA --token-file and --cacert override), else
  * by $PARTD_SERVER, else the default. */
 static int setup_client(struct partctl_ctx *ctx)
 {
-    const struct opt_value *server = cli_global(ctx, "server"), *timeout = cli_global(ctx, "timeout");
+    const struct opt_value *server = cli_global(ctx, "server"),
+                           *timeout = cli_global(ctx, "timeout");
     const struct opt_value *cacert = cli_global(ctx, "cacert"), *cpc = cli_global(ctx, "cpc");
     const char *env = getenv("PARTD_SERVER"), *cpc_env = getenv("PARTCTL_CPC");
     const char *cpc_name = cpc ? cpc->text : !server && cpc_env && cpc_env[0] ? cpc_env : NULL;
@@ -175,7 +201,7 @@ static int setup_client(struct partctl_ctx *ctx)
     ctx->client.timeout_ms = timeout ? (long)ceil(timeout->x * 1000) : CLIENT_TIMEOUT_MS;
     if (ctx->cmd->local)
         return PARTCTL_OK;
-    if (cpc_name && cpcs_select(ctx, cpc_name) != PARTCTL_OK)
+    if (cpc_name && setup_cpc(ctx, cpc_name) != PARTCTL_OK)
         return PARTCTL_FAILED;
     if ((!cpc_name || cli_global(ctx, "token-file")) && setup_token(ctx) != PARTCTL_OK)
         return PARTCTL_FAILED;

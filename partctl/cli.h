@@ -61,7 +61,7 @@ struct partctl_ctx {
     struct opt_value globals[PARTCTL_OPTS_MAX]; /* by index in table->globals */
     bool json;                                  /* -o json */
     struct client client;
-    struct part_cpcs *cpcs; /* cpcs.json once read (cpcs_load()); owned */
+    struct part_cpcs *cpcs; /* cpcs.json once read (cpclist_load()); owned */
 };
 
 /* What the command line asks for, besides a usage error. */

@@ -20,7 +20,8 @@ struct client {
     char *token;        /* the bearer token, NULL when none; owned */
     const char *cacert; /* CA certificates (PEM) that partd's must chain to; NULL: the system's */
     long timeout_ms;    /* the whole request */
-    long connect_timeout_ms; /* the connection; 0: CLIENT_CONNECT_TIMEOUT_MS (never over timeout_ms) */
+    long connect_timeout_ms; /* the connection; 0: CLIENT_CONNECT_TIMEOUT_MS (never over timeout_ms)
+                              */
 };
 
 /* The server used when neither --server nor PARTD_SERVER names one: the

@@ -1,4 +1,4 @@
-/* Commands over several CPCs (the list in cpcs.json, cpcs.h): cpcs, list
+/* Commands over several CPCs (the list in cpcs.json, cpclist.h): cpcs, list
  * --all and plan --all. Every CPC is asked at once; one that cannot be
  * reached or refuses is shown as such, never hiding the others, and the
  * exit status is then PARTCTL_PARTIAL. What partds reply is checked before
@@ -9,7 +9,7 @@
 
 #include <part/size.h>
 
-#include "cpcs.h"
+#include "cpclist.h"
 #include "output.h"
 #include "partctl.h"
 
@@ -33,6 +33,29 @@ static void sums(const json_t *parts, double *used, double *entitled)
     }
     if (!measured)
         *used = NAN;
+}
+
+int cpcs_ask(struct partctl_ctx *ctx, bool with_cpc, bool with_parts, struct cpc_view **ret,
+             size_t *ret_n)
+{
+    static const char *const single[] = {"server", "cpc", "token-file", "cacert"};
+    const struct opt_value *timeout = cli_global(ctx, "timeout");
+    char err[1024];
+
+    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++)
+        if (cli_global(ctx, single[i]))
+            return cli_usage_error(ctx->cmd,
+                                   "--%s is for one partd; this asks every CPC of the list "
+                                   "(cpcs.json)",
+                                   single[i]);
+    if (cpclist_load(&ctx->cpcs, err, sizeof(err)) < 0)
+        return cli_fail("%s", err);
+    *ret =
+        cpclist_views(ctx->cpcs, timeout ? (long)ceil(timeout->x * 1000) : 0, with_cpc, with_parts);
+    if (!*ret)
+        return cli_fail("out of memory");
+    *ret_n = ctx->cpcs->n;
+    return PARTCTL_OK;
 }
 
 /* The row of cpcs for v. */
@@ -67,8 +90,10 @@ static void cpcs_row(struct table *t, const struct cpc_view *v)
 /* cpcs --list: the list as the file has it, nothing asked. */
 static int cpcs_list(struct partctl_ctx *ctx)
 {
-    if (cpcs_load(ctx) != PARTCTL_OK)
-        return PARTCTL_FAILED;
+    char err[1024];
+
+    if (cpclist_load(&ctx->cpcs, err, sizeof(err)) < 0)
+        return cli_fail("%s", err);
     const struct part_cpcs *l = ctx->cpcs;
     json_t *all = json_array();
     struct table *t = table_new(4, 2);
@@ -82,9 +107,9 @@ static int cpcs_list(struct partctl_ctx *ctx)
         table_cell(t, "%s", e->url);
         table_cell(t, "%s", e->token_file ? e->token_file : "-");
         table_cell(t, "%s", e->cacert ? e->cacert : "-");
-        json_array_append_new(all, json_pack("{s:s, s:s, s:s?, s:s?}", "name", e->name, "url",
-                                             e->url, "token_file", e->token_file, "cacert",
-                                             e->cacert));
+        json_array_append_new(all,
+                              json_pack("{s:s, s:s, s:s?, s:s?}", "name", e->name, "url", e->url,
+                                        "token_file", e->token_file, "cacert", e->cacert));
     }
     if (ctx->json) {
         json_t *o = json_pack("{s:s, s:o}", "file", l->path, "cpcs", all);
@@ -105,13 +130,13 @@ int cmd_cpcs(struct partctl_ctx *ctx)
 
     if (cli_flag(ctx, "list"))
         return cpcs_list(ctx);
-    int r = cpcs_views(ctx, true, true, &v, &n);
+    int r = cpcs_ask(ctx, true, true, &v, &n);
     if (r != PARTCTL_OK)
         return r;
     if (ctx->json) {
         json_t *all = json_array();
         for (size_t i = 0; i < n; i++) {
-            json_t *o = cpcs_view_json(&v[i]);
+            json_t *o = cpclist_view_json(&v[i]);
             double used, entitled;
             if (v[i].cpc) {
                 sums(v[i].parts, &used, &entitled);
@@ -135,8 +160,8 @@ int cmd_cpcs(struct partctl_ctx *ctx)
         table_print(t, stdout);
         table_free(t);
     }
-    r = cpcs_report(v, n);
-    cpcs_views_free(v, n);
+    r = cpclist_report(v, n);
+    cpclist_views_free(v, n);
     return r;
 }
 
@@ -145,13 +170,13 @@ int cpcs_list_all(struct partctl_ctx *ctx)
     struct cpc_view *v;
     size_t n;
 
-    int r = cpcs_views(ctx, false, true, &v, &n);
+    int r = cpcs_ask(ctx, false, true, &v, &n);
     if (r != PARTCTL_OK)
         return r;
     if (ctx->json) {
         json_t *parts = json_array(), *cpcs = json_array();
         for (size_t i = 0; i < n; i++) {
-            json_array_append_new(cpcs, cpcs_view_json(&v[i]));
+            json_array_append_new(cpcs, cpclist_view_json(&v[i]));
             for (size_t j = 0; j < json_array_size(v[i].parts); j++) {
                 json_t *p = json_deep_copy(json_array_get(v[i].parts, j));
                 if (json_is_object(p))
@@ -174,7 +199,7 @@ int cpcs_list_all(struct partctl_ctx *ctx)
         table_print(t, stdout);
         table_free(t);
     }
-    r = cpcs_report(v, n);
-    cpcs_views_free(v, n);
+    r = cpclist_report(v, n);
+    cpclist_views_free(v, n);
     return r;
 }

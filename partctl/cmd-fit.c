@@ -12,7 +12,7 @@
 #include <part/fit.h>
 #include <part/size.h>
 
-#include "cpcs.h"
+#include "cpclist.h"
 #include "output.h"
 #include "partctl.h"
 
@@ -27,8 +27,8 @@ static bool place_partition(const json_t *j, struct part_fit_partition *p)
     snprintf(p->name, sizeof(p->name), "%s", name);
     p->active = reply_is(j, "state", "active");
     p->dedicated = reply_is(j, "mode", "dedicated");
-    p->processors = (unsigned)reply_number(j, p->active ? "processors.online" : "processors.initial",
-                                           0, REPLY_PROCS_MAX, 0);
+    p->processors = (unsigned)reply_number(
+        j, p->active ? "processors.online" : "processors.initial", 0, REPLY_PROCS_MAX, 0);
     p->used = reply_number(j, "utilisation.used", 0, REPLY_PROCS_MAX, NAN);
     p->entitlement = reply_number(j, "entitlement", 0, REPLY_PROCS_MAX, 0);
     p->cap = reply_number(j, "cap.current", 0, REPLY_PROCS_MAX, 0);
@@ -67,23 +67,22 @@ static json_t *plan_json(const struct cpc_view *v, const struct part_fit_cpc *c,
 
     for (size_t i = 0; i < pl->n; i++) {
         const struct part_fit_result *r = &pl->cpcs[i];
-        json_t *o = cpcs_view_json(&v[i]);
+        json_t *o = cpclist_view_json(&v[i]);
         if (c[i].reachable)
-            json_object_update_new(
-                o, json_pack("{s:I, s:f, s:b, s:I, s:f, s:s?}", "pool", (json_int_t)r->pool,
-                             "demand", r->demand, "over", r->over, "pool_after",
-                             (json_int_t)r->pool_after, "demand_after", r->demand_after, "note",
-                             r->note[0] ? r->note : NULL));
+            json_object_update_new(o, json_pack("{s:I, s:f, s:b, s:I, s:f, s:s?}", "pool",
+                                                (json_int_t)r->pool, "demand", r->demand, "over",
+                                                r->over, "pool_after", (json_int_t)r->pool_after,
+                                                "demand_after", r->demand_after, "note",
+                                                r->note[0] ? r->note : NULL));
         json_array_append_new(cpcs, o);
     }
     for (size_t i = 0; i < pl->n_moves; i++) {
         const struct part_fit_move *m = &pl->moves[i];
         const struct part_fit_partition *p = &c[m->from].parts[m->part];
-        json_array_append_new(moves,
-                              json_pack("{s:s, s:s, s:s, s:f, s:I, s:s}", "partition", p->name,
-                                        "from", c[m->from].name, "to", c[m->to].name, "demand",
-                                        m->demand, "memory", (json_int_t)p->memory, "reason",
-                                        m->reason));
+        json_array_append_new(moves, json_pack("{s:s, s:s, s:s, s:f, s:I, s:s}", "partition",
+                                               p->name, "from", c[m->from].name, "to",
+                                               c[m->to].name, "demand", m->demand, "memory",
+                                               (json_int_t)p->memory, "reason", m->reason));
     }
     return json_pack("{s:o, s:o}", "cpcs", cpcs, "moves", moves);
 }
@@ -143,7 +142,7 @@ int cpcs_plan_all(struct partctl_ctx *ctx)
     struct cpc_view *v;
     size_t n;
 
-    int r = cpcs_views(ctx, true, true, &v, &n);
+    int r = cpcs_ask(ctx, true, true, &v, &n);
     if (r != PARTCTL_OK)
         return r;
     struct part_fit_cpc *c = calloc(n + 1, sizeof(*c));
@@ -170,13 +169,13 @@ int cpcs_plan_all(struct partctl_ctx *ctx)
     } else {
         plan_print(c, pl);
     }
-    r = cpcs_report(v, n);
+    r = cpclist_report(v, n);
 out:
     for (size_t i = 0; parts && i < n; i++)
         free(parts[i]);
     free(parts);
     free(c);
     part_fit_free(pl);
-    cpcs_views_free(v, n);
+    cpclist_views_free(v, n);
     return r;
 }

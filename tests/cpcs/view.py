@@ -14,7 +14,7 @@ said, "stuck" (a port that accepts connections and never replies). Checks:
   select    --cpc and $PARTCTL_CPC pick an entry (its URL, token, CA);
             --server still works alone; unknown names and --cpc with
             --server are refused; the file is found by $PARTCTL_CPCS,
-            $XDG_CONFIG_HOME and HOME
+            $XDG_CONFIG_HOME and HOME; bash completes --cpc with its names
   cpcs      every CPC's row, the unreachable ones marked so, never hiding
             the others; -o json; exit 0 when all answer, 3 when some do not
   parallel  two stuck CPCs cost one timeout, not two (libcurl's multi)
@@ -150,6 +150,15 @@ def check_select(pc, a, b, cfg_path, tmp):
             code == 0 and out.splitlines()[0].split()[:2] == ["NAME", "URL"] and
             [ln.split()[0] for ln in out.splitlines()[1:]] == ["a", "b", "gone", "closed"],
             "%d %s %s" % (code, out, err))
+    # bash completion of --cpc: the list's names
+    script = os.path.join(tmp, "completion.bash")
+    with open(script, "w") as f:
+        f.write(pc.run("completion", "bash")[1])
+    p = subprocess.run(["bash", "-c", 'source "$1"; COMP_WORDS=("$2" --cpc ""); COMP_CWORD=2; '
+                        '_partctl; echo "${COMPREPLY[*]}"', "-", script, pc.binary],
+                       capture_output=True, text=True, env=pc.env)
+    R.check("completion: --cpc completes the list's names",
+            p.stdout.split() == ["a", "b", "gone", "closed"], p.stdout + p.stderr)
 
 
 def check_cpcs(pc, a, b):

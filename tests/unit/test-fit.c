@@ -15,17 +15,26 @@
 /* An active shared partition of online processors, using used. */
 static struct part_fit_partition shared(const char *name, unsigned online, double used)
 {
-    struct part_fit_partition p = {.active = true, .processors = online, .used = used,
-                                     .entitlement = online, .memory = 2048, .memory_min = 1024};
+    struct part_fit_partition p = {.active = true,
+                                   .processors = online,
+                                   .used = used,
+                                   .entitlement = online,
+                                   .memory = 2048,
+                                   .memory_min = 1024};
     snprintf(p.name, sizeof(p.name), "%s", name);
     return p;
 }
 
 static struct part_fit_cpc cpc(const char *name, unsigned usable, uint64_t memory,
-                                 const struct part_fit_partition *parts, size_t n)
+                               const struct part_fit_partition *parts, size_t n)
 {
-    struct part_fit_cpc c = {.reachable = true, .usable = usable, .cpu_overcommit = 4,
-                               .memory = memory, .memory_overcommit = 1, .parts = parts, .n = n};
+    struct part_fit_cpc c = {.reachable = true,
+                             .usable = usable,
+                             .cpu_overcommit = 4,
+                             .memory = memory,
+                             .memory_overcommit = 1,
+                             .parts = parts,
+                             .n = n};
     snprintf(c.name, sizeof(c.name), "%s", name);
     return c;
 }
@@ -43,7 +52,7 @@ static void test_demand(void **state)
 {
     struct part_fit_partition p = shared("p", 4, 1.5);
     assert_true(part_fit_demand(&p, false) == 1.5); /* its use */
-    p.used = 3.7;                                      /* >= 0.9 of 4 online: held back */
+    p.used = 3.7;                                   /* >= 0.9 of 4 online: held back */
     assert_true(part_fit_demand(&p, false) == 4);
     p.cap = 2.5;
     p.used = 2.4; /* held back by its cap: its cap, never past it */
@@ -77,7 +86,7 @@ static void test_one_move_to_most_room(void **state)
 {
     struct part_fit_partition b[] = {shared("q1", 2, 1)}, c[] = {shared("r1", 2, 0.5)};
     struct part_fit_cpc cpcs[] = {cpc("a", 4, 16384, over_parts(), 2), cpc("b", 8, 16384, b, 1),
-                                    cpc("c", 6, 16384, c, 1)};
+                                  cpc("c", 6, 16384, c, 1)};
     struct part_fit *pl = plan(cpcs, 3);
 
     assert_true(pl->cpcs[0].over);
@@ -103,7 +112,7 @@ static void test_target_must_admit(void **state)
 {
     struct part_fit_partition b[] = {shared("p2", 2, 0)};
     struct part_fit_cpc cpcs[] = {cpc("a", 4, 16384, over_parts(), 2), cpc("b", 8, 16384, b, 1),
-                                    cpc("c", 6, 16384, NULL, 0)};
+                                  cpc("c", 6, 16384, NULL, 0)};
     b[0].active = false;
     struct part_fit *pl = plan(cpcs, 3);
     assert_int_equal(pl->n_moves, 1);
@@ -132,9 +141,9 @@ static void test_target_must_admit(void **state)
 static void test_several_moves(void **state)
 {
     struct part_fit_partition a[] = {shared("p1", 2, 1.9), shared("p2", 2, 1.95),
-                                       shared("p3", 2, 1.8), shared("p4", 3, 2.9)};
+                                     shared("p3", 2, 1.8), shared("p4", 3, 2.9)};
     struct part_fit_cpc cpcs[] = {cpc("a", 4, 65536, a, 4), cpc("b", 4, 65536, NULL, 0),
-                                    cpc("c", 3, 65536, NULL, 0)};
+                                  cpc("c", 3, 65536, NULL, 0)};
     struct part_fit *pl = plan(cpcs, 3);
 
     /* demand 2 + 2 + 2 + 3 = 9 on 4: p4 (3) to b, then one of 2 covers
@@ -157,7 +166,7 @@ static void test_dedicated(void **state)
     struct part_fit_partition a[] = {shared("p1", 3, 2.9), shared("d1", 2, 2)};
     a[1].dedicated = true;
     struct part_fit_cpc cpcs[] = {cpc("a", 4, 65536, a, 2), cpc("b", 2, 65536, NULL, 0),
-                                    cpc("c", 3, 65536, NULL, 0)};
+                                  cpc("c", 3, 65536, NULL, 0)};
     struct part_fit *pl = plan(cpcs, 3);
 
     /* pool 4 - 2 = 2, demand 3: d1 (2 back) is enough and smaller than p1
@@ -176,8 +185,8 @@ static void test_dedicated(void **state)
 /* An unreachable CPC is neither over nor a target. */
 static void test_unreachable(void **state)
 {
-    struct part_fit_cpc cpcs[] = {cpc("a", 4, 16384, over_parts(), 2),
-                                    cpc("b", 64, 65536, NULL, 0), cpc("c", 6, 16384, NULL, 0)};
+    struct part_fit_cpc cpcs[] = {cpc("a", 4, 16384, over_parts(), 2), cpc("b", 64, 65536, NULL, 0),
+                                  cpc("c", 6, 16384, NULL, 0)};
     cpcs[1].reachable = false;
     struct part_fit *pl = plan(cpcs, 3);
     assert_int_equal(pl->n_moves, 1);

@@ -14,7 +14,7 @@
 #define PART_CPCS_CONNECT_TIMEOUT 2.0
 #define PART_CPCS_TIMEOUT         5.0
 #define PART_CPCS_TIMEOUT_MAX     3600.0
-#define PART_CPCS_MAX             256 /* entries in one file */
+#define PART_CPCS_MAX             256  /* entries in one file */
 #define PART_CPCS_TOKEN_MAX       4096 /* bytes of a token, NUL included */
 
 /* One CPC: its partd's address and credentials. Paths are absolute

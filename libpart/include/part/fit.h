@@ -36,10 +36,10 @@ struct part_fit_partition {
 /* A CPC as it reports itself (GET /v1/cpc) with its partitions. */
 struct part_fit_cpc {
     char name[PART_NAME_MAX];
-    bool reachable; /* false: shown, never a source nor a target */
-    unsigned usable;  /* host CPUs - those reserved for the host */
+    bool reachable;  /* false: shown, never a source nor a target */
+    unsigned usable; /* host CPUs - those reserved for the host */
     double cpu_overcommit;
-    uint64_t memory;  /* MiB: host memory - that reserved for the host */
+    uint64_t memory; /* MiB: host memory - that reserved for the host */
     double memory_overcommit;
     const struct part_fit_partition *parts; /* every defined partition */
     size_t n;
@@ -89,7 +89,7 @@ double part_fit_demand(const struct part_fit_partition *p, bool pool_busy);
  * admission, when the partition moves, has the last word.
  * Returns 0 with *ret (caller part_fit_free()s) or -ENOMEM. */
 int part_fit_plan(const struct part_fit_cpc *cpcs, size_t n, struct part_fit **ret,
-                        struct part_error *err);
+                  struct part_error *err);
 
 /* Frees pl (which may be NULL); returns NULL. */
 struct part_fit *part_fit_free(struct part_fit *pl);

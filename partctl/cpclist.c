@@ -1,4 +1,4 @@
-/* partctl's CPCs (cpcs.h): the list's file, one entry's client, and every
+/* partctl's CPCs (cpclist.h): the list's file, one entry's client, and every
  * entry asked at once. */
 #include <errno.h>
 #include <math.h>
@@ -9,11 +9,10 @@
 
 #include <part/text.h>
 
-#include "cli.h"
-#include "cpcs.h"
+#include "cpclist.h"
 #include "output.h"
 
-const char *cpcs_path(char *buf, size_t len)
+const char *cpclist_path(char *buf, size_t len)
 {
     const char *env = getenv("PARTCTL_CPCS"), *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
@@ -34,23 +33,23 @@ const char *cpcs_path(char *buf, size_t len)
     return buf;
 }
 
-int cpcs_load(struct partctl_ctx *ctx)
+int cpclist_load(struct part_cpcs **slot, char *err, size_t len)
 {
-    struct part_error err;
-    char path[4096], msg[1024];
+    struct part_error perr;
+    char path[4096];
 
-    if (ctx->cpcs)
-        return PARTCTL_OK;
-    cpcs_path(path, sizeof(path));
-    int r = part_cpcs_load(path, &ctx->cpcs, &err);
+    if (*slot)
+        return 0;
+    cpclist_path(path, sizeof(path));
+    int r = part_cpcs_load(path, slot, &perr);
     if (r == -ENOENT)
-        return cli_fail("no list of CPCs: %s does not exist (see partctl(1), FILES)", path);
-    if (r < 0)
-        return cli_fail("%s", part_error_format(&err, msg, sizeof(msg)));
-    return PARTCTL_OK;
+        snprintf(err, len, "no list of CPCs: %s does not exist (see partctl(1), FILES)", path);
+    else if (r < 0)
+        part_error_format(&perr, err, len);
+    return r;
 }
 
-int cpcs_client(const struct part_cpc_entry *e, struct client *c, char *err, size_t len)
+int cpclist_client(const struct part_cpc_entry *e, struct client *c, char *err, size_t len)
 {
     struct part_error perr;
     char token[PART_CPCS_TOKEN_MAX], msg[1024];
@@ -70,30 +69,7 @@ int cpcs_client(const struct part_cpc_entry *e, struct client *c, char *err, siz
     return client_check_server(c, err, len);
 }
 
-int cpcs_select(struct partctl_ctx *ctx, const char *name)
-{
-    char err[1024];
-
-    if (cpcs_load(ctx) != PARTCTL_OK)
-        return PARTCTL_FAILED;
-    const struct part_cpc_entry *e = part_cpcs_find(ctx->cpcs, name);
-    if (!e) {
-        char known[512] = "";
-        for (size_t i = 0; i < ctx->cpcs->n; i++)
-            snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
-                     ctx->cpcs->entries[i].name);
-        return cli_fail("no CPC named '%s' in %s (known: %s)", name, ctx->cpcs->path, known);
-    }
-    /* --token-file wins over the entry's: then that is not even read */
-    struct part_cpc_entry mine = *e;
-    if (cli_global(ctx, "token-file"))
-        mine.token_file = NULL;
-    if (cpcs_client(&mine, &ctx->client, err, sizeof(err)) < 0)
-        return cli_fail("CPC %s: %s", e->name, err);
-    return PARTCTL_OK;
-}
-
-void cpcs_views_free(struct cpc_view *v, size_t n)
+void cpclist_views_free(struct cpc_view *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {
         client_clear(&v[i].c);
@@ -125,43 +101,24 @@ static void view_outcome(struct cpc_view *v, const struct client_get *g)
     }
 }
 
-/* Checks that the command line names no single partd. */
-static int views_usage(struct partctl_ctx *ctx)
+struct cpc_view *cpclist_views(const struct part_cpcs *l, long timeout_ms, bool with_cpc,
+                               bool with_parts)
 {
-    static const char *const single[] = {"server", "cpc", "token-file", "cacert"};
-
-    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++)
-        if (cli_global(ctx, single[i]))
-            return cli_usage_error(ctx->cmd,
-                                   "--%s is for one partd; this asks every CPC of the list "
-                                   "(cpcs.json)",
-                                   single[i]);
-    return PARTCTL_OK;
-}
-
-int cpcs_views(struct partctl_ctx *ctx, bool with_cpc, bool with_parts, struct cpc_view **ret,
-               size_t *ret_n)
-{
-    const struct opt_value *timeout = cli_global(ctx, "timeout");
-
-    if (views_usage(ctx) != PARTCTL_OK)
-        return PARTCTL_USAGE;
-    if (cpcs_load(ctx) != PARTCTL_OK)
-        return PARTCTL_FAILED;
-    size_t n = ctx->cpcs->n, k = 0;
+    size_t n = l->n, k = 0;
     struct cpc_view *v = calloc(n + 1, sizeof(*v));
     struct client_get *gets = calloc(2 * n + 1, sizeof(*gets));
+
     if (!v || !gets) {
         free(v);
         free(gets);
-        return cli_fail("out of memory");
+        return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        v[i].e = &ctx->cpcs->entries[i];
+        v[i].e = &l->entries[i];
         v[i].state = "ok";
-        v[i].c.timeout_ms = (long)ceil(1000 * (timeout ? timeout->x : ctx->cpcs->timeout));
-        v[i].c.connect_timeout_ms = (long)ceil(1000 * ctx->cpcs->connect_timeout);
-        if (cpcs_client(v[i].e, &v[i].c, v[i].detail, sizeof(v[i].detail)) < 0) {
+        v[i].c.timeout_ms = timeout_ms ? timeout_ms : (long)ceil(1000 * l->timeout);
+        v[i].c.connect_timeout_ms = (long)ceil(1000 * l->connect_timeout);
+        if (cpclist_client(v[i].e, &v[i].c, v[i].detail, sizeof(v[i].detail)) < 0) {
             v[i].state = "error"; /* not asked: nothing is sent with a bad token file */
             continue;
         }
@@ -186,14 +143,12 @@ int cpcs_views(struct partctl_ctx *ctx, bool with_cpc, bool with_parts, struct c
     for (size_t g = 0; g < k; g++)
         json_decref(gets[g].reply);
     free(gets);
-    *ret = v;
-    *ret_n = n;
-    return PARTCTL_OK;
+    return v;
 }
 
-int cpcs_report(const struct cpc_view *v, size_t n)
+int cpclist_report(const struct cpc_view *v, size_t n)
 {
-    int r = PARTCTL_OK;
+    int r = 0;
     char a[128];
 
     for (size_t i = 0; i < n; i++) {
@@ -206,10 +161,10 @@ int cpcs_report(const struct cpc_view *v, size_t n)
     return r;
 }
 
-json_t *cpcs_view_json(const struct cpc_view *v)
+json_t *cpclist_view_json(const struct cpc_view *v)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s}", "name", v->e->name, "url", v->e->url, "state",
-                          v->state);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s}", "name", v->e->name, "url", v->e->url, "state", v->state);
     if (o && strcmp(v->state, "ok") != 0)
         json_object_set_new(o, "detail", json_string(v->detail));
     if (o && v->status)
