@@ -32,7 +32,9 @@ double part_fit_demand(const struct part_fit_partition *p, bool pool_busy)
     double limit = pool_busy && p->entitlement > 0 ? fmin(most, p->entitlement) : most;
     if (p->used < PART_FIT_BUSY * limit)
         return p->used;
-    return fmax(most, p->used);
+    /* not its use, which may show a little more than its processors run
+     * (the emulator's threads, the sampling's jitter) */
+    return most;
 }
 
 static unsigned site_pool(const struct part_fit_cpc *c, const struct site *s)

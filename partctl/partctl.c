@@ -155,8 +155,7 @@ static const struct partctl_opt cpcs_opts[] = {
 
 static const struct partctl_cmd commands[] = {
     CMD(cpc, .summary = "show the CPC: processors, memory, groups"),
-    CMD(cpcs, .opts = cpcs_opts,
-        .summary = "show every CPC of the list, reachable or not"),
+    CMD(cpcs, .opts = cpcs_opts, .summary = "show every CPC of the list, reachable or not"),
     CMD(list, .opts = list_opts, .summary = "list the partitions"),
     CMD(show, .args = arg_name, .summary = "show a partition, pending changes, backend status"),
     CMD(define, .args = arg_file, .summary = "define a partition from a profile file"),

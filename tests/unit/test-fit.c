@@ -54,6 +54,8 @@ static void test_demand(void **state)
     assert_true(part_fit_demand(&p, false) == 1.5); /* its use */
     p.used = 3.7;                                   /* >= 0.9 of 4 online: held back */
     assert_true(part_fit_demand(&p, false) == 4);
+    p.used = 4.02; /* a little more than its processors run: still 4 */
+    assert_true(part_fit_demand(&p, false) == 4);
     p.cap = 2.5;
     p.used = 2.4; /* held back by its cap: its cap, never past it */
     assert_true(part_fit_demand(&p, false) == 2.5);
