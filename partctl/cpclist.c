@@ -65,6 +65,8 @@ int cpclist_client(const struct part_cpc_entry *e, struct client *c, char *err, 
         free(c->token);
         c->token = xstrdup(token);
         explicit_bzero(token, sizeof(token));
+    } else if (strcmp(e->url, "unix:" CLIENT_LOCAL_SOCKET) == 0) {
+        client_load_local_token(c); /* the local partd's, as without a list */
     }
     return client_check_server(c, err, len);
 }

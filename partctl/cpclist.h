@@ -26,8 +26,9 @@ const char *cpclist_path(char *buf, size_t len);
 int cpclist_load(struct part_cpcs **slot, char *err, size_t len);
 
 /* Sets c up for entry e: its URL, CA certificates and token (the token
- * file checked as part_cpcs_read_token() does). Returns 0, or a negative
- * errno with the reason, naming the file, in err. */
+ * file checked as part_cpcs_read_token() does; without one, the local
+ * partd's socket gets the local token files as without a list). Returns 0,
+ * or a negative errno with the reason, naming the file, in err. */
 int cpclist_client(const struct part_cpc_entry *e, struct client *c, char *err, size_t len);
 
 /* What one CPC said, or why it said nothing. */
