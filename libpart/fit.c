@@ -15,9 +15,8 @@
 
 /* A CPC as the suggestions so far change it. */
 struct site {
-    double demand; /* of the shared pool */
-    unsigned dedicated, shared_online, shared_n, shared_max;
-    uint64_t mem, mem_min;
+    double demand;             /* of the shared pool */
+    struct part_admit_sum sum; /* what admission control counts */
 };
 
 double part_fit_demand(const struct part_fit_partition *p, bool pool_busy)
@@ -39,23 +38,27 @@ double part_fit_demand(const struct part_fit_partition *p, bool pool_busy)
 
 static unsigned site_pool(const struct part_fit_cpc *c, const struct site *s)
 {
-    return c->usable > s->dedicated ? c->usable - s->dedicated : 0;
+    unsigned usable = c->cap.cpus - c->cap.host_reserved_cpus;
+    return usable > s->sum.dedicated ? usable - s->sum.dedicated : 0;
 }
 
 /* Counts p (of demand d) in s, or out of it (sign -1). */
 static void site_count(struct site *s, const struct part_fit_partition *p, double d, int sign)
 {
+    struct part_admit_sum *a = &s->sum;
+
     if (p->dedicated) {
-        s->dedicated += sign * (int)p->processors;
+        a->dedicated += sign * (int)p->processors;
     } else {
         s->demand += sign * d;
-        s->shared_online += sign * (int)p->processors;
-        s->shared_n += sign;
-        if (sign > 0 && p->processors > s->shared_max)
-            s->shared_max = p->processors;
+        a->shared_online += sign * (int)p->processors;
+        a->shared_n += sign;
+        /* the widest is kept when it leaves: an overestimate, on the safe side */
+        if (sign > 0 && p->processors > a->shared_max)
+            a->shared_max = p->processors;
     }
-    s->mem += sign * (int64_t)p->memory;
-    s->mem_min += sign * (int64_t)p->memory_min;
+    a->mem += sign * (int64_t)p->memory;
+    a->mem_min += sign * (int64_t)p->memory_min;
 }
 
 /* Sets each site up from its CPC's active partitions, with their demand
@@ -74,7 +77,8 @@ static void sites_init(const struct part_fit_cpc *cpcs, size_t n, struct site *s
             else if (p->active && isfinite(p->used) && p->used > 0)
                 used += p->used;
         }
-        unsigned pool = c->usable > dedicated ? c->usable - dedicated : 0;
+        unsigned usable = c->cap.cpus - c->cap.host_reserved_cpus;
+        unsigned pool = usable > dedicated ? usable - dedicated : 0;
         bool busy = pool > 0 && used >= PART_FIT_POOL_BUSY * pool;
         for (size_t j = 0; j < c->n; j++) {
             demands[i][j] = part_fit_demand(&c->parts[j], busy);
@@ -98,19 +102,15 @@ static bool name_taken(const struct part_fit_cpc *cpcs, size_t k, const char *na
     return false;
 }
 
-/* Whether CPC c, as s has it, admits p of demand d: as partd's admission
- * counts (cpc.c), and with room in its pool for the demand. */
+/* Whether CPC c, as s has it, admits p of demand d: partd's admission
+ * control, and room in its pool for the demand. */
 static bool site_admits(const struct part_fit_cpc *c, const struct site *s,
                         const struct part_fit_partition *p, double d)
 {
     struct site t = *s;
     site_count(&t, p, d, 1);
-    unsigned pool = site_pool(c, &t);
-    unsigned dedicated_max = t.shared_n ? c->usable - 1 : c->usable;
-    if (t.dedicated > dedicated_max || t.shared_max > pool ||
-        t.shared_online > pool * c->cpu_overcommit + EPS || t.demand > pool + EPS)
-        return false;
-    return t.mem_min <= c->memory && t.mem <= (double)c->memory * c->memory_overcommit;
+    return part_admit_verdict(&c->cap, p->name, &t.sum, "move", NULL) == 0 &&
+           t.demand <= site_pool(c, &t) + EPS;
 }
 
 /* The reachable CPC other than from with the most room left that admits
@@ -151,8 +151,10 @@ static void move_reason(const struct part_fit_cpc *cpcs, const struct site *site
     char a[32], b[32], c[32];
 
     part_size_format(p->memory, a, sizeof(a));
-    part_size_format(t->mem, b, sizeof(b));
-    part_size_format((uint64_t)((double)dst->memory * dst->memory_overcommit), c, sizeof(c));
+    part_size_format(t->sum.mem, b, sizeof(b));
+    part_size_format((uint64_t)((double)(dst->cap.memory - dst->cap.host_reserved_memory) *
+                                dst->cap.memory_overcommit),
+                     c, sizeof(c));
     if (p->dedicated)
         text_format(m->reason, sizeof(m->reason),
                     "%s: demand over its pool by %.2f; %s gives back its %u dedicated processors; "

@@ -49,13 +49,15 @@ static void place_cpc(const struct cpc_view *v, struct part_fit_cpc *c,
     c->parts = parts;
     if (!c->reachable)
         return;
-    double host = reply_number(j, "processors.host", 0, REPLY_PROCS_MAX, 0);
-    double reserved = reply_number(j, "processors.host_reserved", 0, host, host);
-    c->usable = (unsigned)(host - reserved);
-    c->cpu_overcommit = reply_number(j, "processors.cpu_overcommit", 1, 100, 1);
-    double mem = reply_number(j, "memory.host", 0, REPLY_MIB_MAX, 0);
-    c->memory = (uint64_t)(mem - reply_number(j, "memory.host_reserved", 0, mem, mem));
-    c->memory_overcommit = reply_number(j, "memory.memory_overcommit", 1, 10, 1);
+    struct part_capacity *cap = &c->cap;
+    cap->cpus = (unsigned)reply_number(j, "processors.host", 0, REPLY_PROCS_MAX, 0);
+    cap->host_reserved_cpus =
+        (unsigned)reply_number(j, "processors.host_reserved", 0, cap->cpus, cap->cpus);
+    cap->cpu_overcommit = reply_number(j, "processors.cpu_overcommit", 1, 100, 1);
+    cap->memory = (uint64_t)reply_number(j, "memory.host", 0, REPLY_MIB_MAX, 0);
+    cap->host_reserved_memory =
+        (uint64_t)reply_number(j, "memory.host_reserved", 0, (double)cap->memory, cap->memory);
+    cap->memory_overcommit = reply_number(j, "memory.memory_overcommit", 1, 10, 1);
     for (size_t i = 0; i < json_array_size(v->parts); i++)
         c->n += place_partition(json_array_get(v->parts, i), &parts[c->n]);
 }

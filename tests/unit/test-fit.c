@@ -29,10 +29,12 @@ static struct part_fit_cpc cpc(const char *name, unsigned usable, uint64_t memor
                                const struct part_fit_partition *parts, size_t n)
 {
     struct part_fit_cpc c = {.reachable = true,
-                             .usable = usable,
-                             .cpu_overcommit = 4,
-                             .memory = memory,
-                             .memory_overcommit = 1,
+                             .cap = {.cpus = usable + 2,
+                                     .host_reserved_cpus = 2,
+                                     .cpu_overcommit = 4,
+                                     .memory = memory + 4096,
+                                     .host_reserved_memory = 4096,
+                                     .memory_overcommit = 1},
                              .parts = parts,
                              .n = n};
     snprintf(c.name, sizeof(c.name), "%s", name);
@@ -123,13 +125,13 @@ static void test_target_must_admit(void **state)
     part_fit_free(pl);
 
     cpcs[1].n = 0;
-    cpcs[1].memory = 1024; /* p2 has 2GiB */
+    cpcs[1].cap.memory = 4096 + 1024; /* p2 has 2GiB */
     pl = plan(cpcs, 3);
     assert_int_equal(pl->n_moves, 1);
     assert_int_equal(pl->moves[0].to, 2);
     part_fit_free(pl);
 
-    cpcs[2].usable = 1; /* c: a pool of 1 cannot take p2's 2 processors */
+    cpcs[2].cap.cpus = 3; /* c: a pool of 1 cannot take p2's 2 processors */
     pl = plan(cpcs, 3);
     assert_int_equal(pl->n_moves, 0);
     assert_true(pl->cpcs[0].over);

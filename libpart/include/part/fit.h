@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "part/cpc.h"
 #include "part/error.h"
 #include "part/name.h"
 
@@ -36,11 +37,8 @@ struct part_fit_partition {
 /* A CPC as it reports itself (GET /v1/cpc) with its partitions. */
 struct part_fit_cpc {
     char name[PART_NAME_MAX];
-    bool reachable;  /* false: shown, never a source nor a target */
-    unsigned usable; /* host CPUs - those reserved for the host */
-    double cpu_overcommit;
-    uint64_t memory; /* MiB: host memory - that reserved for the host */
-    double memory_overcommit;
+    bool reachable;                         /* false: shown, never a source nor a target */
+    struct part_capacity cap;               /* as partd's admission control counts it */
     const struct part_fit_partition *parts; /* every defined partition */
     size_t n;
 };
@@ -81,10 +79,9 @@ double part_fit_demand(const struct part_fit_partition *p, bool pool_busy);
  * demand exceeds its pool (largest excess first), the partitions whose
  * moves bring it within its pool (the one smallest partition that is
  * enough, else the largest, and again), each to the reachable CPC with the
- * most room left that admits it: its name free there, its processors in
- * the pool (shared) or free to dedicate (dedicated), the pool's logical
- * processors within cpu_overcommit, its memory and memory minimum within
- * what the CPC has, and its demand within the pool's room. A CPC no move
+ * most room left that admits it: its name free there, partd's admission
+ * control passed (part_admit_verdict(): processors, logical processors,
+ * memory), and its demand within the pool's room. A CPC no move
  * brings within its pool keeps a note saying why. The target partd's own
  * admission, when the partition moves, has the last word.
  * Returns 0 with *ret (caller part_fit_free()s) or -ENOMEM. */
