@@ -1,7 +1,8 @@
-/* Where partitions would fit better across CPCs (fit.h): which CPCs' demand exceeds their
- * pool, and which moves would bring them within it. The admission numbers
- * are those partd's admission control counts (cpc.c), as the API shows
- * them; the target's own admission decides when a partition moves. */
+/* Where partitions would fit better across CPCs (fit.h): which CPCs'
+ * demand exceeds their pool, and which moves would bring them within it.
+ * A target must pass partd's own admission control (part_admit_verdict(),
+ * on the numbers its API shows); its partd decides again when a partition
+ * moves. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

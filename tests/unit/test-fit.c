@@ -1,7 +1,8 @@
-/* Where partitions would fit better across CPCs (part/fit.h): the demand of a partition,
- * which CPCs are over their pool, and which moves the suggestion makes:
- * the fewest and smallest that bring a CPC within its pool, each to the
- * CPC with the most room that admits it (name, processors, memory). */
+/* Where partitions would fit better across CPCs (part/fit.h): the demand
+ * of a partition, which CPCs are over their pool, and which moves the
+ * suggestion makes: the fewest and smallest that bring a CPC within its
+ * pool, each to the CPC with the most room that admits it (name,
+ * processors, memory). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,8 +1,9 @@
-/* Where partitions would fit better, across CPCs: given what several CPCs run and how busy their
- * partitions are, which CPCs' demand exceeds their shared pool, and which
- * partitions moved where would bring them within it. A suggestion for a
- * person (partctl plan --all), never acted on by itself. A pure function:
- * no I/O, deterministic, so partd can use it too. */
+/* Where partitions would fit better, across CPCs: given what several
+ * CPCs run and how busy their partitions are, which CPCs' demand exceeds
+ * their shared pool, and which partitions moved where would bring them
+ * within it. A suggestion for a person (partctl plan --all), never acted
+ * on by itself. A pure function: no I/O, deterministic, so partd can use
+ * it too. */
 #pragma once
 
 #include <stdbool.h>
