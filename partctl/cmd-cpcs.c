@@ -13,8 +13,8 @@
 #include "output.h"
 #include "partctl.h"
 
-/* What the partitions of a CPC use and are entitled to, in processors;
- * used is NAN when none is measured. */
+/* What the active shared partitions of a CPC use and are entitled to, in
+ * processors of the shared pool; used is NAN when none is measured. */
 static void sums(const json_t *parts, double *used, double *entitled)
 {
     bool measured = false;
@@ -22,8 +22,8 @@ static void sums(const json_t *parts, double *used, double *entitled)
     *used = *entitled = 0;
     for (size_t i = 0; i < json_array_size(parts); i++) {
         const json_t *p = json_array_get(parts, i);
-        if (!reply_is(p, "state", "active"))
-            continue;
+        if (!reply_is(p, "state", "active") || reply_is(p, "mode", "dedicated"))
+            continue; /* the shared pool's: a dedicated partition has its own CPUs */
         double u = reply_number(p, "utilisation.used", 0, REPLY_PROCS_MAX, NAN);
         if (!isnan(u)) {
             *used += u;
