@@ -202,6 +202,6 @@ int part_cpcs_read_token(const struct part_cpc_entry *e, char *buf, size_t len,
 {
     part_error_clear(err);
     if (!e->token_file)
-        return -ENOENT;
+        return part_error_set(err, -EINVAL, "token_file", "%s has no token file", e->name);
     return part_file_read_user_secret(e->token_file, buf, len, err);
 }

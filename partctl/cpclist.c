@@ -56,12 +56,12 @@ int cpclist_client(const struct part_cpc_entry *e, struct client *c, char *err, 
 
     c->server = e->url;
     c->cacert = e->cacert;
-    int r = part_cpcs_read_token(e, token, sizeof(token), &perr);
-    if (r < 0 && r != -ENOENT) {
-        snprintf(err, len, "token file %s", part_error_format(&perr, msg, sizeof(msg)));
-        return r;
-    }
-    if (r == 0) {
+    if (e->token_file) {
+        int r = part_cpcs_read_token(e, token, sizeof(token), &perr);
+        if (r < 0) {
+            snprintf(err, len, "token file %s", part_error_format(&perr, msg, sizeof(msg)));
+            return r;
+        }
         free(c->token);
         c->token = xstrdup(token);
         explicit_bzero(token, sizeof(token));

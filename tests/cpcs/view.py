@@ -23,7 +23,9 @@ said, "stuck" (a port that accepts connections and never replies). Checks:
   plan      plan --all: a over its pool, b within, a move of a's from a to
             b suggested, nothing moved
   config    a bad cpcs.json is refused with FILE:LINE:COLUMN: FIELD; a
-            token file others may read is refused, naming the file and why
+            token file others may read, or missing, is refused, naming the
+            file and why; a token is never sent in clear off loopback; a
+            wrong token is partd's refusal (401); each is its CPC's state
 
 Prints one line per check and "N passed, M failed" last; both partds are
 stopped by their PIDs whatever happens.
@@ -295,6 +297,36 @@ def check_config(pc, tmp, a):
             code == PARTIAL and "partctl: a: token file %s" % open_token in err and
             any(ln.split()[:3] == ["a2", "unix:" + a.sock, "ok"] for ln in out.splitlines()),
             out + err)
+    # a wrong token (partd refuses: 401), a missing token file, and a token
+    # that would go in clear off loopback: each its CPC's state, a2 still ok
+    wrong = os.path.join(tmp, "wrong.token")
+    with open(wrong, "w") as f:
+        f.write("not-the-token\n")
+    os.chmod(wrong, 0o600)
+    write_json(path, {"cpcs": [
+        {"name": "wrong", "url": "unix:" + a.sock, "token_file": wrong},
+        {"name": "missing", "url": "unix:" + a.sock, "token_file": os.path.join(tmp, "no.token")},
+        {"name": "clear", "url": "http://192.0.2.1:7480", "token_file": a.token_file()},
+        {"name": "a2", "url": "unix:" + a.sock, "token_file": a.token_file()}]})
+    code, doc, err = pc.json("cpcs", env={"PARTCTL_CPCS": path})
+    st = {c["name"]: c for c in (doc or {}).get("cpcs", [])}
+    R.check("cpcs: a wrong token is partd's refusal (HTTP 401), shown as such",
+            st.get("wrong", {}).get("state") == "error" and st["wrong"].get("status") == 401 and
+            "(HTTP 401)" in st["wrong"].get("detail", ""), st.get("wrong"))
+    R.check("cpcs: a missing token file is named, nothing sent",
+            st.get("missing", {}).get("state") == "error" and
+            "no.token: cannot read: No such file" in st["missing"].get("detail", ""),
+            st.get("missing"))
+    R.check("cpcs: no token in clear off loopback, nothing sent",
+            st.get("clear", {}).get("state") == "error" and
+            "refusing to send the token in clear" in st["clear"].get("detail", ""),
+            st.get("clear"))
+    R.check("cpcs: the others' failures hide nothing (a2 ok), exit 3",
+            st.get("a2", {}).get("state") == "ok" and code == PARTIAL, "%s %s" % (doc, err))
+    code, out, err = pc.run("cpcs", env={"PARTCTL_CPCS": path})
+    R.check("cpcs: the refusal's row says refused",
+            any(ln.split()[:3] == ["wrong", "unix:" + a.sock, "refused"]
+                for ln in out.splitlines()), out)
 
 
 def run(partd_bin, partctl_bin, shim):

@@ -55,6 +55,7 @@ const struct part_cpc_entry *part_cpcs_find(const struct part_cpcs *cpcs, const 
  * included). The file must be the user's (or root's), a regular file, and
  * neither readable nor writable by others nor writable by its group, as
  * OpenSSH checks a private key: else -EPERM with err naming the file and
- * the rule it breaks. -ENOENT when e has no token file. */
+ * the rule it breaks, or another negative errno (-ENOENT: no such file).
+ * -EINVAL when e has no token file. */
 int part_cpcs_read_token(const struct part_cpc_entry *e, char *buf, size_t len,
                          struct part_error *err);
