@@ -150,14 +150,15 @@ struct cpc_view *cpclist_views(const struct part_cpcs *l, long timeout_ms, bool 
 
 int cpclist_report(const struct cpc_view *v, size_t n)
 {
+    char detail[4 * sizeof(v->detail)];
     int r = 0;
-    char a[128];
 
     for (size_t i = 0; i < n; i++) {
         if (strcmp(v[i].state, "ok") == 0)
             continue;
-        fprintf(stderr, "partctl: %s: %s\n", part_text_escape(v[i].e->name, a, sizeof(a)),
-                v[i].detail);
+        /* the detail may quote a reply: escaped for the terminal */
+        fprintf(stderr, "partctl: %s: %s\n", v[i].e->name,
+                part_text_escape(v[i].detail, detail, sizeof(detail)));
         r = PARTCTL_PARTIAL;
     }
     return r;
