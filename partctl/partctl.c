@@ -66,6 +66,23 @@ static const struct partctl_arg arg_command[] = {{.metavar = "COMMAND", .optiona
 static const struct partctl_arg arg_shell[] = {{.metavar = "SHELL", .choices = shells}, {0}};
 static const struct partctl_arg arg_policy[] = {{.metavar = "POLICY", .optional = true}, {0}};
 
+static const struct partctl_opt list_opts[] = {
+    {.name = "all", .help = "the partitions of every CPC of the list, with a CPC column"},
+    {0},
+};
+
+static const struct partctl_opt plan_opts[] = {
+    {.name = "all",
+     .help = "every CPC's demand against its pool, and moves that would bring those over it "
+             "within it (suggested, never made)"},
+    {0},
+};
+
+static const struct partctl_opt cpcs_opts[] = {
+    {.name = "list", .help = "only show the list (its file's entries), asking no CPC"},
+    {0},
+};
+
 #define DEACTIVATE_DEFAULT STR(PART_DEACTIVATE_TIMEOUT_DEFAULT)
 
 static const struct partctl_opt deactivate_opts[] = {
@@ -128,23 +145,6 @@ static const struct partctl_opt top_opts[] = {
      .help = "stop after N frames (default: at q or ctrl-c)",
      .min = 1,
      .max = OPT_NO_MAX},
-    {0},
-};
-
-static const struct partctl_opt list_opts[] = {
-    {.name = "all", .help = "the partitions of every CPC of the list, with a CPC column"},
-    {0},
-};
-
-static const struct partctl_opt plan_opts[] = {
-    {.name = "all",
-     .help = "every CPC's demand against its pool, and moves that would bring those over it "
-             "within it (suggested, never made)"},
-    {0},
-};
-
-static const struct partctl_opt cpcs_opts[] = {
-    {.name = "list", .help = "only show the list (its file's entries), asking no CPC"},
     {0},
 };
 

@@ -37,16 +37,16 @@ int cpcs_ask(struct partctl_ctx *ctx, bool with_cpc, bool with_parts, struct cpc
 
 /* handlers: cmd-partition.c, and list's rows (list --all's too) */
 int cmd_list(struct partctl_ctx *ctx);
+#define LIST_COLUMNS 9
+struct table;
+void list_head(struct table *t);                 /* LIST_COLUMNS cells */
+void list_row(struct table *t, const json_t *p); /* LIST_COLUMNS cells of partition p */
 int cmd_show(struct partctl_ctx *ctx);
 int cmd_define(struct partctl_ctx *ctx);
 int cmd_undefine(struct partctl_ctx *ctx);
 int cmd_activate(struct partctl_ctx *ctx);
 int cmd_deactivate(struct partctl_ctx *ctx);
 int cmd_resize(struct partctl_ctx *ctx);
-#define LIST_COLUMNS 9
-struct table;
-void list_head(struct table *t);                 /* LIST_COLUMNS cells */
-void list_row(struct table *t, const json_t *p); /* LIST_COLUMNS cells of partition p */
 
 /* handlers: cmd-rebalance.c */
 int cmd_plan(struct partctl_ctx *ctx);
