@@ -74,74 +74,74 @@ struct part_partition *part_cpc_find(const struct part_cpc *cpc, const char *nam
     return NULL;
 }
 
-/* Memory partitions may have in all: what the host does not keep. */
-static uint64_t memory_available(const struct part_cpc *cpc)
+struct part_capacity part_cpc_capacity(const struct part_cpc *cpc)
 {
-    return cpc->memory - cpc->cfg.host_reserved_memory;
+    return (struct part_capacity){
+        .cpus = cpc->cpus,
+        .host_reserved_cpus = cpc->cfg.host_reserved_cpus,
+        .cpu_overcommit = cpc->cfg.cpu_overcommit,
+        .memory = cpc->memory,
+        .host_reserved_memory = cpc->cfg.host_reserved_memory,
+        .memory_overcommit = cpc->cfg.memory_overcommit,
+    };
 }
 
-/* What admission control counts: the active partitions other than p as
- * they run, and p with the processors and memory asked. */
-struct admit_sum {
-    unsigned dedicated, shared_online, shared_max, shared_n;
-    uint64_t mem, mem_min;
-};
-
-/*
- * Admission control: could the CPC run its active partitions with p (active
- * or not) at the given processors and memory? Checked in the order a person
- * would fix them; the first failure is reported with its numbers.
- */
+/* Admission control of p on cpc (part_admit_verdict()). */
 static int admit_verdict(const struct part_cpc *cpc, const struct part_partition *p,
-                         const struct admit_sum *s, const char *what, struct part_error *err)
+                         const struct part_admit_sum *s, const char *what, struct part_error *err)
 {
-    const struct part_profile *pp = p->profile;
+    struct part_capacity cap = part_cpc_capacity(cpc);
+    return part_admit_verdict(&cap, p->profile->name, s, what, err);
+}
+
+int part_admit_verdict(const struct part_capacity *cap, const char *name,
+                       const struct part_admit_sum *s, const char *what, struct part_error *err)
+{
     unsigned dedicated = s->dedicated, shared_online = s->shared_online, shared_max = s->shared_max,
              shared_n = s->shared_n;
     uint64_t mem = s->mem, mem_min = s->mem_min;
     char a[32], b[32], c[32], d[32];
 
-    unsigned usable = cpc->cpus - cpc->cfg.host_reserved_cpus;
+    unsigned usable = cap->cpus - cap->host_reserved_cpus;
     /* a shared partition needs at least one CPU left in the pool */
     unsigned dedicated_max = shared_n ? usable - 1 : usable;
     if (dedicated > dedicated_max)
         return part_error_set(err, -ENOSPC, "processors",
                               "cannot %s %s: %u dedicated processors needed, %u host CPUs can be "
                               "dedicated (%u CPUs - %u host reserved%s)",
-                              what, pp->name, dedicated, dedicated_max, cpc->cpus,
-                              cpc->cfg.host_reserved_cpus,
+                              what, name, dedicated, dedicated_max, cap->cpus,
+                              cap->host_reserved_cpus,
                               shared_n ? " - 1 kept for the shared pool" : "");
     unsigned pool = usable - dedicated;
     if (shared_max > pool)
         return part_error_set(err, -ENOSPC, "processors",
                               "cannot %s %s: a shared partition would have %u logical processors "
                               "on a shared pool of %u CPUs",
-                              what, pp->name, shared_max, pool);
-    double limit = pool * cpc->cfg.cpu_overcommit;
+                              what, name, shared_max, pool);
+    double limit = pool * cap->cpu_overcommit;
     if (shared_online > limit + 1e-9)
         return part_error_set(err, -ENOSPC, "processors",
                               "cannot %s %s: %u shared logical processors exceed %g (pool of %u "
                               "CPUs x cpu_overcommit %g)",
-                              what, pp->name, shared_online, limit, pool, cpc->cfg.cpu_overcommit);
-    uint64_t avail = memory_available(cpc);
+                              what, name, shared_online, limit, pool, cap->cpu_overcommit);
+    uint64_t avail = cap->memory - cap->host_reserved_memory;
     if (mem_min > avail)
         return part_error_set(err, -ENOSPC, "memory",
                               "cannot %s %s: memory minimums of active partitions (%s) exceed "
                               "the %s available (%s - %s host reserved)",
-                              what, pp->name, part_size_format(mem_min, a, sizeof(a)),
+                              what, name, part_size_format(mem_min, a, sizeof(a)),
                               part_size_format(avail, b, sizeof(b)),
-                              part_size_format(cpc->memory, c, sizeof(c)),
-                              part_size_format(cpc->cfg.host_reserved_memory, d, sizeof(d)));
-    uint64_t mem_limit = (uint64_t)((double)avail * cpc->cfg.memory_overcommit);
+                              part_size_format(cap->memory, c, sizeof(c)),
+                              part_size_format(cap->host_reserved_memory, d, sizeof(d)));
+    uint64_t mem_limit = (uint64_t)((double)avail * cap->memory_overcommit);
     if (mem > mem_limit)
-        return part_error_set(err, -ENOSPC, "memory",
-                              "cannot %s %s: memory of active partitions would be %s, over the "
-                              "%s available (%s - %s host reserved, x memory_overcommit %g)",
-                              what, pp->name, part_size_format(mem, a, sizeof(a)),
-                              part_size_format(mem_limit, b, sizeof(b)),
-                              part_size_format(cpc->memory, c, sizeof(c)),
-                              part_size_format(cpc->cfg.host_reserved_memory, d, sizeof(d)),
-                              cpc->cfg.memory_overcommit);
+        return part_error_set(
+            err, -ENOSPC, "memory",
+            "cannot %s %s: memory of active partitions would be %s, over the "
+            "%s available (%s - %s host reserved, x memory_overcommit %g)",
+            what, name, part_size_format(mem, a, sizeof(a)),
+            part_size_format(mem_limit, b, sizeof(b)), part_size_format(cap->memory, c, sizeof(c)),
+            part_size_format(cap->host_reserved_memory, d, sizeof(d)), cap->memory_overcommit);
     return 0;
 }
 
@@ -149,7 +149,7 @@ static int admit_verdict(const struct part_cpc *cpc, const struct part_partition
 static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
                      unsigned processors, uint64_t memory, const char *what, struct part_error *err)
 {
-    struct admit_sum s = {0};
+    struct part_admit_sum s = {0};
 
     /* the other active partitions as they run, then p as asked */
     for (size_t i = 0; i <= cpc->n; i++) {
@@ -357,7 +357,7 @@ int part_cpc_check_resize_totals(const struct part_cpc *cpc, const struct part_c
     if (r < 0)
         return r;
     /* the totals with p taken out, then p as asked, as cpc_admit() counts */
-    struct admit_sum s = {
+    struct part_admit_sum s = {
         .dedicated = t->dedicated,
         .shared_online = t->shared_online,
         .shared_n = t->shared_n,

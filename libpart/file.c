@@ -339,9 +339,12 @@ int part_dir_check_trusted(const char *dir, struct part_error *err)
 
 /* Opens path, a file that holds a secret, for reading: a regular file (not
  * a link) that partd's user owns and that others may neither read nor
- * write, nor its group write. Returns the descriptor with its status in
- * *st, or a negative errno with err saying why. */
-static int file_open_private(const char *path, struct stat *st, struct part_error *err)
+ * write, nor its group write. With user, for a client (partctl) rather
+ * than partd: the file may also be root's (a token an administrator hands
+ * to a group), and the owner is spoken of as the user's. Returns the
+ * descriptor with its status in *st, or a negative errno with err saying
+ * why. */
+static int file_open_secret(const char *path, struct stat *st, bool user, struct part_error *err)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), r;
 
@@ -355,7 +358,14 @@ static int file_open_private(const char *path, struct stat *st, struct part_erro
         r = part_error_set(err, -EPERM, "", "not a regular file");
         goto fail;
     }
-    if ((r = part_file_check_owner(st, false, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
+    if (user && st->st_uid != geteuid() && st->st_uid != 0) {
+        r = part_error_set(err, -EPERM, "",
+                           "owned by uid %u, neither by you (uid %u) nor by root: refused, since "
+                           "its owner could change the token",
+                           (unsigned)st->st_uid, (unsigned)geteuid());
+        goto fail;
+    }
+    if ((r = part_file_check_owner(st, user, S_IRWXO | S_IWGRP, "chmod 0600 it", err)) < 0)
         goto fail;
     return fd;
 fail:
@@ -364,11 +374,19 @@ fail:
     return r;
 }
 
-int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err)
+/* A secret of partd's own (file_open_secret() without user). */
+static int file_open_private(const char *path, struct stat *st, struct part_error *err)
+{
+    return file_open_secret(path, st, false, err);
+}
+
+/* part_file_read_secret(), or with user part_file_read_user_secret(). */
+static int file_read_secret(const char *path, char *buf, size_t len, bool user,
+                            struct part_error *err)
 {
     struct stat st;
     ssize_t n = 0;
-    int r, fd = file_open_private(path, &st, err);
+    int r, fd = file_open_secret(path, &st, user, err);
 
     if (fd < 0) {
         r = fd;
@@ -405,6 +423,16 @@ out:
     if (r < 0)
         memset(buf, 0, len);
     return r;
+}
+
+int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err)
+{
+    return file_read_secret(path, buf, len, false, err);
+}
+
+int part_file_read_user_secret(const char *path, char *buf, size_t len, struct part_error *err)
+{
+    return file_read_secret(path, buf, len, true, err);
 }
 
 int part_file_read_private(const char *path, size_t max, char **ret, size_t *ret_len,

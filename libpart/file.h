@@ -57,6 +57,13 @@ int part_file_write_atomic(const char *path, const char *data, size_t len, unsig
  * -ENODATA; other characters -EINVAL. err names the file. */
 int part_file_read_secret(const char *path, char *buf, size_t len, struct part_error *err);
 
+/* Reads a secret as part_file_read_secret() does, for a client (partctl)
+ * rather than partd: the file must be owned by the user (or by root, who
+ * may hand a token to a group), a regular file (not a link), neither
+ * readable nor writable by others nor writable by its group, as OpenSSH
+ * checks a key file. -EPERM says which rule it breaks and how to fix it. */
+int part_file_read_user_secret(const char *path, char *buf, size_t len, struct part_error *err);
+
 /* Reads a private file (a TLS key) from path into *ret (NUL-terminated,
  * caller wipes and frees) and its length into *ret_len, checked as
  * part_file_read_secret() checks a token's file. A file over max bytes is

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cpclist.h"
 #include "output.h"
 
 int cli_usage_error(const struct partctl_cmd *cmd, const char *fmt, ...)
@@ -62,8 +63,7 @@ static int find_opt(const struct partctl_opt *opts, const char *name, size_t nam
     return -1;
 }
 
-/* The global option name's value, or NULL when it was not given. */
-static const struct opt_value *global(const struct partctl_ctx *ctx, const char *name)
+const struct opt_value *cli_global(const struct partctl_ctx *ctx, const char *name)
 {
     int i = find_opt(ctx->table->globals, name, strlen(name), 0);
     return i >= 0 && ctx->globals[i].text ? &ctx->globals[i] : NULL;
@@ -137,17 +137,13 @@ static int parse_positional(const char *a, struct partctl_ctx *ctx, size_t *narg
     return PARTCTL_OK;
 }
 
-/* Sets ctx->client up from the global options and the environment. */
-static int setup_client(struct partctl_ctx *ctx)
+/* Loads the bearer token from --token-file, else $PARTD_TOKEN, else for
+ * the local partd's socket the local token files; none is fine. */
+static int setup_token(struct partctl_ctx *ctx)
 {
-    const struct opt_value *server = global(ctx, "server"), *timeout = global(ctx, "timeout");
-    const struct opt_value *token_file = global(ctx, "token-file"), *cacert = global(ctx, "cacert");
-    const char *env = getenv("PARTD_SERVER");
+    const struct opt_value *token_file = cli_global(ctx, "token-file");
+    const char *env;
 
-    ctx->client.server = server ? server->text : env && env[0] ? env : client_default_server();
-    ctx->client.timeout_ms = timeout ? (long)ceil(timeout->x * 1000) : CLIENT_TIMEOUT_MS;
-    if (ctx->cmd->local)
-        return PARTCTL_OK;
     /* an explicit --token-file wins over the environment */
     if (token_file) {
         int r = client_load_token(&ctx->client, token_file->text);
@@ -159,9 +155,59 @@ static int setup_client(struct partctl_ctx *ctx)
     } else if (strcmp(ctx->client.server, "unix:" CLIENT_LOCAL_SOCKET) == 0) {
         client_load_local_token(&ctx->client); /* the local partd's, as its package made them */
     }
+    return PARTCTL_OK;
+}
+
+/* Sets ctx->client up for the CPC named name of the list (ctx->cpcs): its
+ * entry's URL, CA and token; not the token when --token-file is given
+ * (setup_token() reads that one, and --cacert is set after). */
+static int setup_cpc(struct partctl_ctx *ctx, const char *name)
+{
+    char err[1024];
+
+    if (cpclist_load(&ctx->cpcs, err, sizeof(err)) < 0)
+        return cli_fail("%s", err);
+    const struct part_cpc_entry *e = part_cpcs_find(ctx->cpcs, name);
+    if (!e) {
+        char known[512] = "";
+        for (size_t i = 0; i < ctx->cpcs->n; i++)
+            snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+                     ctx->cpcs->entries[i].name);
+        return cli_fail("no CPC named '%s' in %s (known: %s)", name, ctx->cpcs->path, known);
+    }
+    struct part_cpc_entry mine = *e;
+    if (cli_global(ctx, "token-file"))
+        mine.token_file = NULL;
+    if (cpclist_client(&mine, &ctx->client, err, sizeof(err)) < 0)
+        return cli_fail("CPC %s: %s", e->name, err);
+    return PARTCTL_OK;
+}
+
+/* Sets ctx->client up from the global options and the environment: the
+ * partd named by --server, else by --cpc or $PARTCTL_CPC (an entry of
+ * cpcs.json, whose token and CA --token-file and --cacert override), else
+ * by $PARTD_SERVER, else the default. */
+static int setup_client(struct partctl_ctx *ctx)
+{
+    const struct opt_value *server = cli_global(ctx, "server"),
+                           *timeout = cli_global(ctx, "timeout");
+    const struct opt_value *cacert = cli_global(ctx, "cacert"), *cpc = cli_global(ctx, "cpc");
+    const char *env = getenv("PARTD_SERVER"), *cpc_env = getenv("PARTCTL_CPC");
+    const char *cpc_name = cpc ? cpc->text : !server && cpc_env && cpc_env[0] ? cpc_env : NULL;
+
+    if (server && cpc)
+        return cli_usage_error(ctx->cmd, "--server and --cpc each name a partd: give one");
+    ctx->client.server = server ? server->text : env && env[0] ? env : client_default_server();
+    ctx->client.timeout_ms = timeout ? (long)ceil(timeout->x * 1000) : CLIENT_TIMEOUT_MS;
+    if (ctx->cmd->local)
+        return PARTCTL_OK;
+    if (cpc_name && setup_cpc(ctx, cpc_name) != PARTCTL_OK)
+        return PARTCTL_FAILED;
+    if ((!cpc_name || cli_global(ctx, "token-file")) && setup_token(ctx) != PARTCTL_OK)
+        return PARTCTL_FAILED;
     if (cacert)
         ctx->client.cacert = cacert->text;
-    else if ((env = getenv("PARTD_CACERT")) && env[0])
+    else if (!cpc_name && (env = getenv("PARTD_CACERT")) && env[0])
         ctx->client.cacert = env;
     char why[512];
     if (client_check_server(&ctx->client, why, sizeof(why)) < 0)
@@ -172,11 +218,11 @@ static int setup_client(struct partctl_ctx *ctx)
 /* What the global flags ask for; CLI_RUN when none. */
 static enum cli_action action_of(const struct partctl_ctx *ctx)
 {
-    if (global(ctx, "self-test"))
+    if (cli_global(ctx, "self-test"))
         return CLI_SELF_TEST;
-    if (global(ctx, "help"))
+    if (cli_global(ctx, "help"))
         return CLI_HELP;
-    if (global(ctx, "version"))
+    if (cli_global(ctx, "version"))
         return CLI_VERSION;
     return CLI_RUN;
 }
@@ -209,7 +255,7 @@ int cli_parse(const struct partctl_table *t, int argc, char **argv, struct partc
     const struct partctl_arg *args = ctx->cmd->args;
     if (args && args[nargs].metavar && !args[nargs].optional)
         return cli_usage_error(ctx->cmd, "missing argument %s", args[nargs].metavar);
-    const struct opt_value *output = global(ctx, "output");
+    const struct opt_value *output = cli_global(ctx, "output");
     ctx->json = output && strcmp(output->text, "json") == 0;
     return setup_client(ctx);
 }

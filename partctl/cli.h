@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <part/cpcs.h>
 
 #include "client.h"
 #include "opt.h"
@@ -60,6 +61,7 @@ struct partctl_ctx {
     struct opt_value globals[PARTCTL_OPTS_MAX]; /* by index in table->globals */
     bool json;                                  /* -o json */
     struct client client;
+    struct part_cpcs *cpcs; /* cpcs.json once read (cpclist_load()); owned */
 };
 
 /* What the command line asks for, besides a usage error. */
@@ -75,7 +77,8 @@ enum cli_action {
  * finds only values within their ranges. Returns PARTCTL_OK with what to
  * do in *ret_action, or PARTCTL_USAGE (or PARTCTL_FAILED for an unreadable
  * token file) with its message printed. For CLI_RUN, ctx->client is set
- * up; the caller client_clear()s it in any case. */
+ * up (--cpc: from its entry in cpcs.json, kept in ctx->cpcs); the caller
+ * client_clear()s it and part_cpcs_free()s ctx->cpcs in any case. */
 int cli_parse(const struct partctl_table *t, int argc, char **argv, struct partctl_ctx *ctx,
               enum cli_action *ret_action);
 
@@ -93,6 +96,9 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The value of ctx->cmd's option name, or NULL when it was not given. The
  * option must exist (a handler asking for another is a bug: abort). */
 const struct opt_value *cli_opt(const struct partctl_ctx *ctx, const char *name);
+
+/* The value of the global option name, or NULL when it was not given. */
+const struct opt_value *cli_global(const struct partctl_ctx *ctx, const char *name);
 
 /* Whether ctx->cmd's flag name was given. */
 bool cli_flag(const struct partctl_ctx *ctx, const char *name);

@@ -1,10 +1,13 @@
 /* partctl's HTTP client over libcurl. One easy handle per request: partctl
  * makes one or two requests per run (top one or two per refresh, seconds
- * apart), so there is little to reuse. */
+ * apart), so there is little to reuse. Several CPCs are asked at once
+ * through libcurl's multi interface, each handle set up as a single
+ * request's is. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -282,9 +285,9 @@ static int request_setup(CURL *h, struct request *q, const struct client *c, con
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, q->headers);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "partctl/" PARTD_VERSION);
+    long connect_ms = c->connect_timeout_ms > 0 ? c->connect_timeout_ms : CLIENT_CONNECT_TIMEOUT_MS;
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     c->timeout_ms < CLIENT_CONNECT_TIMEOUT_MS ? c->timeout_ms
-                                                               : CLIENT_CONNECT_TIMEOUT_MS);
+                     c->timeout_ms < connect_ms ? c->timeout_ms : connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
     /* https: partd's certificate is always verified, against c->cacert or
@@ -320,58 +323,146 @@ static int request_failed(CURL *h, const struct request *q, const struct client 
     return cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 }
 
-int client_request(const struct client *c, const char *method, const char *path, json_t *body,
-                   json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen)
+/* Makes the outcome of a transfer on h that ended with cr into what
+ * client_request() returns. */
+static int request_finish(CURL *h, const struct request *q, const struct client *c, CURLcode cr,
+                          const struct buffer *b, json_t **ret_reply, long *ret_status,
+                          char *errbuf, size_t errlen)
 {
-    struct request q = {0};
-    struct buffer b = {0};
-    long status = 0;
-    int r = -ENOMEM;
-
-    errbuf[0] = '\0';
-    CURL *h = curl_easy_init();
-    if (!h)
-        goto out;
-    r = request_setup(h, &q, c, method, path, body, "application/json, application/problem+json",
-                      errbuf, errlen);
-    if (r < 0)
-        goto out;
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buffer_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-
-    CURLcode cr = curl_easy_perform(h);
-    if (cr != CURLE_OK) {
-        r = request_failed(h, &q, c, cr, &b, errbuf, errlen);
-        goto out;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-
     json_t *reply = NULL;
-    if (b.len > 0) {
+    long status = 0;
+
+    if (cr != CURLE_OK)
+        return request_failed(h, q, c, cr, b, errbuf, errlen);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (b->len > 0) {
         json_error_t jerr;
-        reply = json_loadb(b.data, b.len, 0, &jerr);
+        reply = json_loadb(b->data, b->len, 0, &jerr);
         if (!reply && status >= 200 && status < 300) {
             snprintf(errbuf, errlen, "partd at %s sent a reply that is not JSON: %s", c->server,
                      jerr.text);
-            r = -EPROTO;
-            goto out;
+            return -EPROTO;
         }
     }
     if (status < 200 || status >= 300) {
-        reply = problem_from(reply, status, &b);
-        if (!reply)
-            goto out; /* r is still -ENOMEM */
+        reply = problem_from(reply, status, b);
+        if (!reply) {
+            snprintf(errbuf, errlen, "out of memory");
+            return -ENOMEM;
+        }
     }
     *ret_reply = reply;
     *ret_status = status;
-    r = 0;
-out:
-    if (r == -ENOMEM && !errbuf[0])
+    return 0;
+}
+
+/* A JSON request: its handle, what it needs, and its reply. */
+struct transfer {
+    CURL *h;
+    struct request q;
+    struct buffer b;
+};
+
+static int transfer_setup(struct transfer *t, const struct client *c, const char *method,
+                          const char *path, json_t *body, char *errbuf, size_t errlen)
+{
+    errbuf[0] = '\0';
+    if (!(t->h = curl_easy_init())) {
         snprintf(errbuf, errlen, "out of memory");
-    curl_easy_cleanup(h);
-    request_clear(&q);
-    free(b.data);
+        return -ENOMEM;
+    }
+    int r = request_setup(t->h, &t->q, c, method, path, body,
+                          "application/json, application/problem+json", errbuf, errlen);
+    if (r < 0)
+        return r;
+    curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, buffer_write);
+    curl_easy_setopt(t->h, CURLOPT_WRITEDATA, &t->b);
+    return 0;
+}
+
+static void transfer_clear(struct transfer *t)
+{
+    curl_easy_cleanup(t->h);
+    request_clear(&t->q);
+    free(t->b.data);
+}
+
+int client_request(const struct client *c, const char *method, const char *path, json_t *body,
+                   json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen)
+{
+    struct transfer t = {0};
+
+    int r = transfer_setup(&t, c, method, path, body, errbuf, errlen);
+    if (r == 0)
+        r = request_finish(t.h, &t.q, c, curl_easy_perform(t.h), &t.b, ret_reply, ret_status,
+                           errbuf, errlen);
+    transfer_clear(&t);
     return r;
+}
+
+/* Runs the transfers of m until all ended, each one's code into codes
+ * (by its index, kept as the handle's private pointer). */
+static void multi_run(CURLM *m, CURLcode *codes)
+{
+    int running = 1;
+    CURLMsg *msg;
+    int left;
+
+    while (running) {
+        if (curl_multi_perform(m, &running) != CURLM_OK)
+            break;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            char *at = NULL;
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &at);
+            codes[(size_t)(uintptr_t)at] = msg->data.result;
+        }
+        if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+            break;
+    }
+}
+
+void client_get_all(struct client_get *gets, size_t n)
+{
+    struct transfer *t = calloc(n + 1, sizeof(*t));
+    CURLcode *codes = calloc(n + 1, sizeof(*codes));
+    CURLM *m = curl_multi_init();
+
+    for (size_t i = 0; i < n; i++) {
+        gets[i].reply = NULL;
+        gets[i].status = 0;
+        gets[i].r = -ENOMEM;
+        snprintf(gets[i].err, sizeof(gets[i].err), "out of memory");
+    }
+    if (!t || !codes || !m)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        codes[i] = CURLE_FAILED_INIT;
+        gets[i].r = transfer_setup(&t[i], gets[i].c, "GET", gets[i].path, NULL, gets[i].err,
+                                   sizeof(gets[i].err));
+        if (gets[i].r < 0)
+            continue;
+        curl_easy_setopt(t[i].h, CURLOPT_PRIVATE, (char *)(uintptr_t)i);
+        if (curl_multi_add_handle(m, t[i].h) != CURLM_OK) {
+            gets[i].r = -ENOMEM;
+            snprintf(gets[i].err, sizeof(gets[i].err), "out of memory");
+        }
+    }
+    multi_run(m, codes);
+    for (size_t i = 0; i < n; i++) {
+        if (gets[i].r < 0)
+            continue;
+        curl_multi_remove_handle(m, t[i].h);
+        gets[i].r = request_finish(t[i].h, &t[i].q, gets[i].c, codes[i], &t[i].b, &gets[i].reply,
+                                   &gets[i].status, gets[i].err, sizeof(gets[i].err));
+    }
+out:
+    for (size_t i = 0; t && i < n; i++)
+        transfer_clear(&t[i]);
+    curl_multi_cleanup(m);
+    free(codes);
+    free(t);
 }
 
 /* A streamed reply: a 2xx body goes to the sink, any other into err. */

@@ -20,6 +20,8 @@ struct client {
     char *token;        /* the bearer token, NULL when none; owned */
     const char *cacert; /* CA certificates (PEM) that partd's must chain to; NULL: the system's */
     long timeout_ms;    /* the whole request */
+    long connect_timeout_ms; /* the connection; 0: CLIENT_CONNECT_TIMEOUT_MS (never over timeout_ms)
+                              */
 };
 
 /* The server used when neither --server nor PARTD_SERVER names one: the
@@ -58,6 +60,23 @@ void client_clear(struct client *c);
  * "cannot reach partd at URL: Connection refused"). */
 int client_request(const struct client *c, const char *method, const char *path, json_t *body,
                    json_t **ret_reply, long *ret_status, char *errbuf, size_t errlen);
+
+/* One GET of several sent at once by client_get_all(): c and path in, the
+ * outcome out as client_request() gives it (r 0 with status and reply, the
+ * caller json_decref()s it; or a negative errno with the reason in err). */
+struct client_get {
+    const struct client *c;
+    const char *path;
+    int r;
+    long status;
+    json_t *reply;
+    char err[1024];
+};
+
+/* Sends the n GETs at once (libcurl's multi interface) and returns when
+ * all have ended, each within its client's timeouts: n unreachable
+ * servers cost one timeout, not n. */
+void client_get_all(struct client_get *gets, size_t n);
 
 /* A GET whose reply body is not JSON, or never ends: handed over piece by
  * piece as it arrives. */

@@ -49,7 +49,15 @@ static void list_cell(struct table *t, const json_t *p, const char *field, const
     table_cell(t, "%s%s", buf, active && reply_get(reply_get(p, "pending"), field) ? "*" : "");
 }
 
-static void list_row(struct table *t, const json_t *p)
+void list_head(struct table *t)
+{
+    static const char *const head[] = {"NAME", "STATE",       "MODE",   "CPUS", "WEIGHT",
+                                       "CAP",  "ENTITLEMENT", "MEMORY", "GROUP"};
+    for (size_t i = 0; i < LIST_COLUMNS; i++)
+        table_cell(t, "%s", head[i]);
+}
+
+void list_row(struct table *t, const json_t *p)
 {
     const json_t *ent = reply_get(p, "entitlement");
     char a[64];
@@ -77,14 +85,13 @@ int cmd_list(struct partctl_ctx *ctx)
 {
     json_t *reply = NULL;
 
+    if (cli_flag(ctx, "all"))
+        return cpcs_list_all(ctx);
     int r = cli_call(ctx, "GET", "/v1/partitions", NULL, &reply);
     if (r == PARTCTL_OK && !ctx->json) {
-        struct table *t = table_new(9, 2);
-        static const char *const head[] = {"NAME", "STATE",       "MODE",   "CPUS", "WEIGHT",
-                                           "CAP",  "ENTITLEMENT", "MEMORY", "GROUP"};
+        struct table *t = table_new(LIST_COLUMNS, 2);
         const json_t *parts = reply_get(reply, "partitions");
-        for (size_t i = 0; i < 9; i++)
-            table_cell(t, "%s", head[i]);
+        list_head(t);
         /* plain loops: clang-format does not know jansson's foreach macros */
         for (size_t i = 0; i < json_array_size(parts); i++)
             list_row(t, json_array_get(parts, i));

@@ -71,6 +71,8 @@ int cmd_plan(struct partctl_ctx *ctx)
 {
     json_t *reply = NULL;
 
+    if (cli_flag(ctx, "all"))
+        return cpcs_plan_all(ctx);
     int r = cli_call(ctx, "GET", "/v1/plan", NULL, &reply);
     if (r == PARTCTL_OK && !ctx->json)
         print_actions(reply_get(reply, "actions"), false);

@@ -1,7 +1,7 @@
 /* The bash completion script, generated from the command table so that it
  * cannot fall behind it. How a value completes follows from its choices,
  * its word for none (--cap none), or its metavar (NAME: partitions from
- * partd, FILE: files, COMMAND: commands). */
+ * partd, CPC: the list of CPCs, FILE: files, COMMAND: commands). */
 #include <string.h>
 
 #include "partctl.h"
@@ -39,6 +39,8 @@ static void complete_value(FILE *f, const char *metavar, const char *const *c, c
         fputs("compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"));;\n", f);
     } else if (strcmp(metavar, "NAME") == 0) {
         fputs("_partctl_names;;\n", f);
+    } else if (strcmp(metavar, "CPC") == 0) {
+        fputs("_partctl_cpcs;;\n", f);
     } else if (strcmp(metavar, "COMMAND") == 0) {
         fputs("COMPREPLY=($(compgen -W \"$_partctl_commands\" -- \"$cur\"));;\n", f);
     } else {
@@ -129,6 +131,12 @@ static void complete_main(FILE *f)
           "        awk 'NR > 1 { print $1 }')\n"
           "    COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n"
           "}\n\n"
+          "# CPC names from the list of CPCs (nothing asked of them)\n"
+          "_partctl_cpcs() {\n"
+          "    local names\n"
+          "    names=$(\"${COMP_WORDS[0]}\" cpcs --list 2>/dev/null | awk 'NR > 1 { print $1 }')\n"
+          "    COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n"
+          "}\n\n"
           "_partctl() {\n"
           "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
           "    local cmd=\"\" w i nargs=0 _partctl_o _partctl_a _partctl_conn=()\n"
@@ -137,7 +145,7 @@ static void complete_main(FILE *f)
           "        _partctl_opts \"$cmd\"\n"
           "        case \" $_partctl_a $_partctl_global_args \" in\n"
           "        *\" $w \"*)\n"
-          "            case $w in --server | --token-file | --cacert)\n"
+          "            case $w in --server | --cpc | --token-file | --cacert)\n"
           "                _partctl_conn+=(\"$w\" \"${COMP_WORDS[i + 1]}\") ;;\n"
           "            esac\n"
           "            ((i++))\n"

@@ -126,7 +126,11 @@ static int print_overview(const struct partctl_table *t, FILE *f)
           "  PARTD_SERVER  partd's address when --server is not given\n"
           "  PARTD_TOKEN   the bearer token when --token-file is not given\n"
           "  PARTD_CACERT  the CA certificates when --cacert is not given\n"
-          "\nExit status: 0 done, 1 the request failed, 2 wrong usage.\n"
+          "  PARTCTL_CPC   the CPC (of the list) when neither --cpc nor --server is given\n"
+          "  PARTCTL_CPCS  the list of CPCs (default: $XDG_CONFIG_HOME/partctl/cpcs.json,\n"
+          "                else " PARTCTL_CONFDIR "/cpcs.json)\n"
+          "\nExit status: 0 done, 1 the request failed, 2 wrong usage, 3 some CPCs did\n"
+          "not answer (cpcs, list --all, plan --all: the others were shown).\n"
           "Run 'partctl help COMMAND' for a command's arguments and options.\n",
           f);
     return PARTCTL_OK;
@@ -168,7 +172,8 @@ int help_print(const struct partctl_table *t, const struct partctl_cmd *c, FILE 
     print_opts(f, c->opts, &help_opt);
     fputc('\n', f);
     wrap(f,
-         "The global options (--server, --token-file, --cacert, --timeout, -o) are in 'partctl "
+         "The global options (--server, --cpc, --token-file, --cacert, --timeout, -o) are in "
+         "'partctl "
          "--help'.",
          0, 0);
     return PARTCTL_OK;

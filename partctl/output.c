@@ -130,6 +130,19 @@ json_t *reply_get(const json_t *v, const char *path)
     return m && path[n] ? reply_get(m, path + n + 1) : m;
 }
 
+double reply_number(const json_t *v, const char *path, double lo, double hi, double fallback)
+{
+    const json_t *n = reply_get(v, path);
+    double x = json_number_value(n);
+    return json_is_number(n) && isfinite(x) && x >= lo && x <= hi ? x : fallback;
+}
+
+bool reply_is(const json_t *v, const char *path, const char *word)
+{
+    const char *s = json_string_value(reply_get(v, path));
+    return s && strcmp(s, word) == 0;
+}
+
 const char *output_value(const json_t *v, char *buf, size_t len)
 {
     if (json_is_integer(v)) {

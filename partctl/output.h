@@ -2,6 +2,7 @@
  * and formatting reply values (sizes, processors, null) for them. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,6 +29,15 @@ struct table *table_free(struct table *t);
  * or NULL when v or a member on the way is absent or not an object. The
  * value is v's (borrowed). */
 json_t *reply_get(const json_t *v, const char *path);
+
+/* The number at path in reply v when it is one in [lo, hi], else
+ * fallback: a partd's figures are checked before they are counted. */
+double reply_number(const json_t *v, const char *path, double lo, double hi, double fallback);
+#define REPLY_PROCS_MAX 1e6 /* processors: more is no CPC's */
+#define REPLY_MIB_MAX   1e12
+
+/* Whether the string at path in reply v is word. */
+bool reply_is(const json_t *v, const char *path, const char *word);
 
 /* Formats a reply value for a table into buf and returns buf:
  * null and absent as "-", booleans as yes/no, integers as such, reals with

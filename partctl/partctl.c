@@ -29,6 +29,11 @@ static const struct partctl_opt global_opts[] = {
      .help = "partd's address: http(s)://HOST:PORT or unix:/PATH (default: $PARTD_SERVER, else "
              "unix:" CLIENT_LOCAL_SOCKET " when it exists, else " CLIENT_DEFAULT_SERVER
              "); a token goes over http:// only to loopback"},
+    {.name = "cpc",
+     .type = OPT_STRING,
+     .metavar = "CPC",
+     .help = "the partd of CPC, an entry of the list of CPCs (default: $PARTCTL_CPC; see "
+             "partctl cpcs --list); --token-file and --cacert override its own"},
     {.name = "token-file",
      .type = OPT_STRING,
      .metavar = "FILE",
@@ -60,6 +65,23 @@ static const struct partctl_arg arg_file[] = {{.metavar = "FILE"}, {0}};
 static const struct partctl_arg arg_command[] = {{.metavar = "COMMAND", .optional = true}, {0}};
 static const struct partctl_arg arg_shell[] = {{.metavar = "SHELL", .choices = shells}, {0}};
 static const struct partctl_arg arg_policy[] = {{.metavar = "POLICY", .optional = true}, {0}};
+
+static const struct partctl_opt list_opts[] = {
+    {.name = "all", .help = "the partitions of every CPC of the list, with a CPC column"},
+    {0},
+};
+
+static const struct partctl_opt plan_opts[] = {
+    {.name = "all",
+     .help = "every CPC's demand against its pool, and moves that would bring those over it "
+             "within it (suggested, never made)"},
+    {0},
+};
+
+static const struct partctl_opt cpcs_opts[] = {
+    {.name = "list", .help = "only show the list (its file's entries), asking no CPC"},
+    {0},
+};
 
 #define DEACTIVATE_DEFAULT STR(PART_DEACTIVATE_TIMEOUT_DEFAULT)
 
@@ -133,7 +155,8 @@ static const struct partctl_opt top_opts[] = {
 
 static const struct partctl_cmd commands[] = {
     CMD(cpc, .summary = "show the CPC: processors, memory, groups"),
-    CMD(list, .summary = "list the partitions"),
+    CMD(cpcs, .opts = cpcs_opts, .summary = "show every CPC of the list, reachable or not"),
+    CMD(list, .opts = list_opts, .summary = "list the partitions"),
     CMD(show, .args = arg_name, .summary = "show a partition, pending changes, backend status"),
     CMD(define, .args = arg_file, .summary = "define a partition from a profile file"),
     CMD(undefine, .args = arg_name, .summary = "remove an inactive partition"),
@@ -141,7 +164,7 @@ static const struct partctl_cmd commands[] = {
     CMD(deactivate, .args = arg_name, .opts = deactivate_opts, .summary = "stop a partition"),
     CMD(resize, .args = arg_name, .opts = resize_opts,
         .summary = "change processors, memory, weight or cap"),
-    CMD(plan, .summary = "show what the rebalancer would change now"),
+    CMD(plan, .opts = plan_opts, .summary = "show what the rebalancer would change now"),
     CMD(rebalance, .summary = "apply the rebalancer's plan now, show the outcome"),
     CMD(policy, .args = arg_policy, .summary = "show the rebalancing policy, or switch to another"),
     CMD(events, .opts = events_opts, .summary = "show what partd did and why, or follow it"),
@@ -192,5 +215,6 @@ int main(int argc, char **argv)
     }
 out:
     client_clear(&ctx.client);
+    part_cpcs_free(ctx.cpcs);
     return r;
 }

@@ -24,8 +24,23 @@ int cmd_cpc(struct partctl_ctx *ctx);
 int cmd_version(struct partctl_ctx *ctx);
 int cmd_health(struct partctl_ctx *ctx);
 
-/* handlers: cmd-partition.c */
+/* handlers: cmd-cpcs.c (several CPCs: cpcs, list --all, plan --all) */
+int cmd_cpcs(struct partctl_ctx *ctx);
+int cpcs_list_all(struct partctl_ctx *ctx);
+int cpcs_plan_all(struct partctl_ctx *ctx);
+/* Asks every CPC of the list (cpclist_views()): PARTCTL_OK with the views in
+ * *ret (*ret_n), or PARTCTL_USAGE when the command line names one partd,
+ * or PARTCTL_FAILED (no list), printed. */
+struct cpc_view;
+int cpcs_ask(struct partctl_ctx *ctx, bool with_cpc, bool with_parts, struct cpc_view **ret,
+             size_t *ret_n);
+
+/* handlers: cmd-partition.c, and list's rows (list --all's too) */
 int cmd_list(struct partctl_ctx *ctx);
+#define LIST_COLUMNS 9
+struct table;
+void list_head(struct table *t);                 /* LIST_COLUMNS cells */
+void list_row(struct table *t, const json_t *p); /* LIST_COLUMNS cells of partition p */
 int cmd_show(struct partctl_ctx *ctx);
 int cmd_define(struct partctl_ctx *ctx);
 int cmd_undefine(struct partctl_ctx *ctx);

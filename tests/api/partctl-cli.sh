@@ -241,6 +241,8 @@ c "--follow" partctl events --fo
 c "--interval --iterations" partctl top --i
 c "" partctl top --interval ''
 c "none" partctl resize prod --cap ''
+c "--all" partctl plan --a
+c "cpcs" partctl cpcs
 EOF
 ok "completion bash completes" bash "$tmp/complete.bash" "$tmp/completion.bash"
 

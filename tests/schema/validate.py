@@ -10,8 +10,11 @@ Must pass their schema:
   tests/unit/config/daemon/pass-*.json partd.schema.json
   tests/unit/config/profile/pass-*.json profile.schema.json
   policies/*.json                      policy.schema.json
+  examples/cpcs.json                   cpcs.schema.json (partctl's list of CPCs)
+  tests/unit/cpcs/pass-*.json          cpcs.schema.json
 
-Must fail their schema: every tests/unit/config/*/fail-*.json, which the C
+Must fail their schema: every tests/unit/config/*/fail-*.json and
+tests/unit/cpcs/fail-*.json, which the C
 parser rejects (tests/unit/test-profile.c and test-config.c check that),
 unless it is in NOT_EXPRESSIBLE below with the reason the schema cannot
 catch it. An entry there whose file the schema does reject, or that no
@@ -32,10 +35,12 @@ import jsonschema
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdtest import Results  # noqa: E402
 
-# Fixture directory under tests/unit/config -> schema file under schemas/.
+# Fixture directory under tests/unit/config (or tests/unit itself, for
+# cpcs) -> schema file under schemas/.
 FIXTURE_SCHEMAS = {
     "profile": "profile.schema.json",
     "daemon": "partd.schema.json",
+    "cpcs": "cpcs.schema.json",
 }
 
 # fail-*.json fixtures the C parser rejects for reasons JSON Schema cannot
@@ -60,6 +65,9 @@ NOT_EXPRESSIBLE = {
     "profile/fail-memory-min-over-initial.json": "memory.min > memory.initial",
     "profile/fail-memory-initial-over-reserved.json": "memory.initial > memory.reserved",
     "profile/fail-cap-below-min.json": "cap < 0.01 x processors.min",
+    "cpcs/fail-syntax.json": "not JSON: syntax error",
+    "cpcs/fail-empty.json": "not JSON: empty file",
+    "cpcs/fail-name-twice.json": "names unique across the entries: a rule between two items",
     # Sizes: a pattern cannot bound a number of MiB to 64 bits.
     "profile/fail-size-huge.json": "size over 2^64 MiB",
 }
@@ -165,9 +173,12 @@ def main():
     for path in sorted(glob.glob(os.path.join(root, "policies", "*.json"))):
         run.must_pass(path, "policy.schema.json")
 
+    run.must_pass(os.path.join(examples, "cpcs.json"), "cpcs.schema.json")
+
     fixtures = os.path.join(root, "tests", "unit", "config")
     seen = set()
-    for path in sorted(glob.glob(os.path.join(fixtures, "*", "*.json"))):
+    for path in sorted(glob.glob(os.path.join(fixtures, "*", "*.json")) +
+                       glob.glob(os.path.join(root, "tests", "unit", "cpcs", "*.json"))):
         kind, name = os.path.basename(os.path.dirname(path)), os.path.basename(path)
         if not name.startswith(("pass-", "fail-")):
             continue

@@ -112,6 +112,36 @@ int part_cpc_check_activate(const struct part_cpc *cpc, const struct part_partit
 int part_cpc_check_resize(const struct part_cpc *cpc, const struct part_partition *p,
                           unsigned processors, uint64_t memory, struct part_error *err);
 
+/* Admission control on numbers, so that a CPC known only from its API
+ * (part_fit_plan()) is counted by the same rules as a part_cpc: the CPC's
+ * capacity, and the sums of its active partitions with the one admitted
+ * (at the processors and memory asked). */
+struct part_capacity {
+    unsigned cpus, host_reserved_cpus;
+    double cpu_overcommit;
+    uint64_t memory, host_reserved_memory; /* MiB */
+    double memory_overcommit;
+};
+
+struct part_admit_sum {
+    unsigned dedicated, shared_online, shared_max, shared_n; /* processors; shared_n partitions */
+    uint64_t mem, mem_min;                                   /* MiB */
+};
+
+/* cpc's capacity. */
+struct part_capacity part_cpc_capacity(const struct part_cpc *cpc);
+
+/* Could a CPC of capacity cap run active partitions summing to s? Checked
+ * in the order a person would fix them: dedicated processors (one CPU left
+ * for the shared pool when a shared partition is active), the widest
+ * shared partition against the pool, the shared logical processors
+ * against pool x cpu_overcommit, memory minimums against the memory
+ * available, memory against it x memory_overcommit. Returns 0, or -ENOSPC
+ * with err (which may be NULL) saying "cannot WHAT NAME: " and the numbers
+ * that do not add up. */
+int part_admit_verdict(const struct part_capacity *cap, const char *name,
+                       const struct part_admit_sum *s, const char *what, struct part_error *err);
+
 /* What admission control counts of the active partitions, kept as running
  * totals for many checks in a row (the planner's, on its scratch CPC):
  * summed once by part_cpc_totals() (O(n)), kept in step by
