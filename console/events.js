@@ -1,0 +1,79 @@
+// The live event list: GET /v1/events for what is kept, then the stream
+// (SSE) read with fetch and a ReadableStream, since EventSource cannot send
+// an Authorization header; on a break it reconnects with since=LAST.
+import { api, headers, session } from "./api.js";
+import { el, clock } from "./dom.js";
+
+const KEEP = 200;
+const events = [];
+const listeners = new Set();
+let lastSeq = null, running = false, abort = null;
+
+function add(e) {
+  if (lastSeq !== null && e.seq <= lastSeq) return;
+  lastSeq = e.seq;
+  events.push(e);
+  if (events.length > KEEP) events.shift();
+  for (const fn of listeners) fn();
+}
+
+// frames "id: N\nevent: KIND\ndata: JSON\n\n"; comments (": keep-alive") skipped
+function frames(buffer) {
+  const parts = buffer.split("\n\n");
+  const rest = parts.pop();
+  for (const f of parts) {
+    const data = f.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim());
+    if (data.length) add(JSON.parse(data.join("\n")));
+  }
+  return rest;
+}
+
+async function follow() {
+  abort = new AbortController();
+  const rep = await fetch("/v1/events?follow=1" + (lastSeq !== null ? "&since=" + lastSeq : ""),
+    { headers: headers({ Accept: "text/event-stream" }), signal: abort.signal, cache: "no-store" });
+  if (!rep.ok) throw new Error("events: HTTP " + rep.status);
+  const reader = rep.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer = frames(buffer + value.replace(/\r\n/g, "\n"));
+  }
+}
+
+export async function startEvents() {
+  if (running) return;
+  running = true;
+  try {
+    for (const e of (await api("/v1/events")).events) add(e);
+  } catch (e) { /* the stream below says it again */ }
+  while (running && session.token()) {
+    try {
+      await follow();
+    } catch (e) {
+      if (!running) break;
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // then again, since=LAST
+  }
+}
+
+export function stopEvents() {
+  running = false;
+  if (abort) abort.abort();
+}
+
+// Renders the events (of partition, or all) newest first into list, now and
+// on each new one; returns the function that stops that.
+export function eventList(list, partition) {
+  const draw = () => list.replaceChildren(...events.filter((e) => !partition ||
+    e.partition === partition).slice(-50).reverse().map((e) =>
+    el("li", { "data-seq": e.seq, "data-kind": e.kind },
+      el("time", {}, clock(e.time)), el("span", { class: "kind" }, e.kind),
+      el("span", { class: "by" }, e.by + (e.caller ? " (" + e.caller.role + ")" : "")),
+      el("span", { class: "msg" }, (e.partition && !partition ? e.partition + ": " : "") +
+        e.message))));
+  draw();
+  listeners.add(draw);
+  return () => listeners.delete(draw);
+}
