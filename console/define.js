@@ -2,7 +2,6 @@
 // the page against schemas/profile.schema.json (served by partd with the
 // console) by @cfworker/json-schema, which needs no eval, before it is
 // sent; partd checks it again and its problem is shown as it says it.
-import { Validator } from "./vendor/json-schema/index.js";
 import { api, ApiError, may } from "./api.js";
 import { $, el } from "./dom.js";
 
@@ -14,8 +13,10 @@ const EXAMPLE = {
 };
 let validator = null;
 
+// loaded when an admin first checks a profile, not with the overview
 async function schemaValidator() {
   if (!validator) {
+    const { Validator } = await import("./vendor/json-schema/index.js");
     const rep = await fetch(new URL("schemas/profile.schema.json", import.meta.url));
     validator = new Validator(await rep.json(), "2020-12", false);
   }

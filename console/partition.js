@@ -1,6 +1,5 @@
 // A partition's page: its bounds and backend statuses, what is pending, and
 // charts of the last hour from the history endpoint.
-import uPlot from "./vendor/uplot/uPlot.esm.js";
 import { $, el, fixed, num, mib, PALETTE } from "./dom.js";
 import { history } from "./history.js";
 
@@ -28,7 +27,9 @@ function chartOptions(title, series, width) {
   };
 }
 
-function plot(name, h) {
+// uPlot is loaded with the first chart, not with the overview
+async function plot(name, h) {
+  const uPlot = (await import("./vendor/uplot/uPlot.esm.js")).default;
   const box = $("charts");
   const data = (series) => [h.samples.at, ...series.map(([, col]) =>
     GIB[col] ? h.samples[col].map((v) => (v === null ? null : v / GIB[col])) : h.samples[col])];
@@ -84,7 +85,7 @@ export async function showPartition(p) {
   $("part-pending").replaceChildren(pend.length
     ? el("ul", {}, ...pend.map(([k, v]) => el("li", {}, k + " → " + v + " at the next activation")))
     : el("p", { class: "muted" }, "Nothing pending."));
-  plot(p.name, await history(p.name));
+  await plot(p.name, await history(p.name));
 }
 
 export function leavePartition() {
