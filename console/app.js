@@ -53,7 +53,7 @@ function show() {
     leaveActions();
     if (unlisten) unlisten();
     unlisten = id === "view-partition" ? eventList($("part-events"), name)
-      : id === "view-policy" ? eventList($("events"), null) : null;
+      : id === "view-policy" ? eventList($("events"), null) : eventList($("recent-events"), null, 6);
     for (const v of VIEWS) $(v).hidden = v !== id;
     for (const a of document.querySelectorAll("nav a"))
       a.setAttribute("aria-current", a.getAttribute("href") === (id === "view-policy" ? "#/policy"

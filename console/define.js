@@ -23,9 +23,13 @@ async function schemaValidator() {
   return validator;
 }
 
+let checks = 0; // the latest check's number: an older one's answer is stale
+
 // the profile in the editor, or null with the reasons listed
 async function check() {
-  const out = $("define-errors");
+  const out = $("define-errors"), mine = ++checks;
+  const validator = await schemaValidator();
+  if (mine !== checks) return null;
   let profile;
   try {
     profile = JSON.parse($("profile").value);
@@ -33,7 +37,7 @@ async function check() {
     out.replaceChildren(el("li", {}, "not JSON: " + e.message));
     return null;
   }
-  const res = (await schemaValidator()).validate(profile);
+  const res = validator.validate(profile);
   const errs = res.errors.filter((e) => e.keyword !== "properties" && e.keyword !== "$ref");
   out.replaceChildren(...(res.valid ? [] : (errs.length ? errs : res.errors).map((e) =>
     el("li", {}, (e.instanceLocation.replace(/^#/, "") || "/") + ": " + e.error))));

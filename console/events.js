@@ -63,11 +63,11 @@ export function stopEvents() {
   if (abort) abort.abort();
 }
 
-// Renders the events (of partition, or all) newest first into list, now and
-// on each new one; returns the function that stops that.
-export function eventList(list, partition) {
+// Renders the last events (of partition, or all; at most limit) newest
+// first into list, now and on each new one; returns what stops that.
+export function eventList(list, partition, limit = 50) {
   const draw = () => list.replaceChildren(...events.filter((e) => !partition ||
-    e.partition === partition).slice(-50).reverse().map((e) =>
+    e.partition === partition).slice(-limit).reverse().map((e) =>
     el("li", { "data-seq": e.seq, "data-kind": e.kind },
       el("time", {}, clock(e.time)), el("span", { class: "kind" }, e.kind),
       el("span", { class: "by" }, e.by + (e.caller ? " (" + e.caller.role + ")" : "")),

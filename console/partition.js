@@ -20,7 +20,11 @@ function chartOptions(title, series, width) {
     width, height: 160,
     cursor: { drag: { x: false, y: false } },
     legend: { live: false },
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max) * 1.15] } },
+    scales: {
+      // the last hour, or at least the last 5 minutes while there is less
+      x: { time: true, range: (u, min, max) => [Math.min(min, max - 300), max] },
+      y: { range: (u, min, max) => [0, Math.max(1, max) * 1.15] },
+    },
     axes: [{}, { size: 44 }],
     series: [{}, ...series.map(([label, , stroke, dash]) => ({ label, stroke, dash, width: 2,
       spanGaps: false }))],
@@ -35,13 +39,12 @@ async function plot(name, h) {
     GIB[col] ? h.samples[col].map((v) => (v === null ? null : v / GIB[col])) : h.samples[col])];
   if (!charts || charts.name !== name) {
     for (const p of charts ? charts.plots : []) p.destroy();
-    box.replaceChildren();
-    charts = { name, plots: CHARTS.map(([title, series]) => {
-      const div = el("div", { class: "chart", "data-chart": title });
-      box.append(el("figure", {}, el("figcaption", {}, title), div));
-      const width = Math.max(240, div.clientWidth - 4);
-      return new uPlot(chartOptions(title, series, width), data(series), div);
-    }) };
+    // every figure in place first: each chart is as wide as its column
+    const divs = CHARTS.map(([title]) => el("div", { class: "chart", "data-chart": title }));
+    box.replaceChildren(...CHARTS.map(([title], i) => el("figure", {},
+      el("figcaption", {}, title), divs[i])));
+    charts = { name, plots: CHARTS.map(([title, series], i) => new uPlot(
+      chartOptions(title, series, Math.max(240, divs[i].clientWidth - 4)), data(series), divs[i])) };
   } else {
     CHARTS.forEach(([, series], i) => charts.plots[i].setData(data(series)));
   }

@@ -18,7 +18,6 @@ Usage: console.py BUILD_DIR [--loads N] [--duration SECONDS]
 python3-selenium (/usr/bin/python3)."""
 
 import argparse
-import gzip
 import http.client
 import json
 import os

@@ -213,12 +213,12 @@ def viewer(c):
                  ".map(t => t.dataset.name)")
     R.check("viewer: again, in the other order", order == want[::-1], repr(order))
     found = {"overview": c.action_buttons()}
-    c.shot("overview")
     c.go("#/partition/prod", "view-partition")
     found["partition"] = c.action_buttons()
     c.go("#/policy", "view-policy")
     found["policy"] = c.action_buttons()
     R.check("viewer: no action button on any view", not any(found.values()), repr(found))
+    c.go("#/", "view-overview")
 
 
 def resize(c):
@@ -345,6 +345,10 @@ def charts_and_narrow(c):
             over <= 0, "%s px too wide" % over)
     c.shot("narrow")
     c.d.set_window_size(1280, 1000)
+    c.sign_in("viewer")  # the overview again, with a few intervals of history
+    c.wait(lambda: c.js("return document.querySelectorAll('#partition-rows svg polyline').length")
+           >= 4)
+    c.shot("overview")
 
 
 def hygiene(c):
