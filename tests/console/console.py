@@ -160,6 +160,16 @@ def table_rows(c):
         return out;""")
 
 
+def refused(c):
+    c.d.get(c.base + "/")
+    c.d.find_element(By.ID, "token").send_keys("not-a-token" + Keys.ENTER)
+    ok = c.wait(lambda: "401" in (c.text("#signin-error") or ""))
+    R.check("a wrong token: the sign-in form again, saying it was refused (401)",
+            ok and c.js("return !document.getElementById('signin').hidden && "
+                        "sessionStorage.getItem('partd.token') === null"),
+            c.text("#signin-error"))
+
+
 def viewer(c):
     c.sign_in("viewer")
     listed = {p["name"]: p for p in c.partctl("list", role="viewer")["partitions"]}
@@ -353,14 +363,16 @@ def charts_and_narrow(c):
 
 def hygiene(c):
     c.drain_logs()
-    # Chromium logs every 4xx reply as a network error: the two 422s the test
-    # asked for are expected, nothing else
-    provoked = ["%s%s - Failed to load resource: the server responded with a status of 422"
-                % (c.base, path) for path in ("/v1/partitions/prod", "/v1/plan?policy=nosuch")]
+    # Chromium logs every 4xx reply as a network error: the wrong token's 401
+    # and the two 422s the test asked for are expected, nothing else
+    provoked = ["%s%s - Failed to load resource: the server responded with a status of %d"
+                % (c.base, path, status) for path, status in (
+                    ("/v1/whoami", 401), ("/v1/partitions/prod", 422),
+                    ("/v1/plan?policy=nosuch", 422))]
     errors = [e for e in c.logs if e["level"] in ("SEVERE", "WARNING") and not (
         e["source"] == "network" and any(e["message"].startswith(p) for p in provoked))]
     R.check("no error or warning in the browser's console (%d entries, %d of them the "
-            "test's 422s)" % (len(c.logs), sum(1 for e in c.logs if e["source"] == "network")),
+            "test's 401 and 422s)" % (len(c.logs), sum(1 for e in c.logs if e["source"] == "network")),
             not errors, json.dumps(errors)[:800])
     timing = c.js("return performance.getEntriesByType('resource').map(e => e.name)")
     others = [u for u in c.requests + timing if not u.startswith(c.base + "/")]
@@ -389,7 +401,7 @@ def main():
             R.check("Chromium starts", False, str(e))
             return
         try:
-            for step in (viewer, resize, policy, define, charts_and_narrow, hygiene):
+            for step in (refused, viewer, resize, policy, define, charts_and_narrow, hygiene):
                 step(c)
                 c.drain_logs()
         finally:
