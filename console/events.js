@@ -7,7 +7,8 @@ import { el, clock } from "./dom.js";
 const KEEP = 200;
 const events = [];
 const listeners = new Set();
-let lastSeq = null, running = false, abort = null;
+let lastSeq = null, abort = null;
+let follower = 0; // the current follower's number: an older one stops
 
 function add(e) {
   if (lastSeq !== null && e.seq <= lastSeq) return;
@@ -43,24 +44,24 @@ async function follow() {
 }
 
 export async function startEvents() {
-  if (running) return;
-  running = true;
+  const me = ++follower;
   try {
     for (const e of (await api("/v1/events")).events) add(e);
   } catch (e) { /* the stream below says it again */ }
-  while (running && session.token()) {
+  while (me === follower && session.token()) {
     try {
       await follow();
-    } catch (e) {
-      if (!running) break;
-    }
+    } catch (e) { /* a break: again below */ }
     await new Promise((r) => setTimeout(r, 2000)); // then again, since=LAST
   }
 }
 
+// on sign-out: the stream stops and its events are forgotten
 export function stopEvents() {
-  running = false;
+  follower++;
   if (abort) abort.abort();
+  events.length = 0;
+  lastSeq = null;
 }
 
 // Renders the last events (of partition, or all; at most limit) newest
