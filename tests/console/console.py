@@ -277,6 +277,17 @@ def resize(c):
     c.go("#/partition/prod", "view-partition")
     scopes = c.js("return [...document.querySelectorAll('#in-scope option')].map(o => o.value)")
     R.check("operator: the scope offered is running only", scopes == ["running"], repr(scopes))
+    # activate and deactivate dev with the buttons
+    c.go("#/partition/dev", "view-partition")
+    for button, state in (("activate", "active"), ("deactivate", "inactive")):
+        c.wait(lambda: c.js("const b = document.getElementById(arguments[0]);"
+                            "return b && !b.disabled", button))
+        c.d.find_element(By.ID, button).click()
+        ok = c.wait(lambda: (c.text("#part-state") or "").startswith(state + " "), timeout=15)
+        got = c.partctl("show", "dev")["state"]
+        R.check("operator: %s dev with its button: the page and partctl show dev %s"
+                % (button, state), ok and got == state, "%r / partctl %r%s" % (
+                    c.text("#part-state"), got, c.text("#resize-error") or ""))
 
 
 def policy(c):
