@@ -1,6 +1,9 @@
 // The live event list: GET /v1/events for what is kept, then the stream
 // (SSE) read with fetch and a ReadableStream, since EventSource cannot send
-// an Authorization header; on a break it reconnects with since=LAST.
+// an Authorization header; on a break it reads what is kept again and
+// reconnects with since=LAST. partd keeps events in memory: after a restart
+// its seqs start again from 1, which the kept list shows (its newest is
+// below LAST), and then the list starts again too.
 import { api, headers, session } from "./api.js";
 import { el, clock } from "./dom.js";
 
@@ -43,13 +46,21 @@ async function follow() {
   }
 }
 
+async function catchUp() {
+  const kept = (await api("/v1/events")).events;
+  const newest = kept.length ? kept[kept.length - 1].seq : 0;
+  if (lastSeq !== null && newest < lastSeq) { // partd restarted
+    events.length = 0;
+    lastSeq = null;
+  }
+  for (const e of kept) add(e);
+}
+
 export async function startEvents() {
   const me = ++follower;
-  try {
-    for (const e of (await api("/v1/events")).events) add(e);
-  } catch (e) { /* the stream below says it again */ }
   while (me === follower && session.token()) {
     try {
+      await catchUp();
       await follow();
     } catch (e) { /* a break: again below */ }
     await new Promise((r) => setTimeout(r, 2000)); // then again, since=LAST

@@ -391,6 +391,24 @@ def hygiene(c):
             c.requests and not others, repr(others[:10]))
 
 
+def reconnect(c):
+    """partd restarts under an open console: the stream breaks, the page
+    reconnects, and partd's new events (seqs from 1 again) reach the list."""
+    c.go("#/policy", "view-policy")
+    c.partd.stop()
+    err = c.partd.start()
+    if not R.check("partd restarts on the same port", err is None, err):
+        return
+    c.partd.request("PATCH", "/v1/partitions/dev", {"memory": "3GiB", "scope": "profile"})
+    ok = c.wait(lambda: "dev" in (c.text('#events li[data-kind="resized"]') or "") and
+                "3072" in (c.text('#events li[data-kind="resized"]') or ""), timeout=15)
+    R.check("after the restart the page reconnects and the new event reaches the list", ok,
+            c.text("#events")[:300] if c.text("#events") else "")
+    c.drain_logs()
+    again = [u for u in c.requests if "/v1/events?follow=1&since=" in u]
+    R.check("the page reconnected with since= (%d times)" % len(again), again, "")
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -412,7 +430,9 @@ def main():
             R.check("Chromium starts", False, str(e))
             return
         try:
-            for step in (refused, viewer, resize, policy, define, charts_and_narrow, hygiene):
+            # hygiene before the restart: the page's requests fail while partd is down
+            for step in (refused, viewer, resize, policy, define, charts_and_narrow, hygiene,
+                         reconnect):
                 step(c)
                 c.drain_logs()
         finally:
