@@ -25,9 +25,11 @@ DEMO_PACKAGES="python3 curl"
 # which keeps the packages from starting daemons of their own). The package
 # test (tests/package): build-essential (dpkg-buildpackage checks it), debhelper
 # and lintian to build and check the Debian packages, debootstrap and
-# systemd-container to boot them in a Debian 12 root.
+# systemd-container to boot them in a Debian 12 root. The console test
+# (tests/console): chromium, chromium-driver and python3-selenium.
 TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14 openssl
-libvirt-daemon build-essential debhelper lintian debootstrap systemd-container"
+libvirt-daemon build-essential debhelper lintian debootstrap systemd-container
+chromium chromium-driver python3-selenium"
 BUILD_DIR=${BUILD_DIR:-build}
 # -Werror in CI only (CI=true): a warning that a user's newer compiler adds
 # must not stop their build. Given every time, so that a build tree

@@ -1,7 +1,10 @@
+cmake_policy(SET CMP0057 NEW) # if(... IN_LIST ...) in script mode
 # Writes the console's files into a C table (partd/console.h), run at build
 # time by partd/CMakeLists.txt:
 #   cmake -DSRC=console -DOUT=console-assets.c -DWORK=dir -DGZIP=/bin/gzip
-#         -DFILES="index.html;app.js;..." -P console-embed.cmake
+#         -DFILES="index.html;app.js;..." -DROOT=project
+#         -DEXTRA="schemas/profile.schema.json;..." -P console-embed.cmake
+# FILES are in SRC; EXTRA are in ROOT, served under the same relative name.
 # Each file gets its content type, its bytes, its gzip -9n bytes when gzip
 # is there and they are smaller, and an ETag from its SHA-256. The files
 # other than index.html are served under /console/BUNDLE/, BUNDLE a hash of
@@ -43,11 +46,22 @@ function(embed_type name var)
   set(${var} "${t}" PARENT_SCOPE)
 endfunction()
 
+# where name's bytes are: SRC, or ROOT for the EXTRA files
+function(embed_path name var)
+  if(name IN_LIST EXTRA)
+    set(${var} "${ROOT}/${name}" PARENT_SCOPE)
+  else()
+    set(${var} "${SRC}/${name}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+list(APPEND FILES ${EXTRA})
 list(SORT FILES)
 set(sums "")
 foreach(name IN LISTS FILES)
   if(NOT name STREQUAL "index.html")
-    file(SHA256 "${SRC}/${name}" h)
+    embed_path("${name}" f)
+    file(SHA256 "${f}" h)
     string(APPEND sums "${name}:${h}\n")
   endif()
 endforeach()
@@ -59,7 +73,7 @@ set(body "")
 set(table "")
 set(i 0)
 foreach(name IN LISTS FILES)
-  set(f "${SRC}/${name}")
+  embed_path("${name}" f)
   if(name STREQUAL "index.html")
     file(READ "${f}" text)
     string(REPLACE "@BUNDLE@" "${bundle}" text "${text}")

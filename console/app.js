@@ -1,113 +1,107 @@
-// The console: one more client of partd's API, on the same origin. The
-// token is kept in sessionStorage (this tab only, no cookie) and sent as a
-// bearer token; every number shown comes from a GET a script could make.
-const TOKEN_KEY = "partd.token";
-const REFRESH_MS = 5000;
-const $ = (id) => document.getElementById(id);
+// The console: one more client of partd's API, on the same origin, with no
+// privileges of its own; every number shown comes from a GET a script could
+// make. This module signs in and out, routes (#/, #/partition/NAME,
+// #/policy) and refreshes the view shown.
+import { api, ApiError, session, may } from "./api.js";
+import { $ } from "./dom.js";
+import { showOverview } from "./overview.js";
+import { showTable } from "./table.js";
+import { showPartition, leavePartition } from "./partition.js";
+import { showActions, leaveActions } from "./actions.js";
+import { showDefine } from "./define.js";
+import { showPolicy } from "./policy.js";
+import { startEvents, stopEvents, eventList } from "./events.js";
 
-export class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem && problem.detail ? problem.detail : "HTTP " + status);
-    this.status = status;
-  }
+const REFRESH_MS = 2000;
+const VIEWS = ["view-overview", "view-partition", "view-policy"];
+let timer = null, unlisten = null, view = null;
+
+function route() {
+  const h = location.hash;
+  if (h.startsWith("#/partition/")) return ["view-partition", decodeURIComponent(h.slice(12))];
+  if (h === "#/policy") return ["view-policy", null];
+  return ["view-overview", null];
 }
-
-export async function api(path) {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  const rep = await fetch(path, {
-    headers: { Authorization: "Bearer " + token, Accept: "application/json" },
-    cache: "no-store",
-  });
-  const body = rep.headers.get("Content-Type")?.includes("json") ? await rep.json() : null;
-  if (!rep.ok) throw new ApiError(rep.status, body);
-  return body;
-}
-
-function cell(text, num) {
-  const td = document.createElement("td");
-  td.textContent = text ?? "";
-  if (num) td.className = "num";
-  return td;
-}
-
-function fixed(x, digits) {
-  return x === null || x === undefined ? "" : Number(x).toFixed(digits);
-}
-
-function showPartitions(list) {
-  const rows = list.partitions.map((p) => {
-    const tr = document.createElement("tr");
-    tr.append(
-      cell(p.name), cell(p.state), cell(p.mode), cell(p.group),
-      cell(p.processors.online ?? p.processors.initial, true),
-      cell(p.weight ? p.weight.current ?? p.weight.initial : "", true),
-      cell(fixed(p.entitlement, 2), true),
-      cell(p.utilisation ? fixed(p.utilisation.used, 2) : "", true),
-      cell((p.memory.target ?? p.memory.initial) + " MiB", true),
-    );
-    return tr;
-  });
-  $("partition-rows").replaceChildren(...rows);
-  $("partitions").hidden = false;
-}
-
-// The pool as a bar: each active shared partition's entitlement, in CPUs.
-function showPool(cpc, list) {
-  const pool = cpc.processors.pool;
-  const parts = list.partitions.filter((p) => p.state === "active" && p.mode === "shared");
-  const segs = parts.map((p, i) => {
-    const d = document.createElement("div");
-    d.style.width = (100 * p.entitlement / pool) + "%";
-    d.style.background = "hsl(" + (i * 67) % 360 + " 55% 55%)";
-    d.title = p.name + ": " + fixed(p.entitlement, 2) + " of " + pool;
-    return d;
-  });
-  $("pool").replaceChildren(...segs);
-  $("pool").setAttribute("aria-label", "shared pool of " + pool + " CPUs");
-  $("pool-text").textContent = pool + " CPUs in the pool, weight " +
-    cpc.processors.weight_total + " in all, " + cpc.partitions.active + " of " +
-    cpc.partitions.defined + " partitions active";
-  $("cpc").hidden = false;
-}
-
-let timer = null;
 
 async function refresh() {
+  const [id, name] = route();
   try {
-    const [cpc, list] = await Promise.all([api("/v1/cpc"), api("/v1/partitions")]);
-    showPool(cpc, list);
-    showPartitions(list);
+    if (id === "view-overview") {
+      const [cpc, list] = await Promise.all([api("/v1/cpc"), api("/v1/partitions")]);
+      showOverview(cpc, list);
+      showTable(list);
+      showDefine(refresh);
+    } else if (id === "view-partition") {
+      const p = await api("/v1/partitions/" + encodeURIComponent(name));
+      showActions(p, refresh);
+      await showPartition(p);
+    } else {
+      await showPolicy();
+    }
     $("error").textContent = "";
+    document.body.dataset.loaded = id;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return signOut("the token was refused");
-    $("error").textContent = e.message;
+    $("error").textContent = e instanceof ApiError ? e.explain() : String(e.message || e);
   }
+}
+
+function show() {
+  const [id, name] = route();
+  if (view !== id + name) {
+    view = id + name;
+    leavePartition();
+    leaveActions();
+    if (unlisten) unlisten();
+    unlisten = id === "view-partition" ? eventList($("part-events"), name)
+      : id === "view-policy" ? eventList($("events"), null) : eventList($("recent-events"), null, 6);
+    for (const v of VIEWS) $(v).hidden = v !== id;
+    for (const a of document.querySelectorAll("nav a"))
+      a.setAttribute("aria-current", a.getAttribute("href") === (id === "view-policy" ? "#/policy"
+        : "#/") ? "page" : "false");
+  }
+  refresh();
 }
 
 function signOut(why) {
-  sessionStorage.removeItem(TOKEN_KEY);
+  session.clear();
+  session.role = null;
   clearInterval(timer);
-  for (const id of ["cpc", "partitions", "signout"]) $(id).hidden = true;
+  stopEvents();
+  for (const v of VIEWS) $(v).hidden = true;
+  $("nav").hidden = $("signout").hidden = true;
+  $("who").textContent = "";
   $("signin").hidden = false;
   $("signin-error").textContent = why || "";
+  view = null;
 }
 
-function signedIn() {
+async function signedIn() {
+  try {
+    session.role = (await api("/v1/whoami")).role;
+  } catch (e) {
+    return signOut(e instanceof ApiError ? e.explain() : e.message);
+  }
   $("signin").hidden = true;
-  $("signout").hidden = false;
-  refresh();
+  $("nav").hidden = $("signout").hidden = false;
+  $("who").textContent = session.role;
+  document.body.dataset.role = session.role;
+  document.body.classList.toggle("can-act", may("operator"));
+  show();
   timer = setInterval(refresh, REFRESH_MS);
+  startEvents();
 }
 
 function start() {
+  session.onSignOut = signOut;
   $("signin").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    session.set($("token").value.trim());
     $("token").value = "";
     signedIn();
   });
   $("signout").addEventListener("click", () => signOut());
-  if (sessionStorage.getItem(TOKEN_KEY)) signedIn();
+  window.addEventListener("hashchange", () => session.role && show());
+  if (session.token()) signedIn();
   else signOut();
 }
 

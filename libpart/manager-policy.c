@@ -69,10 +69,21 @@ void mgr_policy_tick(struct part_mgr *mgr, double now)
 
 /* A dry run reads the snapshot, never the model: it must answer while a
  * mutation holds the lock on a stalled backend. */
-int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err)
+int part_mgr_plan(struct part_mgr *mgr, const char *policy, json_t **ret, struct part_error *err)
 {
+    struct part_policy pol;
+    int r;
+    if (policy) {
+        if ((r = part_name_check(policy, "policy", "policy name", err)) < 0)
+            return r;
+        if ((r = mgr_policy_load(mgr->cfg, policy, &pol, err)) < 0) {
+            if (err) /* the caller's argument is at fault, not the policies directory */
+                snprintf(err->field, sizeof(err->field), "policy");
+            return r;
+        }
+    }
     struct part_snapshot *s = part_mgr_snapshot(mgr);
-    int r = part_snapshot_plan(s, mgr_mono_now(), ret, err);
+    r = part_snapshot_plan(s, policy ? &pol : NULL, mgr_mono_now(), ret, err);
     part_snapshot_put(s);
     return r;
 }

@@ -563,13 +563,15 @@ const struct part_snapshot_info *part_snapshot_info(const struct part_snapshot *
     return &s->info;
 }
 
-int part_snapshot_plan(struct part_snapshot *s, double now, json_t **ret, struct part_error *err)
+int part_snapshot_plan(struct part_snapshot *s, const struct part_policy *policy, double now,
+                       json_t **ret, struct part_error *err)
 {
     struct part_plan plan = {0};
-    int r = part_plan_make(&s->cpc, &s->plan_policy, now, &plan, err);
+    if (!policy)
+        policy = &s->plan_policy;
+    int r = part_plan_make(&s->cpc, policy, now, &plan, err);
     if (r == 0) {
-        *ret = json_pack("{s:s, s:o}", "policy", s->plan_policy.name, "actions",
-                         part_plan_to_json(&plan));
+        *ret = json_pack("{s:s, s:o}", "policy", policy->name, "actions", part_plan_to_json(&plan));
         r = *ret ? 0 : part_error_oom(err);
     }
     part_plan_clear(&plan);

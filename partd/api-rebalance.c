@@ -5,11 +5,13 @@
 
 #include "api.h"
 
+/* ?policy=NAME: the plan another policy would make, before switching to it */
 enum MHD_Result api_plan(struct http_request *r)
 {
     struct part_error err = {0};
     json_t *plan;
-    int e = part_mgr_plan(r->mgr, &plan, &err);
+    const char *policy = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "policy");
+    int e = part_mgr_plan(r->mgr, policy, &plan, &err);
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return http_reply_json(r, 200, plan);

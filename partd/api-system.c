@@ -1,4 +1,4 @@
-/* /v1/health, /v1/version, /v1/cpc, /metrics. */
+/* /v1/health, /v1/version, /v1/whoami, /v1/cpc, /metrics. */
 #include <string.h>
 
 #include "api.h"
@@ -21,6 +21,14 @@ enum MHD_Result api_version(struct http_request *r)
                           info->version, "driver", info->driver);
     part_snapshot_put(s);
     return http_reply_json(r, 200, j);
+}
+
+/* Who the caller is to partd: its token's role (and uid on the UNIX
+ * socket), so that a client such as the console offers only what the role
+ * may do. The route table still decides each request. */
+enum MHD_Result api_whoami(struct http_request *r)
+{
+    return http_reply_json(r, 200, part_caller_json(&r->caller));
 }
 
 enum MHD_Result api_cpc(struct http_request *r)

@@ -9,6 +9,7 @@
 const struct http_route http_routes[] = {
     {"GET", "/v1/health", api_health, PART_ROLE_NONE, HTTP_BODY_NONE},
     {"GET", "/v1/version", api_version, PART_ROLE_VIEWER, HTTP_BODY_NONE},
+    {"GET", "/v1/whoami", api_whoami, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"GET", "/v1/cpc", api_cpc, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"GET", "/v1/partitions", api_partitions_list, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"POST", "/v1/partitions", api_partitions_define, PART_ROLE_ADMIN, HTTP_BODY_REQUIRED},

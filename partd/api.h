@@ -7,6 +7,7 @@
 /* api-system.c */
 enum MHD_Result api_health(struct http_request *r);
 enum MHD_Result api_version(struct http_request *r);
+enum MHD_Result api_whoami(struct http_request *r);
 enum MHD_Result api_cpc(struct http_request *r);
 
 /* api-system.c: GET /metrics */

@@ -533,6 +533,22 @@ def section_rebalancer(env):
     R.check("rebalancer: static is in force", (rep.json or {}).get("name") == "static",
             repr(rep.json)[:200])
     env.ok("rebalancer: GET /v1/plan", "GET", "/v1/plan", 200)
+    rep = env.ok("rebalancer: GET /v1/plan?policy=balanced (a preview)", "GET",
+                 "/v1/plan?policy=balanced", 200)
+    R.check("rebalancer: the preview is balanced's, and static is still in force",
+            (rep.json or {}).get("policy") == "balanced" and
+            c.get("/v1/policy").get("name") == "static", repr(rep.json)[:200])
+    env.problem("rebalancer: GET /v1/plan?policy=nosuch is 422 naming policy", "GET",
+                "/v1/plan?policy=nosuch", 422, "validation", field="policy")
+    env.problem("rebalancer: GET /v1/plan?policy=../x is 422 naming policy", "GET",
+                "/v1/plan?policy=../x", 422, "validation", field="policy")
+    for role in ("viewer", "operator", "admin"):
+        rep = env.partd.as_role(role).request("GET", "/v1/whoami")
+        R.check("whoami: a %s's token gets {\"role\": \"%s\"}, valid per openapi.json"
+                % (role, role), rep.status == 200 and rep.json == {"role": role} and
+                not env.api.validate_reply("GET", "/v1/whoami", rep), repr(rep))
+    rep = env.partd.as_role(None).request("GET", "/v1/whoami")
+    R.check("whoami: without a token, 401", rep.status == 401, repr(rep))
     env.ok("rebalancer: POST /v1/rebalance", "POST", "/v1/rebalance", 200)
 
     rep = env.ok("rebalancer: GET /v1/events", "GET", "/v1/events", 200)

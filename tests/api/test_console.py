@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from partdtest import Partd, Results, session  # noqa: E402
 
 TOKEN = "console-test-token-77a1c3"
+SRC_DIR = None  # the project's directory (main)
 R = Results()
 
 
@@ -78,6 +79,16 @@ def assets(partd, refs):
     R.check("the vendored uPlot is served as a JavaScript module",
             rep.status == 200 and rep.headers.get("content-type", "").startswith(
                 "text/javascript") and b"export" in rep.body and b"uPlot" in rep.body, repr(rep))
+    rep = partd.request("GET", "/console/%s/schemas/profile.schema.json" % bundle, auth=None)
+    with open(os.path.join(SRC_DIR, "schemas", "profile.schema.json"), "rb") as f:
+        schema = f.read()
+    R.check("the profile schema is served with the console, as application/json, the "
+            "same bytes as schemas/profile.schema.json", rep.status == 200 and
+            rep.headers.get("content-type") == "application/json" and rep.body == schema,
+            repr(rep))
+    rep = partd.request("GET", "/console/%s/vendor/json-schema/index.js" % bundle, auth=None)
+    R.check("the vendored @cfworker/json-schema is served as a JavaScript module",
+            rep.status == 200 and b"export" in rep.body, repr(rep))
     for path in ["/console/%s/nothing.js" % bundle, "/console/000000000000/app.js",
                  "/console/%s/index.html" % bundle, "/console/%s/../app.js" % bundle,
                  "/console/", "/index.html", "/console/%s/vendor/fetch.sh" % bundle]:
@@ -109,8 +120,9 @@ def main():
     if len(sys.argv) < 2:
         print("usage: test_console.py PARTD [PROJECT_SOURCE_DIR]", file=sys.stderr)
         return 2
-    src = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else
-                          os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    global SRC_DIR
+    src = SRC_DIR = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     partd = Partd(os.path.abspath(sys.argv[1]), src=src, token=TOKEN)
 
     def sections():

@@ -708,7 +708,7 @@ static void test_rebalance_on_request(void **state)
     struct part_error err = {0};
     json_t *plan, *done;
     usleep(600 * 1000);
-    assert_int_equal(part_mgr_plan(fx->mgr, &plan, &err), 0);
+    assert_int_equal(part_mgr_plan(fx->mgr, NULL, &plan, &err), 0);
     json_t *actions = json_object_get(plan, "actions");
     assert_true(json_array_size(actions) >= 2);
     /* the plan alone changes nothing */

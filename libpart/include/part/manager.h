@@ -110,9 +110,12 @@ int part_mgr_resize(struct part_mgr *mgr, const char *name, const struct part_re
  * and the policy below, read from the snapshot: never waits for the lock. */
 json_t *part_mgr_partition_json(struct part_mgr *mgr, const char *name);
 
-/* The plan the rebalancer would carry out now (dry run): a new JSON object
- * {"policy": NAME, "actions": [...]}. */
-int part_mgr_plan(struct part_mgr *mgr, json_t **ret, struct part_error *err);
+/* The plan the rebalancer would carry out now (dry run) under policy
+ * (policies_dir/NAME.json, "static" built in; NULL: the one in force), a
+ * preview before switching to it: a new JSON object {"policy": NAME,
+ * "actions": [...]}. A policy that does not exist or is invalid is
+ * -ENOENT or -EINVAL with err's field "policy"; nothing changes. */
+int part_mgr_plan(struct part_mgr *mgr, const char *policy, json_t **ret, struct part_error *err);
 
 /* Makes the plan and applies it now, one action at a time through the
  * backend: a new JSON object {"policy": NAME, "actions": [...]} where each

@@ -55,10 +55,12 @@ const char *part_snapshot_cpc_text(struct part_snapshot *s, size_t *ret_len);
 const char *part_snapshot_metrics_text(struct part_snapshot *s, size_t *ret_len);
 
 /* The plan the rebalancer would make at time now (the histories' clock)
- * from the snapshot: a new JSON object {"policy": NAME, "actions": [...]}
- * into *ret. Reads no lock, so that a preview answers while a mutation
- * waits on the backend. Returns 0 or part_plan_make()'s error. */
-int part_snapshot_plan(struct part_snapshot *s, double now, json_t **ret, struct part_error *err);
+ * from the snapshot under policy (NULL: the one in force): a new JSON
+ * object {"policy": NAME, "actions": [...]} into *ret. Reads no lock, so
+ * that a preview answers while a mutation waits on the backend. Returns 0
+ * or part_plan_make()'s error. */
+int part_snapshot_plan(struct part_snapshot *s, const struct part_policy *policy, double now,
+                       json_t **ret, struct part_error *err);
 
 /* The trend of partition name (trend.h) as the snapshot saw it, from seq
  * from on (all that is held when from is beyond the newest): a new JSON
