@@ -111,7 +111,7 @@ def summary(rows, key):
     vals = [r[key] for r in rows if r[key] is not None]
     if not vals:
         return None
-    return {"min": min(vals), "median": statistics.median(vals), "max": max(vals)}
+    return {"min": min(vals), "median": round(statistics.median(vals), 3), "max": max(vals)}
 
 
 def report(R, rows, path, meta):
@@ -168,6 +168,9 @@ def run(R, build, moves):
                                             version))}
         report(R, rows, os.path.join(out, "baseline.json"), meta)
         R.check("%d moves measured" % moves, len(rows) == moves, "%d" % len(rows))
+    left = twohost.leftovers(h)
+    R.check("the harness left nothing behind (processes, cgroups, namespaces, veth)", not left,
+            ", ".join(left))
 
 
 def main():

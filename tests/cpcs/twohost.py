@@ -430,9 +430,14 @@ def why_not():
     return None
 
 
-def leftovers():
-    """Namespaces or links of this harness that exist now."""
+def leftovers(harness=None):
+    """Namespaces or links of this harness that exist now, and, given a
+    harness, the processes it started that still run and its cgroups."""
     found = []
+    for h in harness.hosts if harness else ():
+        found += ["%s (pid %d) of host %s" % (n, p, h.name) for n, p in h.pids.items()
+                  if alive(p) and comm(p) == n]
+        found += ["cgroup " + cg for cg in h.cgroups if os.path.exists(cg)]
     for name, _ in HOSTS:
         ns = "%s-%s" % (PREFIX, name)
         if os.path.exists("/run/netns/" + ns):
