@@ -134,8 +134,8 @@ def run(R, build, moves):
     kernel_initrd = twohost.guest_files()
     kind = twohost.accel()
     with twohost.TwoHosts(os.path.join(out, "baseline")) as h:
-        R.note("hosts up: a %s, b %s (%.1f s)" % (h.a.addr, h.b.addr,
-                                                          time.monotonic() - R.start))
+        R.note("hosts up: a %s, b %s (%.1f s waiting for the machine's lock, %.1f s set-up)"
+               % (h.a.addr, h.b.addr, h.times["lock_s"], h.times["setup_s"]))
         console = h.console_path(dom)
         xml = os.path.join(h.workdir, dom + ".xml")
         with open(xml, "w") as f:

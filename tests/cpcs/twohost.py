@@ -301,10 +301,10 @@ class Host:
                 with open(os.path.join(cg, "cgroup.procs"), "w") as f:
                     f.write(str(os.getpid()))
         log = open(os.path.join(self.dir, "holder.log"), "wb")
-        p = subprocess.Popen(["nsenter", "--net=/run/netns/" + self.netns, "--", "unshare",
-                              "--cgroup", "--mount", "--propagation", "private", "--", "sh",
-                              "-c", HOLDER_SH, "holder", self.dir] + ["%s:%s" % kp for kp in PRIVATE],
-                             preexec_fn=join, stdout=log, stderr=subprocess.STDOUT,
+        argv = ["nsenter", "--net=/run/netns/" + self.netns, "--", "unshare", "--cgroup",
+                "--mount", "--propagation", "private", "--", "sh", "-c", HOLDER_SH, "holder",
+                self.dir] + ["%s:%s" % kp for kp in PRIVATE]
+        p = subprocess.Popen(argv, preexec_fn=join, stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL)
         log.close()
         self.started("sleep", p)
@@ -382,7 +382,6 @@ class Host:
         libvirtd, virtlogd, then by PID whatever is left in the host's
         cgroups (the holder too), and removes the cgroups. Returns what it
         could not do."""
-        problems = []
         if self.pids.get("libvirtd") and comm(self.pids["libvirtd"]) == "libvirtd":
             r = sh(["virsh", "-q", "-c", self.uri_outside, "list", "--name"], check=False,
                    timeout=30)
@@ -394,15 +393,13 @@ class Host:
         for name in ("partd", "libvirtd", "virtlogd"):
             kill_pid(self.pids.get(name), name)
         wait_gone([p for n, p in self.pids.items() if n != "sleep"], 15)
-        problems += kill_cgroups(self.cgroups)
-        for p in self.procs:
-            p.poll()  # reaped: no zombie
-        return problems
+        return kill_cgroups(self.cgroups, lambda: [p.poll() for p in self.procs])
 
 
-def kill_cgroups(cgroups):
+def kill_cgroups(cgroups, reap=lambda: None):
     """SIGKILL by PID to every process left in cgroups (all started by the
-    harness), then the cgroups removed. Returns what is left."""
+    harness), then the cgroups removed; reap() reaps the caller's own
+    children. Returns what is left."""
     pids = set()
     for cg in cgroups:
         pids.update(cgroup_procs(cg))
@@ -411,11 +408,17 @@ def kill_cgroups(cgroups):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    wait_gone(pids, 10)
-    left = []
-    for cg in cgroups:
-        left += cgroup_remove(cg)
-    return ["cgroup %s not removed" % d for d in left]
+    # a zombie keeps its cgroup busy until its parent (or init, for the
+    # children of a killed run) reaps it
+    end = time.monotonic() + 10
+    while True:
+        reap()
+        left = []
+        for cg in cgroups:
+            left += cgroup_remove(cg)
+        if not left or time.monotonic() > end:
+            return ["cgroup %s not removed" % d for d in left]
+        time.sleep(0.1)
 
 
 # -- the two hosts -------------------------------------------------------------
@@ -451,7 +454,7 @@ class TwoHosts:
     """Hosts a and b (self.a, self.b, self.hosts) under workdir (emptied
     first); console_dir is the directory both see for guests' consoles.
     With lock, holds the machine's real-guest lock (partdtest.machine_lock)
-    while it exists."""
+    while it exists. times says how long the lock and the set-up took."""
 
     def __init__(self, workdir, lock=True, install=True):
         self.workdir = os.path.abspath(workdir)
@@ -475,6 +478,7 @@ class TwoHosts:
         why = why_not()
         if why:
             raise SetupError(why)
+        t0 = time.monotonic()
         if self.lock:
             self.lockf = machine_lock(300)
             if not self.lockf:
@@ -483,15 +487,20 @@ class TwoHosts:
             down(self.workdir)  # this workdir's own killed run
         left = leftovers()
         if left:
+            if self.lockf:
+                self.lockf.close()
+                self.lockf = None
             raise SetupError("%s exist: another run of the harness, or a killed one (twohost.py "
                              "down WORKDIR removes it)" % ", ".join(left))
         self.up = True
         atexit.register(self.close)
+        t1 = time.monotonic()
         try:
             self.setup()
         except BaseException:
             self.close()
             raise
+        self.times = {"lock_s": t1 - t0, "setup_s": time.monotonic() - t1}
         return self
 
     def __exit__(self, *exc):
@@ -575,7 +584,9 @@ def remove_network():
 def down(workdir):
     """Cleans up what a killed run under workdir left: its processes (by
     the PIDs it recorded, checked against their names, and whatever is in
-    its cgroups), cgroups, namespaces and veth. Returns the problems."""
+    its cgroups), cgroups, namespaces and veth. Returns the problems. The
+    caller holds the machine's lock (the namespaces' names are every
+    run's)."""
     try:
         with open(os.path.join(workdir, STATE)) as f:
             state = json.load(f)
@@ -739,6 +750,12 @@ def main(argv):
         return 2
     workdir = os.path.abspath(argv[2])
     if argv[1] == "down":
+        # under the lock: the namespaces' names are the same for every run
+        lockf = machine_lock(300)
+        if lockf is None:
+            print("twohost: the machine's real-guest lock is held by a run: not now",
+                  file=sys.stderr)
+            return 1
         problems = down(workdir)
         for p in problems:
             print("twohost: " + p, file=sys.stderr)
