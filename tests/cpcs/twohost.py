@@ -151,7 +151,7 @@ def own_cgroups():
 def cgroup_procs(top):
     """PIDs in the cgroup directory top and every cgroup below it."""
     pids = []
-    for d, _, files in os.walk(top):
+    for d, _, _ in os.walk(top):
         try:
             with open(os.path.join(d, "cgroup.procs")) as f:
                 pids += [int(x) for x in f.read().split()]
@@ -212,6 +212,7 @@ class Host:
         self.pids = {}   # command name -> PID, of what this harness started here
         self.procs = []  # their Popen objects
         self.partds = []
+        self.harness = None  # the TwoHosts this host belongs to
 
     def __repr__(self):
         return "host %s (%s, %s)" % (self.name, self.addr, self.netns)
