@@ -25,7 +25,6 @@ most three. One run at a time, and never during a real-guest test run:
 they share /run/lock/partd-integration.lock.
 """
 
-import fcntl
 import json
 import os
 import shutil
@@ -38,10 +37,9 @@ import time
 SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 HERE = os.path.join(SRC, "tests", "integration")
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
-from partdtest import Partd, fast_policy, write_json  # noqa: E402
+from partdtest import MACHINE_LOCK, Partd, fast_policy, machine_lock, write_json  # noqa: E402
 from realguest import burn  # noqa: E402
 
-LOCK = "/run/lock/partd-integration.lock"
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
 BUDGET = 180     # seconds from partd's start to the end of the last phase
 BOOT_TIMEOUT = 60
@@ -355,22 +353,14 @@ def main():
             print("demo-guests: no %s in %s: build first (./build.sh build)" % (b, build),
                   file=sys.stderr)
             return 1
-    lockf = open(LOCK, "a")  # close-on-exec: the daemons do not inherit it
-    try:
-        fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    lockf = machine_lock(0)
+    if lockf is None:
         print("demo-guests: a real-guest test or demo holds %s; waiting for it (up to "
-              "5 minutes)" % LOCK, flush=True)
-        end = time.monotonic() + 300
-        while True:
-            time.sleep(1)
-            try:
-                fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= end:
-                    print("demo-guests: still held: giving up", file=sys.stderr)
-                    return 1
+              "5 minutes)" % MACHINE_LOCK, flush=True)
+        lockf = machine_lock(300)
+        if lockf is None:
+            print("demo-guests: still held: giving up", file=sys.stderr)
+            return 1
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt("signal %d" % sig)

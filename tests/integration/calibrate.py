@@ -32,7 +32,6 @@ docs/simulation.md). Everything started is stopped at the end, by PID and
 by name; one run at a time (the real-guest lock).
 """
 
-import fcntl
 import json
 import os
 import shutil
@@ -41,11 +40,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import Partd, Results, check_stop, log_if_failed, skip, write_json  # noqa: E402
+from partdtest import (MACHINE_LOCK, Partd, Results, check_stop, log_if_failed,  # noqa: E402
+                       machine_lock, skip, write_json)
 from realguest import (Console, burn, guest_cache, host_down, host_up, measure, now,  # noqa: E402
                        run, virsh)
 
-LOCK = "/run/lock/partd-integration.lock"
 MEASURE = 15       # seconds of measurement per case
 SETTLE = 2         # seconds after the guests show the case, before measuring
 SHOW_TIMEOUT = 20  # the guests show a case's processors and load within this
@@ -367,17 +366,10 @@ def main():
     build, src = (os.path.abspath(a) for a in sys.argv[1:3])
     t = Calibration(build, src)
     os.makedirs(t.root, exist_ok=True)
-    lockf = open(LOCK, "a")  # close-on-exec: the daemons do not inherit it
-    end = now() + 300
-    while True:
-        try:
-            fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if now() >= end:
-                R.check("another real-guest run held %s for 300 s" % LOCK, False)
-                return R.finish()
-            time.sleep(1)
+    lockf = machine_lock(300)  # held until the run exits
+    if lockf is None:
+        R.check("another real-guest run held %s for 300 s" % MACHINE_LOCK, False)
+        return R.finish()
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt("signal %d" % sig)

@@ -60,7 +60,6 @@ time on the machine: the lock of smoke.sh. Prints one line per check, the
 time of each stage, and "N passed, M failed" last.
 """
 
-import fcntl
 import hashlib
 import json
 import os
@@ -72,11 +71,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
-                       read_lines, skip, write_json)
+from partdtest import (MACHINE_LOCK, Partd, Results, check_stop,  # noqa: E402
+                       fast_policy, log_if_failed, machine_lock, read_lines, skip,
+                       write_json)
 from realguest import (Console, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
 
-LOCK = "/run/lock/partd-integration.lock"
 BUDGET = 600          # seconds: abort what is left beyond this
 BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
 CPUS_TIMEOUT = 10     # the guest shows a processor change within this
@@ -930,17 +929,10 @@ def main():
     os.makedirs(t.root, exist_ok=True)
     # One run at a time on this machine, whatever the build tree (smoke.sh's
     # lock): runs share the system libvirtd, /dev/kvm's mode and the cores.
-    lockf = open(LOCK, "a")  # not inherited: Python's files are close-on-exec
-    end = now() + 300
-    while True:
-        try:
-            fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if now() >= end:
-                R.check("another integration run held %s for 300 s" % LOCK, False)
-                return R.finish()
-            time.sleep(1)
+    lockf = machine_lock(300)  # held until the run exits
+    if lockf is None:
+        R.check("another integration run held %s for 300 s" % MACHINE_LOCK, False)
+        return R.finish()
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt("signal %d" % sig)

@@ -30,13 +30,11 @@ started is stopped on exit. Prints one line per check and "N passed, M
 failed" last.
 """
 
-import fcntl
 import importlib.util
 import json
 import os
 import signal
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -171,17 +169,10 @@ def main():
     t = G.Run(build, src, name="partd-mempress", policies=[POLICY])
     t.doms = [t.A, t.B]
     os.makedirs(t.root, exist_ok=True)
-    lockf = open(G.LOCK, "a")
-    end = now() + 300
-    while True:
-        try:
-            fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if now() >= end:
-                R.check("another integration run held %s for 300 s" % G.LOCK, False)
-                return R.finish()
-            time.sleep(1)
+    lockf = G.machine_lock(300)  # held until the run exits
+    if lockf is None:
+        R.check("another integration run held %s for 300 s" % G.MACHINE_LOCK, False)
+        return R.finish()
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt("signal %d" % sig)

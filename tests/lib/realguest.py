@@ -3,8 +3,8 @@ real-guest test (tests/integration/partd-guests.py) and the calibration of
 the simulator's dispatcher (tests/integration/calibrate.py).
 
 Commands (run, virsh), libvirt's and the host's CPU counters (cpu_times,
-pool_busy, measure), a guest's serial console (Console: the line
-guest-init.sh prints each second), a guest's busy loops turned on and off
+pool_busy, measure), a guest's serial console (Console, partdtest's,
+re-exported: the line guest-init.sh prints each second), a guest's busy loops turned on and off
 through its agent (burn), and the host made ready for guests
 (host_up/host_down: guest-build.sh, libvirtd-up.sh, accel.sh,
 qemu-can-read.sh, libvirtd-down.sh of tests/integration).
@@ -16,6 +16,8 @@ import re
 import subprocess
 import sys
 import time
+
+from partdtest import Console  # noqa: F401 (re-exported: one parser of the guest's line)
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration")
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
@@ -130,56 +132,6 @@ def measure(doms, seconds, pool=None):
 
 
 # -- the guest ----------------------------------------------------------------------
-
-LINE = re.compile(r"partd-guest cpus=(\d+) memtotal=(\d+) memfree=(\d+) memavail=(\d+) "
-                  r"t=([\d.]+)(?: busy=(\d+))?(?: hog=(\d+)/(\d+) hogrc=(\d+|-) oom=(\d+))?")
-
-
-class Console:
-    """A guest's serial log: the /init line it prints every second."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def lines(self):
-        try:
-            with open(self.path, "rb") as f:
-                data = f.read().decode("utf-8", "replace")
-        except OSError:
-            return []
-        res = []
-        for m in LINE.finditer(data):
-            res.append({"cpus": int(m.group(1)), "memtotal": int(m.group(2)),
-                        "memfree": int(m.group(3)), "memavail": int(m.group(4)),
-                        "t": float(m.group(5)),
-                        "busy": int(m.group(6)) if m.group(6) is not None else None,
-                        "hog": (int(m.group(7)), int(m.group(8))) if m.group(7) else None,
-                        "hogrc": (None if not m.group(9) or m.group(9) == "-"
-                                  else int(m.group(9))),
-                        "oom": int(m.group(10)) if m.group(10) else None})
-        return res
-
-    def last(self):
-        ls = self.lines()
-        return ls[-1] if ls else None
-
-    def text(self):
-        try:
-            with open(self.path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def fresh(self, after_t=None, pred=None):
-        """The latest line, if printed after guest time after_t and pred holds."""
-        ln = self.last()
-        if not ln or (after_t is not None and ln["t"] <= after_t):
-            return None
-        return ln if (pred is None or pred(ln)) else None
-
-    def tail(self, n=8):
-        return "\n".join(self.text().replace("\r", "").splitlines()[-n:])
-
 
 def burn(dom, on):
     """Makes the guest busy (a busy loop on every online CPU) or idle: its
