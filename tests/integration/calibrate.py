@@ -40,9 +40,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import (MACHINE_LOCK, Partd, Results, check_stop, log_if_failed,  # noqa: E402
-                       machine_lock, skip, write_json)
-from realguest import (Console, burn, guest_cache, host_down, host_up, measure, now,  # noqa: E402
+from partdtest import Partd, Results, check_stop, log_if_failed, write_json  # noqa: E402
+from realguest import (Console, begin, burn, guest_cache, host_down, host_up, measure, now,  # noqa: E402
                        run, virsh)
 
 MEASURE = 15       # seconds of measurement per case
@@ -357,24 +356,12 @@ class Calibration:
 
 
 def main():
-    sys.stdout.reconfigure(line_buffering=True)
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    if os.geteuid() != 0:
-        return skip("calibrate: needs root (starts libvirtd and QEMU guests): skipped")
-    build, src = (os.path.abspath(a) for a in sys.argv[1:3])
+    begun = begin(R, "calibrate", __doc__)
+    if isinstance(begun, int):
+        return begun
+    build, src, lockf = begun
     t = Calibration(build, src)
     os.makedirs(t.root, exist_ok=True)
-    lockf = machine_lock(300)  # held until the run exits
-    if lockf is None:
-        R.check("another real-guest run held %s for 300 s" % MACHINE_LOCK, False)
-        return R.finish()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt("signal %d" % sig)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, on_signal)
     out("load average at the start: %s" % loadavg())
     try:
         t.setup()

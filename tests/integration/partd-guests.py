@@ -71,10 +71,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import (MACHINE_LOCK, Partd, Results, check_stop,  # noqa: E402
-                       fast_policy, log_if_failed, machine_lock, read_lines, skip,
-                       write_json)
-from realguest import (Console, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
+from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
+                       read_lines, write_json)
+from realguest import (Console, begin, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
 
 BUDGET = 600          # seconds: abort what is left beyond this
 BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
@@ -918,26 +917,12 @@ def check8_refused(t):
 # -- main -----------------------------------------------------------------------------
 
 def main():
-    sys.stdout.reconfigure(line_buffering=True)
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    if os.geteuid() != 0:
-        return skip("partd-guests: needs root (starts libvirtd, changes /dev/kvm): skipped")
-    build, src = (os.path.abspath(a) for a in sys.argv[1:3])
+    begun = begin(R, "partd-guests", __doc__)
+    if isinstance(begun, int):
+        return begun
+    build, src, lockf = begun
     t = Run(build, src)
     os.makedirs(t.root, exist_ok=True)
-    # One run at a time on this machine, whatever the build tree (smoke.sh's
-    # lock): runs share the system libvirtd, /dev/kvm's mode and the cores.
-    lockf = machine_lock(300)  # held until the run exits
-    if lockf is None:
-        R.check("another integration run held %s for 300 s" % MACHINE_LOCK, False)
-        return R.finish()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt("signal %d" % sig)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, on_signal)
 
     try:
         t.setup()

@@ -38,7 +38,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from partdtest import fast_policy, log_if_failed, skip  # noqa: E402
+from partdtest import fast_policy, log_if_failed  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("partd_guests",
                                                os.path.join(HERE, "partd-guests.py"))
@@ -159,25 +159,13 @@ def check_m3(t):
 
 
 def main():
-    sys.stdout.reconfigure(line_buffering=True)
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    if os.geteuid() != 0:
-        return skip("partd-mempress: needs root (starts libvirtd, changes /dev/kvm): skipped")
-    build, src = (os.path.abspath(a) for a in sys.argv[1:3])
+    begun = G.begin(R, "partd-mempress", __doc__)
+    if isinstance(begun, int):
+        return begun
+    build, src, lockf = begun
     t = G.Run(build, src, name="partd-mempress", policies=[POLICY])
     t.doms = [t.A, t.B]
     os.makedirs(t.root, exist_ok=True)
-    lockf = G.machine_lock(300)  # held until the run exits
-    if lockf is None:
-        R.check("another integration run held %s for 300 s" % G.MACHINE_LOCK, False)
-        return R.finish()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt("signal %d" % sig)
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, on_signal)
     try:
         t.setup()
         with Stage("0", "partd start"):

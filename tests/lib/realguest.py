@@ -13,11 +13,13 @@ qemu-can-read.sh, libvirtd-down.sh of tests/integration).
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 
 from partdtest import Console  # noqa: F401 (re-exported: one parser of the guest's line)
+from partdtest import MACHINE_LOCK, machine_lock, skip
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration")
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
@@ -25,6 +27,31 @@ VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
 
 def now():
     return time.monotonic()
+
+
+def begin(R, name, doc):
+    """The start of every real-guest script's main(): its arguments (BUILD
+    SRC), root, the machine's real-guest lock (up to 300 s), and SIGTERM,
+    SIGINT and SIGHUP turned into KeyboardInterrupt so its cleanup runs.
+    Returns (build, src, lock file: held until the script exits), or the
+    exit status to return at once (usage, skipped, lock not had)."""
+    sys.stdout.reconfigure(line_buffering=True)
+    if len(sys.argv) != 3:
+        print(doc)
+        return 2
+    if os.geteuid() != 0:
+        return skip("%s: needs root (starts libvirtd and QEMU guests): skipped" % name)
+    lockf = machine_lock(300)
+    if lockf is None:
+        R.check("another real-guest run held %s for 300 s" % MACHINE_LOCK, False)
+        return R.finish()
+
+    def on_signal(sig, frame):
+        raise KeyboardInterrupt("signal %d" % sig)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    build, src = (os.path.abspath(a) for a in sys.argv[1:3])
+    return build, src, lockf
 
 
 def guest_cache():
