@@ -38,7 +38,7 @@ SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "
 HERE = os.path.join(SRC, "tests", "integration")
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from partdtest import MACHINE_LOCK, Partd, fast_policy, machine_lock, write_json  # noqa: E402
-from realguest import burn  # noqa: E402
+from realguest import Domains, burn  # noqa: E402
 
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
 BUDGET = 180     # seconds from partd's start to the end of the last phase
@@ -90,6 +90,7 @@ class Demo:
         # what it started, and this run which domains it defined, so that a
         # run killed before its clean-up is cleaned up by the next one
         self.keep = os.path.join(build, "demo-guests")
+        self.domains = Domains(os.path.join(self.keep, "domains"))
         self.guest = os.path.join(os.environ.get("PARTD_TEST_CACHE", "/var/cache/partd-test"),
                                   "guest")
         self.work = None
@@ -150,24 +151,15 @@ class Demo:
             write_json(os.path.join(parts, name + ".json"), p)
         self.consoles = {n: os.path.join(logs, n + ".log") for n in self.names.values()}
         # partd defines every profile's domain when it starts: ours from now on
-        with open(os.path.join(self.keep, "domains"), "w") as f:
-            f.write("%s\n%s\n" % (self.A, self.B))
+        self.domains.record([self.A, self.B])
         self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.partd.port,
                         PARTD_TOKEN=self.partd.token)
 
     def stale_cleanup(self):
         """The domains of a run killed before its clean-up."""
-        path = os.path.join(self.keep, "domains")
-        try:
-            with open(path) as f:
-                names = f.read().split()
-        except OSError:
-            return
-        for d in names:
-            virsh("destroy", d)
-            virsh("undefine", d)
-        os.unlink(path)
-        say("removed the domains an earlier run left: %s" % " ".join(names))
+        names = self.domains.remove()
+        if names:
+            say("removed the domains an earlier run left: %s" % " ".join(names))
 
     def cleanup(self):
         say()
@@ -181,14 +173,8 @@ class Demo:
             self.partd.stop()
             say("partd stopped")
         if self.work:
-            for d in (self.A, self.B):
-                virsh("destroy", d)
-                virsh("undefine", d)
+            self.domains.remove([self.A, self.B])
             say("domains %s and %s undefined" % (self.A, self.B))
-            try:
-                os.unlink(os.path.join(self.keep, "domains"))
-            except OSError:
-                pass
         if self.libvirtd:
             subprocess.run(["bash", os.path.join(HERE, "libvirtd-down.sh"),
                             os.path.join(self.keep, "libvirtd")], stdin=subprocess.DEVNULL)

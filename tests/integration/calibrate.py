@@ -41,8 +41,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdtest import Partd, Results, check_stop, log_if_failed, write_json  # noqa: E402
-from realguest import (Console, begin, burn, guest_cache, host_down, host_up, measure, now,  # noqa: E402
-                       run, virsh)
+from realguest import (Console, Domains, begin, burn, guest_cache, host_down,  # noqa: E402
+                       host_up, measure, now, run)
 
 MEASURE = 15       # seconds of measurement per case
 SETTLE = 2         # seconds after the guests show the case, before measuring
@@ -99,6 +99,7 @@ class Calibration:
         self.partctl_bin = os.path.join(build, "partctl", "partctl")
         self.partd_bin = os.path.join(build, "partd", "partd")
         self.root = os.path.join(build, "tests", "integration", "calibrate")
+        self.domains = Domains(os.path.join(self.root, "domains"))
         self.state = os.path.join(self.root, "libvirtd")
         self.work = os.path.join(self.root, "run")
         self.names = {x: "partd-cal%d-%s" % (os.getpid(), x) for x in ("a", "b", "c")}
@@ -112,16 +113,9 @@ class Calibration:
     # -- set-up and clean-up
 
     def stale_cleanup(self):
-        path = os.path.join(self.root, "domains")
-        try:
-            names = open(path).read().split()
-        except OSError:
-            return
-        for d in names:
-            virsh("destroy", d)
-            virsh("undefine", d)
-        os.unlink(path)
-        out("removed the domains an earlier run left: %s" % " ".join(names))
+        names = self.domains.remove()
+        if names:
+            out("removed the domains an earlier run left: %s" % " ".join(names))
 
     def setup(self):
         self.host = True  # host_down is safe after a failed host_up
@@ -157,8 +151,7 @@ class Calibration:
             p["processors"]["initial"] = 1 if x == "c" else 2
             write_json(os.path.join(parts, name + ".json"), p)  # idle: no burn=1
             self.con[name] = Console(os.path.join(logs, name + ".log"))
-        with open(os.path.join(self.root, "domains"), "w") as f:
-            f.write("\n".join(self.names.values()) + "\n")
+        self.domains.record(self.names.values())
         self.defined = True
         self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.partd.port,
                         PARTD_TOKEN=self.partd.token)
@@ -170,13 +163,7 @@ class Calibration:
         if self.partd and self.partd.running():
             check_stop(R, self.partd, "partd stops with status 0")
         if self.defined:
-            for d in self.names.values():
-                virsh("destroy", d)
-                virsh("undefine", d)
-            try:
-                os.unlink(os.path.join(self.root, "domains"))
-            except OSError:
-                pass
+            self.domains.remove(list(self.names.values()))
         if self.host:
             host_down(self.state)
 

@@ -73,7 +73,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
                        read_lines, write_json)
-from realguest import (Console, begin, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
+from realguest import (Console, Domains, begin, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
 
 BUDGET = 600          # seconds: abort what is left beyond this
 BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
@@ -210,6 +210,7 @@ class Run:
         self.partd_bin = os.path.join(build, "partd", "partd")
         self.partctl_bin = os.path.join(build, "partctl", "partctl")
         self.root = os.path.join(build, "tests", "integration", name)
+        self.domains = Domains(os.path.join(self.root, "domains"))
         # QEMU (libvirt-qemu) opens the kernel and the initramfs: they live
         # where it can reach them, not in the build tree (a clone in a 0700
         # home directory would hide them), shared by every build tree
@@ -241,17 +242,9 @@ class Run:
                     out("stale partd (pid %d) of an earlier run killed" % pid)
         except (OSError, ValueError):
             pass
-        domf = os.path.join(self.root, "domains")
-        try:
-            names = open(domf).read().split()
-        except OSError:
-            names = []
+        names = self.domains.remove()
         if names:
-            for d in names:
-                virsh("destroy", d)
-                virsh("undefine", d)
             out("stale domains of an earlier run removed: %s" % " ".join(names))
-            os.unlink(domf)
 
     def setup(self):
         with Stage("0", "guest-build"):
@@ -306,8 +299,7 @@ class Run:
             write_json(os.path.join(self.parts_dir, name + ".json"), p)
             self.con[name] = Console(os.path.join(self.cpc, "log", name + ".log"))
         # partd defines every profile's domain at start: from now on they are ours
-        with open(os.path.join(self.root, "domains"), "w") as f:
-            f.write("\n".join(self.doms) + "\n")
+        self.domains.record(self.doms)
         self.defined = True
         self.env = dict(os.environ, PARTD_SERVER="http://127.0.0.1:%d" % self.partd.port,
                         PARTD_TOKEN=self.partd.token)
@@ -322,15 +314,7 @@ class Run:
         if self.partd and self.partd.running():
             check_stop(R, self.partd, "partd stops with status 0 at the end", group="-")
         if self.defined:
-            for d in self.doms:
-                virsh("destroy", d)
-                r = virsh("undefine", d)
-                if r.rc != 0 and "ailed to get domain" not in r.err:
-                    out("cleanup: undefine %s: %s" % (d, r.err.strip()))
-            try:
-                os.unlink(os.path.join(self.root, "domains"))
-            except OSError:
-                pass
+            self.domains.remove(self.doms)
         if self.libvirtd_up:
             r = run(["bash", os.path.join(self.here, "libvirtd-down.sh"), self.libvirt_state])
             sys.stdout.write(r.err)

@@ -1,11 +1,14 @@
 """What the real-guest scripts share (python3 standard library only): the
-real-guest test (tests/integration/partd-guests.py) and the calibration of
-the simulator's dispatcher (tests/integration/calibrate.py).
+real-guest tests (tests/integration/partd-guests.py, partd-mempress.py),
+the calibration of the simulator's dispatcher (calibrate.py) and the demo
+(examples/demo-guests.py).
 
-Commands (run, virsh), libvirt's and the host's CPU counters (cpu_times,
-pool_busy, measure), a guest's serial console (Console, partdtest's,
-re-exported: the line guest-init.sh prints each second), a guest's busy loops turned on and off
-through its agent (burn), and the host made ready for guests
+A script's start (begin: arguments, root, the machine's lock, signals),
+commands (run, virsh), the domains a run defined (Domains), libvirt's and
+the host's CPU counters (cpu_times, pool_busy, measure), a guest's serial
+console (Console, partdtest's, re-exported: the line guest-init.sh prints
+each second), a guest's busy loops turned on and off through its agent
+(burn), and the host made ready for guests
 (host_up/host_down: guest-build.sh, libvirtd-up.sh, accel.sh,
 qemu-can-read.sh, libvirtd-down.sh of tests/integration).
 """
@@ -52,6 +55,40 @@ def begin(R, name, doc):
         signal.signal(s, on_signal)
     build, src = (os.path.abspath(a) for a in sys.argv[1:3])
     return build, src, lockf
+
+
+class Domains:
+    """The domains a run defines, listed in a file until its clean-up
+    removes them, so that the next run removes those of a run killed
+    before its clean-up."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def record(self, names):
+        with open(self.path, "w") as f:
+            f.write("\n".join(names) + "\n")
+
+    def remove(self, names=None):
+        """Destroys and undefines names (default: those recorded) and
+        forgets the list; returns the names, [] when none were recorded.
+        A domain already gone is not an error."""
+        if names is None:
+            try:
+                with open(self.path) as f:
+                    names = f.read().split()
+            except OSError:
+                return []
+        for d in names:
+            virsh("destroy", d)
+            r = virsh("undefine", d)
+            if r.rc != 0 and "ailed to get domain" not in r.err:
+                print("undefine %s: %s" % (d, r.err.strip()), flush=True)
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        return names
 
 
 def guest_cache():
