@@ -390,7 +390,7 @@ def files(R, binary):
                   "mode 0604 gives others read access")
     refused_start(R, binary, "a role that does not exist",
                   edit(lambda p, cfg: cfg["tokens"].update(root=cfg["tokens"]["admin"])),
-                  "tokens.root: unknown field (expected one of: admin, operator, viewer)")
+                  "tokens.root: unknown field (expected one of: admin, operator, viewer, peer)")
     refused_start(R, binary, "the old token_file key",
                   edit(lambda p, cfg: cfg.update(token_file=cfg["tokens"]["admin"])),
                   "token_file: unknown field")

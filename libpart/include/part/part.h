@@ -12,6 +12,7 @@
 #include "part/profile.h"
 #include "part/hostpath.h"
 #include "part/qemuaccess.h"
+#include "part/peer.h"
 #include "part/config.h"
 #include "part/cpc.h"
 #include "part/domxml.h"
