@@ -42,7 +42,7 @@ int part_peer_url_check(const char *url, const char *field, struct part_error *e
 
 /* One peer as read: strings into the document. */
 struct peer_doc {
-    const char *url, *token, *cacert, *libvirt_uri;
+    const char *url, *token, *cacert, *libvirt_uri, *data_uri;
     unsigned max_downtime_ms, timeout_s;
 };
 
@@ -58,11 +58,13 @@ static int peer_libvirt_uri(json_t *v, const char *path, void *out, struct part_
     if (strstr(json_string_value(v), ":/"))
         return 0;
     return part_error_set(err, -EINVAL, path,
-                          "%s: \"%s\" is not a libvirt URI (e.g. qemu+tls://b.example/system)",
+                          "%s: \"%s\" is not a URI (e.g. qemu+tls://b.example/system, "
+                          "tcp://10.0.0.2)",
                           path, json_string_value(v));
 }
 
 static const struct part_json_member migration_members[] = {
+    {"uri", PART_JSON_STRING, .offset = AT(data_uri), .after = peer_libvirt_uri},
     {"max_downtime_ms", PART_JSON_UINT, .offset = AT(max_downtime_ms), .lo = 1, .hi = 60000},
     {"timeout_s", PART_JSON_UINT, .offset = AT(timeout_s), .lo = 1, .hi = 86400},
     {0},
@@ -78,6 +80,15 @@ static const struct part_json_member peer_members[] = {
     {0},
 };
 
+int part_peer_token(const struct part_peer_config *peer, char *buf, size_t len,
+                    struct part_error *err)
+{
+    int r = part_file_read_secret(peer->token, buf, len, err);
+    if (r < 0 && err)
+        snprintf(err->field, sizeof(err->field), "peers.%s.token", peer->name);
+    return r;
+}
+
 struct part_peer_config *part_peers_free(struct part_peer_config *peers, size_t n)
 {
     for (size_t i = 0; peers && i < n; i++) {
@@ -85,6 +96,7 @@ struct part_peer_config *part_peers_free(struct part_peer_config *peers, size_t 
         free(peers[i].token);
         free(peers[i].cacert);
         free(peers[i].libvirt_uri);
+        free(peers[i].data_uri);
     }
     free(peers);
     return NULL;
@@ -97,7 +109,8 @@ static int peer_take(struct part_peer_config *p, const struct peer_doc *d, const
     p->timeout_s = d->timeout_s;
     if (!(p->url = strdup(d->url)) || !(p->libvirt_uri = strdup(d->libvirt_uri)) ||
         !(p->token = part_path_join(dir, d->token)) ||
-        (d->cacert && !(p->cacert = part_path_join(dir, d->cacert))))
+        (d->cacert && !(p->cacert = part_path_join(dir, d->cacert))) ||
+        (d->data_uri && !(p->data_uri = strdup(d->data_uri))))
         return -ENOMEM;
     return 0;
 }

@@ -26,4 +26,5 @@
 #include "part/plan.h"
 #include "part/manager.h"
 #include "part/request.h"
+#include "part/move.h"
 #include "part/resize.h"

@@ -17,10 +17,12 @@
 
 struct part_peer_config {
     char name[PART_NAME_MAX];
-    char *url;                /* its API: https://HOST[:PORT], or http:// to loopback only */
-    char *token;              /* the file of the token it gave this partd (its tokens.peer) */
-    char *cacert;             /* PEM its certificate is verified with; NULL: the system's CAs */
-    char *libvirt_uri;        /* its libvirtd as this host's libvirtd reaches it (peer to peer) */
+    char *url;         /* its API: https://HOST[:PORT], or http:// to loopback only */
+    char *token;       /* the file of the token it gave this partd (its tokens.peer) */
+    char *cacert;      /* PEM its certificate is verified with; NULL: the system's CAs */
+    char *libvirt_uri; /* its libvirtd as this host's libvirtd reaches it (peer to peer) */
+    char *data_uri;    /* where the guest's memory goes ("migration.uri", tcp://ADDRESS), NULL:
+                          libvirt's choice (the target's host name) */
     unsigned max_downtime_ms; /* the longest pause of the guest migration may take */
     unsigned timeout_s;       /* a migration still running then is aborted */
 };
@@ -31,10 +33,16 @@ struct part_peer_config {
 int part_peer_url_check(const char *url, const char *field, struct part_error *err);
 
 /* Reads "peers" (an object of NAME: {url, token, cacert, libvirt_uri,
- * migration: {max_downtime_ms, timeout_s}}) into a new array *ret of *ret_n
+ * migration: {uri, max_downtime_ms, timeout_s}}) into a new array *ret of *ret_n
  * peers, relative file names resolved against dir. Returns 0, or a
  * negative errno with err naming the field (peers.NAME.url). */
 int part_peers_read(json_t *v, const char *dir, struct part_peer_config **ret, size_t *ret_n,
+                    struct part_error *err);
+
+/* Reads peer's token file into buf (PART_TOKEN_MAX bytes), checked as
+ * partd's own token files are. Returns 0 or a negative errno with err
+ * naming the file and the field (peers.NAME.token). */
+int part_peer_token(const struct part_peer_config *peer, char *buf, size_t len,
                     struct part_error *err);
 
 /* Frees n peers and the array; returns NULL. */
