@@ -50,9 +50,9 @@ static int admit_files(struct part_mgr *mgr, struct part_profile *p, json_t *che
     return r;
 }
 
-/* Under the lock: the partition p (taken on success: then in the CPC as
- * *ret, not running, PART_MOVE_IN with req's running values) could run
- * here. domain_here: its domain may exist already (an adoption without
+/* Under the lock: the partition p (taken: freed on failure, else in the
+ * CPC as *ret, not running, PART_MOVE_IN with req's running values) could
+ * run here. domain_here: its domain may exist already (an adoption without
  * reservation). */
 static int admit_locked(struct part_mgr *mgr, struct part_profile *p,
                         const struct part_move_request *req, bool domain_here, json_t *checks,
@@ -68,23 +68,26 @@ static int admit_locked(struct part_mgr *mgr, struct part_profile *p,
                            "have to be chosen before the guest arrives",
                            p->name);
         check_add(checks, "profile", false, err->message);
+        part_profile_free(p);
         return r;
     }
     if (!domain_here && (r = part_hv_lookup(mgr->hv, p->domain_name, &d, NULL)) != -ENOENT) {
         r = part_error_set(err, -EEXIST, "profile.name", "a domain named %s exists on this host",
                            p->domain_name);
         check_add(checks, "name", false, err->message);
+        part_profile_free(p);
         return r;
     }
     if ((r = part_cpc_define(mgr->cpc, p, err)) < 0) {
-        check_add(checks, "name", r != -EEXIST, err->message);
+        check_add(checks, r == -ENOSPC ? "capacity" : "name", false, err->message);
+        part_profile_free(p);
         return r;
     }
     check_add(checks, "name", true, "no partition or domain of that name here");
     struct part_partition *part = part_cpc_find(mgr->cpc, p->name);
     if ((r = part_cpc_check_resize(mgr->cpc, part, req->processors, req->memory, err)) < 0) {
         check_add(checks, "capacity", false, err->message);
-        part_cpc_undefine(mgr->cpc, p->name, NULL); /* frees p: the caller's no more */
+        part_cpc_undefine(mgr->cpc, p->name, NULL); /* frees p */
         return r;
     }
     snprintf(detail, sizeof(detail), "%u processors and %llu MiB fit beside the partitions here",
@@ -135,10 +138,11 @@ int part_mgr_move_admit(struct part_mgr *mgr, const struct part_move_request *re
         part_profile_free(p);
         goto out;
     }
-    if ((r = admit_cpu(mgr, req, checks, err)) < 0 ||
-        (r = admit_locked(mgr, p, req, false, checks, &part, err)) < 0) {
-        if (r != -ENOSPC) /* admit_locked() freed it */
-            part_profile_free(p);
+    if ((r = admit_cpu(mgr, req, checks, err)) < 0)
+        part_profile_free(p);
+    else
+        r = admit_locked(mgr, p, req, false, checks, &part, err); /* takes p */
+    if (r < 0) {
         pthread_mutex_unlock(&mgr->lock);
         part_mgr_move_note(mgr, true, "move-validate", req->profile->name, caller,
                            "refused a move here: %s", err ? err->message : "");
@@ -228,14 +232,21 @@ int part_mgr_move_adopt(struct part_mgr *mgr, const char *id, const struct part_
         goto out;
     if ((r = mgr_lock_connected(mgr, err)) < 0)
         goto out;
-    if (!(part = move_find(mgr, id))) { /* this partd restarted meanwhile: admit it now */
+    struct part_partition *done = p ? part_cpc_find(mgr->cpc, p->name) : NULL;
+    if (!(part = move_find(mgr, id)) && done && done->active && done->move == PART_MOVE_NONE &&
+        domain_arrived(mgr, done)) {
+        r = 0; /* adopted already (the source asks again after a restart) */
+        pthread_mutex_unlock(&mgr->lock);
+        goto out;
+    }
+    if (!part) { /* this partd restarted meanwhile: admit it now */
         if (!p) {
             r = part_error_set(err, -ENOENT, "", "no move %s here", id);
-        } else if ((r = admit_locked(mgr, p, req, true, NULL, &part, err)) == 0) {
-            snprintf(part->move_id, sizeof(part->move_id), "%s", id);
+        } else {
+            r = admit_locked(mgr, p, req, true, NULL, &part, err); /* takes p */
             p = NULL;
-        } else if (r == -ENOSPC) {
-            p = NULL;
+            if (r == 0)
+                snprintf(part->move_id, sizeof(part->move_id), "%s", id);
         }
     }
     if (r == 0 && !domain_arrived(mgr, part))

@@ -205,13 +205,21 @@ int part_move_request_parse(const char *text, size_t len, struct part_move_reque
 
 json_t *part_move_request_json(const struct part_move_request *req)
 {
-    json_t *j =
-        json_pack("{s:o, s:{s:I, s:I, s:I, s:o}, s:{s:s, s:s, s:s, s:s}, s:I, s:b}", "profile",
-                  part_profile_to_json(req->profile), "running", "processors",
-                  (json_int_t)req->processors, "memory", (json_int_t)req->memory, "weight",
-                  (json_int_t)req->weight, "cap", part_cap_json(req->cap), "guest", "type",
-                  req->guest.type, "arch", req->guest.arch, "machine", req->guest.machine, "cpu",
-                  req->guest.cpu, "timeout_s", (json_int_t)req->timeout_s, "reserve", req->reserve);
+    /* what the guest's domain does not say is left out */
+    json_t *guest = json_pack("{s:s, s:s}", "type", req->guest.type, "cpu", req->guest.cpu);
+    if (guest && req->guest.arch[0])
+        json_object_set_new(guest, "arch", json_string(req->guest.arch));
+    if (guest && req->guest.machine[0])
+        json_object_set_new(guest, "machine", json_string(req->guest.machine));
+    json_t *j = json_pack("{s:o, s:{s:I, s:I, s:I, s:o}, s:o*, s:I, s:b}", "profile",
+                          part_profile_to_json(req->profile), "running", "processors",
+                          (json_int_t)req->processors, "memory", (json_int_t)req->memory, "weight",
+                          (json_int_t)req->weight, "cap", part_cap_json(req->cap), "guest", guest,
+                          "timeout_s", (json_int_t)req->timeout_s, "reserve", req->reserve);
+    if (!guest) {
+        json_decref(j);
+        return NULL;
+    }
     if (j && req->id[0] && json_object_set_new(j, "id", json_string(req->id)) < 0) {
         json_decref(j);
         return NULL;
