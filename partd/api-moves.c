@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "move.h"
+#include "moves.h"
 
 enum MHD_Result api_partition_move(struct http_request *r)
 {

@@ -20,7 +20,7 @@
 #include "check.h"
 #include "http.h"
 #include "log.h"
-#include "move.h"
+#include "moves.h"
 #include "service.h"
 
 static void usage(FILE *f)

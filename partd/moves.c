@@ -1,4 +1,4 @@
-/* Moves to another CPC, the source's side (move.h). */
+/* Moves to another CPC, the source's side (moves.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "move.h"
+#include "moves.h"
 #include "peer.h"
 
 #define MOVE_ADOPT_TRIES 10 /* a second apart: the peer may be busy */
