@@ -2,9 +2,11 @@
 # Make qemu:///system usable on a machine without systemd: install libvirtd and
 # QEMU if missing, start virtlogd and libvirtd if not running, and record in
 # STATEDIR exactly what was changed so libvirtd-down.sh undoes only that.
+# With --packages-only, only the installation: for tests that start
+# libvirtd themselves (tests/cpcs/twohost.py).
 set -eu
 
-state=${1:?usage: libvirtd-up.sh STATEDIR}
+state=${1:?usage: libvirtd-up.sh STATEDIR [--packages-only]}
 mkdir -p "$state"
 log() { echo "libvirtd-up: $*" >&2; }
 t0=${EPOCHREALTIME//[.,]/}
@@ -37,6 +39,7 @@ if [ -n "$missing" ]; then
 		$missing >"$state/apt.log" 2>&1 || { tail -20 "$state/apt.log" >&2; exit 1; }
 	echo "$missing" >>"$state/installed-packages"
 fi
+[ "${2:-}" != --packages-only ] || exit 0
 
 # Monolithic daemons (Debian 12). virtlogd first: QEMU's serial log files go
 # through it. Daemons already running belong to someone else; leave them be.

@@ -60,7 +60,6 @@ time on the machine: the lock of smoke.sh. Prints one line per check, the
 time of each stage, and "N passed, M failed" last.
 """
 
-import fcntl
 import hashlib
 import json
 import os
@@ -73,10 +72,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
-                       read_lines, skip, write_json)
+from partdtest import (MACHINE_LOCK, Console, Partd, Results, check_stop,  # noqa: E402
+                       fast_policy, log_if_failed, machine_lock, read_lines, skip,
+                       write_json)
 
-LOCK = "/run/lock/partd-integration.lock"
 BUDGET = 600          # seconds: abort what is left beyond this
 BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
 CPUS_TIMEOUT = 10     # the guest shows a processor change within this
@@ -250,52 +249,6 @@ def domstate(dom):
 
 def agent_up(dom):
     return virsh("qemu-agent-command", dom, '{"execute":"guest-ping"}', timeout=20).rc == 0
-
-
-LINE = re.compile(r"partd-guest cpus=(\d+) memtotal=(\d+) memfree=(\d+) memavail=(\d+) "
-                  r"t=([\d.]+)(?: busy=(\d+))?")
-
-
-class Console:
-    """A guest's serial log: the /init line it prints every second."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def lines(self):
-        try:
-            with open(self.path, "rb") as f:
-                data = f.read().decode("utf-8", "replace")
-        except OSError:
-            return []
-        res = []
-        for m in LINE.finditer(data):
-            res.append({"cpus": int(m.group(1)), "memtotal": int(m.group(2)),
-                        "memfree": int(m.group(3)), "memavail": int(m.group(4)),
-                        "t": float(m.group(5)),
-                        "busy": int(m.group(6)) if m.group(6) is not None else None})
-        return res
-
-    def last(self):
-        ls = self.lines()
-        return ls[-1] if ls else None
-
-    def text(self):
-        try:
-            with open(self.path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def fresh(self, after_t=None, pred=None):
-        """The latest line, if printed after guest time after_t and pred holds."""
-        ln = self.last()
-        if not ln or (after_t is not None and ln["t"] <= after_t):
-            return None
-        return ln if (pred is None or pred(ln)) else None
-
-    def tail(self, n=8):
-        return "\n".join(self.text().replace("\r", "").splitlines()[-n:])
 
 
 def fmt_line(ln):
@@ -1038,17 +991,10 @@ def main():
     os.makedirs(t.root, exist_ok=True)
     # One run at a time on this machine, whatever the build tree (smoke.sh's
     # lock): runs share the system libvirtd, /dev/kvm's mode and the cores.
-    lockf = open(LOCK, "a")  # not inherited: Python's files are close-on-exec
-    end = now() + 300
-    while True:
-        try:
-            fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if now() >= end:
-                R.check("another integration run held %s for 300 s" % LOCK, False)
-                return R.finish()
-            time.sleep(1)
+    lockf = machine_lock(300)  # held until the run exits
+    if lockf is None:
+        R.check("another integration run held %s for 300 s" % MACHINE_LOCK, False)
+        return R.finish()
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt("signal %d" % sig)

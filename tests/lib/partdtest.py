@@ -14,9 +14,11 @@ check_stop fails a test whose partd left an AddressSanitizer,
 LeakSanitizer or UBSan report in its log.
 """
 
+import fcntl
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -174,18 +176,24 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 class Client:
-    """partd's API on 127.0.0.1:port and, when given, its UNIX socket; over
-    HTTPS when cacert (the CA file partd's certificate must chain to) is
-    given."""
+    """partd's API on host:port (127.0.0.1 unless given) and, when given,
+    its UNIX socket; over HTTPS when cacert (the CA file partd's
+    certificate must chain to) is given. With via_unix every request goes
+    to the UNIX socket unless told otherwise (a partd in a network
+    namespace of its own, whose TCP listener the test cannot reach)."""
 
-    def __init__(self, port, unix_path=None, token=None, host="127.0.0.1", cacert=None):
+    def __init__(self, port, unix_path=None, token=None, host="127.0.0.1", cacert=None,
+                 via_unix=False):
         self.host = host
         self.port = port
         self.unix_path = unix_path
         self.token = token
         self.cacert = cacert
+        self.via_unix = via_unix
 
-    def connection(self, timeout=30, unix=False):
+    def connection(self, timeout=30, unix=None):
+        if unix is None:
+            unix = self.via_unix
         if unix:
             return UnixHTTPConnection(self.unix_path, timeout=timeout)
         if self.cacert:
@@ -243,6 +251,46 @@ class Client:
             return False
 
 
+def make_cert(d, ips=("127.0.0.1",), names=("localhost",)):
+    """A self-signed certificate for the addresses ips and the names names,
+    and its key (0600), in d: (cert, key). The certificate is its own CA:
+    a client's cacert."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    san = ",".join(["IP:" + i for i in ips] + ["DNS:" + n for n in names])
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days",
+                    "2", "-subj", "/CN=partd-test", "-addext", "subjectAltName=" + san],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+# -- the machine's real-guest lock ------------------------------------------------
+
+MACHINE_LOCK = "/run/lock/partd-integration.lock"
+
+
+def machine_lock(timeout=300):
+    """Waits up to timeout seconds for the lock that keeps the tests with
+    real guests (QEMU under a real libvirtd: tests/integration,
+    tests/cpcs) from running at once on this machine, whatever the build
+    tree: they share the cores, /dev/kvm's mode and the system libvirtd.
+    Returns the open file that holds it (the lock lasts as long as the file
+    stays open; Python's files are close-on-exec, so no child inherits
+    it), None when another run held it for timeout seconds."""
+    f = open(MACHINE_LOCK, "a")
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return f
+        except BlockingIOError:
+            if time.monotonic() >= end:
+                f.close()
+                return None
+            time.sleep(1)
+
+
 # -- partd ---------------------------------------------------------------------
 
 def stop_process(proc, timeout=30):
@@ -288,12 +336,15 @@ class Partd:
     the admin's, which self.client and the request methods send;
     as_role(role) is a client with another role's. With cacert (when extra
     gives tls_cert and tls_key) clients speak HTTPS to the TCP listener,
-    verifying partd's certificate against cacert. partd's output goes to
-    tmp/partd.log; its PID to pidfile when given."""
+    verifying partd's certificate against cacert. The TCP listener is on
+    host (127.0.0.1 unless given); with via_unix the clients send every
+    request to the UNIX socket (a partd in a network namespace the test
+    cannot reach over TCP). partd's output goes to tmp/partd.log; its PID to
+    pidfile when given."""
 
     def __init__(self, binary, example="test-cpc", tmp=None, src=SRC, policy=None,
                  interval=None, token=None, policies=(), extra=None, pidfile=None, tokens=None,
-                 cacert=None):
+                 cacert=None, host="127.0.0.1", via_unix=False):
         self.binary = os.path.abspath(binary)
         self.own_tmp = tmp is None
         # a short directory: the UNIX socket path must fit in 107 bytes
@@ -305,6 +356,8 @@ class Partd:
         self.log = os.path.join(self.tmp, "partd.log")
         self.config = os.path.join(self.cpc, "partd.json")
         self.pidfile = pidfile
+        self.host = host
+        self.via_unix = via_unix
         self.port = free_port()
         self.sock = os.path.join(self.tmp, "partd.sock")
         if len(self.sock) > 100:
@@ -315,7 +368,7 @@ class Partd:
         self.tokens.update(tokens or {})
         self.token = self.tokens["admin"]
         self.cacert = cacert
-        self.client = Client(self.port, self.sock, self.token, cacert=cacert)
+        self.client = self.as_role("admin")
         self.proc = None
 
         example_dir = os.path.join(src, "examples", example)
@@ -333,7 +386,7 @@ class Partd:
         if uri.startswith("test:") and not uri.startswith("test:/"):
             cfg["uri"] = "test://" + os.path.join(self.cpc, uri[len("test:"):])
         cfg.update({
-            "listen": ["127.0.0.1:%d" % self.port, "unix:" + self.sock],
+            "listen": ["%s:%d" % (host, self.port), "unix:" + self.sock],
             "state_dir": self.state_dir,
             "policies_dir": self.policies,
         })
@@ -362,7 +415,7 @@ class Partd:
         """A Client of this partd (TCP and UNIX socket) sending the token of
         role (None: no token)."""
         return Client(self.port, self.sock, self.tokens.get(role) if role else None,
-                      cacert=self.cacert)
+                      host=self.host, cacert=self.cacert, via_unix=self.via_unix)
 
     def edit_config(self, fn):
         """Calls fn(cfg) on partd.json's contents and writes them back (read
@@ -441,7 +494,7 @@ class Partd:
 
     # -- HTTP (Client's, with partd's token)
 
-    def connection(self, timeout=30, unix=False):
+    def connection(self, timeout=30, unix=None):
         return self.client.connection(timeout, unix)
 
     def request(self, method, path, body=None, **kw):
@@ -547,6 +600,54 @@ def fast_policy(name, description):
         "processors": {"high": 0.8, "low": 0.3},
         "memory": {"headroom": "256MiB", "step": "512MiB", "deadband": "64MiB"},
         "defined_capacity_window": 14400}
+
+
+# -- the test guest's console ----------------------------------------------------
+
+GUEST_LINE = re.compile(r"partd-guest cpus=(\d+) memtotal=(\d+) memfree=(\d+) memavail=(\d+) "
+                  r"t=([\d.]+)(?: busy=(\d+))?")
+
+
+class Console:
+    """The test guest's serial log (tests/integration/guest-init.sh): the
+    line /init prints every second, parsed."""
+
+    def __init__(self, path):
+        self.path = path
+
+    @staticmethod
+    def parse(text):
+        """The guest's lines in text, each a dict: cpus, memtotal, memfree,
+        memavail (KiB), t (its uptime, seconds), busy (None when absent)."""
+        return [{"cpus": int(m.group(1)), "memtotal": int(m.group(2)),
+                 "memfree": int(m.group(3)), "memavail": int(m.group(4)),
+                 "t": float(m.group(5)),
+                 "busy": int(m.group(6)) if m.group(6) is not None else None}
+                for m in GUEST_LINE.finditer(text)]
+
+    def lines(self):
+        return self.parse(self.text())
+
+    def last(self):
+        ls = self.lines()
+        return ls[-1] if ls else None
+
+    def text(self):
+        try:
+            with open(self.path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def fresh(self, after_t=None, pred=None):
+        """The latest line, if printed after guest time after_t and pred holds."""
+        ln = self.last()
+        if not ln or (after_t is not None and ln["t"] <= after_t):
+            return None
+        return ln if (pred is None or pred(ln)) else None
+
+    def tail(self, n=8):
+        return "\n".join(self.text().replace("\r", "").splitlines()[-n:])
 
 
 def load_json(path):

@@ -25,21 +25,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import Partd, Results, main_wrapper, session, skip  # noqa: E402
+from partdtest import Partd, Results, main_wrapper, make_cert, session, skip  # noqa: E402
 from attack import TOKEN, refused_start  # noqa: E402
-
-
-def make_cert(d):
-    """A self-signed certificate for 127.0.0.1 and localhost, and its key
-    (0600), in d: (cert, key)."""
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days",
-                    "2", "-subj", "/CN=partd-test", "-addext",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True, timeout=60)
-    os.chmod(key, 0o600)
-    return cert, key
 
 
 def partctl_run(partctl, partd, args, env=None):
