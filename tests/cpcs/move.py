@@ -140,10 +140,11 @@ def check_moved(R, h, pa, pb, con, before, partctl, sa, sb, t0, t1):
     dom = before["domain"]
     where = placement(h, dom)
     R.check("2 the guest runs on B only", where == {"b": "running"}, where)
-    g = con.gap(t0, t1)
-    R.check("2 the guest's counter keeps rising across the move (no reboot)",
-            g is not None and g["t_after"] > g["t_before"], g)
     line = con.wait_line(t1, 15)
+    g = con.gap(t0, t1)
+    R.check("2 the guest's counter keeps rising across the move (no reboot): t %s -> %s" % (
+        g and g["t_before"], g and g["t_after"]), g is not None and g["t_after"] > g["t_before"],
+        g)
     last_before = [s for s in con.stamped if s[0] <= t0][-1][1]
     R.check("2 the guest's processors and memory are what they were",
             line is not None and line[1]["cpus"] == last_before["cpus"] and
@@ -209,6 +210,8 @@ def check_kill(R, h, pa, pb):
                 (state[1], state[2]) == ((True, False) if "a" in where else (False, True)):
             break
         time.sleep(1)
+    R.note("after the restart: domain on %s; listed by A %s, by B %s; B's move events %s" % (
+        state[0], state[1], state[2], kinds(pb, 0) if listed(pb) is not None else "?"))
     R.check("3 consistent: the guest on exactly one CPC, listed by exactly that partd",
             len(state[0]) == 1 and (state[1], state[2]) in ((True, False), (False, True)) and
             state[1] == ("a" in state[0]), state)
@@ -236,8 +239,16 @@ def run(R, partd, partctl, build):
             if not R.check("its console prints", con.wait_line(t - 60, BOOT_TIMEOUT)
                            is not None):
                 return
-            while len(con.stamped) < 3:
+            # the balloon done (the profile's 512 MiB of a 1 GiB maximum): the
+            # guest's memory the same on its last 3 lines
+            end = time.monotonic() + BOOT_TIMEOUT
+            while time.monotonic() < end and not (
+                    len(con.stamped) >= 3 and
+                    len({ln["memtotal"] for _, ln in con.stamped[-3:]}) == 1 and
+                    con.stamped[-1][1]["memtotal"] <= 512 * 1024):
                 time.sleep(0.2)
+            R.note("guest memory settled at %d KiB (t %.1f)" % (
+                con.stamped[-1][1]["memtotal"], con.stamped[-1][1]["t"]))
             check_refused(R, h, pa, pb)
             pb.stop()
             set_b_reserve(pb, "1GiB")
