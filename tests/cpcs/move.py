@@ -21,9 +21,7 @@ Usage: move.py PARTD BUILD_DIR SOURCE_DIR     (exit 77: skipped, not root)
    listed by exactly one partd.
 """
 
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
