@@ -194,12 +194,13 @@ static void move_steps(struct move *m)
     part_mgr_move_note(m->mgr, false, "move-migrate", m->name, &m->caller,
                        "migrating live to %s (%s), downtime %u ms at most, timeout %u s",
                        m->peer->name, m->peer->libvirt_uri, mig.max_downtime_ms, mig.timeout_s);
+    double migrating = move_now();
     if (part_mgr_move_migrate(m->mgr, m->name, &mig, move_progress, m, &err) < 0) {
         json_decref(req);
         move_failed(m, "migrate", &err);
         return;
     }
-    double migrated = move_now() - m->started;
+    double migrated = move_now() - migrating;
     /* the guest left: whatever the peer says, it is no longer this partd's */
     int r = move_adopt(m->mgr, m->peer, m->id, req, &err);
     part_mgr_move_end(m->mgr, m->name, true, NULL);
