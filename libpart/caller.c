@@ -5,11 +5,18 @@
 #include "part/caller.h"
 
 static const char *const role_names[PART_ROLE_N] = {
-    [PART_ROLE_NONE] = "none",
-    [PART_ROLE_VIEWER] = "viewer",
-    [PART_ROLE_OPERATOR] = "operator",
-    [PART_ROLE_ADMIN] = "admin",
+    [PART_ROLE_NONE] = "none",   [PART_ROLE_VIEWER] = "viewer", [PART_ROLE_OPERATOR] = "operator",
+    [PART_ROLE_ADMIN] = "admin", [PART_ROLE_PEER] = "peer",
 };
+
+bool part_role_covers(enum part_role role, enum part_role need)
+{
+    if (need == PART_ROLE_NONE)
+        return true;
+    if (need == PART_ROLE_PEER || role == PART_ROLE_PEER)
+        return role == need;
+    return role >= need && role < PART_ROLE_N;
+}
 
 const char *part_role_name(enum part_role role)
 {

@@ -49,6 +49,7 @@ struct part_config *part_config_free(struct part_config *c)
     free(c->paths.logs);
     free(c->qemu_user);
     free(c->cpc.groups);
+    part_peers_free(c->peers, c->n_peers);
     free(c);
     return NULL;
 }
@@ -221,6 +222,7 @@ struct config_doc {
     double interval;
     struct part_limits limits;
     struct part_cpc_config cpc;
+    json_t *peers; /* read by part_peers_read() once the file's directory is known */
 };
 
 #define AT(field) offsetof(struct config_doc, field)
@@ -374,6 +376,7 @@ static const struct part_json_member token_members[] = {
     {"admin", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_ADMIN])},
     {"operator", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_OPERATOR])},
     {"viewer", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_VIEWER])},
+    {"peer", PART_JSON_STRING, .offset = AT(tokens[PART_ROLE_PEER])},
     {0},
 };
 
@@ -395,6 +398,12 @@ static const struct part_json_member limits_members[] = {
     {0},
 };
 
+static int config_peers(json_t *v, const char *path, void *out, struct part_error *err)
+{
+    ((struct config_doc *)out)->peers = v;
+    return 0;
+}
+
 static const struct part_json_member config_members[] = {
     {"uri", PART_JSON_STRING, .offset = AT(uri), .after = config_uri},
     {"listen", PART_JSON_CUSTOM, .read = config_listen},
@@ -413,6 +422,7 @@ static const struct part_json_member config_members[] = {
     {"qemu_user", PART_JSON_STRING, .offset = AT(qemu_user)},
     {"cpc", PART_JSON_OBJECT, .members = cpc_members},
     {"limits", PART_JSON_OBJECT, .members = limits_members},
+    {"peers", PART_JSON_CUSTOM, .read = config_peers},
     {0},
 };
 
@@ -423,6 +433,7 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
     const char *paths[] = {d->tokens[PART_ROLE_VIEWER],
                            d->tokens[PART_ROLE_OPERATOR],
                            d->tokens[PART_ROLE_ADMIN],
+                           d->tokens[PART_ROLE_PEER],
                            d->tls_cert,
                            d->tls_key,
                            d->state_dir,
@@ -434,6 +445,7 @@ static int config_take_strings(struct part_config *c, const struct config_doc *d
     char **slots[] = {&c->tokens[PART_ROLE_VIEWER],
                       &c->tokens[PART_ROLE_OPERATOR],
                       &c->tokens[PART_ROLE_ADMIN],
+                      &c->tokens[PART_ROLE_PEER],
                       &c->tls_cert,
                       &c->tls_key,
                       &c->state_dir,
@@ -488,7 +500,8 @@ static int config_from_json(struct part_config *c, json_t *root, const char *dir
                               d.tls_cert ? "tls_key" : "tls_cert");
     c->interval = d.interval;
     c->limits = d.limits;
-    if ((r = config_take_strings(c, &d, dir, err)) < 0)
+    if ((r = config_take_strings(c, &d, dir, err)) < 0 ||
+        (d.peers && (r = part_peers_read(d.peers, dir, &c->peers, &c->n_peers, err)) < 0))
         return r;
     part_config_sort_groups(&c->cpc);
     return 0;
@@ -524,6 +537,14 @@ out:
     else
         *ret = c;
     return r;
+}
+
+const struct part_peer_config *part_config_peer(const struct part_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_peers; i++)
+        if (strcmp(cfg->peers[i].name, name) == 0)
+            return &cfg->peers[i];
+    return NULL;
 }
 
 const char *part_config_qemu_user(const struct part_config *cfg)

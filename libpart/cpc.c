@@ -155,7 +155,7 @@ static int cpc_admit(const struct part_cpc *cpc, const struct part_partition *p,
     for (size_t i = 0; i <= cpc->n; i++) {
         const struct part_partition *q = i < cpc->n ? cpc->parts[i] : p;
         bool self = i == cpc->n;
-        if (!self && (q == p || !q->active))
+        if (!self && (q == p || !part_partition_holds(q)))
             continue;
         unsigned n = self ? processors : q->processors;
         if (q->profile->mode == PART_MODE_DEDICATED) {
@@ -312,7 +312,7 @@ void part_cpc_totals(const struct part_cpc *cpc, struct part_cpc_totals *t)
     *t = (struct part_cpc_totals){0};
     for (size_t i = 0; i < cpc->n; i++) {
         const struct part_partition *q = cpc->parts[i];
-        if (!q->active)
+        if (!part_partition_holds(q))
             continue;
         if (q->profile->mode == PART_MODE_DEDICATED) {
             t->dedicated += q->processors;

@@ -327,12 +327,15 @@ static int domxml_gen_devices(xmlNode *root, const struct part_profile *p)
     }
     if (p->serial_log) {
         /* libvirt makes the console an alias of serial port 0: both name
-         * the same file, so that what it reports matches what it runs */
+         * the same file, so that what it reports matches what it runs.
+         * Appended to: a restart, or the QEMU that a move starts on the
+         * target (the same file on shared storage), adds to the log
+         * rather than wiping what the guest printed before. */
         if (!(n = domxml_add_attrs(devices, "serial", "type", "file", NULL, NULL)) ||
-            !domxml_add_attrs(n, "source", "path", p->serial_log, NULL, NULL) ||
+            !domxml_add_attrs(n, "source", "path", p->serial_log, "append", "on") ||
             !domxml_add_attrs(n, "target", "port", "0", NULL, NULL) ||
             !(n = domxml_add_attrs(devices, "console", "type", "file", NULL, NULL)) ||
-            !domxml_add_attrs(n, "source", "path", p->serial_log, NULL, NULL) ||
+            !domxml_add_attrs(n, "source", "path", p->serial_log, "append", "on") ||
             !domxml_add_attrs(n, "target", "type", "serial", "port", "0"))
             return -ENOMEM;
     }

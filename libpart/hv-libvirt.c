@@ -819,4 +819,8 @@ const struct part_hv_ops part_hv_libvirt_ops = {
     .stats = lv_stats,
     .events = lv_events,
     .active = lv_active,
+    .guest = lv_guest,
+    .compare_cpu = lv_compare_cpu,
+    .migrate = lv_migrate,
+    .migrating = lv_migrating,
 };

@@ -1,8 +1,8 @@
 /* Internal: what the files of the libvirt backend share. hv-libvirt.c
  * holds the connection, errors, the domains' lifecycle, statistics and
  * events; hv-libvirt-set.c the changes to a running domain (processors,
- * memory, pinning, weight and cap). These two files are the only ones in
- * partd that call libvirt. */
+ * memory, pinning, weight and cap); hv-libvirt-move.c moving a domain to
+ * another host. These files are the only ones in partd that call libvirt. */
 #pragma once
 
 #include <stdbool.h>
@@ -73,3 +73,12 @@ int lv_set_weight(struct part_hv *hv, const char *domain, unsigned weight, unsig
                   struct part_error *err);
 int lv_set_cap(struct part_hv *hv, const char *domain, double cap, unsigned flags,
                struct part_error *err);
+
+/* hv-libvirt-move.c: struct part_hv_ops' guest, compare_cpu, migrate and
+ * migrating. */
+int lv_migrating(struct part_hv *hv, const char *domain, struct part_error *err);
+int lv_guest(struct part_hv *hv, const char *domain, struct part_hv_guest *ret,
+             struct part_error *err);
+int lv_compare_cpu(struct part_hv *hv, const struct part_hv_guest *g, struct part_error *err);
+int lv_migrate(struct part_hv *hv, const char *domain, const struct part_hv_migration *m,
+               part_hv_progress_fn fn, void *opaque, struct part_error *err);

@@ -205,3 +205,29 @@ int part_hv_active(struct part_hv *hv, const char *domain, struct part_error *er
     r = HV_CHECK(hv, active, "read the state of domains", err);
     return r < 0 ? r : hv->ops->active(hv, domain, err);
 }
+
+int part_hv_guest(struct part_hv *hv, const char *domain, struct part_hv_guest *ret,
+                  struct part_error *err)
+{
+    int r = HV_CHECK(hv, guest, "describe a guest's processor", err);
+    return r < 0 ? r : hv->ops->guest(hv, domain, ret, err);
+}
+
+int part_hv_compare_cpu(struct part_hv *hv, const struct part_hv_guest *g, struct part_error *err)
+{
+    int r = HV_CHECK(hv, compare_cpu, "compare processors", err);
+    return r < 0 ? r : hv->ops->compare_cpu(hv, g, err);
+}
+
+int part_hv_migrate(struct part_hv *hv, const char *domain, const struct part_hv_migration *m,
+                    part_hv_progress_fn fn, void *opaque, struct part_error *err)
+{
+    int r = HV_CHECK(hv, migrate, "migrate a domain", err);
+    return r < 0 ? r : hv->ops->migrate(hv, domain, m, fn, opaque, err);
+}
+
+int part_hv_migrating(struct part_hv *hv, const char *domain, struct part_error *err)
+{
+    int r = HV_CHECK(hv, migrating, "tell whether a domain migrates", err);
+    return r < 0 ? r : hv->ops->migrating(hv, domain, err);
+}

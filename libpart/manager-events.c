@@ -89,8 +89,8 @@ void mgr_handle_event(struct part_mgr *mgr, const struct mgr_event *e)
             p = mgr->cpc->parts[i];
     /* no backend now: reconnecting reconciles anyway; a partition being
      * deactivated is the deactivation's to record */
-    if (!p || !mgr->hv || p->deactivating)
-        return;
+    if (!p || !mgr->hv || p->deactivating || p->move != PART_MOVE_NONE)
+        return; /* ... and a move is recorded by the move */
     if (e->event == PART_HV_EVENT_STOPPED && p->active) {
         struct part_hv_domain d;
         if (part_hv_lookup(mgr->hv, e->domain, &d, NULL) == 0 && d.active)

@@ -8,6 +8,7 @@
  *   manager-policy.c     plans, rebalancing and the policy in force
  *   manager-reload.c     re-reading the partitions directory (SIGHUP)
  *   manager-resize.c     the resize path: request, check, apply, changes
+ *   manager-move.c       moves between CPCs: both sides (move.h)
  * Mutations run under mgr->lock: check everything, apply through the
  * backend, record what the backend confirmed, persist, publish a snapshot.
  * Nothing waits for a guest under it: a deactivation asks under the lock,
@@ -141,6 +142,14 @@ int mgr_policy_load(const struct part_config *cfg, const char *name, struct part
                     struct part_error *err);
 /* Makes and applies a plan when the policy is due (tick). */
 void mgr_policy_tick(struct part_mgr *mgr, double now);
+
+/* manager-move.c */
+/* Reservations for moves here past their deadline: adopted when the guest
+ * arrived, else released (monitor tick, under the lock). */
+void mgr_move_expire(struct part_mgr *mgr, double now);
+/* At start, before reconciling: the partitions the move records name are
+ * moving out (reconcile neither defines nor starts them). */
+void mgr_move_records(struct part_mgr *mgr);
 
 /* manager-resize.c */
 /* Records what the backend said (r, err) of running setting s of p. */

@@ -150,6 +150,7 @@ static void mgr_tick(struct part_mgr *mgr)
         }
     }
     mgr_policy_tick(mgr, now);
+    mgr_move_expire(mgr, now);
     mgr_publish(mgr);
     pthread_mutex_unlock(&mgr->lock);
 }

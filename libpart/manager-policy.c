@@ -19,10 +19,11 @@ static void mgr_apply_plan(struct part_mgr *mgr, const struct part_plan *plan,
         struct part_partition *p = part_cpc_find(mgr->cpc, a->partition);
         struct part_changes c = {0};
         enum part_change_status status = PART_CHANGE_FAILED;
-        const char *detail = p && p->deactivating ? "the partition is being deactivated"
-                                                  : "the partition is no longer active";
+        const char *detail = p && p->deactivating             ? "the partition is being deactivated"
+                             : p && p->move != PART_MOVE_NONE ? "the partition is moving"
+                                                              : "the partition is no longer active";
 
-        if (p && p->active && !p->deactivating) {
+        if (p && p->active && !p->deactivating && p->move == PART_MOVE_NONE) {
             mgr_resize_apply(mgr, p, a->setting, a->to, &c);
             status = c.items[0].status;
             detail = c.items[0].detail;

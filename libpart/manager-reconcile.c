@@ -204,6 +204,8 @@ void mgr_reconnect(struct part_mgr *mgr, double now)
     for (size_t i = 0; i < mgr->cpc->n; i++) {
         struct part_partition *p = mgr->cpc->parts[i];
         bool was = p->active;
+        if (p->move == PART_MOVE_IN) /* not here yet: its adoption says when it is */
+            continue;
         p->active = false; /* let the domain say */
         part_cpc_compute(mgr->cpc);
         if (mgr_reconcile_domain(mgr, p, &st) != 1 && was)
@@ -261,6 +263,8 @@ int mgr_reconcile_domain(struct part_mgr *mgr, struct part_partition *p,
         mgr_log(mgr, PART_LOG_INFO, "%s: running, adopted", pp->name);
         return 1;
     }
+    if (p->move != PART_MOVE_NONE) /* gone with a move, or not here yet: never defined anew */
+        return -1;
     if (!pp->adopt && (r = mgr_define_domain(mgr, p, &err)) < 0) {
         mgr_log(mgr, PART_LOG_ERROR, "%s: cannot define its domain: %s", pp->name,
                 part_error_format(&err, buf, sizeof(buf)));

@@ -47,7 +47,7 @@ int part_mgr_reload(struct part_mgr *mgr, struct part_error *err)
             size_t len = strlen(p->profile->name);
             present = strncmp(base, p->profile->name, len) == 0 && strcmp(base + len, ".json") == 0;
         }
-        if (present)
+        if (present || p->move != PART_MOVE_NONE) /* a move decides what becomes of it */
             continue;
         mgr_log(mgr, PART_LOG_WARNING, "%s: profile removed; domain %s is no longer managed",
                 p->profile->name, p->profile->domain_name);
@@ -57,7 +57,7 @@ int part_mgr_reload(struct part_mgr *mgr, struct part_error *err)
     for (size_t i = 0; i < n; i++) {
         struct part_partition *p = part_cpc_find(mgr->cpc, profiles[i]->name);
         struct part_error e = {0};
-        if (p && profile_equal(p->profile, profiles[i]))
+        if (p && (p->move != PART_MOVE_NONE || profile_equal(p->profile, profiles[i])))
             continue;
         if (p) {
             if (part_cpc_replace_profile(mgr->cpc, p, profiles[i], &e) < 0) {

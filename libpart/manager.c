@@ -145,6 +145,13 @@ int mgr_lock_partition(struct part_mgr *mgr, const char *name, struct part_parti
         pthread_mutex_unlock(&mgr->lock);
         return part_error_set(err, -ENOENT, "", "no partition named %s", name);
     }
+    if ((*ret)->move != PART_MOVE_NONE) { /* the move's alone until it ends */
+        enum part_move_dir dir = (*ret)->move;
+        pthread_mutex_unlock(&mgr->lock);
+        return part_error_set(err, -EBUSY, "", "%s is %s", name,
+                              dir == PART_MOVE_OUT ? "moving to another CPC"
+                                                   : "reserved for a move from another CPC");
+    }
     if ((*ret)->deactivating) { /* its deactivation waits for the guest */
         pthread_mutex_unlock(&mgr->lock);
         return part_error_set(err, -EBUSY, "",
@@ -318,6 +325,7 @@ int part_mgr_open(struct part_config *cfg, const struct part_hv_ops *ops, part_l
     if ((r = mgr_policy_load(cfg, st.policy[0] ? st.policy : cfg->policy, &mgr->policy, err)) < 0 ||
         (r = mgr_load_profiles(mgr, err)) < 0)
         goto fail;
+    mgr_move_records(mgr);
     mgr_restore(mgr, &st);
     mgr_publish(mgr);
     if (!mgr->snap) {

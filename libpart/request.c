@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "json.h"
 #include "part/manager.h"
@@ -39,4 +40,27 @@ int part_request_policy(const char *text, size_t len, char ret_name[PART_NAME_MA
         {0},
     };
     return part_json_read_text(text, len, members, ret_name, err);
+}
+
+struct move_body {
+    char to[PART_NAME_MAX];
+    bool validate_only;
+};
+
+int part_request_move(const char *text, size_t len, char ret_to[PART_NAME_MAX],
+                      bool *ret_validate_only, struct part_error *err)
+{
+    static const struct part_json_member members[] = {
+        {"to", PART_JSON_NAME, .offset = offsetof(struct move_body, to),
+         .flags = PART_JSON_REQUIRED, .what = "peer name"},
+        {"validate_only", PART_JSON_BOOL, .offset = offsetof(struct move_body, validate_only)},
+        {0},
+    };
+    struct move_body b = {0};
+    int r = part_json_read_text(text, len, members, &b, err);
+    if (r < 0)
+        return r;
+    memcpy(ret_to, b.to, PART_NAME_MAX);
+    *ret_validate_only = b.validate_only;
+    return 0;
 }

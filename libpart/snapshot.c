@@ -100,6 +100,17 @@ static const char *managed_domain_name(const struct part_profile *pp, bool forei
     return foreign ? "foreign" : "defined";
 }
 
+/* "active", "inactive", "moving" (to another CPC), "incoming" (reserved
+ * for a move from another CPC). */
+static const char *partition_state(const struct part_partition *p)
+{
+    if (p->move == PART_MOVE_OUT)
+        return "moving";
+    if (p->move == PART_MOVE_IN)
+        return "incoming";
+    return p->active ? "active" : "inactive";
+}
+
 /* The Partition object of docs/api.md; cpu and mem are the newest valid
  * samples (NULL when none). */
 static json_t *partition_json(const struct part_partition *p, const struct part_sample *cpu,
@@ -114,10 +125,9 @@ static json_t *partition_json(const struct part_partition *p, const struct part_
         " s:o, s:o, s:f,"
         " s:{s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:o},"
         " s:o, s:o, s:o, s:b, s:b}",
-        "name", pp->name, "state", on ? "active" : "inactive", "mode",
-        shared ? "shared" : "dedicated", "group",
-        pp->group[0] ? json_string(pp->group) : json_null(), "autostart", pp->autostart, "domain",
-        pp->domain_name, "managed_domain", managed_domain_name(pp, p->foreign),
+        "name", pp->name, "state", partition_state(p), "mode", shared ? "shared" : "dedicated",
+        "group", pp->group[0] ? json_string(pp->group) : json_null(), "autostart", pp->autostart,
+        "domain", pp->domain_name, "managed_domain", managed_domain_name(pp, p->foreign),
         /* processors */
         "processors", "online", on ? json_integer(p->processors) : json_null(), "initial",
         (json_int_t)pp->proc_initial, "min", (json_int_t)pp->proc_min, "reserved",

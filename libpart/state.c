@@ -93,6 +93,8 @@ int part_state_save(const char *dir, const struct part_cpc *cpc, const char *pol
         goto out;
     for (size_t i = 0; i < cpc->n; i++) {
         const struct part_partition *p = cpc->parts[i];
+        if (p->move == PART_MOVE_IN) /* not here yet: a reservation dies with partd */
+            continue;
         /* a deactivation under way is the user's will already: partd
          * stopped before the guest did must not start it again */
         json_t *e = json_pack("{s:b}", "active", p->active && !p->deactivating);

@@ -148,6 +148,16 @@ static const struct partctl_opt top_opts[] = {
     {0},
 };
 
+static const struct partctl_opt move_opts[] = {
+    {.name = "to",
+     .type = OPT_STRING,
+     .metavar = "CPC",
+     .help = "the CPC to move to: a peer named in partd.json (required)"},
+    {.name = "validate-only",
+     .help = "only ask the target whether it would take the partition, and print its checks"},
+    {0},
+};
+
 /* an entry whose handler is cmd_NAME */
 /* clang-format off */
 #define CMD(n, ...) {.name = #n, .run = cmd_##n, __VA_ARGS__}
@@ -164,6 +174,8 @@ static const struct partctl_cmd commands[] = {
     CMD(deactivate, .args = arg_name, .opts = deactivate_opts, .summary = "stop a partition"),
     CMD(resize, .args = arg_name, .opts = resize_opts,
         .summary = "change processors, memory, weight or cap"),
+    CMD(move, .args = arg_name, .opts = move_opts,
+        .summary = "move a running partition to another CPC, live"),
     CMD(plan, .opts = plan_opts, .summary = "show what the rebalancer would change now"),
     CMD(rebalance, .summary = "apply the rebalancer's plan now, show the outcome"),
     CMD(policy, .args = arg_policy, .summary = "show the rebalancing policy, or switch to another"),

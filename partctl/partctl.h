@@ -47,6 +47,8 @@ int cmd_undefine(struct partctl_ctx *ctx);
 int cmd_activate(struct partctl_ctx *ctx);
 int cmd_deactivate(struct partctl_ctx *ctx);
 int cmd_resize(struct partctl_ctx *ctx);
+/* cmd-move.c */
+int cmd_move(struct partctl_ctx *ctx);
 
 /* handlers: cmd-rebalance.c */
 int cmd_plan(struct partctl_ctx *ctx);

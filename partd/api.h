@@ -39,3 +39,9 @@ enum MHD_Result api_partition_patch(struct http_request *r);
 enum MHD_Result api_partition_delete(struct http_request *r);
 enum MHD_Result api_partition_activate(struct http_request *r);
 enum MHD_Result api_partition_deactivate(struct http_request *r);
+
+/* api-moves.c: the source's route and the target's (a peer's) */
+enum MHD_Result api_partition_move(struct http_request *r);
+enum MHD_Result api_moves_admit(struct http_request *r);
+enum MHD_Result api_move_adopt(struct http_request *r);
+enum MHD_Result api_move_release(struct http_request *r);

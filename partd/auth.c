@@ -77,5 +77,5 @@ struct part_caller auth_caller(const struct auth *a, struct MHD_Connection *c)
 
 bool auth_allows(const struct part_caller *caller, enum part_role need)
 {
-    return caller->role >= need;
+    return part_role_covers(caller->role, need);
 }

@@ -27,5 +27,5 @@ void auth_clear(struct auth *a);
  * admin when a has no tokens), and the uid of a UNIX socket's peer. */
 struct part_caller auth_caller(const struct auth *a, struct MHD_Connection *c);
 
-/* Whether caller's role covers need (each role covers the ones below). */
+/* Whether caller's role covers need (part_role_covers()). */
 bool auth_allows(const struct part_caller *caller, enum part_role need);

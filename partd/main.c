@@ -13,12 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <part/part.h>
 
 #include "api.h"
 #include "check.h"
 #include "http.h"
 #include "log.h"
+#include "moves.h"
 #include "service.h"
 
 static void usage(FILE *f)
@@ -134,7 +136,8 @@ static int run(const char *config, bool foreground)
 
     log_msg(PART_LOG_INFO, "partd %s starting on %s", PARTD_VERSION, cfg->uri);
     service_root_notice();
-    struct part_config *keep = cfg; /* taken by the manager once open */
+    struct part_config *keep = cfg;        /* taken by the manager once open */
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: moves call peers (peer.c) */
     if ((r = part_mgr_open(cfg, &part_hv_libvirt_ops, log_part, NULL, &mgr, &err)) < 0) {
         http_stop(http);
         part_config_free(keep);
@@ -145,6 +148,8 @@ static int run(const char *config, bool foreground)
         part_mgr_close(mgr);
         return fail(r, &err);
     }
+    if ((r = move_init(mgr)) < 0) /* the moves a killed partd left */
+        log_msg(PART_LOG_ERROR, "cannot resolve moves left under way: %s", strerror(-r));
     malloc_trim(0); /* give back what start-up used and no longer needs */
     log_msg(PART_LOG_INFO, "ready");
     service_ready(mgr);
@@ -155,6 +160,7 @@ static int run(const char *config, bool foreground)
     part_mgr_shutdown(mgr); /* deactivations stop waiting for their guests */
     usleep(200 * 1000);     /* let followers' streams end cleanly */
     http_stop(http);
+    move_stop(); /* moves under way end (a migration at its timeout at the latest) */
     part_mgr_close(mgr);
     return 0;
 }

@@ -72,7 +72,8 @@ def tokens(R, partd):
                     group="tokens")
         for role in ROLES:
             rep = partd.as_role(role).request(method, path, HARMLESS.get((method, path), body))
-            if ROLES.index(role) < ROLES.index(need):
+            # a peer's routes (another partd's, /v1/moves) are no other role's
+            if need not in ROLES or ROLES.index(role) < ROLES.index(need):
                 j = rep.json or {}
                 ok = problem(R, "%s %s needs %s: a %s's token" % (method, path, need, role), rep,
                              403, "forbidden-role", group="tokens")
@@ -390,7 +391,7 @@ def files(R, binary):
                   "mode 0604 gives others read access")
     refused_start(R, binary, "a role that does not exist",
                   edit(lambda p, cfg: cfg["tokens"].update(root=cfg["tokens"]["admin"])),
-                  "tokens.root: unknown field (expected one of: admin, operator, viewer)")
+                  "tokens.root: unknown field (expected one of: admin, operator, viewer, peer)")
     refused_start(R, binary, "the old token_file key",
                   edit(lambda p, cfg: cfg.update(token_file=cfg["tokens"]["admin"])),
                   "token_file: unknown field")

@@ -236,6 +236,57 @@ static void test_limits(void **state)
     part_config_free(c);
 }
 
+/* Peers: files resolved against the config's directory, migration
+ * defaults where not given, looked up by name. */
+static void test_peers(void **state)
+{
+    struct part_config *c = load_ok(FIXTURES "/pass-peers.json");
+    assert_int_equal(c->n_peers, 2);
+    const struct part_peer_config *b = part_config_peer(c, "b"), *l = part_config_peer(c, "local");
+    assert_non_null(b);
+    assert_non_null(l);
+    assert_null(part_config_peer(c, "c"));
+    assert_string_equal(b->url, "https://b.example:7480");
+    assert_string_equal(b->libvirt_uri, "qemu+tls://b.example/system");
+    assert_non_null(strstr(b->token, "/config/daemon/peers/b.token"));
+    assert_non_null(strstr(b->cacert, "/config/daemon/peers/b.pem"));
+    assert_int_equal(b->max_downtime_ms, 500);
+    assert_int_equal(b->timeout_s, 60);
+    assert_string_equal(l->token, "/etc/partd/peers/local.token");
+    assert_null(l->cacert);
+    assert_int_equal(l->max_downtime_ms, PART_PEER_DOWNTIME_MS_DEFAULT);
+    assert_int_equal(l->timeout_s, PART_PEER_TIMEOUT_S_DEFAULT);
+    assert_non_null(c->tokens[PART_ROLE_PEER]);
+    part_config_free(c);
+}
+
+/* A peer's URL: https anywhere, http to loopback only. */
+static void test_peer_url(void **state)
+{
+    const char *good[] = {"https://b.example", "https://10.0.0.2:7480", "http://127.0.0.1:7480",
+                          "http://[::1]:7480", "http://localhost:7480/"};
+    const char *bad[] = {"ftp://b",  "http://b.example:7480",       "http://127x:1",
+                         "https://", "http://localhost.example:80", "https://u@b.example"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(part_peer_url_check(good[i], "url", NULL), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(part_peer_url_check(bad[i], "url", NULL), -EINVAL);
+}
+
+/* Roles: ordered up to admin; peer stands apart. */
+static void test_role_peer(void **state)
+{
+    assert_true(part_role_covers(PART_ROLE_ADMIN, PART_ROLE_OPERATOR));
+    assert_false(part_role_covers(PART_ROLE_OPERATOR, PART_ROLE_ADMIN));
+    assert_true(part_role_covers(PART_ROLE_PEER, PART_ROLE_PEER));
+    assert_true(part_role_covers(PART_ROLE_PEER, PART_ROLE_NONE));
+    for (int r = PART_ROLE_VIEWER; r <= PART_ROLE_ADMIN; r++) {
+        assert_false(part_role_covers(PART_ROLE_PEER, r));
+        assert_false(part_role_covers(r, PART_ROLE_PEER));
+    }
+    assert_int_equal(part_role_by_name("peer"), PART_ROLE_PEER);
+}
+
 /* listen */
 
 static void test_listen_string(void **state)
@@ -496,6 +547,9 @@ int main(void)
         cmocka_unit_test(test_default_matches_empty_config),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_peers),
+        cmocka_unit_test(test_peer_url),
+        cmocka_unit_test(test_role_peer),
         cmocka_unit_test(test_qemu_user),
         cmocka_unit_test(test_relative_test_uri),
         cmocka_unit_test(test_relative_test_uri_to_missing_file),

@@ -476,6 +476,7 @@ static void test_generated_kernel_tcg(void **state)
     assert_count(&b, "/domain/devices/serial", 1);
     assert_xs(&b, "/domain/devices/serial/@type", "file");
     assert_xs(&b, "/domain/devices/serial/source/@path", "/var/log/partd/prod.log");
+    assert_xs(&b, "/domain/devices/serial/source/@append", "on");
     assert_xs(&b, "/domain/devices/serial/target/@port", "0");
     assert_count(&b, "/domain/devices/console", 1);
     assert_xs(&b, "/domain/devices/console/@type", "file");

@@ -5,19 +5,29 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Ordered: each role may do what the ones below it may. */
+/* Ordered up to admin: each of those may do what the ones below it may.
+ * peer stands apart: another CPC's partd, moving a partition here, may
+ * call the target side of a move (/v1/moves) and nothing else, and no
+ * other role may call that (part_role_covers()). */
 enum part_role {
     PART_ROLE_NONE,     /* no token: only what needs no role (health) */
     PART_ROLE_VIEWER,   /* every GET, events, metrics */
     PART_ROLE_OPERATOR, /* activate, deactivate, running resizes, rebalance, policy */
-    PART_ROLE_ADMIN,    /* define, undefine, adopt, profile changes */
+    PART_ROLE_ADMIN,    /* define, undefine, adopt, profile changes, moves out */
+    PART_ROLE_PEER,     /* a partd moving a partition here: /v1/moves only */
     PART_ROLE_N,
 };
 
-/* "none", "viewer", "operator", "admin"; "?" for anything else. */
+/* Whether a caller of role may do what need allows: need none always; a
+ * peer's routes only peers; any other need, the roles from need up to
+ * admin. */
+bool part_role_covers(enum part_role role, enum part_role need);
+
+/* "none", "viewer", "operator", "admin", "peer"; "?" for anything else. */
 const char *part_role_name(enum part_role role);
 
 /* The role named name (not "none"), or PART_ROLE_NONE. */

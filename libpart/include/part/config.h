@@ -8,6 +8,7 @@
 #include "part/caller.h"
 #include "part/error.h"
 #include "part/hostpath.h"
+#include "part/peer.h"
 #include "part/profile.h"
 
 /* A capacity group: partitions naming it share one processor cap. */
@@ -64,6 +65,8 @@ struct part_config {
     double interval; /* monitor interval in seconds */
     struct part_limits limits;
     struct part_cpc_config cpc;
+    struct part_peer_config *peers; /* owned: where partitions may move (peer.h) */
+    size_t n_peers;
 };
 
 /* Reads and validates the daemon configuration at path. Relative paths in it
@@ -116,6 +119,9 @@ const struct part_group_config *part_config_group(const struct part_cpc_config *
  * so that a test: URI can be checked too), else "libvirt-qemu" for a qemu:
  * URI, else NULL (no check). */
 const char *part_config_qemu_user(const struct part_config *cfg);
+
+/* The peer named name in cfg, or NULL. */
+const struct part_peer_config *part_config_peer(const struct part_config *cfg, const char *name);
 
 /* Frees c (which may be NULL) and returns NULL. */
 struct part_config *part_config_free(struct part_config *c);

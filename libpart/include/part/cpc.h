@@ -28,9 +28,22 @@ struct part_backend_status {
     char detail[512]; /* why, when not applied */
 };
 
+/* A move between CPCs (move.h) that a partition is part of. */
+enum part_move_dir {
+    PART_MOVE_NONE,
+    PART_MOVE_OUT, /* active here, migrating to another CPC: nothing else may touch it */
+    PART_MOVE_IN,  /* reserved here for a move from another CPC: not running here yet,
+                      its running values count in admission control */
+};
+
+#define PART_MOVE_ID_MAX 40
+
 struct part_partition {
     struct part_profile *profile; /* owned: the definition the next activation uses */
     bool active;
+    enum part_move_dir move;
+    char move_id[PART_MOVE_ID_MAX]; /* the move's id while move is not NONE */
+    double move_deadline;           /* PART_MOVE_IN: when the reservation expires (monitor clock) */
     /* partd asked the guest to shut down and waits for it (without the
      * manager's lock): still active, but no other mutation may touch it */
     bool deactivating;
@@ -70,6 +83,13 @@ struct part_cpc {
      * monitor's; all unknown until then) */
     struct part_host_memory host;
 };
+
+/* Whether admission control counts p: active, or reserved for a move here
+ * (with the running values it will arrive with). */
+static inline bool part_partition_holds(const struct part_partition *p)
+{
+    return p->active || p->move == PART_MOVE_IN;
+}
 
 /* Creates a CPC of cpus host CPUs and memory MiB with the settings in cfg
  * (copied). Fails with -EINVAL when the host reserve leaves nothing. */

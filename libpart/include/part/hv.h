@@ -78,6 +78,32 @@ enum part_hv_event {
     PART_HV_EVENT_OTHER,
 };
 
+/* What a move's target checks the guest's processor against: the running
+ * domain's type, architecture and machine, and its <cpu> element. */
+struct part_hv_guest {
+    char type[16];    /* "kvm", "qemu", "test" */
+    char arch[32];    /* "x86_64"; "" when the domain does not say */
+    char machine[64]; /* "pc-q35-7.2"; "" when the domain does not say */
+    char cpu[4096];   /* the <cpu> element, "" when the domain has none (the default model) */
+};
+
+/* A live migration to another host's libvirtd. */
+struct part_hv_migration {
+    const char *dest_uri; /* the target's libvirtd, reached by the source's (peer to peer) */
+    const char
+        *data_uri; /* where the guest's memory goes ("tcp://10.0.0.2"), NULL: libvirt's choice */
+    unsigned max_downtime_ms; /* the longest pause of the guest at the switch-over */
+    unsigned timeout_s;       /* still running then: aborted, the guest stays where it was */
+};
+
+/* A running migration, as libvirt's job statistics say. */
+struct part_hv_progress {
+    double elapsed_s;
+    uint64_t processed, remaining, total; /* bytes of memory (and disks) */
+};
+
+typedef void (*part_hv_progress_fn)(const struct part_hv_progress *p, void *opaque);
+
 typedef void (*part_hv_stats_fn)(const struct part_hv_stats *stats, void *opaque);
 typedef void (*part_hv_event_fn)(const char *domain, enum part_hv_event event, void *opaque);
 
@@ -152,6 +178,23 @@ struct part_hv_ops {
      * unlike lookup (which may ask the guest agent): a deactivation polls it
      * while the guest shuts down. */
     int (*active)(struct part_hv *hv, const char *domain, struct part_error *err);
+    /* The running domain's type, architecture, machine and <cpu>. */
+    int (*guest)(struct part_hv *hv, const char *domain, struct part_hv_guest *ret,
+                 struct part_error *err);
+    /* Whether this host can run g's processor (libvirt's CPU comparison
+     * against what the hypervisor offers): 0, -EINVAL when it cannot (err
+     * says why), -ENOTSUP when the backend cannot compare. */
+    int (*compare_cpu)(struct part_hv *hv, const struct part_hv_guest *g, struct part_error *err);
+    /* Migrates the running domain live to m->dest_uri, peer to peer: on
+     * success it is defined and running there, and undefined here. fn (may
+     * be NULL) gets the job's progress about once a second. At
+     * m->timeout_s the job is aborted (-ETIMEDOUT). On any failure the
+     * guest runs on here, as libvirt guarantees. Blocks until done. */
+    int (*migrate)(struct part_hv *hv, const char *domain, const struct part_hv_migration *m,
+                   part_hv_progress_fn fn, void *opaque, struct part_error *err);
+    /* Whether libvirt migrates the domain now: 1 or 0 (-ENOENT when there
+     * is none). */
+    int (*migrating)(struct part_hv *hv, const char *domain, struct part_error *err);
 };
 
 struct part_hv {
@@ -192,5 +235,11 @@ int part_hv_pin(struct part_hv *hv, const char *domain, const struct part_placem
 int part_hv_stats(struct part_hv *hv, const char *const *domains, size_t n, part_hv_stats_fn fn,
                   void *opaque, struct part_error *err);
 int part_hv_events(struct part_hv *hv, part_hv_event_fn fn, void *opaque, struct part_error *err);
+int part_hv_guest(struct part_hv *hv, const char *domain, struct part_hv_guest *ret,
+                  struct part_error *err);
+int part_hv_compare_cpu(struct part_hv *hv, const struct part_hv_guest *g, struct part_error *err);
+int part_hv_migrate(struct part_hv *hv, const char *domain, const struct part_hv_migration *m,
+                    part_hv_progress_fn fn, void *opaque, struct part_error *err);
+int part_hv_migrating(struct part_hv *hv, const char *domain, struct part_error *err);
 /* The backend's active, or its lookup when it has none. */
 int part_hv_active(struct part_hv *hv, const char *domain, struct part_error *err);

@@ -13,6 +13,7 @@
 #include "part/profile.h"
 #include "part/hostpath.h"
 #include "part/qemuaccess.h"
+#include "part/peer.h"
 #include "part/config.h"
 #include "part/cpc.h"
 #include "part/domxml.h"
@@ -27,4 +28,5 @@
 #include "part/fit.h"
 #include "part/manager.h"
 #include "part/request.h"
+#include "part/move.h"
 #include "part/resize.h"

@@ -21,3 +21,8 @@ int part_request_deactivate(const char *text, size_t len, bool *ret_force, unsig
  * Returns 0 or -EINVAL. */
 int part_request_policy(const char *text, size_t len, char ret_name[PART_NAME_MAX],
                         struct part_error *err);
+
+/* The body of POST /v1/partitions/{name}/move: {"to": PEER, "validate_only":
+ * BOOL}, to required. Returns 0 or -EINVAL. */
+int part_request_move(const char *text, size_t len, char ret_to[PART_NAME_MAX],
+                      bool *ret_validate_only, struct part_error *err);
