@@ -1,7 +1,9 @@
 /* The rebalancer's side of the manager: plans (dry runs), rebalancing now
  * or when the policy is due, and the policy in force. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "manager-internal.h"
@@ -127,6 +129,62 @@ int mgr_policy_load(const struct part_config *cfg, const char *name, struct part
         return 0;
     }
     return r;
+}
+
+/* Puts p's entry in part_mgr_policies_json()'s list at index at. */
+static int mgr_policies_add(json_t *list, size_t at, const struct part_policy *p,
+                            const char *active)
+{
+    return json_array_insert_new(list, at,
+                                 json_pack("{s:s, s:s, s:b}", "name", p->name, "description",
+                                           p->description, "active", strcmp(p->name, active) == 0));
+}
+
+static int mgr_policies_select(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return n > 5 && e->d_name[0] != '.' && strcmp(e->d_name + n - 5, ".json") == 0;
+}
+
+json_t *part_mgr_policies_json(struct part_mgr *mgr)
+{
+    struct part_snapshot *s = part_mgr_snapshot(mgr);
+    const char *active = part_snapshot_info(s)->policy;
+    json_t *list = json_array();
+    struct dirent **files = NULL;
+    bool have_static = false;
+    int n = scandir(mgr->cfg->policies_dir, &files, mgr_policies_select, alphasort);
+    int r = list ? 0 : -1;
+
+    for (int i = 0; i < n; i++) {
+        struct part_policy p;
+        char name[PART_NAME_MAX];
+        size_t len = strlen(files[i]->d_name) - 5;
+        if (r == 0 && len < sizeof(name)) {
+            memcpy(name, files[i]->d_name, len);
+            name[len] = '\0';
+            if (mgr_policy_load(mgr->cfg, name, &p, NULL) == 0) {
+                have_static |= strcmp(name, "static") == 0;
+                r = mgr_policies_add(list, json_array_size(list), &p, active);
+            }
+        }
+        free(files[i]);
+    }
+    free(files);
+    if (r == 0 && !have_static) { /* the built-in one, in its place by name */
+        struct part_policy p;
+        size_t at = 0;
+        part_policy_default(&p);
+        while (at < json_array_size(list) &&
+               strcmp(json_string_value(json_object_get(json_array_get(list, at), "name")),
+                      p.name) < 0)
+            at++;
+        r = mgr_policies_add(list, at, &p, active);
+    }
+    part_snapshot_put(s);
+    json_t *ret = r == 0 ? json_pack("{s:O}", "policies", list) : NULL;
+    json_decref(list);
+    return ret;
 }
 
 json_t *part_mgr_policy_json(struct part_mgr *mgr)
