@@ -247,6 +247,8 @@ c "--interval --iterations" partctl top --i
 c "" partctl top --interval ''
 c "none" partctl resize prod --cap ''
 c "--all" partctl plan --a
+c "--policy" partctl plan --p
+c "--list" partctl policy --l
 c "cpcs" partctl cpcs
 EOF
 ok "completion bash completes" bash "$tmp/complete.bash" "$tmp/completion.bash"
