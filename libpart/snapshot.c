@@ -476,9 +476,9 @@ static int name_cmp(const void *a, const void *b, void *opaque)
                   snap[*(const size_t *)b].part.profile->name);
 }
 
-/* Copies p into sp: its profile, CPUs, newest samples and, for plans, its
- * history. false on ENOMEM (sp is then put's to free). */
-static bool snap_part_copy(struct snap_part *sp, const struct part_partition *p)
+/* Copies p into sp: its profile, CPUs, newest samples and, for plans
+ * (history), its history. false on ENOMEM (sp is then put's to free). */
+static bool snap_part_copy(struct snap_part *sp, const struct part_partition *p, bool history)
 {
     const struct part_sample *cpu = latest(p, false), *mem = latest(p, true);
     bool cpus = p->cpus && p->active && p->processors;
@@ -491,14 +491,14 @@ static bool snap_part_copy(struct snap_part *sp, const struct part_partition *p)
     sp->part.profile = part_profile_dup(p->profile);
     if (cpus && (sp->part.cpus = malloc(p->processors * sizeof(*p->cpus))))
         memcpy(sp->part.cpus, p->cpus, p->processors * sizeof(*p->cpus));
-    if (p->active && p->history && (sp->part.history = malloc(sizeof(*p->history))))
+    if (history && p->active && p->history && (sp->part.history = malloc(sizeof(*p->history))))
         memcpy(sp->part.history, p->history, sizeof(*p->history));
     if ((sp->has_cpu = cpu != NULL))
         sp->cpu = *cpu;
     if ((sp->has_mem = mem != NULL))
         sp->mem = *mem;
     return sp->part.profile && (!cpus || sp->part.cpus) &&
-           (!p->active || !p->history || sp->part.history);
+           (!history || !p->active || !p->history || sp->part.history);
 }
 
 /* The snapshot's own copies of info's strings and policy. */
@@ -540,13 +540,14 @@ struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
         goto fail;
     if (cpc->cfg.n_groups)
         memcpy(s->cpc.cfg.groups, cpc->cfg.groups, cpc->cfg.n_groups * sizeof(*cpc->cfg.groups));
-    /* the planner reads histories, and a preview (GET /v1/plan?policy=)
-     * may plan under an acting policy while one that only observes is in
-     * force: every snapshot has them */
+    /* the planner reads histories; a policy that only observes plans
+     * nothing, and its snapshots need none (a preview of an acting policy
+     * then plans from the model: part_mgr_plan()) */
+    bool history = info->plan_policy && part_policy_acts(info->plan_policy);
     for (size_t i = 0; i < n; i++) {
         s->cpc.parts[i] = &s->snap[i].part;
         s->cpc.n = i + 1;
-        if (!snap_part_copy(&s->snap[i], cpc->parts[i]))
+        if (!snap_part_copy(&s->snap[i], cpc->parts[i], history))
             goto fail;
         s->by_name[i] = i;
     }
@@ -570,11 +571,10 @@ int part_snapshot_plan(struct part_snapshot *s, const struct part_policy *policy
     if (!policy)
         policy = &s->plan_policy;
     int r = part_plan_make(&s->cpc, policy, now, &plan, err);
-    if (r == 0) {
-        *ret = json_pack("{s:s, s:I, s:o}", "policy", policy->name, "sample",
-                         (json_int_t)s->info.sample, "actions", part_plan_to_json(&plan));
-        r = *ret ? 0 : part_error_oom(err);
-    }
+    if (r == 0)
+        r = (*ret = part_plan_reply_json(&plan, policy->name, s->info.sample))
+                ? 0
+                : part_error_oom(err);
     part_plan_clear(&plan);
     return r;
 }
