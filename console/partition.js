@@ -1,6 +1,6 @@
 // A partition's page: its bounds and backend statuses, what is pending, and
 // charts of the last hour from the history endpoint.
-import { $, el, fixed, num, mib, PALETTE } from "./dom.js";
+import { $, el, fixed, num, mib, clock, PALETTE } from "./dom.js";
 import { history } from "./history.js";
 
 // chart title -> series [label, column, colour, dash]
@@ -14,18 +14,36 @@ const CHARTS = [
 const GIB = { memory_target: 1024, memory_actual: 1024 }; // columns in MiB, shown in GiB
 
 let charts = null; // {name, plots: [uPlot]}
+const HEIGHT = 160;
+const width = (div) => Math.max(240, div.clientWidth - 4); // a chart fills its column
+
+// the window resized: each chart to its column's new width, once the
+// resizing pauses (a redraw per resize event would be a redraw per pixel)
+let resizing = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => {
+    for (const p of charts ? charts.plots : []) {
+      p.setSize({ width: 240, height: HEIGHT }); // let the column shrink first
+      p.setSize({ width: width(p.root.parentElement), height: HEIGHT });
+    }
+    if (charts) $("charts").dataset.width = String(charts.plots[0].width);
+  }, 150);
+});
 
 function chartOptions(title, series, width) {
   return {
-    width, height: 160,
+    width, height: HEIGHT,
     cursor: { drag: { x: false, y: false } },
     legend: { live: false },
     scales: {
-      // the last hour, or at least the last 5 minutes while there is less
-      x: { time: true, range: (u, min, max) => [Math.min(min, max - 300), max] },
+      // the last hour, or at least the last minute while there is less
+      x: { time: true, range: (u, min, max) => [Math.min(min, max - 60), max] },
       y: { range: (u, min, max) => [0, Math.max(1, max) * 1.15] },
     },
-    axes: [{}, { size: 44 }],
+    // the times on one line, as the event list has them (uPlot's own put
+    // the date under the first and it collided with the next at a minute)
+    axes: [{ space: 80, values: (u, splits) => splits.map((t) => clock(t)) }, { size: 44 }],
     series: [{}, ...series.map(([label, , stroke, dash]) => ({ label, stroke, dash, width: 2,
       spanGaps: false }))],
   };
@@ -44,7 +62,8 @@ async function plot(name, h) {
     box.replaceChildren(...CHARTS.map(([title], i) => el("figure", {},
       el("figcaption", {}, title), divs[i])));
     charts = { name, plots: CHARTS.map(([title, series], i) => new uPlot(
-      chartOptions(title, series, Math.max(240, divs[i].clientWidth - 4)), data(series), divs[i])) };
+      chartOptions(title, series, width(divs[i])), data(series), divs[i])) };
+    box.dataset.width = String(charts.plots[0].width);
   } else {
     CHARTS.forEach(([, series], i) => charts.plots[i].setData(data(series)));
   }

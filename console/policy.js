@@ -1,6 +1,7 @@
 // The policy: the one in force, the plan it would make now, and for an
-// operator a switch that first previews the plan the other policy would
-// make now (GET /v1/plan?policy=NAME) and applies it only when asked.
+// operator a switch among the policies partd has (GET /v1/policies) that
+// first previews the plan the other policy would make now (GET
+// /v1/plan?policy=NAME) and applies it only when asked.
 import { api, ApiError, may } from "./api.js";
 import { $, el, fixed } from "./dom.js";
 
@@ -29,7 +30,7 @@ function describe(pol) {
 }
 
 async function preview(form) {
-  const name = form.elements.policy.value.trim();
+  const name = form.elements.policy.value;
   $("policy-error").textContent = "";
   $("policy-preview").replaceChildren();
   try {
@@ -53,11 +54,22 @@ async function preview(form) {
   }
 }
 
+// the choices, each with its description; the one in force marked and not
+// chosen first. What the user chose stays chosen across refreshes.
+function choices(select, policies) {
+  const had = select.value;
+  select.replaceChildren(...policies.map((p) => el("option", { value: p.name,
+    title: p.description, "data-active": p.active ? "1" : null },
+  p.name + (p.active ? " (in force)" : "") + (p.description ? " — " + p.description : ""))));
+  const other = policies.find((p) => !p.active);
+  select.value = policies.some((p) => p.name === had) ? had : other ? other.name : "";
+}
+
 function switchForm() {
   const form = el("form", { id: "policy-form", class: "inline" },
-    el("label", { for: "policy-input" }, "Switch to"),
-    el("input", { id: "policy-input", name: "policy", required: true, placeholder: "balanced",
-      autocomplete: "off", "aria-describedby": "policy-error" }),
+    el("label", { for: "policy-select" }, "Switch to"),
+    el("select", { id: "policy-select", name: "policy", required: true,
+      "aria-describedby": "policy-error" }),
     el("button", { type: "submit", id: "policy-preview-btn" }, "Preview"),
     el("span", { id: "policy-error", class: "error", role: "alert" }));
   form.addEventListener("submit", (ev) => {
@@ -68,9 +80,13 @@ function switchForm() {
 }
 
 export async function showPolicy() {
-  const [pol, plan] = await Promise.all([api("/v1/policy"), api("/v1/plan")]);
+  const operator = may("operator");
+  const [pol, plan, list] = await Promise.all([api("/v1/policy"), api("/v1/plan"),
+    operator ? api("/v1/policies") : null]);
   $("policy-now").replaceChildren(describe(pol));
   $("plan-now").replaceChildren(planTable(plan));
-  if (may("operator") && !$("policy-form")) $("policy-switch").replaceChildren(switchForm());
-  if (!may("operator")) $("policy-switch").replaceChildren();
+  $("plan-now").dataset.plan = JSON.stringify(plan);
+  if (!operator) return $("policy-switch").replaceChildren();
+  if (!$("policy-form")) $("policy-switch").replaceChildren(switchForm());
+  choices($("policy-select"), list.policies);
 }

@@ -52,6 +52,7 @@ struct part_mgr {
     struct part_events *events;
     struct part_policy policy;
     double last_plan;          /* monotonic seconds */
+    uint64_t samples;          /* monitor samples taken (the snapshot's "sample") */
     uint64_t actions_applied;  /* rebalancer actions the backend took (or recorded) */
     bool stats_failing;        /* to log a failing bulk-stats call once */
     atomic_bool shutting_down; /* part_mgr_shutdown(): deactivations stop waiting */

@@ -117,6 +117,7 @@ static void mgr_sample(struct part_mgr *mgr, double now)
         mgr_log(mgr, PART_LOG_INFO, "statistics available again");
     }
     mgr->stats_failing = r < 0;
+    mgr->samples++;
 out:
     free(names);
     free(by_domain);

@@ -106,6 +106,7 @@ void mgr_publish(struct part_mgr *mgr)
                                       .plan_policy = &mgr->policy,
                                       .actions_applied = mgr->actions_applied,
                                       .interval = mgr->cfg->interval,
+                                      .sample = mgr->samples,
                                       .clock_offset = mgr_wall_now() - mgr_mono_now()};
     struct part_snapshot *s = part_snapshot_new(mgr->cpc, &info), *old;
     if (!s) {

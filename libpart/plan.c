@@ -382,3 +382,9 @@ json_t *part_plan_to_json(const struct part_plan *plan)
     }
     return arr;
 }
+
+json_t *part_plan_reply_json(const struct part_plan *plan, const char *policy, uint64_t sample)
+{
+    return json_pack("{s:s, s:I, s:o}", "policy", policy, "sample", (json_int_t)sample, "actions",
+                     part_plan_to_json(plan));
+}

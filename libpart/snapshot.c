@@ -551,7 +551,8 @@ struct part_snapshot *part_snapshot_new(const struct part_cpc *cpc,
     if (cpc->cfg.n_groups)
         memcpy(s->cpc.cfg.groups, cpc->cfg.groups, cpc->cfg.n_groups * sizeof(*cpc->cfg.groups));
     /* the planner reads histories; a policy that only observes plans
-     * nothing, and its snapshots need none */
+     * nothing, and its snapshots need none (a preview of an acting policy
+     * then plans from the model: part_mgr_plan()) */
     bool history = info->plan_policy && part_policy_acts(info->plan_policy);
     for (size_t i = 0; i < n; i++) {
         s->cpc.parts[i] = &s->snap[i].part;
@@ -580,10 +581,10 @@ int part_snapshot_plan(struct part_snapshot *s, const struct part_policy *policy
     if (!policy)
         policy = &s->plan_policy;
     int r = part_plan_make(&s->cpc, policy, now, &plan, err);
-    if (r == 0) {
-        *ret = json_pack("{s:s, s:o}", "policy", policy->name, "actions", part_plan_to_json(&plan));
-        r = *ret ? 0 : part_error_oom(err);
-    }
+    if (r == 0)
+        r = (*ret = part_plan_reply_json(&plan, policy->name, s->info.sample))
+                ? 0
+                : part_error_oom(err);
     part_plan_clear(&plan);
     return r;
 }

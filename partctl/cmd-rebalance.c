@@ -1,6 +1,10 @@
 /* Commands about the rebalancer: plan (what it would change now), rebalance
  * (change it now) and policy (the rules it follows). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "output.h"
 #include "partctl.h"
@@ -71,12 +75,28 @@ int cmd_plan(struct partctl_ctx *ctx)
 {
     json_t *reply = NULL;
 
-    if (cli_flag(ctx, "all"))
+    const struct opt_value *policy = cli_opt(ctx, "policy");
+    char *esc = NULL, *path = NULL;
+
+    if (cli_flag(ctx, "all")) {
+        if (policy)
+            return cli_usage_error(ctx->cmd, "--policy plans on one CPC: not with --all");
         return cpcs_plan_all(ctx);
-    int r = cli_call(ctx, "GET", "/v1/plan", NULL, &reply);
+    }
+    if (policy && !policy->text[0])
+        return cli_usage_error(ctx->cmd, "the policy name is empty");
+    /* the name escaped: one that is not a policy's reaches partd as its 422 */
+    if (policy && ((esc = curl_easy_escape(NULL, policy->text, 0)) == NULL ||
+                   asprintf(&path, "/v1/plan?policy=%s", esc) < 0))
+        path = NULL;
+    curl_free(esc);
+    if (policy && !path)
+        return cli_fail("out of memory");
+    int r = cli_call(ctx, "GET", path ? path : "/v1/plan", NULL, &reply);
     if (r == PARTCTL_OK && !ctx->json)
         print_actions(reply_get(reply, "actions"), false);
     json_decref(reply);
+    free(path);
     return r;
 }
 
@@ -134,12 +154,43 @@ static void policy_rows(struct table *t, json_t *o, int depth, bool mib)
     }
 }
 
+/* policy --list: a row per policy partd can switch to, * by the one in force */
+static int policy_list(struct partctl_ctx *ctx)
+{
+    json_t *reply = NULL, *list;
+    char a[320];
+
+    int r = cli_call(ctx, "GET", "/v1/policies", NULL, &reply);
+    if (r == PARTCTL_OK && !ctx->json) {
+        list = reply_get(reply, "policies");
+        struct table *t = table_new(3, 2);
+        table_cell(t, "%s", "");
+        table_cell(t, "NAME");
+        table_cell(t, "DESCRIPTION");
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            const json_t *p = json_array_get(list, i);
+            table_cell(t, "%s", json_is_true(reply_get(p, "active")) ? "*" : "");
+            table_cell(t, "%s", output_value(reply_get(p, "name"), a, sizeof(a)));
+            table_cell(t, "%s", output_value(reply_get(p, "description"), a, sizeof(a)));
+        }
+        table_print(t, stdout);
+        table_free(t);
+    }
+    json_decref(reply);
+    return r;
+}
+
 int cmd_policy(struct partctl_ctx *ctx)
 {
     const char *name = ctx->args[0];
     json_t *reply = NULL, *body = NULL;
     int r;
 
+    if (cli_flag(ctx, "list")) {
+        if (name)
+            return cli_usage_error(ctx->cmd, "--list lists: give no POLICY with it");
+        return policy_list(ctx);
+    }
     if (name && !name[0])
         return cli_usage_error(ctx->cmd, "the policy name is empty");
     if (name) {

@@ -1,7 +1,8 @@
 /* The bash completion script, generated from the command table so that it
  * cannot fall behind it. How a value completes follows from its choices,
  * its word for none (--cap none), or its metavar (NAME: partitions from
- * partd, CPC: the list of CPCs, FILE: files, COMMAND: commands). */
+ * partd, POLICY: policies from partd, CPC: the list of CPCs, FILE: files,
+ * COMMAND: commands). */
 #include <string.h>
 
 #include "partctl.h"
@@ -39,6 +40,8 @@ static void complete_value(FILE *f, const char *metavar, const char *const *c, c
         fputs("compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"));;\n", f);
     } else if (strcmp(metavar, "NAME") == 0) {
         fputs("_partctl_names;;\n", f);
+    } else if (strcmp(metavar, "POLICY") == 0) {
+        fputs("_partctl_policies;;\n", f);
     } else if (strcmp(metavar, "CPC") == 0) {
         fputs("_partctl_cpcs;;\n", f);
     } else if (strcmp(metavar, "COMMAND") == 0) {
@@ -129,6 +132,13 @@ static void complete_main(FILE *f)
           "    local names\n"
           "    names=$(\"${COMP_WORDS[0]}\" \"${_partctl_conn[@]}\" list 2>/dev/null |\n"
           "        awk 'NR > 1 { print $1 }')\n"
+          "    COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n"
+          "}\n\n"
+          "# policy names from partd itself (policy --list: the one in force marked *)\n"
+          "_partctl_policies() {\n"
+          "    local names\n"
+          "    names=$(\"${COMP_WORDS[0]}\" \"${_partctl_conn[@]}\" policy --list 2>/dev/null |\n"
+          "        awk 'NR > 1 { print ($1 == \"*\" ? $2 : $1) }')\n"
           "    COMPREPLY=($(compgen -W \"$names\" -- \"$cur\"))\n"
           "}\n\n"
           "# CPC names from the list of CPCs (nothing asked of them)\n"

@@ -75,6 +75,16 @@ static const struct partctl_opt plan_opts[] = {
     {.name = "all",
      .help = "every CPC's demand against its pool, and moves that would bring those over it "
              "within it (suggested, never made)"},
+    {.name = "policy",
+     .type = OPT_STRING,
+     .metavar = "POLICY",
+     .help = "the plan POLICY would make now, instead of the policy in force: a preview before "
+             "switching to it (nothing is switched; see policy --list)"},
+    {0},
+};
+
+static const struct partctl_opt policy_opts[] = {
+    {.name = "list", .help = "list the policies partd can switch to, the one in force marked"},
     {0},
 };
 
@@ -178,7 +188,8 @@ static const struct partctl_cmd commands[] = {
         .summary = "move a running partition to another CPC, live"),
     CMD(plan, .opts = plan_opts, .summary = "show what the rebalancer would change now"),
     CMD(rebalance, .summary = "apply the rebalancer's plan now, show the outcome"),
-    CMD(policy, .args = arg_policy, .summary = "show the rebalancing policy, or switch to another"),
+    CMD(policy, .args = arg_policy, .opts = policy_opts,
+        .summary = "show the rebalancing policy, or switch to another"),
     CMD(events, .opts = events_opts, .summary = "show what partd did and why, or follow it"),
     CMD(top, .opts = top_opts, .summary = "watch the partitions' use, refreshed like top"),
     CMD(metrics, .summary = "print partd's metrics for Prometheus"),

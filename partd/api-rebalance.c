@@ -1,4 +1,4 @@
-/* /v1/plan, /v1/rebalance, /v1/policy: the rebalancer. */
+/* /v1/plan, /v1/rebalance, /v1/policy, /v1/policies: the rebalancer. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,4 +43,9 @@ enum MHD_Result api_policy_put(struct http_request *r)
     if (e < 0)
         return http_reply_error(r, e, &err, NULL);
     return http_reply_json(r, 200, part_mgr_policy_json(r->mgr));
+}
+
+enum MHD_Result api_policies(struct http_request *r)
+{
+    return http_reply_json(r, 200, part_mgr_policies_json(r->mgr));
 }

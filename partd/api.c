@@ -34,6 +34,7 @@ const struct http_route http_routes[] = {
     {"POST", "/v1/rebalance", api_rebalance, PART_ROLE_OPERATOR, HTTP_BODY_NONE},
     {"GET", "/v1/policy", api_policy_get, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"PUT", "/v1/policy", api_policy_put, PART_ROLE_OPERATOR, HTTP_BODY_REQUIRED},
+    {"GET", "/v1/policies", api_policies, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"GET", "/v1/events", api_events, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     {"GET", "/metrics", api_metrics, PART_ROLE_VIEWER, HTTP_BODY_NONE},
     /* the console: files only, no data (that comes from /v1, with a token) */

@@ -18,6 +18,7 @@ enum MHD_Result api_plan(struct http_request *r);
 enum MHD_Result api_rebalance(struct http_request *r);
 enum MHD_Result api_policy_get(struct http_request *r);
 enum MHD_Result api_policy_put(struct http_request *r);
+enum MHD_Result api_policies(struct http_request *r);
 
 /* api-events.c */
 enum MHD_Result api_events(struct http_request *r);

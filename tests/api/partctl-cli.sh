@@ -28,7 +28,7 @@ done
 check "help resize" 0 '--scope SCOPE' "$partctl" help resize
 check "help events" 0 '--since N' "$partctl" help events
 check "help top" 0 '--iterations N' "$partctl" help top
-check "help policy" 0 '^Usage: partctl policy \[POLICY\]$' "$partctl" help policy
+check "help policy" 0 '^Usage: partctl policy \[POLICY\] \[--list\]$' "$partctl" help policy
 check "help of an unknown command" 2 "unknown command 'bogus'" "$partctl" help bogus
 check "--version" 0 '^partctl [0-9]+\.[0-9]+\.[0-9]+$' "$partctl" --version
 
@@ -64,6 +64,9 @@ check "rebalance with an argument" 2 "unexpected argument 'now'" "$partctl" reba
 check "metrics with an option" 2 "unknown option '--follow'" "$partctl" metrics --follow
 check "policy with two names" 2 "unexpected argument 'b'" "$partctl" policy a b
 check "policy with an empty name" 2 'the policy name is empty' "$partctl" policy ''
+check "policy --list with a name" 2 'give no POLICY with it' "$partctl" policy --list balanced
+check "plan --policy with --all" 2 'not with --all' "$partctl" plan --policy balanced --all
+check "plan --policy ''" 2 'the policy name is empty' "$partctl" plan --policy ''
 check "policy without a name asks partd" 1 'cannot reach partd' "$partctl" policy
 check "bad --since" 2 "invalid --since 'x' \(an event number" "$partctl" events --since x
 check "negative --since" 2 "invalid --since '-1'" "$partctl" events --since -1
@@ -214,6 +217,8 @@ check "empty token file" 1 'the file is empty' "$partctl" --token-file "$tmp/emp
 check "plan without partd" 1 'cannot reach partd' "$partctl" plan
 check "rebalance without partd" 1 'cannot reach partd' "$partctl" rebalance
 check "policy NAME without partd" 1 'cannot reach partd' "$partctl" policy balanced
+check "policy --list without partd" 1 'cannot reach partd' "$partctl" policy --list
+check "plan --policy without partd" 1 'cannot reach partd' "$partctl" plan --policy balanced
 check "events without partd" 1 'cannot reach partd' "$partctl" events --since 3
 check "events --follow without partd" 1 '^partctl: cannot reach partd at http://127.0.0.1:1: ' \
     "$partctl" events --follow
@@ -242,6 +247,8 @@ c "--interval --iterations" partctl top --i
 c "" partctl top --interval ''
 c "none" partctl resize prod --cap ''
 c "--all" partctl plan --a
+c "--policy" partctl plan --p
+c "--list" partctl policy --l
 c "cpcs" partctl cpcs
 EOF
 ok "completion bash completes" bash "$tmp/complete.bash" "$tmp/completion.bash"

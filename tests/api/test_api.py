@@ -521,6 +521,41 @@ def read_sse_frame(resp):
         frame[k] = v[1:] if v.startswith(" ") else v
 
 
+def section_policies(env):
+    """GET /v1/policies: the policies partd can switch to, an invalid file
+    left out, the one in force marked, no paths."""
+    pdir = env.partd.policies
+    with open(os.path.join(pdir, "broken.json"), "w") as f:
+        f.write('{"name": "broken", "interval": "often"}\n')
+    with open(os.path.join(pdir, "notes.txt"), "w") as f:
+        f.write("not a policy\n")
+    try:
+        rep = env.partd.as_role("viewer").request("GET", "/v1/policies")
+        probs = env.api.validate_reply("GET", "/v1/policies", rep)
+        got = [(p.get("name"), p.get("active")) for p in (rep.json or {}).get("policies", [])]
+        want = sorted((f[:-5], f[:-5] == "static") for f in os.listdir(pdir)
+                      if f.endswith(".json") and f != "broken.json")
+        R.check("policies: a viewer gets every valid policy of the directory, sorted, static "
+                "in force (%s)" % ", ".join(n for n, _ in got), rep.status == 200 and not probs
+                and got == want and len(got) >= 3, "%r / %r %s" % (got, want, probs))
+        R.check("policies: the invalid file and the other file are left out, no path shown",
+                "broken" not in rep.body.decode() and "notes" not in rep.body.decode() and
+                pdir not in rep.body.decode(), rep.body[:300])
+        rep = env.ok("policies: PUT /v1/policy balanced", "PUT", "/v1/policy", 200,
+                     body={"name": "balanced"})
+        rep = env.ok("policies: GET /v1/policies", "GET", "/v1/policies", 200)
+        active = [p["name"] for p in (rep.json or {}).get("policies", []) if p.get("active")]
+        R.check("policies: balanced is now the one marked in force", active == ["balanced"],
+                repr(active))
+        rep = env.problem("policies: PUT /v1/policy broken (listed nowhere) is refused", "PUT",
+                          "/v1/policy", 422, "validation", body={"name": "broken"})
+    finally:
+        os.unlink(os.path.join(pdir, "broken.json"))
+        os.unlink(os.path.join(pdir, "notes.txt"))
+        env.ok("policies: PUT /v1/policy static again", "PUT", "/v1/policy", 200,
+               body={"name": "static"})
+
+
 def section_rebalancer(env):
     c = env.client
     cpc = c.request("GET", "/v1/cpc").json or {}
@@ -532,12 +567,21 @@ def section_rebalancer(env):
                  body={"name": "static"})
     R.check("rebalancer: static is in force", (rep.json or {}).get("name") == "static",
             repr(rep.json)[:200])
-    env.ok("rebalancer: GET /v1/plan", "GET", "/v1/plan", 200)
+    rep = env.ok("rebalancer: GET /v1/plan", "GET", "/v1/plan", 200)
+    sample = (rep.json or {}).get("sample", -1)
+    deadline = time.monotonic() + 6  # the example's interval is 2 s
+    while time.monotonic() < deadline and c.get("/v1/plan").get("sample", -1) <= sample:
+        time.sleep(0.1)
     rep = env.ok("rebalancer: GET /v1/plan?policy=balanced (a preview)", "GET",
                  "/v1/plan?policy=balanced", 200)
+    R.check("rebalancer: a plan names its monitor sample, a later one after an interval "
+            "(%r -> %r)" % (sample, (rep.json or {}).get("sample")),
+            isinstance(sample, int) and (rep.json or {}).get("sample", -1) > sample,
+            repr(rep.json)[:200])
     R.check("rebalancer: the preview is balanced's, and static is still in force",
             (rep.json or {}).get("policy") == "balanced" and
             c.get("/v1/policy").get("name") == "static", repr(rep.json)[:200])
+    section_policies(env)
     env.problem("rebalancer: GET /v1/plan?policy=nosuch is 422 naming policy", "GET",
                 "/v1/plan?policy=nosuch", 422, "validation", field="policy")
     env.problem("rebalancer: GET /v1/plan?policy=../x is 422 naming policy", "GET",

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """The web console in a browser: headless Chromium driven by Selenium
 against partd on the test driver with the example CPC (tests/lib/partdtest.py),
-signed in with a viewer's, an operator's and an admin's token in turn.
+signed in with a viewer's, an operator's and an admin's token in turn. The
+CPU-demand shim of the reliability tests (tests/reliability/demand-shim.c)
+gives the partitions a use: prod busy, web a little, batch idle, so that the
+use bar, the sparklines and the charts have numbers and balanced a plan.
 
 - viewer: the CPC overview and the partitions table show what
   `partctl -o json cpc` and `partctl -o json list` say; no action button on
@@ -9,29 +12,70 @@ signed in with a viewer's, an operator's and an admin's token in turn.
 - operator: a resize of prod's processors in the form is shown per field,
   then the table, the partition's page and `partctl show prod` agree; a
   value over the bound shows partd's problem detail beside the field; the
-  event reaches the live list within two intervals; the policy is switched
-  through its preview, and the plan shown is `partctl -o json plan`'s;
+  event reaches the live list within two intervals; a profile-scope resize
+  (the scope offered removed by hand) shows partd's 403 naming the admin
+  role; the policy is chosen from partd's list (GET /v1/policies), its
+  preview (non-empty) is `partctl -o json plan --policy balanced`'s at the
+  same monitor sample, and after the switch the plan shown is `partctl -o
+  json plan`'s at the same sample;
 - admin: the profile editor refuses a profile that breaks
   schemas/profile.schema.json before sending it, and defines a good one;
 - everywhere: no console error (goog:loggingPrefs), no request to another
   origin (performance log and resource timing), the history charts have
-  points after a few intervals, and a phone-wide window scrolls nowhere
-  but inside the table.
+  points after a few intervals, use among them, and follow the window's
+  width when it is resized; a phone-wide window scrolls nowhere but
+  inside the table.
 Screenshots go to OUTDIR (console-*.png).
 
-Usage: console.py PARTD PARTCTL [PROJECT_SOURCE_DIR] [OUTDIR]"""
+Usage: console.py PARTD PARTCTL DEMAND_SHIM [PROJECT_SOURCE_DIR] [OUTDIR]"""
 
 import json
+import math
 import os
 import subprocess
 import sys
+import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "reliability"))
 from partdtest import Partd, Results, main_wrapper, session, skip  # noqa: E402
+from partdlib import shim_env  # noqa: E402
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 INTERVAL = 1  # partd's: samples, and history points every 5 s
+
+
+def demand(t):
+    """What each partition uses t seconds into the test (demand-shim.c's
+    file: NAME PROCESSORS MIB): prod busy (4 to 7 processors, in waves of
+    30 s, for the sparklines and charts to have a shape), web a little,
+    batch idle; balanced then has a plan (batch's cap leaves it processors
+    it cannot use, the guests' memory is less than their targets)."""
+    wave = math.sin(2 * math.pi * t / 30)
+    return "prod %.2f 3072\nweb %.2f 1536\nbatch 0.1 512\n" % (5.5 + 1.5 * wave, 1.2 + 0.4 * wave)
+
+
+class Demand(threading.Thread):
+    """Rewrites the demand file every half second (atomically: the shim
+    reads it at every sample) until stopped."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.start_t = time.monotonic()
+        self.done = threading.Event()
+        self.write()
+
+    def write(self):
+        with open(self.path + ".tmp", "w") as f:
+            f.write(demand(time.monotonic() - self.start_t))
+        os.replace(self.path + ".tmp", self.path)
+
+    def run(self):
+        while not self.done.wait(0.5):
+            self.write()
 R = Results("console")
 
 try:
@@ -40,7 +84,7 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
     webdriver = None
 
@@ -290,34 +334,85 @@ def resize(c):
                     c.text("#part-state"), got, c.text("#resize-error") or ""))
 
 
+def forbidden(c):
+    """An operator's page asks for what needs admin (the scope the page does
+    not offer, put back by hand as a stale or edited page would): partd
+    refuses and the page says which role it takes."""
+    c.go("#/partition/prod", "view-partition")
+    # the form of prod (a refresh of dev's page may have answered the go)
+    c.wait(lambda: c.text("#part-title") == "prod" and
+           c.js("const w = document.getElementById('in-weight'); return w && w.value !== ''"))
+    c.js("const s = document.getElementById('in-scope');"
+         "s.append(new Option('profile', 'profile')); s.value = 'profile'")
+    box = c.d.find_element(By.ID, "in-weight")
+    weight = int(box.get_attribute("value"))
+    box.clear()
+    box.send_keys(str(weight + 1))
+    c.d.find_element(By.ID, "resize-submit").click()
+    c.wait(lambda: c.text("#resize-error"))
+    shown = c.text("#resize-error") or ""
+    R.check("operator: a profile-scope resize shows partd's 403, naming the admin role",
+            shown.startswith("needs the admin role (this token's is operator): ") and
+            "needs the admin role; this token's role is operator" in shown, shown)
+
+
+def same_sample(c, page, args):
+    """The plan the page shows (page(): its JSON) and partctl's, read at the
+    same monitor sample; page() is called again after each try (it may ask
+    partd again). None, None when no try met."""
+    for _ in range(20):
+        shown = page()
+        cli = c.partctl(*args)
+        if shown and shown.get("sample") == cli.get("sample"):
+            return shown, cli
+        time.sleep(0.2)
+    return None, None
+
+
+def preview_shown(c):
+    """Clicks Preview and returns the plan the page shows (None if none)."""
+    c.js("delete document.getElementById('policy-preview').dataset.plan")
+    c.d.find_element(By.ID, "policy-preview-btn").click()
+    c.wait(lambda: c.js("return document.getElementById('policy-preview').dataset.plan"))
+    text = c.js("return document.getElementById('policy-preview').dataset.plan")
+    return json.loads(text) if text else None
+
+
 def policy(c):
     c.go("#/policy", "view-policy")
-    box = c.d.find_element(By.ID, "policy-input")
-    box.send_keys("nosuch")
-    box.send_keys(Keys.ENTER)
-    c.wait(lambda: c.text("#policy-error"))
-    R.check("operator: previewing a policy that does not exist shows partd's 422",
-            "nosuch" in (c.text("#policy-error") or ""), c.text("#policy-error"))
-    box.clear()
-    box.send_keys("balanced")
-    box.send_keys(Keys.ENTER)
-    c.wait(lambda: c.js("return document.getElementById('policy-preview').dataset.plan"))
-    preview = json.loads(c.js("return document.getElementById('policy-preview').dataset.plan"))
+    listed = c.partctl("policy", "--list", role="operator")
+    options = c.js("return [...document.querySelectorAll('#policy-select option')]"
+                   ".map(o => [o.value, o.dataset.active === '1'])")
+    R.check("operator: the switch offers partd's policies (GET /v1/policies), static in force",
+            options == [[p["name"], p["active"]] for p in listed["policies"]] and
+            ["static", True] in options and ["balanced", False] in options, repr(options))
+    Select(c.d.find_element(By.ID, "policy-select")).select_by_value("balanced")
+    preview, cli = same_sample(c, lambda: preview_shown(c), ("plan", "--policy", "balanced"))
     rows = c.js("return document.querySelectorAll('#policy-preview tbody tr').length")
-    R.check("operator: the preview is balanced's, a row per action",
-            preview.get("policy") == "balanced" and rows == len(preview["actions"]),
+    R.check("operator: the preview is balanced's, a row per action (%d)" % rows,
+            preview and preview.get("policy") == "balanced" and rows == len(preview["actions"]),
             "%r rows %r" % (preview, rows))
+    R.check("operator: the preview (%d actions) is partctl plan --policy balanced's at the "
+            "same sample (%s)" % (len(preview["actions"]) if preview else 0,
+                                  preview and preview.get("sample")),
+            preview and preview["actions"] and preview == cli, "%r / %r" % (preview, cli))
     R.check("operator: previewing switched nothing",
             c.partd.get("/v1/policy")["name"] != "balanced", "")
     c.d.find_element(By.ID, "policy-apply").click()
     c.wait(lambda: c.text("#policy-switched"))
-    plan = c.partctl("plan")
-    R.check("operator: switched; the plan shown is partctl -o json plan's",
-            c.partd.get("/v1/policy")["name"] == "balanced" and plan == preview,
-            "%r / %r" % (plan, preview))
+    R.check("operator: switched", c.partd.get("/v1/policy")["name"] == "balanced",
+            c.text("#policy-error"))
     c.wait(lambda: c.text("#policy-name") == "balanced")
     R.check("operator: the page shows balanced in force", c.text("#policy-name") == "balanced",
             c.text("#policy-name"))
+
+    def plan_now():
+        text = c.js("return document.getElementById('plan-now').dataset.plan")
+        return json.loads(text) if text else None
+    shown, cli = same_sample(c, plan_now, ("plan",))
+    R.check("operator: the plan shown in force (%s actions) is partctl -o json plan's at the "
+            "same sample" % (len(shown["actions"]) if shown else "no"),
+            shown and shown["policy"] == "balanced" and shown == cli, "%r / %r" % (shown, cli))
     ok = c.wait(lambda: "static -> balanced" in (c.text('#events li[data-kind="policy"]') or ""))
     R.check("operator: the switch is on the live event list", ok, c.text("#events"))
 
@@ -350,14 +445,34 @@ def define(c):
             scopes == ["running", "both", "profile"], repr(scopes))
 
 
+def used_points(c):
+    """prod's history's points with a use (the first has none: a rate
+    needs two samples)."""
+    return [u for u in c.partd.get("/v1/partitions/prod/history")["samples"]["used"] if u]
+
+
 def charts_and_narrow(c):
     c.go("#/partition/prod", "view-partition")
+    # three points of use, each shown (a point every 5 s)
+    c.wait(lambda: len(used_points(c)) >= 3, timeout=25)
     ok = c.wait(lambda: int(c.js("return document.getElementById('charts').dataset.points || 0"))
-                >= 3, timeout=25)
+                >= 4, timeout=10)
     R.check("the partition's charts have points after a few intervals (%s)" %
             c.js("return document.getElementById('charts').dataset.points"), ok and
             c.js("return document.querySelectorAll('#charts canvas').length") == 3, "")
+    used = used_points(c)
+    R.check("prod's history has its use (%d samples, the last %.2f processors)" % (
+        len(used), used[-1] if used else 0), len(used) >= 3 and min(used) > 3, repr(used))
     c.shot("partition")
+    wide = int(c.js("return document.getElementById('charts').dataset.width"))
+    c.d.set_window_size(800, 1000)
+    ok = c.wait(lambda: int(c.js("return document.getElementById('charts').dataset.width"))
+                < wide, timeout=5)
+    fits = c.js("return [...document.querySelectorAll('#charts .chart')].every(d => "
+                "d.querySelector('.uplot').offsetWidth <= d.clientWidth)")
+    R.check("the window resized (1280 -> 800 px): the charts redraw to their columns "
+            "(%s -> %s px)" % (wide, c.js("return document.getElementById('charts').dataset.width")),
+            ok and fits, "")
     c.d.set_window_size(390, 844)
     c.go("#/", "view-overview")
     time.sleep(0.3)
@@ -369,21 +484,30 @@ def charts_and_narrow(c):
     c.sign_in("viewer")  # the overview again, with a few intervals of history
     c.wait(lambda: c.js("return document.querySelectorAll('#partition-rows svg polyline').length")
            >= 4)
+    listed = {p["name"]: p for p in c.partctl("list", role="viewer")["partitions"]}
+    pool = c.partctl("cpc", role="viewer")["processors"]["pool"]
+    rows = table_rows(c)
+    R.check("the use bar and the Use column show the demand (prod busy, batch idle): %s" %
+            c.text("#pool-used"), (c.text("#pool-used") or "–").split(" / ")[0] != "–" and
+            c.text("#pool-used").endswith(" / %d" % pool) and
+            float(rows["prod"]["used"]) > 3 and float(rows["batch"]["used"]) < 0.5 and
+            abs(float(rows["prod"]["used"]) - listed["prod"]["utilisation"]["used"]) < 1.5,
+            "%r %r" % (c.text("#pool-used"), {n: r.get("used") for n, r in rows.items()}))
     c.shot("overview")
 
 
 def hygiene(c):
     c.drain_logs()
     # Chromium logs every 4xx reply as a network error: the wrong token's 401
-    # and the two 422s the test asked for are expected, nothing else
+    # the 422 and the 403 the test asked for are expected, nothing else
     provoked = ["%s%s - Failed to load resource: the server responded with a status of %d"
                 % (c.base, path, status) for path, status in (
                     ("/v1/whoami", 401), ("/v1/partitions/prod", 422),
-                    ("/v1/plan?policy=nosuch", 422))]
+                    ("/v1/partitions/prod", 403))]
     errors = [e for e in c.logs if e["level"] in ("SEVERE", "WARNING") and not (
         e["source"] == "network" and any(e["message"].startswith(p) for p in provoked))]
     R.check("no error or warning in the browser's console (%d entries, %d of them the "
-            "test's 401 and 422s)" % (len(c.logs), sum(1 for e in c.logs if e["source"] == "network")),
+            "test's 401, 422 and 403)" % (len(c.logs), sum(1 for e in c.logs if e["source"] == "network")),
             not errors, json.dumps(errors)[:800])
     timing = c.js("return performance.getEntriesByType('resource').map(e => e.name)")
     others = [u for u in c.requests + timing if not u.startswith(c.base + "/")]
@@ -396,7 +520,7 @@ def reconnect(c):
     reconnects, and partd's new events (seqs from 1 again) reach the list."""
     c.go("#/policy", "view-policy")
     c.partd.stop()
-    err = c.partd.start()
+    err = c.partd.start(env=c.partd.env)
     if not R.check("partd restarts on the same port", err is None, err):
         return
     c.partd.request("PATCH", "/v1/partitions/dev", {"memory": "3GiB", "scope": "profile"})
@@ -417,11 +541,15 @@ def main():
         return skip("needs python3-selenium")
     if not os.path.exists(CHROMEDRIVER):
         return skip("needs %s (chromium-driver)" % CHROMEDRIVER)
-    binary, partctl = sys.argv[1], os.path.abspath(sys.argv[2])
-    src = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
-    outdir = os.path.abspath(sys.argv[4] if len(sys.argv) > 4 else ".")
+    binary, partctl, shim = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
+    src = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
+    outdir = os.path.abspath(sys.argv[5] if len(sys.argv) > 5 else ".")
     os.makedirs(outdir, exist_ok=True)
     partd = Partd(binary, interval=INTERVAL, **({"src": src} if src else {}))
+    load = Demand(os.path.join(partd.tmp, "demand"))
+    # sanitized: in an ASan build the shim comes before libasan (harmless
+    # in the others)
+    partd.env = shim_env(shim, load.path, sanitized=True)
 
     def body():
         try:
@@ -429,16 +557,18 @@ def main():
         except WebDriverException as e:
             R.check("Chromium starts", False, str(e))
             return
+        load.start()
         try:
             # hygiene before the restart: the page's requests fail while partd is down
-            for step in (refused, viewer, resize, policy, define, charts_and_narrow, hygiene,
-                         reconnect):
+            for step in (refused, viewer, resize, forbidden, policy, define, charts_and_narrow,
+                         hygiene, reconnect):
                 step(c)
                 c.drain_logs()
         finally:
+            load.done.set()
             c.close()
 
-    return session(R, partd, body)
+    return session(R, partd, body, env=partd.env)
 
 
 if __name__ == "__main__":

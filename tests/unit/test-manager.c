@@ -678,6 +678,11 @@ static int setup_auto(void **state)
     return setup_demand(state, "auto");
 }
 
+static int setup_static(void **state)
+{
+    return setup_demand(state, "static");
+}
+
 /* Whether an event of kind by who mentions text. */
 static bool event_seen(struct fixture *fx, const char *kind, const char *by, const char *text)
 {
@@ -733,6 +738,48 @@ static void test_rebalance_on_request(void **state)
     json_decref(busy);
     json_decref(idle);
     assert_true(event_seen(fx, "rebalanced", "api", "demand"));
+}
+
+/* Under static, whose snapshots hold no histories, a preview of an acting
+ * policy plans from the model: the same demand as under that policy. */
+static void test_preview_under_static(void **state)
+{
+    struct fixture *fx = *state;
+    struct part_error err = {0};
+    json_t *plan;
+    usleep(600 * 1000);
+    assert_int_equal(part_mgr_plan(fx->mgr, NULL, &plan, &err), 0);
+    assert_int_equal(json_array_size(json_object_get(plan, "actions")), 0);
+    json_int_t sample = json_integer_value(json_object_get(plan, "sample"));
+    assert_true(sample >= 3); /* 0.6 s at 0.1 s */
+    json_decref(plan);
+    assert_int_equal(part_mgr_plan(fx->mgr, "manual", &plan, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(plan, "policy")), "manual");
+    assert_true(json_array_size(json_object_get(plan, "actions")) >= 2);
+    assert_true(json_integer_value(json_object_get(plan, "sample")) >= sample);
+    json_decref(plan);
+    /* nothing switched, nothing applied */
+    json_t *busy = get(fx, "busy");
+    assert_int_equal(geti(busy, "weight", "current"), 100);
+    json_decref(busy);
+}
+
+/* The policies to switch to: the directory's valid files and the built-in
+ * static, sorted, the one in force marked, no paths. */
+static void test_policies_list(void **state)
+{
+    struct fixture *fx = *state;
+    json_t *list = part_mgr_policies_json(fx->mgr);
+    char *text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(text,
+                        "{\"policies\":["
+                        "{\"active\":false,\"description\":\"Weights only, planned every 0.2 s.\","
+                        "\"name\":\"auto\"},"
+                        "{\"active\":false,\"description\":\"Weights only, planned on request (the "
+                        "automatic interval is an hour).\",\"name\":\"manual\"},"
+                        "{\"active\":true,\"description\":\"observe only\",\"name\":\"static\"}]}");
+    free(text);
+    json_decref(list);
 }
 
 static void test_rebalance_by_policy(void **state)
@@ -982,6 +1029,8 @@ int main(void)
         cmocka_unit_test(test_resize_parse),
         cmocka_unit_test_setup_teardown(test_monitor_measures_use, setup_manual, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_on_request, setup_manual, teardown),
+        cmocka_unit_test_setup_teardown(test_preview_under_static, setup_static, teardown),
+        cmocka_unit_test_setup_teardown(test_policies_list, setup_static, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_by_policy, setup_auto, teardown),
         cmocka_unit_test_setup_teardown(test_policy_switch, setup_manual, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_at_start, setup_foreign, teardown),

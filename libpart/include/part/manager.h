@@ -126,6 +126,13 @@ int part_mgr_rebalance(struct part_mgr *mgr, const struct part_caller *caller, j
 /* The policy in force, as a new JSON object. */
 json_t *part_mgr_policy_json(struct part_mgr *mgr);
 
+/* The policies partd can switch to, as a new JSON object {"policies":
+ * [{"name", "description", "active"}, ...]} sorted by name: every valid
+ * NAME.json of policies_dir (files that are not valid policies are left
+ * out: PUT /v1/policy would refuse them) and the built-in static; active
+ * marks the one in force. No file paths. NULL on ENOMEM. */
+json_t *part_mgr_policies_json(struct part_mgr *mgr);
+
 /* Switches to policy name (policies_dir/NAME.json; "static" is built in);
  * persisted across restarts. -ENOENT when there is no such policy,
  * -EINVAL when it is invalid (err names file:line:column). */

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "part/cpc.h"
 #include "part/error.h"
@@ -50,3 +51,7 @@ void part_plan_clear(struct part_plan *plan);
 
 /* Returns a new JSON array of the plan's actions. */
 json_t *part_plan_to_json(const struct part_plan *plan);
+
+/* The reply of GET /v1/plan: a new JSON object {"policy": policy,
+ * "sample": sample, "actions": part_plan_to_json(plan)}, NULL on ENOMEM. */
+json_t *part_plan_reply_json(const struct part_plan *plan, const char *policy, uint64_t sample);

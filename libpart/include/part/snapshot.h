@@ -31,6 +31,7 @@ struct part_snapshot_info {
     uint64_t actions_applied; /* rebalancer actions carried out so far */
     double clock_offset;      /* wall clock minus the samples' monotonic clock */
     double interval;          /* the monitor's, in seconds */
+    uint64_t sample;          /* the monitor's samples so far: the newest is this one's */
 };
 
 /* Copies cpc (and info) into a new snapshot with one reference. NULL on
@@ -56,7 +57,8 @@ const char *part_snapshot_metrics_text(struct part_snapshot *s, size_t *ret_len)
 
 /* The plan the rebalancer would make at time now (the histories' clock)
  * from the snapshot under policy (NULL: the one in force): a new JSON
- * object {"policy": NAME, "actions": [...]} into *ret. Reads no lock, so
+ * object {"policy": NAME, "sample": N, "actions": [...]} into *ret, N
+ * being info's sample (the monitor sample the plan reads). Reads no lock, so
  * that a preview answers while a mutation waits on the backend. Returns 0
  * or part_plan_make()'s error. */
 int part_snapshot_plan(struct part_snapshot *s, const struct part_policy *policy, double now,
