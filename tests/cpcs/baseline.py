@@ -39,7 +39,11 @@ import twohost  # noqa: E402
 BOOT_TIMEOUT = 90      # a TCG guest prints its first line after 4-7 s alone
 LINE_TIMEOUT = 15      # after a move, the console prints again within this
 SETTLE_LINES = 3       # lines on the destination before the next move
-MEMORY_MIB = 512       # as examples/qemu-cpc's partitions, which partd's move test moves
+# The guest as partd defines partition a of examples/qemu-cpc, which partd's
+# move test moves: its reserved maximum of memory and processors, its
+# initial values in use (the balloon, processors online). QEMU migrates the
+# whole of the maximum.
+GUEST = {"memory_mib": 1024, "current_mib": 512, "vcpus": 4, "vcpus_current": 1}
 MIGRATE = ["migrate", "--live", "--p2p", "--persistent", "--undefinesource"]
 
 
@@ -139,7 +143,7 @@ def run(R, build, moves):
         console = h.console_path(dom)
         xml = os.path.join(h.workdir, dom + ".xml")
         with open(xml, "w") as f:
-            f.write(twohost.guest_xml(dom, console, kind, MEMORY_MIB))
+            f.write(twohost.guest_xml(dom, console, kind, **GUEST))
         r = h.a.virsh("define", xml)
         if not R.check("the guest is defined on a", r.returncode == 0, r.stderr.strip()):
             return
@@ -163,7 +167,7 @@ def run(R, build, moves):
                     break
                 rows.append(row)
         version = h.a.run(["virsh", "-c", "qemu:///system", "version"]).stdout
-        meta = {"accel": kind, "guest": {"memory_mib": MEMORY_MIB, "vcpus": 1},
+        meta = {"accel": kind, "guest": GUEST,
                 "versions": dict(re.findall(r"(?:Using library|Running hypervisor): (\S+) (\S+)",
                                             version))}
         report(R, rows, os.path.join(out, "baseline.json"), meta)

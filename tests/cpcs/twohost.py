@@ -626,14 +626,18 @@ def accel():
     return sh(["sh", os.path.join(INTEGRATION, "accel.sh")]).stdout.strip() or "qemu"
 
 
-def guest_xml(name, console, kind="qemu", memory_mib=256, vcpus=1):
+def guest_xml(name, console, kind="qemu", memory_mib=256, vcpus=1, current_mib=None,
+              vcpus_current=None):
     """A domain of the test guest named name, its console appended to the
-    file console (on a move, the destination's QEMU appends to it too)."""
+    file console (on a move, the destination's QEMU appends to it too).
+    With current_mib, a virtio balloon holds it at current_mib of
+    memory_mib; with vcpus_current, vcpus_current of vcpus are online (as
+    partd defines a partition: its reserved maximum, its initial values)."""
     kernel, initrd = (os.path.join(GUEST_DIR, f) for f in ("vmlinuz", "initrd.img"))
     return """<domain type='%s'>
   <name>%s</name>
-  <memory unit='MiB'>%d</memory>
-  <vcpu>%d</vcpu>
+  <memory unit='MiB'>%d</memory>%s
+  <vcpu%s>%d</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>%s</kernel>
@@ -650,10 +654,13 @@ def guest_xml(name, console, kind="qemu", memory_mib=256, vcpus=1):
       <target port='0'/>
     </serial>
     <controller type='usb' model='none'/>
-    <memballoon model='none'/>
+    <memballoon model='%s'/>
   </devices>
 </domain>
-""" % (kind, name, memory_mib, vcpus, kernel, initrd, console)
+""" % (kind, name, memory_mib,
+       "" if current_mib is None else "\n  <currentMemory unit='MiB'>%d</currentMemory>" % current_mib,
+       "" if vcpus_current is None else " current='%d'" % vcpus_current, vcpus,
+       kernel, initrd, console, "none" if current_mib is None else "virtio")
 
 
 class ConsoleFollower(Console):
