@@ -63,6 +63,7 @@ static const char *const tokens[PART_ROLE_N] = {
     [PART_ROLE_VIEWER] = "fuzz-viewer",
     [PART_ROLE_OPERATOR] = "fuzz-operator",
     [PART_ROLE_ADMIN] = "fuzz-admin",
+    [PART_ROLE_PEER] = "fuzz-peer",
 };
 
 /* -- a fake libmicrohttpd ------------------------------------------------- */
@@ -514,13 +515,15 @@ static enum part_role request_role(const struct request *rq)
     const char *h = MHD_lookup_connection_value((struct MHD_Connection *)&rq->conn, MHD_HEADER_KIND,
                                                 MHD_HTTP_HEADER_AUTHORIZATION);
     for (int role = PART_ROLE_VIEWER; h && role < PART_ROLE_N; role++)
-        if (strncasecmp(h, "Bearer ", 7) == 0 && strcmp(h + 7, tokens[role]) == 0)
+        if (tokens[role] && strncasecmp(h, "Bearer ", 7) == 0 && strcmp(h + 7, tokens[role]) == 0)
             return role;
     return PART_ROLE_NONE;
 }
 
-/* Who got what: an admin is never refused for its role, a viewer (or no
- * token) never changes anything, and only an admin defines or deletes. */
+/* Who got what: an admin is never refused for its role but on a peer's
+ * route, a viewer (or no token) never changes anything, only an admin
+ * defines or deletes, and only a peer changes anything on a peer's route
+ * (/v1/moves), and nothing elsewhere. */
 static void check_role(const struct request *rq)
 {
     enum part_role role = request_role(rq);
@@ -528,8 +531,11 @@ static void check_role(const struct request *rq)
     unsigned status = rq->conn.status;
     bool change = strcmp(rq->method, "GET") != 0 && status >= 200 && status < 300;
     bool forbidden_role = status == 403 && r->data && memmem(r->data, r->len, "forbidden-role", 14);
+    bool peer_route = strncmp(rq->url, "/v1/moves", 9) == 0;
 
-    if ((forbidden_role && role == PART_ROLE_ADMIN) || (change && role < PART_ROLE_OPERATOR) ||
+    if ((forbidden_role && role == PART_ROLE_ADMIN && !peer_route) ||
+        (change && peer_route != (role == PART_ROLE_PEER)) ||
+        (change && role < PART_ROLE_OPERATOR) ||
         (change && role < PART_ROLE_ADMIN &&
          (strcmp(rq->method, "DELETE") == 0 ||
           (strcmp(rq->method, "POST") == 0 && strcmp(rq->url, "/v1/partitions") == 0)))) {
