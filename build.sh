@@ -26,10 +26,11 @@ DEMO_PACKAGES="python3 curl"
 # test (tests/package): build-essential (dpkg-buildpackage checks it), debhelper
 # and lintian to build and check the Debian packages, debootstrap and
 # systemd-container to boot them in a Debian 12 root. The console test
-# (tests/console): chromium, chromium-driver and python3-selenium.
+# (tests/console): chromium, chromium-driver and python3-selenium. The
+# two-CPC tests (tests/cpcs): iproute2 for their network namespaces.
 TEST_PACKAGES="python3 python3-jsonschema valgrind wrk clang-14 libclang-rt-14-dev clang-format-14 openssl
 libvirt-daemon build-essential debhelper lintian debootstrap systemd-container
-chromium chromium-driver python3-selenium"
+chromium chromium-driver python3-selenium iproute2"
 BUILD_DIR=${BUILD_DIR:-build}
 # -Werror in CI only (CI=true): a warning that a user's newer compiler adds
 # must not stop their build. Given every time, so that a build tree

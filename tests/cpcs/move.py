@@ -86,6 +86,10 @@ def make_partds(h, partd, kind):
                 os.unlink(os.path.join(d.parts_dir, f))
 
         def cfg(c, other=other, od=od):
+            # the pool is every CPU, as for the baseline's guest: partd pins
+            # a shared partition's emulator (QEMU's migration thread too) to
+            # the pool, and a pool of one CPU doubled the move's time
+            c["cpc"]["host_reserved_cpus"] = 0
             c["peers"] = {other.name: {
                 "url": "https://%s:%d" % (other.addr, od.port),
                 "token": od.token_file("peer"), "cacert": od.cacert,

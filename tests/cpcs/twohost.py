@@ -425,13 +425,18 @@ def kill_cgroups(cgroups, reap=lambda: None):
 # -- the two hosts -------------------------------------------------------------
 
 def why_not():
-    """Why the harness cannot run here, None when it can."""
+    """Why the harness cannot run here, None when it can: only a user who
+    is not root skips it. A tool missing is a failure, not a skip (build.sh
+    installs iproute2, util-linux and openssl with the test packages, the
+    harness libvirt's with libvirtd-up.sh): a test that skips itself on a
+    machine that should run it shows nothing."""
     if os.geteuid() != 0:
         return "needs root (network, mount and cgroup namespaces, libvirtd)"
-    for tool in ("ip", "nsenter", "unshare", "virsh", "openssl"):
-        if not shutil.which(tool):
-            return "needs %s" % tool
     return None
+
+
+def missing_tools():
+    return [t for t in ("ip", "nsenter", "unshare", "virsh", "openssl") if not shutil.which(t)]
 
 
 def leftovers(harness=None):
@@ -519,6 +524,9 @@ class TwoHosts:
                    timeout=900)
             if r.returncode != 0:
                 raise SetupError("libvirtd-up.sh --packages-only: " + r.stderr.strip())
+        missing = missing_tools()
+        if missing:
+            raise SetupError("needs %s (./build.sh test installs them)" % ", ".join(missing))
         a, b = (h.netns for h in self.hosts)
         for ns in (a, b):
             sh(["ip", "netns", "add", ns])
