@@ -10,5 +10,9 @@ shift
 read -r holder <"$dir/holder.pid"
 [ -d "/proc/$holder" ] || { echo "enter.sh: the holder of $dir (pid $holder) is gone" >&2; exit 1; }
 # Join the cgroups first: a cgroup namespace does not move its members.
+# -r: the holder's root too. Entering a mount namespace resets the root to
+# that namespace's own, which under a chroot (a fresh Debian root, a build
+# container) is the machine's, not the chroot's: the daemons would then use
+# the machine's /run/libvirt rather than the host's private one.
 while read -r cg; do echo $$ >"$cg/cgroup.procs"; done <"$dir/cgroups"
-exec nsenter -t "$holder" -n -m -C --wd="$PWD" -- "$@"
+exec nsenter -t "$holder" -n -m -C -r --wd="$PWD" -- "$@"
