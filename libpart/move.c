@@ -239,8 +239,10 @@ void part_move_id_new(char id[PART_MOVE_ID_MAX])
     size_t got = 0;
     while (got < sizeof(b)) {
         ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
-            break; /* cannot happen after boot; the id is still unique enough with time */
+            break; /* ENOSYS, a kernel before 3.17: the rest of the id stays zero */
         got += (size_t)n;
     }
     for (size_t i = 0; i < sizeof(b); i++)
