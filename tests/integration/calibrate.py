@@ -35,13 +35,12 @@ by name; one run at a time (the real-guest lock).
 import json
 import os
 import shutil
-import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import Partd, Results, check_stop, log_if_failed, write_json  # noqa: E402
-from realguest import (Console, Domains, begin, burn, guest_cache, host_down,  # noqa: E402
+from partdtest import Partd, Results, check_stop, write_json  # noqa: E402
+from realguest import (Console, Domains, begin, burn, end, guest_cache, host_down,  # noqa: E402
                        host_up, measure, now, run)
 
 MEASURE = 15       # seconds of measurement per case
@@ -380,18 +379,7 @@ def main():
     except KeyboardInterrupt as e:
         R.check("interrupted (%s)" % e, False)
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if R.failed:
-            for x, d in t.names.items():
-                if d in t.con:
-                    out("--- last console lines of %s\n%s" % (x, t.con[d].tail(4)))
-        if t.partd:
-            log_if_failed(R, t.partd)
-        try:
-            t.cleanup()
-        except Exception as e:
-            out("cleanup: %s" % e)
+        end(R, t.partd, [(x, t.con[d]) for x, d in t.names.items() if d in t.con], t.cleanup, 4)
     return R.finish()
 
 

@@ -71,9 +71,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from partdtest import (Partd, Results, check_stop, fast_policy, log_if_failed,  # noqa: E402
-                       read_lines, write_json)
-from realguest import (Console, Domains, begin, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
+from partdtest import (Partd, Results, check_stop, fast_policy, read_lines,  # noqa: E402
+                       write_json)
+from realguest import (Console, Domains, begin, end, cpu_times, measure, pool_busy, run, virsh)  # noqa: E402
 
 BUDGET = 600          # seconds: abort what is left beyond this
 BOOT_TIMEOUT = 90     # a TCG guest boots in 4-7 s alone, slower under load
@@ -937,19 +937,7 @@ def main():
     except KeyboardInterrupt as e:
         R.check("interrupted (%s)" % e, False, group="-")
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if R.failed:
-            for d in t.doms:
-                if d in t.con:
-                    out("--- last console lines of %s" % d)
-                    out(t.con[d].tail(6))
-        if t.partd:
-            log_if_failed(R, t.partd)
-        try:
-            t.cleanup()
-        except Exception as e:
-            out("cleanup: %s" % e)
+        end(R, t.partd, [(d, t.con[d]) for d in t.doms if d in t.con], t.cleanup, 6)
     return R.finish("accelerator %s; total %.1fs; %d skipped" % (getattr(t, "accel", "?"),
                                                                 now() - T0, R.skipped))
 

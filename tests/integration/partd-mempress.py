@@ -33,12 +33,11 @@ failed" last.
 import importlib.util
 import json
 import os
-import signal
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from partdtest import fast_policy, log_if_failed  # noqa: E402
+from partdtest import fast_policy  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("partd_guests",
                                                os.path.join(HERE, "partd-guests.py"))
@@ -178,17 +177,7 @@ def main():
     except KeyboardInterrupt as e:
         R.check("interrupted (%s)" % e, False, group="-")
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if R.failed and t.A in t.con:
-            out("--- last console lines of %s" % t.A)
-            out(t.con[t.A].tail(8))
-        if t.partd:
-            log_if_failed(R, t.partd)
-        try:
-            t.cleanup()
-        except Exception as e:
-            out("cleanup: %s" % e)
+        G.end(R, t.partd, [(t.A, t.con[t.A])] if t.A in t.con else [], t.cleanup, 8)
     return R.finish("accelerator %s; total %.1fs" % (getattr(t, "accel", "?"), now() - G.T0))
 
 

@@ -22,7 +22,7 @@ import sys
 import time
 
 from partdtest import Console  # noqa: F401 (re-exported: one parser of the guest's line)
-from partdtest import MACHINE_LOCK, machine_lock, skip
+from partdtest import MACHINE_LOCK, log_if_failed, machine_lock, skip
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration")
 VIRSH = ["virsh", "-q", "-c", "qemu:///system"]
@@ -55,6 +55,24 @@ def begin(R, name, doc):
         signal.signal(s, on_signal)
     build, src = (os.path.abspath(a) for a in sys.argv[1:3])
     return build, src, lockf
+
+
+def end(R, partd, consoles, cleanup, lines):
+    """The end of every real-guest script's main(), in its finally: no
+    signal interrupts the clean-up; after a failure the last lines of each
+    (name, Console) of consoles and partd's log (when it was started);
+    then cleanup(), whose own error is printed, not raised."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if R.failed:
+        for name, con in consoles:
+            print("--- last console lines of %s\n%s" % (name, con.tail(lines)), flush=True)
+    if partd:
+        log_if_failed(R, partd)
+    try:
+        cleanup()
+    except Exception as e:
+        print("cleanup: %s" % e, flush=True)
 
 
 class Domains:
